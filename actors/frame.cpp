@@ -1,0 +1,63 @@
+#include "actors/frame.h"
+
+#include <cereal/archives/binary.hpp>
+
+#include <cstring>
+#include <sstream>
+
+#include "protocols/comm.h"
+
+namespace marill {
+
+namespace {
+std::string header_bytes(const FrameHeader& h) {
+  std::ostringstream os(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive ar(os);
+    FrameHeader copy = h;
+    ar(copy);
+  }
+  return os.str();
+}
+}  // namespace
+
+std::size_t frame_header_bytes() {
+  static const std::size_t n = header_bytes(FrameHeader{}).size();
+  return n;
+}
+
+std::vector<std::uint8_t> encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_t n) {
+  std::string hb = header_bytes(h);
+  std::vector<std::uint8_t> out(hb.size() + n);
+  std::memcpy(out.data(), hb.data(), hb.size());
+  if (n) std::memcpy(out.data() + hb.size(), payload, n);
+  return out;
+}
+
+Frame decode_frame(std::vector<std::uint8_t>&& bytes) {
+  const std::size_t hs = frame_header_bytes();
+  if (bytes.size() < hs)
+    throw ProtocolError("malformed message: " + std::to_string(bytes.size()) + " bytes, shorter than a frame header");
+  Frame f;
+  try {
+    std::istringstream is(std::string(reinterpret_cast<const char*>(bytes.data()), hs), std::ios::binary);
+    cereal::BinaryInputArchive ar(is);
+    ar(f.header);
+  } catch (const std::exception& e) {
+    throw ProtocolError(std::string("malformed frame header: ") + e.what());
+  }
+  if (f.header.magic != FrameHeader::kMagic) throw ProtocolError("malformed message: bad magic (not a marill frame)");
+  const std::size_t body = bytes.size() - hs;
+  const std::size_t expect = f.header.phantom ? 0 : f.header.payload_bytes;
+  if (f.header.kind == FrameHeader::abort) {
+    // abort frames carry a reason string of any (bounded) size
+  } else if (body != expect) {
+    throw ProtocolError("malformed message: header declares " + std::to_string(expect) + " payload bytes, frame has " +
+                        std::to_string(body));
+  }
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(hs));
+  f.payload = std::move(bytes);
+  return f;
+}
+
+}  // namespace marill

@@ -1,0 +1,35 @@
+// CAF message types exchanged by the party actors and their session coordinator (in-process).
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace marill {
+
+struct wire_msg {  // one serialized frame (actors/frame.h)
+  std::vector<std::uint8_t> bytes;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_msg& x) {
+  return f(caf::meta::type_name("marill_wire"), x.bytes);
+}
+
+struct start_msg {  // the session's party actors, indexed by role
+  std::vector<caf::actor> parties;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_msg& x) {
+  return f(caf::meta::type_name("marill_start"), x.parties);
+}
+
+struct done_msg {  // a party finished (its outcome is in the session's shared state)
+  std::uint8_t role = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, done_msg& x) {
+  return f(caf::meta::type_name("marill_done"), x.role);
+}
+
+}  // namespace marill

@@ -1,0 +1,59 @@
+// A party's communicator: implements protocols' Comm over any Transport, runs the simulated
+// network's clocks (sim/network.h) and keeps the party's ledger.
+//
+// Virtual time: compute advances the party's clock by its measured CPU time (charged at every
+// send and receive); a send departs when the link is free and arrives after bytes/bandwidth +
+// latency; a receive moves the clock to max(own, arrival) and the hop count to max(own, hops+1).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "actors/frame.h"
+#include "actors/transport.h"
+#include "protocols/comm.h"
+#include "sim/network.h"
+
+namespace marill {
+
+class PartyComm final : public Comm {
+ public:
+  PartyComm(Role me, std::vector<Role> peers, Transport& transport, NetworkModel net, bool phantom,
+            std::chrono::milliseconds recv_timeout, bool charge_compute = true);
+
+  Role role() const override { return me_; }
+  bool phantom() const override { return phantom_; }
+  Ledger& ledger() override { return ledger_; }
+  void send_bytes(Role to, const std::uint8_t* data, u64 n) override;
+  std::vector<std::uint8_t> recv_bytes(Role from, u64 n) override;
+
+  // Tells every peer this party failed, so none of them waits for its timeout.
+  void broadcast_abort(const std::string& reason);
+  // Charges the compute since the last message and closes the ledger's totals.
+  void finish();
+
+ private:
+  void charge_compute();
+  Frame next_from(Role from);
+  bool is_peer(Role r) const;
+  std::string where() const;
+
+  Role me_;
+  std::vector<Role> peers_;
+  Transport& transport_;
+  NetworkModel net_;
+  bool phantom_;
+  bool charge_compute_;
+  std::chrono::milliseconds recv_timeout_;
+  Ledger ledger_;
+  double last_cpu_;
+  std::array<std::array<LinkQueue, 2>, kMaxRoles> links_;  // [to][phase]
+  std::array<u64, kMaxRoles> send_seq_{};
+  std::array<u64, kMaxRoles> recv_seq_{};
+  std::array<std::deque<Frame>, kMaxRoles> inbox_;
+};
+
+}  // namespace marill

@@ -1,0 +1,28 @@
+// The seam under the party actors: a transport moves opaque frames between parties. Today the
+// in-process one delivers through CAF mailboxes (virtual time comes from sim/, not from delays);
+// a ZeroMQ transport between processes and hosts plugs in here without touching protocols.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "protocols/roles.h"
+
+namespace marill {
+
+struct Incoming {
+  std::vector<std::uint8_t> bytes;
+  std::optional<Role> sender;  // who the transport saw sending it; nullopt: not a session peer
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void send(Role to, std::vector<std::uint8_t> bytes) = 0;
+  // Waits up to `timeout` for the next message from anyone; nullopt on timeout.
+  virtual std::optional<Incoming> receive(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace marill

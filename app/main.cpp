@@ -1,0 +1,50 @@
+// marill: MPC-minimized secure LLM inference. Entry point and sub-command dispatch.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "app/commands.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: marill [COMMAND ...]\n"
+    "  (no command)           the main job: marill bench primitives on the simulated LAN\n"
+    "  bench primitives       cost table of the secure primitives per setting (--csv FILE)\n"
+    "  bench matmul           ring matrix multiply throughput\n"
+    "  bench dcf              DCF / comparison key generation and evaluation\n"
+    "Run 'marill COMMAND --help' for a command's options.\n";
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2) return marill::bench_primitives(0, nullptr);
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  if (cmd == "bench") {
+    if (argc < 3) {
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, matmul, dcf)\n");
+      return 2;
+    }
+    std::string what = argv[2];
+    if (what == "primitives") return marill::bench_primitives(argc - 3, argv + 3);
+    if (what == "dcf") return marill::bench_dcf(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, matmul, dcf)\n", what.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "marill: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "marill: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,116 @@
+#include "protocols/backend.h"
+
+#include <stdexcept>
+
+namespace marill {
+
+namespace {
+bool has_s1(const Shared& a) { return a.s1.rank() > 0; }
+}  // namespace
+
+void Backend::require_same(const Shared& a, const Shared& b, const char* what) const {
+  if (a.shape() != b.shape())
+    throw std::invalid_argument(std::string(what) + ": shape mismatch " + shape_str(a.shape()) + " vs " +
+                                shape_str(b.shape()));
+}
+
+Shared Backend::constant(const RingTensor& value) {
+  Shared z;
+  z.s0 = phantom() ? RingTensor::phantom(value.shape()) : RingTensor(value.shape());
+  if (setting() == Setting::three_pc) z.s1 = z.s0;
+  add_public_inplace(z, value);
+  return z;
+}
+
+Shared Backend::map(const Shared& a, const std::function<RingTensor(const RingTensor&)>& f) {
+  Shared out;
+  out.s0 = f(a.s0);
+  if (has_s1(a)) out.s1 = f(a.s1);
+  return out;
+}
+
+Shared Backend::add(const Shared& a, const Shared& b) {
+  require_same(a, b, "add");
+  Shared out;
+  out.s0 = marill::add(a.s0, b.s0);
+  if (has_s1(a)) out.s1 = marill::add(a.s1, b.s1);
+  return out;
+}
+
+Shared Backend::sub(const Shared& a, const Shared& b) {
+  require_same(a, b, "sub");
+  Shared out;
+  out.s0 = marill::sub(a.s0, b.s0);
+  if (has_s1(a)) out.s1 = marill::sub(a.s1, b.s1);
+  return out;
+}
+
+Shared Backend::neg(const Shared& a) { return map(a, [](const RingTensor& t) { return marill::neg(t); }); }
+
+Shared Backend::add_public(const Shared& a, const RingTensor& c) {
+  if (a.shape() != c.shape())
+    throw std::invalid_argument("add_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  Shared out = a;
+  add_public_inplace(out, c);
+  return out;
+}
+
+Shared Backend::add_scalar(const Shared& a, u64 c) {
+  RingTensor t = phantom() ? RingTensor::phantom(a.shape()) : RingTensor(a.shape(), std::vector<u64>(static_cast<size_t>(a.numel()), c));
+  return add_public(a, t);
+}
+
+Shared Backend::mul_public(const Shared& a, const RingTensor& c) {
+  if (a.shape() != c.shape())
+    throw std::invalid_argument("mul_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  return map(a, [&](const RingTensor& t) { return mul_elem(t, c); });
+}
+
+Shared Backend::scale(const Shared& a, u64 k) {
+  return map(a, [k](const RingTensor& t) { return marill::scale(t, k); });
+}
+
+Shared Backend::matmul_public(const Shared& x, const RingTensor& w) {
+  if (w.rank() != 2) throw std::invalid_argument("matmul_public: weight must be (k,n), got " + shape_str(w.shape()));
+  return map(x, [&](const RingTensor& t) { return marill::matmul(t, w); });
+}
+
+Shared Backend::matmul_public_left(const RingTensor& w, const Shared& x) {
+  return map(x, [&](const RingTensor& t) { return marill::matmul(w, t); });
+}
+
+Shared Backend::concat(const std::vector<Shared>& parts, int axis) {
+  if (parts.empty()) throw std::invalid_argument("concat: no parts");
+  std::vector<RingTensor> c0, c1;
+  for (const auto& p : parts) {
+    c0.push_back(p.s0);
+    if (has_s1(p)) c1.push_back(p.s1);
+  }
+  Shared out;
+  out.s0 = marill::concat(c0, axis);
+  if (!c1.empty()) out.s1 = marill::concat(c1, axis);
+  return out;
+}
+
+Shared Backend::mul_trunc(const Shared& a, const Shared& b) { return trunc(mul(a, b), frac_bits()); }
+Shared Backend::matmul_trunc(const Shared& a, const Shared& b) { return trunc(matmul(a, b), frac_bits()); }
+
+Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {
+  require_same(a, b, "select");
+  Shared diff = sub(a, b);
+  Shared bb = bit;
+  if (bit.shape() != a.shape()) {
+    if (bit.shape().empty() || bit.shape().back() != 1 || bit.numel() * a.shape().back() != a.numel())
+      throw std::invalid_argument("select: condition " + shape_str(bit.shape()) + " does not broadcast to " + shape_str(a.shape()));
+    i64 n = a.shape().back();
+    bb = map(bit, [n](const RingTensor& t) { return broadcast_last(t, n); });
+  }
+  return add(b, mul(bb, diff));
+}
+
+RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape) {
+  if (be.phantom()) return RingTensor::phantom(shape);
+  return be.fxp().encode(values, shape);
+}
+
+}  // namespace marill

@@ -1,0 +1,272 @@
+#include "protocols/backend_dealer.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "protocols/comm.h"
+#include "protocols/dcf.h"
+#include "protocols/pair_keys.h"
+
+namespace marill {
+
+namespace {
+
+constexpr u64 kTruncOffset = u64{1} << 62;  // x' = x + 2^62 is non-negative for |x| < 2^62
+
+void require_compute_party(Role r, const char* what) {
+  if (r != Role::client && r != Role::server)
+    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
+}
+
+// [x' >> d] share from the opened c = x' + r and shares of t = r >> d, h = MSB(r):
+// x' >> d = (c >> d) - t + 2^(64-d) (1 - MSB(c)) h - borrow, minus the offset 2^(62-d);
+// the borrow (low bits of c below those of r) is dropped: floor or floor + 1.
+RingTensor trunc_share(const RingTensor& c, const RingTensor& t, const RingTensor& h, int d, bool first) {
+  RingTensor y = marill::neg(t);
+  if (y.is_phantom()) return y;
+  const u64 K = u64{1} << (64 - d);
+  for (i64 e = 0; e < y.numel(); ++e) {
+    y[e] += K * (1 - (c[e] >> 63)) * h[e];
+    if (first) y[e] += (c[e] >> d) - (kTruncOffset >> d);
+  }
+  return y;
+}
+
+void check_trunc_bits(int d) {
+  if (d < 1 || d > 62) throw std::invalid_argument("trunc: bits must be in [1, 62], got " + std::to_string(d));
+}
+
+std::vector<std::uint8_t> ltz_serialize(const LtzKeys& k) {
+  std::vector<std::uint8_t> out(k.dcf.bytes);
+  size_t at = out.size();
+  out.resize(at + k.r_hi.size() * 8);
+  if (!k.r_hi.empty()) std::memcpy(out.data() + at, k.r_hi.data(), k.r_hi.size() * 8);
+  return out;
+}
+
+LtzKeys ltz_deserialize(std::vector<std::uint8_t> bytes, i64 count) {
+  LtzKeys k;
+  k.n_bits = 64;
+  k.count = count;
+  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(63);
+  if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * 8)
+    throw ProtocolError("2pc-dealer: comparison keys of " + std::to_string(bytes.size()) + " bytes for " + std::to_string(count) + " elements");
+  k.r_hi.resize(static_cast<size_t>(count));
+  if (count) std::memcpy(k.r_hi.data(), bytes.data() + dcf_bytes, static_cast<size_t>(count) * 8);
+  bytes.resize(dcf_bytes);
+  k.dcf.n_bits = 63;
+  k.dcf.count = count;
+  k.dcf.bytes = std::move(bytes);
+  return k;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ online parties
+
+DealerOnlineBackend::DealerOnlineBackend(Comm& comm, const BackendOptions& opt)
+    : Backend(opt.fxp),
+      comm_(comm),
+      is_client_(comm.role() == Role::client),
+      other_(comm.role() == Role::client ? Role::server : Role::client),
+      phantom_(opt.phantom),
+      prg_dealer_(recv_key(comm, Role::dealer)),
+      prg_own_(Prg::from_os()) {
+  require_compute_party(comm.role(), "online backend for");
+}
+
+Role DealerOnlineBackend::role() const { return comm_.role(); }
+Ledger& DealerOnlineBackend::ledger() { return comm_.ledger(); }
+
+void DealerOnlineBackend::add_public_inplace(Shared& a, const RingTensor& c) {
+  if (is_client_) add_inplace(a.s0, c);
+}
+
+RingTensor DealerOnlineBackend::exchange(const RingTensor& mine) {
+  comm_.send(other_, mine);
+  return comm_.recv(other_, mine.shape());
+}
+
+RingTensor DealerOnlineBackend::from_dealer(const Shape& shape) {
+  return is_client_ ? prg_dealer_.random(shape, phantom_) : comm_.recv(Role::dealer, shape);
+}
+
+Shared DealerOnlineBackend::input(Role owner, const RingTensor& value) {
+  OpScope op(ledger(), "input");
+  require_compute_party(owner, "input from");
+  const Shape& shape = value.shape();
+  if (owner == role()) {
+    if (value.is_phantom() && !phantom_) throw std::invalid_argument("2pc-dealer: the input owner must pass real data");
+    RingTensor r = prg_own_.random(shape, phantom_);
+    comm_.send(other_, marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, r));
+    return Shared{std::move(r), {}};
+  }
+  return Shared{comm_.recv(other_, shape), {}};
+}
+
+RingTensor DealerOnlineBackend::reveal(const Shared& x, Role to) {
+  OpScope op(ledger(), "reveal");
+  require_compute_party(to, "reveal to");
+  if (to != role()) {
+    comm_.send(to, x.s0);
+    return RingTensor::phantom(x.shape());
+  }
+  return marill::add(x.s0, comm_.recv(other_, x.shape()));
+}
+
+RingTensor DealerOnlineBackend::reveal_all(const Shared& x) {
+  OpScope op(ledger(), "reveal");
+  return marill::add(x.s0, exchange(x.s0));
+}
+
+Shared DealerOnlineBackend::mul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "mul");
+  require_same(x, y, "mul");
+  const Shape& s = x.shape();
+  RingTensor a = prg_dealer_.random(s, phantom_), b = prg_dealer_.random(s, phantom_);
+  RingTensor c = from_dealer(s);
+  const i64 n = x.numel();
+  RingTensor ef = marill::concat({marill::sub(x.s0, a).reshaped({n}), marill::sub(y.s0, b).reshaped({n})}, 0);
+  ef = marill::add(ef, exchange(ef));
+  RingTensor e = slice(ef, 0, 0, n).reshaped(s), f = slice(ef, 0, n, 2 * n).reshaped(s);
+  RingTensor z = marill::add(c, marill::add(mul_elem(e, b), mul_elem(f, a)));
+  if (is_client_) add_inplace(z, mul_elem(e, f));
+  return Shared{std::move(z), {}};
+}
+
+Shared DealerOnlineBackend::matmul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "matmul");
+  RingTensor out_shape_probe = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape()));
+  RingTensor A = prg_dealer_.random(x.shape(), phantom_), B = prg_dealer_.random(y.shape(), phantom_);
+  RingTensor C = from_dealer(out_shape_probe.shape());
+  const i64 nx = x.numel(), ny = y.numel();
+  RingTensor ef = marill::concat({marill::sub(x.s0, A).reshaped({nx}), marill::sub(y.s0, B).reshaped({ny})}, 0);
+  ef = marill::add(ef, exchange(ef));
+  RingTensor E = slice(ef, 0, 0, nx).reshaped(x.shape()), F = slice(ef, 0, nx, nx + ny).reshaped(y.shape());
+  RingTensor Z = marill::add(C, marill::add(marill::matmul(E, B), marill::matmul(A, F)));
+  if (is_client_) add_inplace(Z, marill::matmul(E, F));
+  return Shared{std::move(Z), {}};
+}
+
+Shared DealerOnlineBackend::trunc(const Shared& x, int d) {
+  OpScope op(ledger(), "trunc");
+  check_trunc_bits(d);
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  RingTensor r = prg_dealer_.random(s, phantom_);
+  RingTensor t, h;
+  if (is_client_) {
+    t = prg_dealer_.random(s, phantom_);
+    h = prg_dealer_.random(s, phantom_);
+  } else {
+    RingTensor th = comm_.recv(Role::dealer, Shape{2 * n});
+    t = slice(th, 0, 0, n).reshaped(s);
+    h = slice(th, 0, n, 2 * n).reshaped(s);
+  }
+  RingTensor mine = marill::add(x.s0, r);
+  if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
+  RingTensor c = marill::add(mine, exchange(mine));
+  return Shared{trunc_share(c, t, h, d, is_client_), {}};
+}
+
+Shared DealerOnlineBackend::ltz(const Shared& x) {
+  OpScope op(ledger(), "ltz");
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  RingTensor r = prg_dealer_.random(s, phantom_);
+  auto key_bytes = comm_.recv_bytes(Role::dealer, static_cast<u64>(n) * ltz_key_bytes(64));
+  RingTensor mine = marill::add(x.s0, r);
+  RingTensor xhat = marill::add(mine, exchange(mine));
+  if (phantom_) return Shared{RingTensor::phantom(s), {}};
+  LtzKeys keys = ltz_deserialize(std::move(key_bytes), n);
+  RingTensor out(s);
+  ltz_eval(is_client_ ? 0 : 1, keys, xhat.data(), out.data());
+  return Shared{std::move(out), {}};
+}
+
+// ------------------------------------------------------------------ the dealer
+
+namespace {
+Prg keyed_prg_to(Comm& comm, Role to) { return Prg(send_fresh_key(comm, to)); }
+}  // namespace
+
+KeygenBackend::KeygenBackend(Comm& comm, const BackendOptions& opt)
+    : Backend(opt.fxp),
+      comm_(comm),
+      mode_phantom_(opt.phantom),
+      prg_client_(keyed_prg_to(comm, Role::client)),
+      prg_server_(keyed_prg_to(comm, Role::server)),
+      prg_own_(Prg::from_os()) {
+  comm_.ledger().phase = Phase::offline;
+}
+
+Ledger& KeygenBackend::ledger() { return comm_.ledger(); }
+
+Shared KeygenBackend::input(Role owner, const RingTensor& value) {
+  require_compute_party(owner, "input from");
+  return shape_only(value.shape());
+}
+
+RingTensor KeygenBackend::reveal(const Shared& x, Role to) {
+  require_compute_party(to, "reveal to");
+  return RingTensor::phantom(x.shape());
+}
+
+RingTensor KeygenBackend::reveal_all(const Shared& x) { return RingTensor::phantom(x.shape()); }
+
+Shared KeygenBackend::mul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "mul");
+  require_same(x, y, "mul");
+  const Shape& s = x.shape();
+  const bool ph = mode_phantom_;
+  RingTensor ac = prg_client_.random(s, ph), bc = prg_client_.random(s, ph), cc = prg_client_.random(s, ph);
+  RingTensor as = prg_server_.random(s, ph), bs = prg_server_.random(s, ph);
+  comm_.send(Role::server, marill::sub(mul_elem(marill::add(ac, as), marill::add(bc, bs)), cc));
+  return shape_only(s);
+}
+
+Shared KeygenBackend::matmul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "matmul");
+  const bool ph = mode_phantom_;
+  RingTensor Ac = prg_client_.random(x.shape(), ph), Bc = prg_client_.random(y.shape(), ph);
+  Shape out = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape())).shape();
+  RingTensor Cc = prg_client_.random(out, ph);
+  RingTensor As = prg_server_.random(x.shape(), ph), Bs = prg_server_.random(y.shape(), ph);
+  comm_.send(Role::server, marill::sub(marill::matmul(marill::add(Ac, As), marill::add(Bc, Bs)), Cc));
+  return shape_only(out);
+}
+
+Shared KeygenBackend::trunc(const Shared& x, int d) {
+  OpScope op(ledger(), "trunc");
+  check_trunc_bits(d);
+  const Shape& s = x.shape();
+  const bool ph = mode_phantom_;
+  RingTensor rc = prg_client_.random(s, ph), tc = prg_client_.random(s, ph), hc = prg_client_.random(s, ph);
+  RingTensor rs = prg_server_.random(s, ph);
+  RingTensor r = marill::add(rc, rs);
+  const i64 n = x.numel();
+  comm_.send(Role::server, marill::concat({marill::sub(shift_right_logical(r, d), tc).reshaped({n}), marill::sub(shift_right_logical(r, 63), hc).reshaped({n})}, 0));
+  return shape_only(s);
+}
+
+Shared KeygenBackend::ltz(const Shared& x) {
+  OpScope op(ledger(), "ltz");
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  const bool ph = mode_phantom_;
+  RingTensor rc = prg_client_.random(s, ph), rs = prg_server_.random(s, ph);
+  const u64 bytes = static_cast<u64>(n) * ltz_key_bytes(64);
+  if (ph) {
+    comm_.send_bytes(Role::client, nullptr, bytes);
+    comm_.send_bytes(Role::server, nullptr, bytes);
+    return shape_only(s);
+  }
+  RingTensor r = marill::add(rc, rs);
+  auto keys = ltz_gen(64, r.data(), n, prg_own_);
+  auto k0 = ltz_serialize(keys.first), k1 = ltz_serialize(keys.second);
+  comm_.send_bytes(Role::client, k0.data(), k0.size());
+  comm_.send_bytes(Role::server, k1.data(), k1.size());
+  return shape_only(s);
+}
+
+}  // namespace marill

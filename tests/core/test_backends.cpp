@@ -1,0 +1,120 @@
+// Every primitive of every secure setting against the cleartext fixed-point reference.
+#include "tests/core/harness.h"
+
+#include "protocols/ring.h"
+
+using namespace marill;
+using namespace marill::test;
+
+namespace {
+const FixedPoint kFxp{};
+}
+
+TEST_CASE("input and reveal round-trip exactly in every setting", "[backend]") {
+  RingTensor a = random_ring({7, 5}), b = random_ring({7, 5});
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    RingTensor got = run_binary(s, a, b, [](Backend& be, const Shared& x, const Shared& y) { return be.add(x, y); });
+    CHECK(max_ring_diff(got, marill::add(a, b)) == 0);
+  }
+}
+
+TEST_CASE("reveal to one party gives the others nothing", "[backend]") {
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    SessionConfig cfg;
+    cfg.setting = s;
+    RingTensor a = random_ring({16});
+    std::mutex mu;
+    int real_views = 0;
+    run_session(cfg, [&](Backend& be) {
+      Shared x = be.input(Role::client, be.role() == Role::client ? a : RingTensor::phantom(a.shape()));
+      RingTensor v = be.reveal(x, Role::server);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!v.is_phantom()) {
+        ++real_views;
+        CHECK(be.role() == Role::server);
+        CHECK(max_ring_diff(v, a) == 0);
+      }
+    });
+    CHECK(real_views == 1);
+  }
+}
+
+TEST_CASE("mul and matmul are exact in every setting", "[backend]") {
+  struct Case { Shape a, b; };
+  std::vector<Case> mats = {{{1, 1}, {1, 1}}, {{3, 17}, {17, 5}}, {{16, 64}, {64, 8}}, {{2, 4, 6}, {2, 6, 3}}, {{2, 4, 6}, {6, 3}}};
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    RingTensor a = random_ring({33, 3}), b = random_ring({33, 3});
+    RingTensor got = run_binary(s, a, b, [](Backend& be, const Shared& x, const Shared& y) { return be.mul(x, y); });
+    CHECK(max_ring_diff(got, mul_elem(a, b)) == 0);
+    for (const auto& c : mats) {
+      INFO(shape_str(c.a) << " x " << shape_str(c.b));
+      RingTensor x = random_ring(c.a), y = random_ring(c.b);
+      RingTensor m = run_binary(s, x, y, [](Backend& be, const Shared& p, const Shared& q) { return be.matmul(p, q); });
+      CHECK(max_ring_diff(m, marill::matmul(x, y)) == 0);
+    }
+  }
+}
+
+TEST_CASE("trunc matches the cleartext floor within one unit, up to |x| < 2^62", "[backend]") {
+  // Error bound: the result is floor(x / 2^d) or floor(x / 2^d) + 1 (carry of the masked low bits).
+  RingTensor x = random_fixed({2000}, -1e4, 1e4, FixedPoint{32});  // products of two 16-bit encodings
+  Shape s = x.shape();
+  x[0] = (u64{1} << 62) - 1;                        // edges of the promised range
+  x[1] = static_cast<u64>(-((i64{1} << 62) - 1));
+  x[2] = 0;
+  x[3] = static_cast<u64>(i64{-1});
+  RingTensor dummy(s);
+  for (int d : {1, 16, 30, 62}) {
+    RingTensor expect = shift_right_arith(x, d);
+    for (Setting st : secure_settings()) {
+      INFO(setting_name(st) << " d=" << d);
+      RingTensor got = run_binary(st, x, dummy, [d](Backend& be, const Shared& p, const Shared&) { return be.trunc(p, d); });
+      for (i64 i = 0; i < x.numel(); ++i) {
+        i64 diff = static_cast<i64>(expect[i] - got[i]);
+        if (diff != 0 && diff != -1) FAIL("element " << i << " x=" << static_cast<i64>(x[i]) << " got " << static_cast<i64>(got[i]) << " expected " << static_cast<i64>(expect[i]));
+      }
+    }
+  }
+}
+
+TEST_CASE("ltz is exact over the whole ring in every setting", "[backend]") {
+  RingTensor x = random_ring({777});
+  const u64 edges[] = {0, 1, static_cast<u64>(-1), u64{1} << 63, (u64{1} << 63) - 1, (u64{1} << 63) + 1, 2, static_cast<u64>(-2)};
+  for (size_t i = 0; i < std::size(edges); ++i) x[static_cast<i64>(i)] = edges[i];
+  RingTensor expect = shift_right_logical(x, 63);
+  RingTensor dummy(x.shape());
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    RingTensor got = run_binary(s, x, dummy, [](Backend& be, const Shared& p, const Shared&) { return be.ltz(p); });
+    CHECK(max_ring_diff(got, expect) == 0);
+  }
+}
+
+TEST_CASE("select, public ops and fixed-point products agree with cleartext", "[backend]") {
+  RingTensor a = random_fixed({64}, -8, 8, kFxp), b = random_fixed({64}, -8, 8, kFxp);
+  RingTensor w = random_fixed({64}, -2, 2, kFxp);
+  auto program = [&w](Backend& be, const Shared& x, const Shared& y) {
+    Shared bit = be.ltz(be.sub(x, y));                 // [x < y]
+    Shared m = be.select(bit, y, x);                    // max(x, y)
+    Shared p = be.mul_trunc(m, be.add_public(x, w));    // max * (x + w), fixed point
+    return be.add_scalar(be.mul_public(p, w), 3);       // * w (no trunc) + 3
+  };
+  RingTensor ref = run_binary(Setting::cleartext, a, b, program);
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    RingTensor got = run_binary(s, a, b, program);
+    // one truncation of error <= 1, then scaled by |w| < 2^17 (unscaled multiply)
+    CHECK(max_ring_diff(got, ref) <= (u64{1} << 17));
+  }
+}
+
+TEST_CASE("fixed-point codec", "[ring]") {
+  FixedPoint f{16};
+  CHECK(f.decode(f.encode(1.5)) == 1.5);
+  CHECK(f.decode(f.encode(-3.25)) == -3.25);
+  CHECK(f.encode(-1.0) == static_cast<u64>(-65536));
+  CHECK_THROWS_WITH(f.encode(1e300), Catch::Contains("overflows"));
+}

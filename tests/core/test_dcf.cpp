@@ -1,0 +1,273 @@
+// DCF (x < alpha) and the LTZ gate built on it: reconstruction against plain comparison,
+// malformed keys, per-element key independence.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "protocols/dcf.h"
+
+using namespace marill;
+
+namespace {
+
+Prg test_prg(std::uint8_t tag) {
+  Key128 k{};
+  for (int i = 0; i < 16; ++i) k[i] = static_cast<std::uint8_t>(17 * i + tag);
+  return Prg(k);
+}
+
+u64 mask_bits(int n) { return n >= 64 ? ~u64{0} : (u64{1} << n) - 1; }
+
+struct Case {
+  std::vector<u64> alpha, beta, x;
+  void add(u64 a, u64 b, u64 xv) {
+    alpha.push_back(a);
+    beta.push_back(b);
+    x.push_back(xv);
+  }
+};
+
+// Random alphas plus the edges (0, 1, 2^n - 1), each probed at alpha, alpha +- 1, 0, 2^n - 1
+// and a random point.
+Case make_case(int n, Prg& prg, int n_random_alpha) {
+  const u64 m = mask_bits(n);
+  std::vector<u64> alphas = {0, 1 & m, m};
+  for (int i = 0; i < n_random_alpha; ++i) alphas.push_back(prg.next_u64() & m);
+  Case c;
+  for (u64 a : alphas) {
+    std::vector<u64> xs = {a, 0, m, prg.next_u64() & m};
+    if (a > 0) xs.push_back(a - 1);
+    if (a < m) xs.push_back(a + 1);
+    for (u64 xv : xs) c.add(a, prg.next_u64(), xv);
+  }
+  return c;
+}
+
+std::vector<u64> reconstruct(const std::pair<DcfKeys, DcfKeys>& k, const std::vector<u64>& x) {
+  std::vector<u64> y0(x.size()), y1(x.size());
+  dcf_eval(0, k.first, x.data(), y0.data());
+  dcf_eval(1, k.second, x.data(), y1.data());
+  for (size_t i = 0; i < x.size(); ++i) y0[i] += y1[i];
+  return y0;
+}
+
+}  // namespace
+
+TEST_CASE("dcf key size matches the documented layout", "[dcf]") {
+  CHECK(dcf_key_bytes(64) == 1576);
+  CHECK(dcf_key_bytes(63) == 1552);
+  CHECK(dcf_key_bytes(32) == 800);
+  CHECK(dcf_key_bytes(1) == 16 + 24 + 8 + 1);
+  CHECK_THROWS_AS(dcf_key_bytes(0), std::invalid_argument);
+  CHECK_THROWS_AS(dcf_key_bytes(65), std::invalid_argument);
+  CHECK(ltz_key_bytes(64) == dcf_key_bytes(63) + 8);
+}
+
+TEST_CASE("dcf reconstructs beta * [x < alpha]", "[dcf]") {
+  Prg prg = test_prg(1);
+  for (int n : {1, 2, 8, 17, 63, 64}) {
+    INFO("n_bits = " << n);
+    Case c = make_case(n, prg, 60);
+    auto keys = dcf_gen(n, c.alpha.data(), c.beta.data(), static_cast<i64>(c.x.size()), prg);
+    REQUIRE(keys.first.bytes.size() == c.x.size() * dcf_key_bytes(n));
+    REQUIRE(keys.second.bytes.size() == c.x.size() * dcf_key_bytes(n));
+    auto y = reconstruct(keys, c.x);
+    size_t bad = 0;
+    for (size_t i = 0; i < c.x.size(); ++i) {
+      const u64 want = c.x[i] < c.alpha[i] ? c.beta[i] : 0;
+      if (y[i] != want) {
+        ++bad;
+        UNSCOPED_INFO("alpha " << c.alpha[i] << " x " << c.x[i] << " got " << y[i] << " want "
+                               << want);
+      }
+    }
+    CHECK(bad == 0);
+  }
+}
+
+TEST_CASE("dcf exhaustive on a small domain", "[dcf]") {
+  Prg prg = test_prg(2);
+  const int n = 4;
+  Case c;
+  for (u64 a = 0; a < 16; ++a)
+    for (u64 xv = 0; xv < 16; ++xv) c.add(a, prg.next_u64(), xv);
+  auto keys = dcf_gen(n, c.alpha.data(), c.beta.data(), static_cast<i64>(c.x.size()), prg);
+  auto y = reconstruct(keys, c.x);
+  for (size_t i = 0; i < c.x.size(); ++i)
+    REQUIRE(y[i] == (c.x[i] < c.alpha[i] ? c.beta[i] : 0));
+}
+
+TEST_CASE("dcf shares are not the plain output", "[dcf]") {
+  // A sanity check on hiding: a single party's share is a pseudo-random value, not 0 / beta.
+  Prg prg = test_prg(3);
+  const int n = 16;
+  std::vector<u64> alpha(64), beta(64, 1), x(64);
+  for (size_t i = 0; i < alpha.size(); ++i) {
+    alpha[i] = prg.next_u64() & mask_bits(n);
+    x[i] = prg.next_u64() & mask_bits(n);
+  }
+  auto keys = dcf_gen(n, alpha.data(), beta.data(), 64, prg);
+  std::vector<u64> y0(64);
+  dcf_eval(0, keys.first, x.data(), y0.data());
+  int small = 0;
+  for (u64 v : y0) small += (v <= 1 || v == ~u64{0});
+  CHECK(small == 0);
+}
+
+TEST_CASE("dcf rejects malformed keys and inputs", "[dcf]") {
+  Prg prg = test_prg(4);
+  const int n = 17;
+  std::vector<u64> alpha = {5, 100, 70000}, beta = {1, 2, 3}, x = {4, 100, 131071};
+  auto keys = dcf_gen(n, alpha.data(), beta.data(), 3, prg);
+  std::vector<u64> out(3);
+  REQUIRE_NOTHROW(dcf_eval(0, keys.first, x.data(), out.data()));
+
+  DcfKeys k = keys.first;
+  k.bytes.pop_back();  // truncated by one byte
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k.bytes.resize(dcf_key_bytes(n));  // whole keys missing
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k.bytes.clear();
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k = keys.first;
+  k.bytes.push_back(0);  // trailing garbage
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k = keys.first;
+  k.count = 4;  // count larger than the buffer
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k.count = -1;
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k = keys.first;
+  k.n_bits = 16;  // size no longer matches
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k.n_bits = 0;
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+  k.n_bits = 65;
+  CHECK_THROWS_AS(dcf_eval(0, k, x.data(), out.data()), std::invalid_argument);
+
+  CHECK_THROWS_AS(dcf_eval(2, keys.first, x.data(), out.data()), std::invalid_argument);
+  std::vector<u64> xbig = {4, 100, u64{1} << 17};
+  CHECK_THROWS_AS(dcf_eval(0, keys.first, xbig.data(), out.data()), std::invalid_argument);
+  std::vector<u64> abig = {5, u64{1} << 17, 7};
+  CHECK_THROWS_AS(dcf_gen(n, abig.data(), beta.data(), 3, prg), std::invalid_argument);
+  CHECK_THROWS_AS(dcf_gen(0, alpha.data(), beta.data(), 3, prg), std::invalid_argument);
+
+  auto empty = dcf_gen(n, nullptr, nullptr, 0, prg);
+  CHECK(empty.first.bytes.empty());
+  REQUIRE_NOTHROW(dcf_eval(1, empty.second, nullptr, nullptr));
+}
+
+TEST_CASE("dcf keys of different elements are independent", "[dcf]") {
+  // More elements than one internal chunk, so chunk boundaries are crossed too.
+  Prg prg = test_prg(5);
+  const int n = 20;
+  const i64 count = 2500;
+  const size_t K = dcf_key_bytes(n);
+  std::vector<u64> alpha(count), beta(count), x(count);
+  for (i64 i = 0; i < count; ++i) {
+    alpha[i] = prg.next_u64() & mask_bits(n);
+    beta[i] = prg.next_u64();
+    x[i] = (i % 3 == 0) ? alpha[i] : prg.next_u64() & mask_bits(n);
+  }
+  // Equal (alpha, beta) for two elements must still give unrelated keys (fresh root seeds).
+  alpha[1] = alpha[0];
+  beta[1] = beta[0];
+  auto keys = dcf_gen(n, alpha.data(), beta.data(), count, prg);
+  CHECK(std::vector<std::uint8_t>(keys.first.bytes.begin(), keys.first.bytes.begin() + 16) !=
+        std::vector<std::uint8_t>(keys.first.bytes.begin() + K, keys.first.bytes.begin() + K + 16));
+
+  std::vector<u64> y0(count), y1(count);
+  dcf_eval(0, keys.first, x.data(), y0.data());
+  dcf_eval(1, keys.second, x.data(), y1.data());
+  for (i64 i = 0; i < count; ++i) REQUIRE(y0[i] + y1[i] == (x[i] < alpha[i] ? beta[i] : 0));
+
+  // Any element's key, cut out of the batch, evaluates alone to the same share.
+  for (i64 i : {i64{0}, i64{1}, i64{1023}, i64{1024}, count - 1}) {
+    DcfKeys one{n, 1, {}};
+    one.bytes.assign(keys.second.bytes.begin() + i * K, keys.second.bytes.begin() + (i + 1) * K);
+    u64 y = 0;
+    dcf_eval(1, one, &x[i], &y);
+    CHECK(y == y1[i]);
+  }
+
+  // Corrupting one element's key changes nothing for the others.
+  DcfKeys bad = keys.first;
+  for (size_t b = 7 * K; b < 8 * K; ++b) bad.bytes[b] ^= 0x5a;
+  std::vector<u64> z0(count);
+  dcf_eval(0, bad, x.data(), z0.data());
+  for (i64 i = 0; i < count; ++i)
+    if (i != 7) REQUIRE(z0[i] == y0[i]);
+}
+
+TEST_CASE("ltz gives shares of [x < 0] from the opened masked value", "[dcf][ltz]") {
+  Prg prg = test_prg(6);
+  const u64 imin = static_cast<u64>(std::numeric_limits<std::int64_t>::min());
+  const u64 imax = static_cast<u64>(std::numeric_limits<std::int64_t>::max());
+  std::vector<u64> specials = {0, 1, ~u64{0}, imin, imax, imin + 1, imax - 1, 2, ~u64{1}};
+
+  for (int n : {64, 63, 32, 17, 8, 2}) {
+    INFO("n_bits = " << n);
+    const u64 m = mask_bits(n);
+    const u64 half = u64{1} << (n - 1);
+    // x with |x| < 2^(n-1) in two's complement (any x for n = 64), sign-extended to 64 bits.
+    auto sext = [&](u64 v) {
+      v &= m;
+      return (n < 64 && (v & half)) ? (v | ~m) : v;
+    };
+    std::vector<u64> xs, rs;
+    std::vector<u64> r_specials = {0, ~u64{0}, half, half - 1, u64{1}};
+    for (u64 s : specials)
+      for (u64 r : r_specials) {
+        xs.push_back(sext(s));
+        rs.push_back(r);
+      }
+    for (int i = 0; i < 400; ++i) {
+      xs.push_back(sext(prg.next_u64()));
+      rs.push_back(i % 4 == 0 ? (prg.next_u64() & m) : prg.next_u64());
+    }
+    const auto count = static_cast<i64>(xs.size());
+    auto keys = ltz_gen(n, rs.data(), count, prg);
+    REQUIRE(keys.first.dcf.bytes.size() + 8 * keys.first.r_hi.size() ==
+            static_cast<size_t>(count) * ltz_key_bytes(n));
+
+    std::vector<u64> xhat(count), y0(count), y1(count);
+    for (i64 i = 0; i < count; ++i) {
+      xhat[i] = xs[i] + rs[i];               // opened in the full ring ...
+      if (i % 2) xhat[i] &= m;               // ... or only its low n bits
+    }
+    ltz_eval(0, keys.first, xhat.data(), y0.data());
+    ltz_eval(1, keys.second, xhat.data(), y1.data());
+    for (i64 i = 0; i < count; ++i) {
+      const u64 want = static_cast<std::int64_t>(xs[i]) < 0 ? 1 : 0;
+      INFO("x " << static_cast<std::int64_t>(xs[i]) << " r " << rs[i]);
+      REQUIRE(y0[i] + y1[i] == want);
+    }
+  }
+  // The default is the full ring.
+  u64 r = prg.next_u64(), x = imin, xhat = x + r, y0 = 0, y1 = 0;
+  auto keys = ltz_gen(&r, 1, prg);
+  CHECK(keys.first.n_bits == 64);
+  ltz_eval(0, keys.first, &xhat, &y0);
+  ltz_eval(1, keys.second, &xhat, &y1);
+  CHECK(y0 + y1 == 1);
+}
+
+TEST_CASE("ltz rejects malformed keys", "[dcf][ltz]") {
+  Prg prg = test_prg(7);
+  std::vector<u64> r = {1, 2, 3}, xhat = {4, 5, 6}, out(3);
+  auto keys = ltz_gen(r.data(), 3, prg);
+  LtzKeys k = keys.first;
+  k.r_hi.pop_back();
+  CHECK_THROWS_AS(ltz_eval(0, k, xhat.data(), out.data()), std::invalid_argument);
+  k = keys.first;
+  k.dcf.bytes.resize(k.dcf.bytes.size() - 1);
+  CHECK_THROWS_AS(ltz_eval(0, k, xhat.data(), out.data()), std::invalid_argument);
+  k = keys.first;
+  k.n_bits = 32;
+  CHECK_THROWS_AS(ltz_eval(0, k, xhat.data(), out.data()), std::invalid_argument);
+  CHECK_THROWS_AS(ltz_gen(1, r.data(), 3, prg), std::invalid_argument);
+  CHECK_THROWS_AS(ltz_gen(65, r.data(), 3, prg), std::invalid_argument);
+}

@@ -1,0 +1,132 @@
+// The cost ledger pinned to closed forms, and phantom runs equal to real runs byte for byte.
+#include "tests/core/harness.h"
+
+#include "protocols/dcf.h"
+
+using namespace marill;
+using namespace marill::test;
+
+namespace {
+
+// The op's bytes sent by `r` in phase `ph` (0 if the op does not appear there).
+u64 op_bytes(const SessionResult& res, Role r, const std::string& op, Phase ph = Phase::online) {
+  const auto& m = res.party(r).ledger.by_op(ph);
+  auto it = m.find(op);
+  return it == m.end() ? 0 : it->second.bytes_sent;
+}
+
+u64 op_rounds(const SessionResult& res, const std::string& op) {
+  u64 b = 0, e = 0;
+  for (const auto& p : res.parties) {
+    auto it = p.ledger.by_op(Phase::online).find(op);
+    if (it == p.ledger.by_op(Phase::online).end()) continue;
+    b = std::max(b, it->second.hops_begin);
+    e = std::max(e, it->second.hops_end);
+  }
+  return e - b;
+}
+
+SessionResult run_op(Setting s, const Shape& a, const Shape& b, const BinaryOp& op, bool phantom = false) {
+  SessionResult res;
+  run_binary(s, random_ring(a), random_ring(b), op, &res, phantom);
+  return res;
+}
+
+const BinaryOp kMatmul = [](Backend& be, const Shared& x, const Shared& y) { return be.matmul(x, y); };
+const BinaryOp kMul = [](Backend& be, const Shared& x, const Shared& y) { return be.mul(x, y); };
+const BinaryOp kTrunc = [](Backend& be, const Shared& x, const Shared&) { return be.trunc(x, 16); };
+const BinaryOp kLtz = [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x); };
+
+}  // namespace
+
+TEST_CASE("3pc matmul sends m*n*8 bytes per party in 1 round", "[ledger]") {
+  const i64 m = 12, k = 33, n = 7;
+  SessionResult res = run_op(Setting::three_pc, {m, k}, {k, n}, kMatmul);
+  for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "matmul") == static_cast<u64>(m * n * 8));
+  CHECK(op_rounds(res, "matmul") == 1);
+}
+
+TEST_CASE("3pc mul sends one element per party in 1 round; trunc 2 each in 2 rounds", "[ledger]") {
+  const i64 n = 100;
+  SessionResult res = run_op(Setting::three_pc, {n}, {n}, kMul);
+  for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "mul") == static_cast<u64>(n * 8));
+  CHECK(op_rounds(res, "mul") == 1);
+  SessionResult t = run_op(Setting::three_pc, {n}, {n}, kTrunc);
+  for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(t, r, "trunc") == static_cast<u64>(2 * n * 8));
+  CHECK(op_rounds(t, "trunc") == 2);
+}
+
+TEST_CASE("3pc ltz stays within ABY3's MSB budget plus bit injection", "[ledger]") {
+  const i64 n = 640;  // a multiple of 64: bit planes are dense
+  SessionResult res = run_op(Setting::three_pc, {n}, {n}, kLtz);
+  // MSB: 63 (carry-save) + 62 (generate) + 116 (carry tree) = 241 bits per element, 8 rounds;
+  // ABY3 quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds at K = 64.
+  for (Role r : {Role::client, Role::server, Role::helper}) {
+    CHECK(op_bytes(res, r, "ltz/msb") == static_cast<u64>(241 * n / 8));
+    CHECK(op_bytes(res, r, "ltz/msb") <= static_cast<u64>((4 * 64 + 32) * n / 8));
+    CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(241 * n / 8 + 2 * 8 * n));  // + two muls
+  }
+  CHECK(op_rounds(res, "ltz") == 10);
+}
+
+TEST_CASE("2pc-dealer Beaver mul sends 2 elements per party online in 1 round", "[ledger]") {
+  const i64 n = 100;
+  SessionResult res = run_op(Setting::two_pc_dealer, {n}, {n}, kMul);
+  CHECK(op_bytes(res, Role::client, "mul") == static_cast<u64>(2 * n * 8));
+  CHECK(op_bytes(res, Role::server, "mul") == static_cast<u64>(2 * n * 8));
+  CHECK(op_rounds(res, "mul") == 1);
+  CHECK(op_bytes(res, Role::dealer, "mul", Phase::offline) == static_cast<u64>(n * 8));
+  CHECK(op_bytes(res, Role::dealer, "mul", Phase::online) == 0);
+}
+
+TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
+  const i64 m = 9, k = 20, n = 4;
+  SessionResult mm = run_op(Setting::two_pc_dealer, {m, k}, {k, n}, kMatmul);
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(mm, r, "matmul") == static_cast<u64>((m * k + k * n) * 8));
+  CHECK(op_rounds(mm, "matmul") == 1);
+  CHECK(op_bytes(mm, Role::dealer, "matmul", Phase::offline) == static_cast<u64>(m * n * 8));
+
+  const i64 e = 300;
+  SessionResult t = run_op(Setting::two_pc_dealer, {e}, {e}, kTrunc);
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(t, r, "trunc") == static_cast<u64>(e * 8));
+  CHECK(op_rounds(t, "trunc") == 1);
+  CHECK(op_bytes(t, Role::dealer, "trunc", Phase::offline) == static_cast<u64>(2 * e * 8));
+
+  SessionResult c = run_op(Setting::two_pc_dealer, {e}, {e}, kLtz);
+  for (Role r : {Role::client, Role::server}) {
+    CHECK(op_bytes(c, r, "ltz") == static_cast<u64>(e * 8));  // <= 16 B per element: the target
+  }
+  CHECK(op_rounds(c, "ltz") == 1);
+  CHECK(op_bytes(c, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(64));
+}
+
+TEST_CASE("phantom runs send exactly the bytes and rounds of real runs", "[ledger][phantom]") {
+  struct Case { const char* name; Shape a, b; BinaryOp op; };
+  std::vector<Case> cases = {{"mul", {50}, {50}, kMul}, {"matmul", {6, 10}, {10, 3}, kMatmul},
+                             {"trunc", {70}, {70}, kTrunc}, {"ltz", {70}, {70}, kLtz}};
+  for (Setting s : secure_settings()) {
+    for (const auto& c : cases) {
+      INFO(setting_name(s) << " " << c.name);
+      SessionResult real = run_op(s, c.a, c.b, c.op, false);
+      SessionResult ph = run_op(s, c.a, c.b, c.op, true);
+      REQUIRE(real.parties.size() == ph.parties.size());
+      for (size_t i = 0; i < real.parties.size(); ++i) {
+        for (Phase p : {Phase::offline, Phase::online}) {
+          const OpCost& a = real.parties[i].ledger.total(p);
+          const OpCost& b = ph.parties[i].ledger.total(p);
+          CHECK(a.bytes_sent == b.bytes_sent);
+          CHECK(a.messages == b.messages);
+          CHECK(a.rounds == b.rounds);
+          const auto& ma = real.parties[i].ledger.by_op(p);
+          const auto& mb = ph.parties[i].ledger.by_op(p);
+          REQUIRE(ma.size() == mb.size());
+          for (const auto& [path, cost] : ma) {
+            REQUIRE(mb.count(path));
+            CHECK(cost.bytes_sent == mb.at(path).bytes_sent);
+            CHECK(cost.rounds == mb.at(path).rounds);
+          }
+        }
+      }
+    }
+  }
+}
