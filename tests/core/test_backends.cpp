@@ -72,10 +72,17 @@ TEST_CASE("trunc matches the cleartext floor within one unit, up to |x| < 2^62",
     for (Setting st : secure_settings()) {
       INFO(setting_name(st) << " d=" << d);
       RingTensor got = run_binary(st, x, dummy, [d](Backend& be, const Shared& p, const Shared&) { return be.trunc(p, d); });
+      i64 off_by_one = 0, wrong = 0;
       for (i64 i = 0; i < x.numel(); ++i) {
-        i64 diff = static_cast<i64>(expect[i] - got[i]);
-        if (diff != 0 && diff != -1) FAIL("element " << i << " x=" << static_cast<i64>(x[i]) << " got " << static_cast<i64>(got[i]) << " expected " << static_cast<i64>(expect[i]));
+        i64 diff = static_cast<i64>(got[i] - expect[i]);
+        if (diff == 1) ++off_by_one;
+        else if (diff != 0) {
+          ++wrong;
+          UNSCOPED_INFO("element " << i << " x=" << static_cast<i64>(x[i]) << " got " << static_cast<i64>(got[i]));
+        }
       }
+      CHECK(wrong == 0);
+      CHECK(off_by_one < x.numel());  // +1 when the masked low bits carry (about half the time)
     }
   }
 }

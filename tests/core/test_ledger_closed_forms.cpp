@@ -46,7 +46,7 @@ TEST_CASE("3pc matmul sends m*n*8 bytes per party in 1 round", "[ledger]") {
   CHECK(op_rounds(res, "matmul") == 1);
 }
 
-TEST_CASE("3pc mul sends one element per party in 1 round; trunc 2 each in 2 rounds", "[ledger]") {
+TEST_CASE("3pc mul sends one element per party in 1 round, trunc 2 each in 2 rounds", "[ledger]") {
   const i64 n = 100;
   SessionResult res = run_op(Setting::three_pc, {n}, {n}, kMul);
   for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "mul") == static_cast<u64>(n * 8));
