@@ -51,6 +51,7 @@ Shared Backend::add_public(const Shared& a, const RingTensor& c) {
   if (a.shape() != c.shape())
     throw std::invalid_argument("add_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
   Shared out = a;
+  out.prepared.reset();  // the value changes: set-up state no longer matches it
   add_public_inplace(out, c);
   return out;
 }

@@ -27,8 +27,14 @@ class Comm;
 // A secret-shared tensor as one party sees it. The meaning of the components is the backend's:
 // cleartext: s0 = the value; 2pc/2pc-dealer: s0 = this party's additive share; 3pc: (s0, s1) =
 // this party's two replicated shares (x_i, x_{i+1}); dealer keygen: phantom (shape only).
+// Set-up state a backend attaches to a secret weight (see Backend::prepare_weight).
+struct PreparedWeight {
+  virtual ~PreparedWeight() = default;
+};
+
 struct Shared {
   RingTensor s0, s1;
+  std::shared_ptr<const PreparedWeight> prepared;  // set by prepare_weight; dropped by any op
   const Shape& shape() const { return s0.shape(); }
   i64 numel() const { return s0.numel(); }
   bool phantom() const { return s0.is_phantom(); }
@@ -82,6 +88,12 @@ class Backend {
   virtual Shared trunc(const Shared& x, int bits) = 0;
   // Integer sharing of [x < 0] (x read as two's complement).
   virtual Shared ltz(const Shared& x) = 0;
+
+  // Prepares a secret weight (k,n) for repeated use as matmul's right operand. Called once at
+  // set-up: in 2pc-dealer the masked weight W - B is opened then, and every later matmul with it
+  // opens only its left operand ((m*k)*8 B per party instead of (m*k + k*n)*8 B). Other settings
+  // return w unchanged. Costs are booked under "prepare_weight".
+  virtual Shared prepare_weight(const Shared& w) { return w; }
 
   // ---- derived (override where a setting does better) ----
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product

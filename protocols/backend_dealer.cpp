@@ -60,6 +60,26 @@ LtzKeys ltz_deserialize(std::vector<std::uint8_t> bytes, i64 count) {
   return k;
 }
 
+// Online side of a prepared weight: F = W - B opened at set-up, B this party's mask share.
+struct OnlinePrepared final : PreparedWeight {
+  RingTensor F, B;
+};
+// Dealer side: the whole mask B (shape only in phantom runs).
+struct KeygenPrepared final : PreparedWeight {
+  RingTensor B;
+};
+
+template <class T>
+const T& prepared_as(const Shared& w) {
+  const T* p = dynamic_cast<const T*>(w.prepared.get());
+  if (!p) throw std::logic_error("2pc-dealer: weight prepared by another backend");
+  return *p;
+}
+
+void require_matrix(const Shared& w) {
+  if (w.shape().size() != 2) throw std::invalid_argument("prepare_weight: weight must be (k,n), got " + shape_str(w.shape()));
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ online parties
@@ -134,8 +154,32 @@ Shared DealerOnlineBackend::mul(const Shared& x, const Shared& y) {
   return Shared{std::move(z), {}};
 }
 
+Shared DealerOnlineBackend::prepare_weight(const Shared& w) {
+  OpScope op(ledger(), "prepare_weight");
+  require_matrix(w);
+  auto p = std::make_shared<OnlinePrepared>();
+  p->B = prg_dealer_.random(w.shape(), phantom_);
+  RingTensor f = marill::sub(w.s0, p->B);
+  p->F = marill::add(f, exchange(f));
+  Shared out = w;
+  out.prepared = std::move(p);
+  return out;
+}
+
 Shared DealerOnlineBackend::matmul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "matmul");
+  if (y.prepared) {
+    // Z = (E + A)(F + B) with F public since set-up: open only E = X - A.
+    const auto& p = prepared_as<OnlinePrepared>(y);
+    Shape out = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape())).shape();
+    RingTensor A = prg_dealer_.random(x.shape(), phantom_);
+    RingTensor C = from_dealer(out);
+    RingTensor E = marill::sub(x.s0, A);
+    E = marill::add(E, exchange(E));
+    RingTensor Z = marill::add(C, marill::add(marill::matmul(E, p.B), marill::matmul(A, p.F)));
+    if (is_client_) add_inplace(Z, marill::matmul(E, p.F));
+    return Shared{std::move(Z), {}};
+  }
   RingTensor out_shape_probe = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape()));
   RingTensor A = prg_dealer_.random(x.shape(), phantom_), B = prg_dealer_.random(y.shape(), phantom_);
   RingTensor C = from_dealer(out_shape_probe.shape());
@@ -225,9 +269,27 @@ Shared KeygenBackend::mul(const Shared& x, const Shared& y) {
   return shape_only(s);
 }
 
+Shared KeygenBackend::prepare_weight(const Shared& w) {
+  OpScope op(ledger(), "prepare_weight");
+  require_matrix(w);
+  auto p = std::make_shared<KeygenPrepared>();
+  p->B = marill::add(prg_client_.random(w.shape(), mode_phantom_), prg_server_.random(w.shape(), mode_phantom_));
+  Shared out = w;
+  out.prepared = std::move(p);
+  return out;
+}
+
 Shared KeygenBackend::matmul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "matmul");
   const bool ph = mode_phantom_;
+  if (y.prepared) {
+    const auto& p = prepared_as<KeygenPrepared>(y);
+    Shape out = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape())).shape();
+    RingTensor Ac = prg_client_.random(x.shape(), ph), Cc = prg_client_.random(out, ph);
+    RingTensor As = prg_server_.random(x.shape(), ph);
+    comm_.send(Role::server, marill::sub(marill::matmul(marill::add(Ac, As), p.B), Cc));
+    return shape_only(out);
+  }
   RingTensor Ac = prg_client_.random(x.shape(), ph), Bc = prg_client_.random(y.shape(), ph);
   Shape out = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape())).shape();
   RingTensor Cc = prg_client_.random(out, ph);

@@ -9,7 +9,8 @@
 // Costs per element (online bytes sent by each of client/server, rounds; offline dealer bytes):
 //   input        owner 8 B, 1 round; offline 0
 //   mul          16 B, 1 round (Beaver: open x-a, y-b); offline 8 B (server's c)
-//   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B
+//   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B. With a prepared weight (set-up:
+//                k*n*8 B once) only m*k*8 B per party online.
 //   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
 //                offline 16 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
@@ -38,6 +39,7 @@ class DealerOnlineBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x) override;
+  Shared prepare_weight(const Shared& w) override;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
@@ -72,6 +74,7 @@ class KeygenBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x) override;
+  Shared prepare_weight(const Shared& w) override;
 
  protected:
   void add_public_inplace(Shared&, const RingTensor&) override {}

@@ -100,6 +100,36 @@ TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
   CHECK(op_bytes(c, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(64));
 }
 
+TEST_CASE("a prepared weight is opened once at set-up, then matmul opens only its left operand", "[ledger][backend]") {
+  const i64 m = 5, k = 24, n = 6, uses = 3;
+  RingTensor w = random_ring({k, n});
+  std::vector<RingTensor> xs;
+  for (int i = 0; i < uses; ++i) xs.push_back(random_ring({m, k}));
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    SessionConfig cfg;
+    cfg.setting = s;
+    std::vector<RingTensor> got(uses);
+    SessionResult res = run_session(cfg, [&](Backend& be) {
+      bool clear = be.setting() == Setting::cleartext;
+      Shared W = be.prepare_weight(be.input(Role::server, (clear || be.role() == Role::server) ? w : RingTensor::phantom(w.shape())));
+      for (int i = 0; i < uses; ++i) {
+        Shared X = be.input(Role::client, (clear || be.role() == Role::client) ? xs[static_cast<size_t>(i)] : RingTensor::phantom({m, k}));
+        RingTensor v = be.reveal(be.matmul(X, W), Role::client);
+        if (be.role() == Role::client) got[static_cast<size_t>(i)] = v;
+      }
+    });
+    for (int i = 0; i < uses; ++i) CHECK(max_ring_diff(got[static_cast<size_t>(i)], marill::matmul(xs[static_cast<size_t>(i)], w)) == 0);
+    if (s == Setting::two_pc_dealer) {
+      for (Role r : {Role::client, Role::server}) {
+        CHECK(op_bytes(res, r, "prepare_weight") == static_cast<u64>(k * n * 8));
+        CHECK(op_bytes(res, r, "matmul") == static_cast<u64>(uses * m * k * 8));
+      }
+      CHECK(op_bytes(res, Role::dealer, "matmul", Phase::offline) == static_cast<u64>(uses * m * n * 8));
+    }
+  }
+}
+
 TEST_CASE("phantom runs send exactly the bytes and rounds of real runs", "[ledger][phantom]") {
   struct Case { const char* name; Shape a, b; BinaryOp op; };
   std::vector<Case> cases = {{"mul", {50}, {50}, kMul}, {"matmul", {6, 10}, {10, 3}, kMatmul},
