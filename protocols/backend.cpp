@@ -29,20 +29,25 @@ Shared Backend::map(const Shared& a, const std::function<RingTensor(const RingTe
   return out;
 }
 
+namespace {
+// Applies a component-wise ring op to two sharings of the same shape.
+template <class F>
+Shared zip_components(const Shared& a, const Shared& b, F f) {
+  Shared out;
+  out.s0 = f(a.s0, b.s0);
+  if (has_s1(a)) out.s1 = f(a.s1, b.s1);
+  return out;
+}
+}  // namespace
+
 Shared Backend::add(const Shared& a, const Shared& b) {
   require_same(a, b, "add");
-  Shared out;
-  out.s0 = marill::add(a.s0, b.s0);
-  if (has_s1(a)) out.s1 = marill::add(a.s1, b.s1);
-  return out;
+  return zip_components(a, b, [](const RingTensor& x, const RingTensor& y) { return marill::add(x, y); });
 }
 
 Shared Backend::sub(const Shared& a, const Shared& b) {
   require_same(a, b, "sub");
-  Shared out;
-  out.s0 = marill::sub(a.s0, b.s0);
-  if (has_s1(a)) out.s1 = marill::sub(a.s1, b.s1);
-  return out;
+  return zip_components(a, b, [](const RingTensor& x, const RingTensor& y) { return marill::sub(x, y); });
 }
 
 Shared Backend::neg(const Shared& a) { return map(a, [](const RingTensor& t) { return marill::neg(t); }); }
