@@ -5,6 +5,7 @@
 
 #include "protocols/comm.h"
 #include "protocols/pair_keys.h"
+#include "protocols/trunc_mask.h"
 
 namespace marill {
 
@@ -20,7 +21,8 @@ ThreePcBackend::ThreePcBackend(Comm& comm, const BackendOptions& opt)
       prev_(role_at(me_ + 2)),
       phantom_(opt.phantom),
       prg_next_(send_fresh_key(comm, role_at(me_ + 1))),
-      prg_prev_(recv_key(comm, role_at(me_ + 2))) {
+      prg_prev_(recv_key(comm, role_at(me_ + 2))),
+      prg_own_(Prg::from_os()) {
   if (me_ > 2) throw std::invalid_argument("3pc: role must be client, server or helper");
 }
 
@@ -99,58 +101,75 @@ Shared ThreePcBackend::matmul(const Shared& a, const Shared& b) {
 
 Shared ThreePcBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
-  if (d < 1 || d > 62) throw std::invalid_argument("trunc: bits must be in [1, 62], got " + std::to_string(d));
-  const Shape& shape = x.shape();
+  // 2-of-2 view of x between P0 and P1: P0 holds x0 + x1, P1 holds x2; the helper adds nothing.
+  RingTensor z = me_ == 0 ? marill::add(x.s0, x.s1) : me_ == 1 ? x.s1 : RingTensor::phantom(x.shape());
+  return trunc_additive(z, d, false);
+}
+
+Shared ThreePcBackend::mul_trunc(const Shared& a, const Shared& b) {
+  OpScope op(ledger(), "mul_trunc");
+  require_same(a, b, "mul");
+  // The local cross terms z_i form a 3-of-3 sharing of a*b; truncating it directly saves the
+  // mul's reshare round: 2 rounds instead of 3.
+  RingTensor z = mul_elem(a.s0, marill::add(b.s0, b.s1));
+  add_inplace(z, mul_elem(a.s1, b.s0));
+  return trunc_additive(std::move(z), frac_bits(), true);
+}
+
+Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
+  OpScope op(ledger(), "matmul_trunc");
+  RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
+  add_inplace(z, marill::matmul(a.s1, b.s0));
+  return trunc_additive(std::move(z), frac_bits(), true);
+}
+
+Shared ThreePcBackend::trunc_additive(RingTensor z, int d, bool helper_holds_part) {
+  check_trunc_bits(d);
+  const Shape shape = z.shape();
+  const i64 n = shape_numel(shape);
   const Role P0 = Role::client, P1 = Role::server, P2 = Role::helper;
-  const u64 K = u64{1} << (64 - d);
-  const u64 offset = u64{1} << 62;  // makes x' = x + 2^62 non-negative (needs |x| < 2^62)
-  // Mask r = r_A + r_B from the (2,0) and (1,2) pair PRGs: the helper knows r, P0 knows r_A, P1 r_B.
-  // The helper deals t = r >> d and h = MSB(r) as 2-of-2 shares to P0 (from the (2,0) PRG) and P1.
-  // P0 and P1 open c = x' + r between them; with x' < 2^63 the wrap of x' + r is h AND NOT MSB(c),
-  // so x' >> d = (c >> d) - t + 2^(64-d) * (1 - MSB(c)) * h - borrow, borrow = [c mod 2^d < r mod 2^d];
-  // we drop the borrow, so the result is floor or floor + 1.
-  // Finally P0 and P1 re-share the 2-of-2 result as replicated shares, masked for the helper.
+  // The helper acts as the dealer of trunc_mask.h. Mask r = r_A + r_B (+ r_H): r_A from the (2,0)
+  // pair PRG (P0 knows it), r_B from (1,2) (P1), r_H the helper's own (it masks the helper's part
+  // of z, sent to both). The helper deals t = r >> d and h = MSB(r) as 2-of-2 shares: P0's from
+  // the (2,0) PRG, P1's as a correction. P0 and P1 open c = z + 2^62 + r in one round, then
+  // re-share their 2-of-2 result as replicated shares, masked for the helper (second round).
   if (me_ == 2) {
     RingTensor rA = prg_next_.random(shape, phantom_);  // (2,0)
     RingTensor rB = prg_prev_.random(shape, phantom_);  // (1,2)
     RingTensor tA = prg_next_.random(shape, phantom_);
     RingTensor hA = prg_next_.random(shape, phantom_);
     RingTensor r = marill::add(rA, rB);
-    RingTensor corr = marill::concat({marill::sub(shift_right_logical(r, d), tA), marill::sub(shift_right_logical(r, 63), hA)}, 0);
+    if (helper_holds_part) {
+      RingTensor rH = prg_own_.random(shape, phantom_);
+      RingTensor e = marill::add(z, rH);
+      comm_.send(P0, e);
+      comm_.send(P1, e);
+      r = marill::add(r, rH);
+    }
+    RingTensor corr = marill::concat({marill::sub(shift_right_logical(r, d), tA).reshaped({n}),
+                                      marill::sub(shift_right_logical(r, 63), hA).reshaped({n})}, 0);
     comm_.send(P1, corr);
     RingTensor y2 = comm_.recv(P1, shape);
     RingTensor y0 = comm_.recv(P0, shape);
     return Shared{std::move(y2), std::move(y0)};
   }
-  // P0: a = x0 + x1 + 2^62 + r_A; P1: b = x2 + r_B.
-  RingTensor mine = me_ == 0 ? marill::add_scalar(marill::add(marill::add(x.s0, x.s1), prg_prev_.random(shape, phantom_)), offset)
-                             : marill::add(x.s1, prg_next_.random(shape, phantom_));
-  RingTensor tA, hA, corr;
+  RingTensor mine = me_ == 0 ? marill::add_scalar(marill::add(z, prg_prev_.random(shape, phantom_)), kTruncOffset)
+                             : marill::add(z, prg_next_.random(shape, phantom_));
+  RingTensor t_share, h_share;
   if (me_ == 0) {
-    tA = prg_prev_.random(shape, phantom_);
-    hA = prg_prev_.random(shape, phantom_);
+    t_share = prg_prev_.random(shape, phantom_);
+    h_share = prg_prev_.random(shape, phantom_);
   }
   const Role other = me_ == 0 ? P1 : P0;
   comm_.send(other, mine);
   RingTensor c = marill::add(mine, comm_.recv(other, shape));
-  RingTensor t_share, h_share;
+  if (helper_holds_part) add_inplace(c, comm_.recv(P2, shape));
   if (me_ == 1) {
-    corr = comm_.recv(P2, Shape{2 * x.numel()});
-    t_share = slice(corr, 0, 0, x.numel()).reshaped(shape);
-    h_share = slice(corr, 0, x.numel(), 2 * x.numel()).reshaped(shape);
-  } else {
-    t_share = tA;
-    h_share = hA;
+    RingTensor corr = comm_.recv(P2, Shape{2 * n});
+    t_share = slice(corr, 0, 0, n).reshaped(shape);
+    h_share = slice(corr, 0, n, 2 * n).reshaped(shape);
   }
-  // y_share = [P0] (c >> d) - 2^(62-d)  - t_share + K * (1 - MSB(c)) * h_share
-  RingTensor y = marill::neg(t_share);
-  if (!phantom_) {
-    for (i64 e = 0; e < y.numel(); ++e) {
-      u64 not_chi = 1 - (c[e] >> 63);
-      y[e] += K * not_chi * h_share[e];
-      if (me_ == 0) y[e] += (c[e] >> d) - (offset >> d);
-    }
-  }
+  RingTensor y = trunc_share(c, t_share, h_share, d, me_ == 0);
   RingTensor rho = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);   // (0,1)
   RingTensor rho2 = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);  // (0,1)
   if (me_ == 0) {

@@ -5,8 +5,10 @@
 // Costs per output element (bytes sent by each party, rounds):
 //   input        owner 8 B, 1 round          reveal(to)  one party 8 B, 1 round; reveal_all 8 B each
 //   mul, matmul  8 B per party, 1 round (matmul: per output element)
-//   trunc        P0 16 B, P1 16 B, P2 16 B, 2 rounds: exact up to one unit (floor or floor+1) for |x| < 2^62,
-//                helper-dealt mask with known MSB (no probabilistic wrap error)
+//   trunc        P0 16 B, P1 16 B, P2 16 B, 2 rounds: exact up to one unit (floor or floor+1) for
+//                |x| < 2^62, helper-dealt mask with known MSB (trunc_mask.h; no probabilistic wrap)
+//   mul_trunc,   fused: the 3-of-3 product is truncated directly: P0 16 B, P1 16 B, P2 32 B,
+//   matmul_trunc 2 rounds (mul then trunc would take 24 B each and 3 rounds)
 //   ltz          MSB by bit extraction: carry-save adder + log-depth carry tree on bit planes
 //                (~236 bits, 8 rounds at K = 64; ABY3: 4K+32 bits, log K + 2 rounds), then
 //                bit-to-arithmetic by two muls (16 B, 2 rounds): ~46 B, 10 rounds in total.
@@ -36,6 +38,8 @@ class ThreePcBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x) override;
+  Shared mul_trunc(const Shared& a, const Shared& b) override;     // fused: 2 rounds
+  Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused: 2 rounds
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
@@ -46,6 +50,9 @@ class ThreePcBackend final : public Backend {
   };
   RingTensor zero_share(const Shape& shape);  // 3-of-3 additive sharing of zero
   Shared reshare(RingTensor z);               // 3-of-3 additive -> replicated, 1 round
+  // z: this party's part of a sum z_P0 + z_P1 (+ z_P2 if helper_holds_part; otherwise the
+  // helper's z is ignored). Returns replicated shares of (sum) >> d. 2 rounds.
+  Shared trunc_additive(RingTensor z, int d, bool helper_holds_part);
   std::vector<BShare> and_many(const std::vector<BShare>& x, const std::vector<BShare>& y);
   BShare msb_binary(const Shared& x);  // binary sharing of MSB(x), one plane
   void send_bits(Role to, const Bits& b);
@@ -57,6 +64,7 @@ class ThreePcBackend final : public Backend {
   bool phantom_;
   Prg prg_next_;  // key shared with P_{i+1}
   Prg prg_prev_;  // key shared with P_{i-1}
+  Prg prg_own_;   // private
 };
 
 }  // namespace marill

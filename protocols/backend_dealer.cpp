@@ -6,34 +6,15 @@
 #include "protocols/comm.h"
 #include "protocols/dcf.h"
 #include "protocols/pair_keys.h"
+#include "protocols/trunc_mask.h"
 
 namespace marill {
 
 namespace {
 
-constexpr u64 kTruncOffset = u64{1} << 62;  // x' = x + 2^62 is non-negative for |x| < 2^62
-
 void require_compute_party(Role r, const char* what) {
   if (r != Role::client && r != Role::server)
     throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
-}
-
-// [x' >> d] share from the opened c = x' + r and shares of t = r >> d, h = MSB(r):
-// x' >> d = (c >> d) - t + 2^(64-d) (1 - MSB(c)) h - borrow, minus the offset 2^(62-d);
-// the borrow (low bits of c below those of r) is dropped: floor or floor + 1.
-RingTensor trunc_share(const RingTensor& c, const RingTensor& t, const RingTensor& h, int d, bool first) {
-  RingTensor y = marill::neg(t);
-  if (y.is_phantom()) return y;
-  const u64 K = u64{1} << (64 - d);
-  for (i64 e = 0; e < y.numel(); ++e) {
-    y[e] += K * (1 - (c[e] >> 63)) * h[e];
-    if (first) y[e] += (c[e] >> d) - (kTruncOffset >> d);
-  }
-  return y;
-}
-
-void check_trunc_bits(int d) {
-  if (d < 1 || d > 62) throw std::invalid_argument("trunc: bits must be in [1, 62], got " + std::to_string(d));
 }
 
 std::vector<std::uint8_t> ltz_serialize(const LtzKeys& k) {

@@ -56,6 +56,25 @@ TEST_CASE("3pc mul sends one element per party in 1 round, trunc 2 each in 2 rou
   CHECK(op_rounds(t, "trunc") == 2);
 }
 
+TEST_CASE("3pc fused mul_trunc and matmul_trunc: 2 rounds, within one unit of the reference", "[ledger][backend]") {
+  FixedPoint fxp;
+  const i64 n = 200;
+  RingTensor a = random_fixed({n}, -50, 50, fxp), b = random_fixed({n}, -50, 50, fxp);
+  const BinaryOp mt = [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc(x, y); };
+  SessionResult res;
+  RingTensor got = run_binary(Setting::three_pc, a, b, mt, &res);
+  CHECK(max_ring_diff(got, shift_right_arith(mul_elem(a, b), fxp.frac_bits)) <= 1);
+  CHECK(op_bytes(res, Role::client, "mul_trunc") == static_cast<u64>(2 * n * 8));
+  CHECK(op_bytes(res, Role::server, "mul_trunc") == static_cast<u64>(2 * n * 8));
+  CHECK(op_bytes(res, Role::helper, "mul_trunc") == static_cast<u64>(4 * n * 8));
+  CHECK(op_rounds(res, "mul_trunc") == 2);
+  RingTensor x = random_fixed({7, 30}, -4, 4, fxp), y = random_fixed({30, 5}, -4, 4, fxp);
+  const BinaryOp mmt = [](Backend& be, const Shared& p, const Shared& q) { return be.matmul_trunc(p, q); };
+  RingTensor m = run_binary(Setting::three_pc, x, y, mmt, &res);
+  CHECK(max_ring_diff(m, shift_right_arith(marill::matmul(x, y), fxp.frac_bits)) <= 1);
+  CHECK(op_rounds(res, "matmul_trunc") == 2);
+}
+
 TEST_CASE("3pc ltz stays within ABY3's MSB budget plus bit injection", "[ledger]") {
   const i64 n = 640;  // a multiple of 64: bit planes are dense
   SessionResult res = run_op(Setting::three_pc, {n}, {n}, kLtz);
