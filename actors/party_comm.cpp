@@ -7,13 +7,14 @@
 namespace marill {
 
 PartyComm::PartyComm(Role me, std::vector<Role> peers, Transport& transport, NetworkModel net, bool phantom,
-                     std::chrono::milliseconds recv_timeout, bool charge_compute)
+                     std::chrono::milliseconds recv_timeout, bool charge_cpu)
     : me_(me), peers_(std::move(peers)), transport_(transport), net_(std::move(net)), phantom_(phantom),
-      charge_compute_(charge_compute),
+      charge_compute_(charge_cpu),
       recv_timeout_(recv_timeout), last_cpu_(party_cpu_seconds()) {
   for (auto& per_to : links_)
     for (auto& l : per_to) l = LinkQueue(net_.link);
   ledger_.start(last_cpu_);
+  ledger_.sync_clock = [this] { charge_compute(); };
 }
 
 bool PartyComm::is_peer(Role r) const { return std::find(peers_.begin(), peers_.end(), r) != peers_.end(); }

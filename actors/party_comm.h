@@ -22,7 +22,7 @@ namespace marill {
 class PartyComm final : public Comm {
  public:
   PartyComm(Role me, std::vector<Role> peers, Transport& transport, NetworkModel net, bool phantom,
-            std::chrono::milliseconds recv_timeout, bool charge_compute = true);
+            std::chrono::milliseconds recv_timeout, bool charge_cpu = true);
 
   Role role() const override { return me_; }
   bool phantom() const override { return phantom_; }

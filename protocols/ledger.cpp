@@ -30,6 +30,7 @@ void Ledger::record_send(Phase p, u64 payload, u64 framing) {
 }
 
 void Ledger::push_op(const std::string& kind, double cpu_now) {
+  if (sync_clock) sync_clock();
   Frame f;
   f.path = stack_.empty() ? kind : stack_.back().path + "/" + kind;
   f.cpu0 = cpu_now;
@@ -42,6 +43,7 @@ void Ledger::push_op(const std::string& kind, double cpu_now) {
 
 void Ledger::pop_op(double cpu_now) {
   if (stack_.empty()) return;
+  if (sync_clock) sync_clock();
   Frame f = std::move(stack_.back());
   stack_.pop_back();
   for (int p = 0; p < 2; ++p) {
@@ -59,6 +61,7 @@ void Ledger::pop_op(double cpu_now) {
 }
 
 void Ledger::finish(double cpu_now) {
+  sync_clock = nullptr;  // the communicator may not outlive the ledger's copies
   for (int p = 0; p < 2; ++p) {
     totals_[p].rounds = clock[p].hops;
     totals_[p].sim_s = clock[p].sim_time;

@@ -4,6 +4,7 @@
 // Bytes are counted once, at the sender.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class Ledger {
   Clock clock[2];  // indexed by Phase
 
   Phase phase = Phase::online;  // the phase this party's own sends belong to (dealer: offline)
+
+  // Set by the party's communicator: brings the virtual clock up to date with the CPU time spent
+  // since the last message, so an op's compute after its last message is charged to that op.
+  std::function<void()> sync_clock;
 
   void start(double cpu_now) { cpu_start_ = cpu_now; }
   void record_send(Phase p, u64 payload, u64 framing);
