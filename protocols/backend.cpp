@@ -114,6 +114,10 @@ Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {
   return add(b, mul(bb, diff));
 }
 
+void check_ltz_bits(int bits) {
+  if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
+}
+
 RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape) {
   if (be.phantom()) return RingTensor::phantom(shape);
   return be.fxp().encode(values, shape);

@@ -20,6 +20,8 @@
 #include "protocols/ring.h"
 #include "protocols/roles.h"
 
+// (ltz bit widths are checked by check_ltz_bits below)
+
 namespace marill {
 
 class Comm;
@@ -86,8 +88,9 @@ class Backend {
   // Signed division by 2^bits: floor(x / 2^bits) or one more (|error| <= 1 unit in the last place).
   // Requires |x| < 2^62.
   virtual Shared trunc(const Shared& x, int bits) = 0;
-  // Integer sharing of [x < 0] (x read as two's complement).
-  virtual Shared ltz(const Shared& x) = 0;
+  // Integer sharing of [x < 0] (x read as two's complement). With bits < 64 the caller promises
+  // |x| < 2^(bits-1): only the low `bits` bits enter the comparison (smaller circuits and keys).
+  virtual Shared ltz(const Shared& x, int bits = 64) = 0;
 
   // Prepares a secret weight (k,n) for repeated use as matmul's right operand. Called once at
   // set-up: in 2pc-dealer the masked weight W - B is opened then, and every later matmul with it
@@ -112,6 +115,9 @@ class Backend {
 
 // A fixed-point or integer public tensor of the right shape for this party's mode: real parties
 // encode values, a phantom party (or the dealer) gets the shape only.
+// Throws std::invalid_argument unless 3 <= bits <= 64.
+void check_ltz_bits(int bits);
+
 RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape);
 
 struct BackendOptions {

@@ -219,13 +219,13 @@ std::vector<ThreePcBackend::BShare> ThreePcBackend::and_many(const std::vector<B
   return out;
 }
 
-ThreePcBackend::BShare ThreePcBackend::msb_binary(const Shared& x) {
+ThreePcBackend::BShare ThreePcBackend::msb_binary(const Shared& x, int K) {
   OpScope op(ledger(), "msb");
   const i64 n = x.numel();
   const bool ph = phantom_;
   // Binary replicated sharings of the three arithmetic components: [x_j] has component j = x_j.
   // P_i holds components (i, i+1): x_i = s0, x_{i+1} = s1.
-  Bits own = Bits::from_ring(x.s0, 0, 64), nxt = Bits::from_ring(x.s1, 0, 64), zero = Bits::zeros(n, 64, ph);
+  Bits own = Bits::from_ring(x.s0, 0, K), nxt = Bits::from_ring(x.s1, 0, K), zero = Bits::zeros(n, K, ph);
   BShare comp[3];
   comp[me_] = BShare{own, zero};
   comp[(me_ + 1) % 3] = BShare{zero, nxt};
@@ -239,15 +239,15 @@ ThreePcBackend::BShare ThreePcBackend::msb_binary(const Shared& x) {
   const BShare& B = comp[1];
   const BShare& C = comp[2];
   BShare s = bxor(bxor(A, B), C);
-  BShare ac = planes(bxor(A, C), 0, 63), bc = planes(bxor(B, C), 0, 63);
-  BShare carry = bxor(and_many({ac}, {bc})[0], planes(C, 0, 63));  // carry bits 0..62 -> v bits 1..63
-  // u = s, v = carry << 1. MSB(u + v) = u63 ^ v63 ^ c63, c63 = carry into bit 63 from bits 1..62
-  // (bit 0 generates no carry since v0 = 0). Generate/propagate on bits 1..62, then a log-depth tree.
-  BShare u_mid = planes(s, 1, 62), v_mid = planes(carry, 0, 62);
+  BShare ac = planes(bxor(A, C), 0, K - 1), bc = planes(bxor(B, C), 0, K - 1);
+  BShare carry = bxor(and_many({ac}, {bc})[0], planes(C, 0, K - 1));  // carry bits 0..K-2 -> v bits 1..K-1
+  // u = s, v = carry << 1. MSB(u + v) = u_{K-1} ^ v_{K-1} ^ c_{K-1}, the carry into bit K-1 from
+  // bits 1..K-2 (bit 0 generates no carry since v0 = 0). Generate/propagate, then a log-depth tree.
+  BShare u_mid = planes(s, 1, K - 2), v_mid = planes(carry, 0, K - 2);
   BShare g = and_many({u_mid}, {v_mid})[0];
   BShare p = bxor(u_mid, v_mid);
   std::vector<BShare> G, P;  // one plane each, low to high
-  for (int j = 0; j < 62; ++j) {
+  for (int j = 0; j < K - 2; ++j) {
     G.push_back(planes(g, j, 1));
     P.push_back(planes(p, j, 1));
   }
@@ -278,13 +278,14 @@ ThreePcBackend::BShare ThreePcBackend::msb_binary(const Shared& x) {
     G = std::move(G2);
     P = std::move(P2);
   }
-  return bxor(bxor(planes(s, 63, 1), planes(carry, 62, 1)), G[0]);
+  return bxor(bxor(planes(s, K - 1, 1), planes(carry, K - 2, 1)), G[0]);
 }
 
-Shared ThreePcBackend::ltz(const Shared& x) {
+Shared ThreePcBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
   const Shape& shape = x.shape();
-  BShare m = msb_binary(x);
+  BShare m = msb_binary(x, bits);
   // Bit to arithmetic: m = m0 ^ m1 ^ m2 with [m_j] free (component j = m_j), then a ^ b = a + b - 2ab.
   RingTensor zero = phantom_ ? RingTensor::phantom(shape) : RingTensor(shape);
   Shared M[3];

@@ -37,7 +37,7 @@ class ThreePcBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x) override;
+  Shared ltz(const Shared& x, int bits = 64) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override;     // fused: 2 rounds
   Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused: 2 rounds
 
@@ -54,7 +54,7 @@ class ThreePcBackend final : public Backend {
   // helper's z is ignored). Returns replicated shares of (sum) >> d. 2 rounds.
   Shared trunc_additive(RingTensor z, int d, bool helper_holds_part);
   std::vector<BShare> and_many(const std::vector<BShare>& x, const std::vector<BShare>& y);
-  BShare msb_binary(const Shared& x);  // binary sharing of MSB(x), one plane
+  BShare msb_binary(const Shared& x, int K);  // binary sharing of bit K-1 of x, one plane
   void send_bits(Role to, const Bits& b);
   Bits recv_bits(Role from, i64 n, int planes);
 

@@ -25,9 +25,13 @@ Shared CleartextBackend::trunc(const Shared& x, int bits) {
   return Shared{shift_right_arith(x.s0, bits), {}};
 }
 
-Shared CleartextBackend::ltz(const Shared& x) {
+Shared CleartextBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger_, "ltz");
-  return Shared{shift_right_logical(x.s0, 63), {}};
+  check_ltz_bits(bits);
+  // bit (bits-1) of x: the sign whenever the caller's promise |x| < 2^(bits-1) holds, as in the
+  // secure backends (which see only the low bits).
+  RingTensor b = shift_right_logical(shift_left(x.s0, 64 - bits), 63);
+  return Shared{b, {}};
 }
 
 }  // namespace marill

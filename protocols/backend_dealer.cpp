@@ -25,17 +25,17 @@ std::vector<std::uint8_t> ltz_serialize(const LtzKeys& k) {
   return out;
 }
 
-LtzKeys ltz_deserialize(std::vector<std::uint8_t> bytes, i64 count) {
+LtzKeys ltz_deserialize(std::vector<std::uint8_t> bytes, i64 count, int bits) {
   LtzKeys k;
-  k.n_bits = 64;
+  k.n_bits = bits;
   k.count = count;
-  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(63);
+  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(bits - 1);
   if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * 8)
     throw ProtocolError("2pc-dealer: comparison keys of " + std::to_string(bytes.size()) + " bytes for " + std::to_string(count) + " elements");
   k.r_hi.resize(static_cast<size_t>(count));
   if (count) std::memcpy(k.r_hi.data(), bytes.data() + dcf_bytes, static_cast<size_t>(count) * 8);
   bytes.resize(dcf_bytes);
-  k.dcf.n_bits = 63;
+  k.dcf.n_bits = bits - 1;
   k.dcf.count = count;
   k.dcf.bytes = std::move(bytes);
   return k;
@@ -194,16 +194,17 @@ Shared DealerOnlineBackend::trunc(const Shared& x, int d) {
   return Shared{trunc_share(c, t, h, d, is_client_), {}};
 }
 
-Shared DealerOnlineBackend::ltz(const Shared& x) {
+Shared DealerOnlineBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
   const Shape& s = x.shape();
   const i64 n = x.numel();
   RingTensor r = prg_dealer_.random(s, phantom_);
-  auto key_bytes = comm_.recv_bytes(Role::dealer, static_cast<u64>(n) * ltz_key_bytes(64));
+  auto key_bytes = comm_.recv_bytes(Role::dealer, static_cast<u64>(n) * ltz_key_bytes(bits));
   RingTensor mine = marill::add(x.s0, r);
   RingTensor xhat = marill::add(mine, exchange(mine));
   if (phantom_) return Shared{RingTensor::phantom(s), {}};
-  LtzKeys keys = ltz_deserialize(std::move(key_bytes), n);
+  LtzKeys keys = ltz_deserialize(std::move(key_bytes), n, bits);
   RingTensor out(s);
   ltz_eval(is_client_ ? 0 : 1, keys, xhat.data(), out.data());
   return Shared{std::move(out), {}};
@@ -292,20 +293,21 @@ Shared KeygenBackend::trunc(const Shared& x, int d) {
   return shape_only(s);
 }
 
-Shared KeygenBackend::ltz(const Shared& x) {
+Shared KeygenBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
   const Shape& s = x.shape();
   const i64 n = x.numel();
   const bool ph = mode_phantom_;
   RingTensor rc = prg_client_.random(s, ph), rs = prg_server_.random(s, ph);
-  const u64 bytes = static_cast<u64>(n) * ltz_key_bytes(64);
+  const u64 bytes = static_cast<u64>(n) * ltz_key_bytes(bits);
   if (ph) {
     comm_.send_bytes(Role::client, nullptr, bytes);
     comm_.send_bytes(Role::server, nullptr, bytes);
     return shape_only(s);
   }
   RingTensor r = marill::add(rc, rs);
-  auto keys = ltz_gen(64, r.data(), n, prg_own_);
+  auto keys = ltz_gen(bits, r.data(), n, prg_own_);
   auto k0 = ltz_serialize(keys.first), k1 = ltz_serialize(keys.second);
   comm_.send_bytes(Role::client, k0.data(), k0.size());
   comm_.send_bytes(Role::server, k1.data(), k1.size());

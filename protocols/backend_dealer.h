@@ -14,7 +14,7 @@
 //   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
 //                offline 16 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
-//                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B
+//                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
 #pragma once
 
 #include "protocols/backend.h"
@@ -38,7 +38,7 @@ class DealerOnlineBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x) override;
+  Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
 
  protected:
@@ -73,7 +73,7 @@ class KeygenBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x) override;
+  Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
 
  protected:

@@ -100,6 +100,21 @@ TEST_CASE("ltz is exact over the whole ring in every setting", "[backend]") {
   }
 }
 
+TEST_CASE("ltz on a promised bit width is exact in every setting", "[backend]") {
+  RingTensor x = random_ring({500});
+  const int bits = 40;
+  for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (64 - bits + 1));  // |x| < 2^39
+  x[0] = (u64{1} << 39) - 1;
+  x[1] = static_cast<u64>(-(i64{1} << 39));
+  x[2] = 0;
+  RingTensor expect = shift_right_logical(x, 63), dummy(x.shape());
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    RingTensor got = run_binary(s, x, dummy, [](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, 40); });
+    CHECK(max_ring_diff(got, expect) == 0);
+  }
+}
+
 TEST_CASE("select, public ops and fixed-point products agree with cleartext", "[backend]") {
   RingTensor a = random_fixed({64}, -8, 8, kFxp), b = random_fixed({64}, -8, 8, kFxp);
   RingTensor w = random_fixed({64}, -2, 2, kFxp);

@@ -86,6 +86,10 @@ TEST_CASE("3pc ltz stays within ABY3's MSB budget plus bit injection", "[ledger]
     CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(241 * n / 8 + 2 * 8 * n));  // + two muls
   }
   CHECK(op_rounds(res, "ltz") == 10);
+  // K = 40: 39 + 38 + 68 = 145 bits, still 8 rounds for the MSB.
+  SessionResult r40 = run_op(Setting::three_pc, {n}, {n}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, 40); });
+  CHECK(op_bytes(r40, Role::client, "ltz/msb") == static_cast<u64>(145 * n / 8));
+  CHECK(op_rounds(r40, "ltz") == 10);
 }
 
 TEST_CASE("2pc-dealer Beaver mul sends 2 elements per party online in 1 round", "[ledger]") {
@@ -117,6 +121,9 @@ TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
   }
   CHECK(op_rounds(c, "ltz") == 1);
   CHECK(op_bytes(c, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(64));
+  SessionResult c40 = run_op(Setting::two_pc_dealer, {e}, {e}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, 40); });
+  CHECK(op_bytes(c40, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(40));
+  CHECK(ltz_key_bytes(40) < ltz_key_bytes(64) * 2 / 3);
 }
 
 TEST_CASE("a prepared weight is opened once at set-up, then matmul opens only its left operand", "[ledger][backend]") {
