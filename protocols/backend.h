@@ -99,6 +99,7 @@ class Backend {
   virtual Shared prepare_weight(const Shared& w) { return w; }
 
   // ---- derived (override where a setting does better) ----
+  virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).

@@ -147,6 +147,18 @@ Shared DealerOnlineBackend::prepare_weight(const Shared& w) {
   return out;
 }
 
+Shared DealerOnlineBackend::square(const Shared& x) {
+  OpScope op(ledger(), "square");
+  // x^2 = (e + a)^2 = e^2 + 2 e a + a^2 with e = x - a opened: one element per party.
+  RingTensor a = prg_dealer_.random(x.shape(), phantom_);
+  RingTensor c = from_dealer(x.shape());
+  RingTensor e = marill::sub(x.s0, a);
+  e = marill::add(e, exchange(e));
+  RingTensor z = marill::add(c, marill::scale(mul_elem(e, a), 2));
+  if (is_client_) add_inplace(z, mul_elem(e, e));
+  return Shared{std::move(z), {}};
+}
+
 Shared DealerOnlineBackend::matmul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "matmul");
   if (y.prepared) {
@@ -248,6 +260,16 @@ Shared KeygenBackend::mul(const Shared& x, const Shared& y) {
   RingTensor ac = prg_client_.random(s, ph), bc = prg_client_.random(s, ph), cc = prg_client_.random(s, ph);
   RingTensor as = prg_server_.random(s, ph), bs = prg_server_.random(s, ph);
   comm_.send(Role::server, marill::sub(mul_elem(marill::add(ac, as), marill::add(bc, bs)), cc));
+  return shape_only(s);
+}
+
+Shared KeygenBackend::square(const Shared& x) {
+  OpScope op(ledger(), "square");
+  const Shape& s = x.shape();
+  RingTensor ac = prg_client_.random(s, mode_phantom_), cc = prg_client_.random(s, mode_phantom_);
+  RingTensor as = prg_server_.random(s, mode_phantom_);
+  RingTensor a = marill::add(ac, as);
+  comm_.send(Role::server, marill::sub(mul_elem(a, a), cc));
   return shape_only(s);
 }
 

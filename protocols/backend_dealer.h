@@ -9,6 +9,7 @@
 // Costs per element (online bytes sent by each of client/server, rounds; offline dealer bytes):
 //   input        owner 8 B, 1 round; offline 0
 //   mul          16 B, 1 round (Beaver: open x-a, y-b); offline 8 B (server's c)
+//   square       8 B, 1 round (square pair (a, a^2): open x-a only); offline 8 B
 //   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B. With a prepared weight (set-up:
 //                k*n*8 B once) only m*k*8 B per party online.
 //   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
@@ -40,6 +41,7 @@ class DealerOnlineBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
+  Shared square(const Shared& a) override;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
@@ -75,6 +77,7 @@ class KeygenBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
+  Shared square(const Shared& a) override;
 
  protected:
   void add_public_inplace(Shared&, const RingTensor&) override {}

@@ -102,6 +102,23 @@ TEST_CASE("2pc-dealer Beaver mul sends 2 elements per party online in 1 round", 
   CHECK(op_bytes(res, Role::dealer, "mul", Phase::online) == 0);
 }
 
+TEST_CASE("square is exact everywhere and costs one opened element in 2pc-dealer", "[ledger][backend]") {
+  const i64 n = 120;
+  RingTensor x = random_ring({n});
+  const BinaryOp sq = [](Backend& be, const Shared& a, const Shared&) { return be.square(a); };
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    SessionResult res;
+    RingTensor got = run_binary(s, x, x, sq, &res);
+    CHECK(max_ring_diff(got, mul_elem(x, x)) == 0);
+    if (s == Setting::two_pc_dealer) {
+      CHECK(op_bytes(res, Role::client, "square") == static_cast<u64>(n * 8));
+      CHECK(op_bytes(res, Role::server, "square") == static_cast<u64>(n * 8));
+      CHECK(op_rounds(res, "square") == 1);
+    }
+  }
+}
+
 TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
   const i64 m = 9, k = 20, n = 4;
   SessionResult mm = run_op(Setting::two_pc_dealer, {m, k}, {k, n}, kMatmul);
