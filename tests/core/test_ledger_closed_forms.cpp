@@ -177,7 +177,8 @@ TEST_CASE("phantom runs send exactly the bytes and rounds of real runs", "[ledge
   struct Case { const char* name; Shape a, b; BinaryOp op; };
   std::vector<Case> cases = {{"mul", {50}, {50}, kMul}, {"matmul", {6, 10}, {10, 3}, kMatmul},
                              {"trunc", {70}, {70}, kTrunc}, {"ltz", {70}, {70}, kLtz},
-                             {"mul_trunc", {40}, {40}, [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc(x, y); }}};
+                             {"mul_trunc", {40}, {40}, [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc(x, y); }},
+                             {"square", {40}, {40}, [](Backend& be, const Shared& x, const Shared&) { return be.square(x); }}};
   for (Setting s : secure_settings()) {
     for (const auto& c : cases) {
       INFO(setting_name(s) << " " << c.name);
