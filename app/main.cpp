@@ -12,6 +12,7 @@ const char* kUsage =
     "usage: marill [COMMAND ...]\n"
     "  (no command)           the main job: marill bench primitives on the simulated LAN\n"
     "  bench primitives       cost table of the secure primitives per setting (--csv FILE)\n"
+    "  bench layer            cost of one private transformer block by op kind (heads merged, LoRA)\n"
     "  bench matmul           ring matrix multiply throughput\n"
     "  bench dcf              DCF / comparison key generation and evaluation\n"
     "Run 'marill COMMAND --help' for a command's options.\n";
@@ -25,13 +26,15 @@ int dispatch(int argc, char** argv) {
   }
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, matmul, dcf)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");
       return 2;
     }
     std::string what = argv[2];
     if (what == "primitives") return marill::bench_primitives(argc - 3, argv + 3);
     if (what == "dcf") return marill::bench_dcf(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, matmul, dcf)\n", what.c_str());
+    if (what == "matmul") return marill::bench_ring_matmul(argc - 3, argv + 3);
+    if (what == "layer") return marill::bench_layer(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf)\n", what.c_str());
     return 2;
   }
   std::fprintf(stderr, "marill: unknown command '%s'\n%s", cmd.c_str(), kUsage);

@@ -1,0 +1,171 @@
+// `marill bench layer`: cost of one private transformer block by operation kind, so a user sees
+// e.g. "softmax is X% of bytes" and how merging heads (m) or LoRA (r) changes it. Random weights
+// of the requested shape; the costs of secure programs do not depend on the values.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "actors/session.h"
+#include "app/cli.h"
+#include "app/commands.h"
+#include "protocols/secure_transformer.h"
+
+namespace marill {
+
+namespace {
+
+std::vector<float> random_floats(std::mt19937& rng, i64 n, double scale) {  // weights, not shares
+  std::uniform_real_distribution<double> u(-scale, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<float>(u(rng));
+  return v;
+}
+
+FloatLinear random_linear(std::mt19937& rng, i64 in, i64 out, i64 lora) {
+  FloatLinear f;
+  f.in = in;
+  f.out = out;
+  f.w = random_floats(rng, in * out, 1.0 / std::sqrt(static_cast<double>(in)));
+  f.w_public = lora > 0;
+  f.lora_rank = lora;
+  if (lora) {
+    f.lora_a = random_floats(rng, in * lora, 0.1);
+    f.lora_b = random_floats(rng, lora * out, 0.1);
+  }
+  return f;
+}
+
+FloatBlock random_block(const BlockShape& s, i64 lora) {
+  std::mt19937 rng(7);
+  FloatBlock b;
+  b.shape = s;
+  const i64 d = s.d_model;
+  b.attn_norm.assign(static_cast<size_t>(d), 1.0f);
+  b.mlp_norm.assign(static_cast<size_t>(d), 1.0f);
+  b.attn_norm_bias.assign(static_cast<size_t>(d), 0.0f);
+  b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
+  b.wq = random_linear(rng, d, d, lora);
+  b.wk = random_linear(rng, d, d, lora);
+  b.wv = random_linear(rng, d, d, lora);
+  b.wo = random_linear(rng, d, d, lora);
+  if (s.arch == Arch::llama) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
+  b.w_up = random_linear(rng, d, s.ffn_dim, lora);
+  b.w_down = random_linear(rng, s.ffn_dim, d, lora);
+  return b;
+}
+
+struct KindRow {
+  u64 bytes = 0;
+  u64 rounds = 0;
+  double sim_s = 0;
+};
+
+}  // namespace
+
+int bench_layer(int argc, char** argv) {
+  Args args(argc, argv,
+            {"--settings", "--net", "--arch", "--b", "--d", "--heads", "--ffn", "--merge", "--lora", "--stage", "--softmax", "--act",
+             "--frac-bits", "--phantom", "--csv"},
+            "usage: marill bench layer [--settings 3pc,2pc-dealer] [--net lan] [--arch llama|gpt2] [--b 128] [--d 256]\n"
+            "                          [--heads 8] [--ffn 4*d] [--merge 1,2,4] [--lora 0,8,64] [--stage prefill|decode]\n"
+            "                          [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--phantom] [--csv FILE]");
+  if (args.help()) return 0;
+  std::vector<Setting> settings;
+  for (const auto& s : split(args.get("--settings", "3pc,2pc-dealer"), ',')) settings.push_back(parse_setting(s));
+  const std::string stage = args.get("--stage", "prefill");
+  if (stage != "prefill" && stage != "decode") throw std::invalid_argument("--stage: expected prefill or decode, got '" + stage + "'");
+  const i64 b = args.get_int("--b", 128, 1, 1 << 16);
+  BlockShape base;
+  base.arch = args.get("--arch", "llama") == "gpt2" ? Arch::gpt2 : Arch::llama;
+  if (args.has("--arch") && args.get("--arch", "") != "llama" && args.get("--arch", "") != "gpt2")
+    throw std::invalid_argument("--arch: expected llama or gpt2");
+  base.d_model = args.get_int("--d", 256, 1, 1 << 16);
+  base.n_heads = args.get_int("--heads", 8, 1, 4096);
+  base.ffn_dim = args.get_int("--ffn", static_cast<int>(4 * base.d_model), 1, 1 << 20);
+  base.softmax = parse_softmax(args.get("--softmax", "exact"));
+  base.act = parse_act(args.get("--act", "exact"));
+  std::vector<int> merges, loras;
+  for (const auto& m : split(args.get("--merge", "1,2,4"), ',')) merges.push_back(std::stoi(m));
+  for (const auto& r : split(args.get("--lora", "0"), ',')) loras.push_back(std::stoi(r));
+
+  std::ofstream csv;
+  if (args.has("--csv")) {
+    csv.open(args.get("--csv", ""));
+    if (!csv) throw std::runtime_error("cannot write CSV file '" + args.get("--csv", "") + "'");
+    csv << "setting,arch,stage,b,d,heads,merge,lora,kind,party,bytes_sent,bytes_share,rounds,sim_time_s\n";
+  }
+  std::printf("marill bench layer: %s block, d=%lld, %lld heads, ffn=%lld, %s b=%lld, softmax %s, act %s\n", arch_name(base.arch),
+              static_cast<long long>(base.d_model), static_cast<long long>(base.n_heads), static_cast<long long>(base.ffn_dim),
+              stage.c_str(), static_cast<long long>(b), softmax_name(base.softmax), act_name(base.act));
+  for (Setting st : settings)
+    for (int m : merges)
+      for (int r : loras) {
+        BlockShape s = base;
+        s.merge = m;
+        s.validate();
+        FloatBlock w = random_block(s, r);
+        SessionConfig cfg;
+        cfg.setting = st;
+        cfg.network = network_preset(args.get("--net", "lan"));
+        cfg.fxp.frac_bits = args.get_int("--frac-bits", 16, 1, 30);
+        cfg.phantom = args.has("--phantom");
+        const i64 T = stage == "prefill" ? b : 1;
+        SessionResult res = run_session(cfg, [&](Backend& be) {
+          SecureBlock blk = setup_block(be, w);
+          KvCache cache;
+          auto tokens = [&](i64 n) {
+            bool mine = be.role() == Role::client && !be.phantom();
+            std::vector<double> x(static_cast<size_t>(n * s.d_model), 0.5);
+            return be.input(Role::client, mine ? be.fxp().encode(x, {n, s.d_model}) : RingTensor::phantom({n, s.d_model}));
+          };
+          if (stage == "decode") block_forward(be, blk, tokens(b), cache);  // fills the KV cache
+          Shared x = tokens(T);
+          OpScope op(be.ledger(), "forward");
+          block_forward(be, blk, x, cache);
+        });
+        // Kinds: the paths below "forward", summed over the online parties.
+        std::map<std::string, KindRow> kinds;
+        u64 total = 0;
+        u64 rounds_begin = 0, rounds_end = 0;
+        for (const auto& p : res.parties) {
+          for (const auto& [path, c] : p.ledger.by_op(Phase::online)) {
+            if (path == "forward") {
+              total += c.bytes_sent;
+              rounds_begin = std::max(rounds_begin, c.hops_begin);
+              rounds_end = std::max(rounds_end, c.hops_end);
+            }
+            if (path.rfind("forward/", 0) != 0) continue;
+            std::string kind = path.substr(8);
+            if (std::count(kind.begin(), kind.end(), '/') > 1) continue;  // two levels deep at most
+            kinds[kind].bytes += c.bytes_sent;
+            kinds[kind].rounds = std::max(kinds[kind].rounds, c.rounds);
+            kinds[kind].sim_s = std::max(kinds[kind].sim_s, c.sim_s);
+          }
+        }
+        u64 offline = 0;
+        for (const auto& p : res.parties)
+          for (const auto& [path, c] : p.ledger.by_op(Phase::offline))
+            if (path == "forward") offline += c.bytes_sent;
+        std::printf("\n[%s] m=%d lora=%d: online %.3f MB sent (all parties), %llu rounds, %.4f s simulated; offline %.3f MB\n",
+                    setting_name(st), m, r, static_cast<double>(total) / 1e6, static_cast<unsigned long long>(rounds_end - rounds_begin),
+                    res.online_time_s(), static_cast<double>(offline) / 1e6);
+        std::printf("  %-36s %14s %7s %8s\n", "kind", "bytes_sent", "share", "rounds");
+        for (const auto& [kind, k] : kinds) {
+          double share = total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total) : 0.0;
+          std::printf("  %-36s %14llu %6.1f%% %8llu\n", kind.c_str(), static_cast<unsigned long long>(k.bytes), share,
+                      static_cast<unsigned long long>(k.rounds));
+          if (csv)
+            csv << setting_name(st) << ',' << arch_name(s.arch) << ',' << stage << ',' << b << ',' << s.d_model << ',' << s.n_heads << ','
+                << m << ',' << r << ',' << kind << ",all," << k.bytes << ',' << share / 100.0 << ',' << k.rounds << ',' << k.sim_s << '\n';
+        }
+      }
+  return 0;
+}
+
+}  // namespace marill

@@ -1,0 +1,387 @@
+// The function library (protocols/functions.h) against double-precision math, in every setting, and
+// phantom runs of it equal to real runs byte for byte.
+//
+// Inputs are random fixed-point values; references are computed in double from the *decoded*
+// inputs, so the bounds measure the functions' error, not the input quantization. Each bound is
+// the one stated in functions.h (measured maxima there are lower). Set MARILL_FN_REPORT=1 to print
+// the measured errors.
+#include "tests/core/harness.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+#include "protocols/functions.h"
+
+using namespace marill;
+using namespace marill::test;
+
+namespace {
+
+const FixedPoint kFxp{};
+const double kUlp = 1.0 / 65536;
+
+const std::vector<Setting>& all_settings() {
+  static const std::vector<Setting> s{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer};
+  return s;
+}
+
+void report(const char* what, Setting s, double err) {
+  if (std::getenv("MARILL_FN_REPORT")) std::cout << what << " [" << setting_name(s) << "] max err " << err << "\n";
+}
+
+std::vector<double> dec(const RingTensor& t) { return kFxp.decode(t); }
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+using Unary = std::function<Shared(Backend&, const Shared&)>;
+
+RingTensor run_unary(Setting s, const RingTensor& x, const Unary& f, SessionResult* res = nullptr, bool phantom = false) {
+  return run_binary(s, x, RingTensor({1}), [&f](Backend& be, const Shared& a, const Shared&) { return f(be, a); }, res,
+                    phantom);
+}
+
+// Checks f against ref (element-wise on decoded values) in every setting, |err| <= bound.
+void check_elementwise(const char* what, const RingTensor& x, const Unary& f, const std::function<double(double)>& ref,
+                       double bound) {
+  std::vector<double> xs = dec(x), want(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) want[i] = ref(xs[i]);
+  for (Setting s : all_settings()) {
+    INFO(what << " in " << setting_name(s));
+    double err = max_abs_diff(dec(run_unary(s, x, f)), want);
+    report(what, s, err);
+    CHECK(err <= bound);
+  }
+}
+
+RingTensor with_values(RingTensor x, const std::vector<double>& head) {
+  for (size_t i = 0; i < head.size(); ++i) x[static_cast<i64>(i)] = kFxp.encode(head[i]);
+  return x;
+}
+
+// Log-uniform positive values in [lo, hi].
+RingTensor log_uniform(i64 n, double lo, double hi) {
+  RingTensor u = random_fixed({n}, std::log(lo), std::log(hi), FixedPoint{40});
+  RingTensor out({n});
+  for (i64 i = 0; i < n; ++i) out[i] = kFxp.encode(std::exp(FixedPoint{40}.decode(u[i])));
+  return out;
+}
+
+// ---- softmax references ----
+
+bool kept(i64 row, i64 j, const Shape& s, const SoftmaxOptions& o) {
+  i64 tq = s[s.size() - 2];
+  return !o.causal || j <= o.query_offset + row % tq;
+}
+
+enum class Sm { exact, relu2, quad2 };
+
+std::vector<double> softmax_ref(const std::vector<double>& x, const Shape& s, const SoftmaxOptions& o, Sm kind) {
+  const i64 n = s.back(), R = static_cast<i64>(x.size()) / n;
+  std::vector<double> p(x.size(), 0.0);
+  for (i64 r = 0; r < R; ++r) {
+    double mx = -1e300, sum = 0;
+    for (i64 j = 0; j < n; ++j)
+      if (kept(r, j, s, o)) mx = std::max(mx, x[static_cast<size_t>(r * n + j)]);
+    auto num = [&](double v) {
+      switch (kind) {
+        case Sm::exact: return std::exp(v - mx);
+        case Sm::relu2: return std::max(v, 0.0);
+        default: return (v + 5) * (v + 5);
+      }
+    };
+    for (i64 j = 0; j < n; ++j)
+      if (kept(r, j, s, o)) sum += num(x[static_cast<size_t>(r * n + j)]);
+    if (kind != Sm::exact) sum += kUlp;
+    for (i64 j = 0; j < n; ++j)
+      if (kept(r, j, s, o)) p[static_cast<size_t>(r * n + j)] = num(x[static_cast<size_t>(r * n + j)]) / sum;
+  }
+  return p;
+}
+
+void check_softmax(const char* what, Sm kind, const RingTensor& x, const SoftmaxOptions& o, double bound) {
+  const Shape& shape = x.shape();
+  std::vector<double> want = softmax_ref(dec(x), shape, o, kind);
+  Unary f = [kind, o](Backend& be, const Shared& v) {
+    return kind == Sm::exact ? softmax(be, v, o) : kind == Sm::relu2 ? softmax_2relu(be, v, o) : softmax_2quad(be, v, o);
+  };
+  for (Setting s : all_settings()) {
+    INFO(what << " " << shape_str(shape) << " in " << setting_name(s));
+    RingTensor got = run_unary(s, x, f);
+    REQUIRE(got.shape() == shape);
+    double err = max_abs_diff(dec(got), want);
+    report(what, s, err);
+    CHECK(err <= bound);
+    const i64 n = shape.back();
+    i64 nonzero_masked = 0;
+    for (i64 i = 0; i < got.numel(); ++i)
+      if (!kept(i / n, i % n, shape, o) && got[i] != 0) ++nonzero_masked;
+    CHECK(nonzero_masked == 0);  // masked: exactly 0
+  }
+}
+
+void check_softmax(const char* what, Sm kind, const Shape& shape, const SoftmaxOptions& o, double lo, double hi,
+                   double bound) {
+  check_softmax(what, kind, random_fixed(shape, lo, hi, kFxp), o, bound);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("exp of non-positive inputs with clipping", "[functions]") {
+  RingTensor x = with_values(random_fixed({1500}, -24, 0, kFxp), {0, -20.0 + kUlp, -20.0, -20.0 - kUlp, -23, -1e-4});
+  check_elementwise("exp_neg", x, [](Backend& be, const Shared& v) { return exp_neg(be, v); },
+                    [](double v) { return v < -20 ? 0.0 : std::exp(v); }, 3 * kUlp);
+}
+
+TEST_CASE("reciprocal on the softmax denominator range and a general range", "[functions]") {
+  struct Range { double lo, hi; };
+  for (Range r : {Range{1, 2048}, Range{0.01, 100}, Range{0.5, 3}}) {
+    RingTensor x = with_values(log_uniform(1200, r.lo, r.hi), {r.lo, r.hi});
+    // Relative error of the method plus the input/output rounding: 1/x's ulp and its relative 2^-15.
+    for (Setting s : all_settings()) {
+      INFO("[" << r.lo << ", " << r.hi << "] in " << setting_name(s));
+      std::vector<double> xs = dec(x), got = dec(run_unary(s, x, [r](Backend& be, const Shared& v) { return reciprocal(be, v, r.lo, r.hi); }));
+      double worst = 0;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        double want = 1 / xs[i];
+        worst = std::max(worst, std::fabs(got[i] - want) / (2 * kUlp + 4e-5 * want));
+      }
+      report("reciprocal (err / (2 ulp + 4e-5 rel))", s, worst);
+      CHECK(worst <= 1.0);
+    }
+  }
+}
+
+TEST_CASE("rsqrt on variance ranges", "[functions]") {
+  struct Range { double lo, hi; };
+  for (Range r : {Range{0.01, 100}, Range{1e-4, 4096}}) {
+    RingTensor x = with_values(log_uniform(1200, r.lo, r.hi), {r.lo, r.hi});
+    for (Setting s : all_settings()) {
+      INFO("[" << r.lo << ", " << r.hi << "] in " << setting_name(s));
+      std::vector<double> xs = dec(x), got = dec(run_unary(s, x, [r](Backend& be, const Shared& v) { return rsqrt(be, v, r.lo, r.hi); }));
+      double worst = 0;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        double want = 1 / std::sqrt(xs[i]);
+        worst = std::max(worst, std::fabs(got[i] - want) / (2 * kUlp + 4e-5 * want));
+      }
+      report("rsqrt (err / (2 ulp + 4e-5 rel))", s, worst);
+      CHECK(worst <= 1.0);
+    }
+  }
+}
+
+TEST_CASE("softmax with causal masks and decode offsets", "[functions]") {
+  SoftmaxOptions causal;
+  causal.causal = true;
+  SoftmaxOptions decode = causal;
+  decode.query_offset = 7;
+  check_softmax("softmax causal", Sm::exact, {2, 2, 12, 12}, causal, -20, 20, 3e-5);
+  check_softmax("softmax decode", Sm::exact, {1, 3, 2, 11}, decode, -20, 20, 3e-5);
+  check_softmax("softmax b=128", Sm::exact, {3, 128}, {}, -20, 20, 3e-5);
+}
+
+TEST_CASE("softmax over 2048-key rows", "[functions]") {
+  check_softmax("softmax b=2048", Sm::exact, {1, 2048}, {}, -20, 20, 3e-5);
+  // Hard rows: one winner over 2047 keys 11..14 below it (each e^x under one output ulp, their
+  // sum ~0.014: needs the 28-bit exp values); one over keys 7..9 below it (where exp's error is
+  // largest, summed 2047 times); 2048 near-equal keys (p ~ 1/2048 each).
+  RingTensor hard = random_fixed({3, 2048}, 6, 9, kFxp);
+  RingTensor mid = random_fixed({2048}, 11, 13, kFxp), flat = random_fixed({2048}, 19.99, 20, kFxp);
+  for (i64 j = 0; j < 2048; ++j) hard[2048 + j] = mid[j], hard[4096 + j] = flat[j];
+  hard[0] = hard[2048] = kFxp.encode(20.0);
+  check_softmax("softmax b=2048 hard rows", Sm::exact, hard, {}, 3e-5);
+}
+
+TEST_CASE("2ReLU and 2Quad softmax approximations", "[functions]") {
+  SoftmaxOptions causal;
+  causal.causal = true;
+  check_softmax("2relu causal", Sm::relu2, {2, 10, 10}, causal, -20, 20, 3e-5);
+  check_softmax("2relu b=128", Sm::relu2, {2, 128}, {}, -20, 20, 3e-5);
+  check_softmax("2quad causal", Sm::quad2, {2, 10, 10}, causal, -20, 20, 3e-5);
+  check_softmax("2quad b=128", Sm::quad2, {2, 128}, {}, -20, 20, 3e-5);
+}
+
+TEST_CASE("ReLU Quad GeLU and SiLU activations", "[functions]") {
+  RingTensor x = with_values(random_fixed({1500}, -8, 8, kFxp), {0, kUlp, -kUlp, 4.5, -4.5, 4.5 - kUlp});
+  check_elementwise("relu", x, [](Backend& be, const Shared& v) { return relu(be, v); },
+                    [](double v) { return std::max(v, 0.0); }, 0.0);
+  check_elementwise("quad", x, [](Backend& be, const Shared& v) { return quad(be, v); },
+                    [](double v) { return 0.125 * v * v + 0.25 * v + 0.5; }, kUlp);
+  check_elementwise("gelu", x, [](Backend& be, const Shared& v) { return gelu(be, v); },
+                    [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }, 3e-5);
+  RingTensor xs = with_values(random_fixed({1500}, -16, 16, kFxp), {0, 14, -14, 14 - kUlp});
+  check_elementwise("silu", xs, [](Backend& be, const Shared& v) { return silu(be, v); },
+                    [](double v) { return v / (1 + std::exp(-v)); }, 3.5e-5);
+}
+
+namespace {
+// Rows with variance from 1e-2 to 1e2 and means in [-3, 3].
+RingTensor norm_rows(i64 R, i64 C) {
+  RingTensor u = random_fixed({R, C}, -1, 1, kFxp), m = random_fixed({R}, -3, 3, kFxp);
+  RingTensor x({R, C});
+  for (i64 r = 0; r < R; ++r) {
+    double sd = std::sqrt(std::pow(10.0, -2 + 4.0 * r / (R - 1))) * std::sqrt(3.0);  // uniform: var = sd^2 / 3
+    for (i64 c = 0; c < C; ++c) x[r * C + c] = kFxp.encode(kFxp.decode(m[r]) + sd * kFxp.decode(u[r * C + c]));
+  }
+  return x;
+}
+
+std::vector<double> norm_ref(const std::vector<double>& x, i64 C, const std::vector<double>& g, const std::vector<double>& b,
+                             bool layer, double eps) {
+  std::vector<double> out(x.size());
+  for (size_t r = 0; r < x.size() / static_cast<size_t>(C); ++r) {
+    const double* v = &x[r * static_cast<size_t>(C)];
+    double mean = 0, sq = 0;
+    if (layer) {
+      for (i64 c = 0; c < C; ++c) mean += v[c];
+      mean /= static_cast<double>(C);
+    }
+    for (i64 c = 0; c < C; ++c) sq += (v[c] - mean) * (v[c] - mean);
+    double rs = 1 / std::sqrt(sq / static_cast<double>(C) + eps);
+    for (i64 c = 0; c < C; ++c)
+      out[r * static_cast<size_t>(C) + static_cast<size_t>(c)] = (v[c] - mean) * rs * g[static_cast<size_t>(c)] + (layer ? b[static_cast<size_t>(c)] : 0.0);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("RMSNorm and LayerNorm with secret and public weights", "[functions]") {
+  const i64 R = 7, C = 96;
+  RingTensor x = norm_rows(R, C);
+  RingTensor gb = random_fixed({2, C}, 0.5, 1.5, kFxp);  // row 0: gamma; row 1: beta + 1
+  std::vector<double> xs = dec(x), gbs = dec(gb);
+  std::vector<double> g(gbs.begin(), gbs.begin() + C), b(static_cast<size_t>(C));
+  for (i64 c = 0; c < C; ++c) b[static_cast<size_t>(c)] = gbs[static_cast<size_t>(C + c)] - 1;
+  RingTensor g_pub = slice(gb, 0, 0, 1).reshaped({C});
+  RingTensor b_pub = add_scalar(slice(gb, 0, 1, 2).reshaped({C}), kFxp.encode(-1.0));
+  NormOptions opt;
+  for (bool layer : {false, true}) {
+    std::vector<double> want = norm_ref(xs, C, g, b, layer, opt.eps);
+    // Secret weights: the server inputs gamma and beta (a private layer's norm).
+    BinaryOp secret = [layer, opt, C](Backend& be, const Shared& v, const Shared& w) {
+      Shared gamma = be.map(w, [C](const RingTensor& t) { return slice(t, 0, 0, 1).reshaped({C}); });
+      Shared beta = be.add_scalar(be.map(w, [C](const RingTensor& t) { return slice(t, 0, 1, 2).reshaped({C}); }), kFxp.encode(-1.0));
+      return layer ? layernorm(be, v, gamma, beta, opt) : rmsnorm(be, v, gamma, opt);
+    };
+    BinaryOp pub = [layer, opt, g_pub, b_pub](Backend& be, const Shared& v, const Shared&) {
+      return layer ? layernorm(be, v, g_pub, b_pub, opt) : rmsnorm(be, v, g_pub, opt);
+    };
+    for (Setting s : all_settings()) {
+      for (bool secret_w : {true, false}) {
+        INFO((layer ? "layernorm" : "rmsnorm") << (secret_w ? " secret" : " public") << " weights in " << setting_name(s));
+        double err = max_abs_diff(dec(run_binary(s, x, gb, secret_w ? secret : pub)), want);
+        report(layer ? "layernorm" : "rmsnorm", s, err);
+        CHECK(err <= 1.5e-4);
+      }
+    }
+  }
+}
+
+TEST_CASE("argmax over a 32000-token vocabulary", "[functions]") {
+  const i64 V = 32000;
+  RingTensor x = random_fixed({2, V}, -20, 20, kFxp);
+  // Row 1: a winner exactly one ulp above the runner-up, and an exact tie below both.
+  i64 w = 12345;
+  x[V + 7] = kFxp.encode(25.0);
+  x[V + w] = x[V + 7] + 1;
+  x[V + 100] = x[V + 7];
+  RingTensor small({3, 5}, {0, 0, 0, 0, 0, /**/ 3, 9, 9, 1, 9, /**/ 0, 0, 0, 0, 1});
+  for (Setting s : all_settings()) {
+    INFO(setting_name(s));
+    for (const RingTensor* t : {&x, &small}) {
+      const i64 n = t->shape().back(), R = t->numel() / n;
+      SessionConfig cfg;
+      cfg.setting = s;
+      RingTensor idx, val;
+      std::mutex mu;
+      run_session(cfg, [&](Backend& be) {
+        bool mine = be.role() == Role::client || be.setting() == Setting::cleartext;
+        Shared in = be.input(Role::client, mine ? *t : RingTensor::phantom(t->shape()));
+        ArgmaxResult a = argmax(be, in);
+        RingTensor i = be.reveal(a.index, Role::client), v = be.reveal(a.value, Role::client);
+        std::lock_guard<std::mutex> lock(mu);
+        if (be.role() == Role::client) idx = i, val = v;
+      });
+      REQUIRE(idx.shape() == Shape({R, 1}));
+      for (i64 r = 0; r < R; ++r) {
+        u64 best = (*t)[r * n];
+        for (i64 j = 1; j < n; ++j)
+          if (static_cast<i64>((*t)[r * n + j]) > static_cast<i64>(best)) best = (*t)[r * n + j];
+        i64 got = static_cast<i64>(idx[r]);
+        REQUIRE(got >= 0);
+        REQUIRE(got < n);
+        CHECK((*t)[r * n + got] == best);  // any maximal index (ties)
+        CHECK(val[r] == best);
+      }
+      if (t == &x) CHECK(idx[1] == static_cast<u64>(w));
+    }
+  }
+}
+
+namespace {
+// Every function once, on small shapes; the server inputs a norm weight.
+Shared everything(Backend& be, const Shared& x, const Shared& w) {
+  SoftmaxOptions causal;
+  causal.causal = true;
+  causal.query_offset = 1;
+  Shared s3 = be.map(x, [](const RingTensor& t) { return t.reshaped({2, 3, 4}); });
+  Shared neg = be.neg(relu(be, x));  // <= 0
+  Shared pos = be.add_scalar(relu(be, x), kFxp.encode(0.5));
+  std::vector<Shared> outs = {
+      exp_neg(be, neg), reciprocal(be, pos, 0.5, 64), rsqrt(be, pos, 0.5, 64), quad(be, x), gelu(be, x), silu(be, x),
+      be.map(softmax(be, s3, causal), [](const RingTensor& t) { return t.reshaped({24}); }),
+      be.map(softmax_2relu(be, s3, causal), [](const RingTensor& t) { return t.reshaped({24}); }),
+      be.map(softmax_2quad(be, s3), [](const RingTensor& t) { return t.reshaped({24}); }),
+      be.map(layernorm(be, be.map(x, [](const RingTensor& t) { return t.reshaped({4, 6}); }), w, w),
+             [](const RingTensor& t) { return t.reshaped({24}); }),
+      be.map(rmsnorm(be, be.map(x, [](const RingTensor& t) { return t.reshaped({4, 6}); }), w),
+             [](const RingTensor& t) { return t.reshaped({24}); }),
+  };
+  ArgmaxResult a = argmax(be, s3);
+  outs.push_back(be.map(a.index, [](const RingTensor& t) { return t.reshaped({6}); }));
+  return be.concat(outs, 0);
+}
+}  // namespace
+
+TEST_CASE("functions in phantom mode send exactly the bytes and rounds of real runs", "[functions][phantom]") {
+  RingTensor x = random_fixed({24}, -4, 4, kFxp), w = random_fixed({6}, 0.5, 1.5, kFxp);
+  for (Setting s : secure_settings()) {
+    INFO(setting_name(s));
+    SessionResult real, ph;
+    run_binary(s, x, w, everything, &real, false);
+    run_binary(s, x, w, everything, &ph, true);
+    REQUIRE(real.parties.size() == ph.parties.size());
+    for (size_t i = 0; i < real.parties.size(); ++i) {
+      for (Phase p : {Phase::offline, Phase::online}) {
+        const OpCost& a = real.parties[i].ledger.total(p);
+        const OpCost& b = ph.parties[i].ledger.total(p);
+        CHECK(a.bytes_sent == b.bytes_sent);
+        CHECK(a.messages == b.messages);
+        CHECK(a.rounds == b.rounds);
+        const auto& ma = real.parties[i].ledger.by_op(p);
+        const auto& mb = ph.parties[i].ledger.by_op(p);
+        CHECK(ma.size() == mb.size());
+        for (const auto& [path, cost] : ma) {
+          INFO(path);
+          REQUIRE(mb.count(path));
+          CHECK(cost.bytes_sent == mb.at(path).bytes_sent);
+          CHECK(cost.rounds == mb.at(path).rounds);
+        }
+      }
+    }
+    // Costs are broken down by kind.
+    const auto& ops = real.party(Role::client).ledger.by_op(Phase::online);
+    for (const char* kind : {"exp", "reciprocal", "rsqrt", "softmax", "softmax/max", "softmax/exp", "softmax/reciprocal",
+                             "relu", "quad", "gelu", "silu", "norm", "norm/rsqrt", "argmax"}) {
+      INFO(kind);
+      CHECK(ops.count(kind) == 1);
+    }
+  }
+}
