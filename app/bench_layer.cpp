@@ -63,6 +63,7 @@ FloatBlock random_block(const BlockShape& s, i64 lora) {
 struct KindRow {
   u64 bytes = 0;
   u64 rounds = 0;
+  u64 macs = 0;  // secret x secret multiply-accumulates (one party's count)
   double sim_s = 0;
 };
 
@@ -98,7 +99,7 @@ int bench_layer(int argc, char** argv) {
   if (args.has("--csv")) {
     csv.open(args.get("--csv", ""));
     if (!csv) throw std::runtime_error("cannot write CSV file '" + args.get("--csv", "") + "'");
-    csv << "setting,arch,stage,b,d,heads,merge,lora,kind,party,bytes_sent,bytes_share,rounds,sim_time_s\n";
+    csv << "setting,arch,stage,b,d,heads,merge,lora,kind,party,bytes_sent,bytes_share,rounds,secure_macs,sim_time_s\n";
   }
   std::printf("marill bench layer: %s block, d=%lld, %lld heads, ffn=%lld, %s b=%lld, softmax %s, act %s\n", arch_name(base.arch),
               static_cast<long long>(base.d_model), static_cast<long long>(base.n_heads), static_cast<long long>(base.ffn_dim),
@@ -146,6 +147,7 @@ int bench_layer(int argc, char** argv) {
             kinds[kind].bytes += c.bytes_sent;
             kinds[kind].rounds = std::max(kinds[kind].rounds, c.rounds);
             kinds[kind].sim_s = std::max(kinds[kind].sim_s, c.sim_s);
+            kinds[kind].macs = std::max(kinds[kind].macs, c.secure_macs);
           }
         }
         u64 offline = 0;
@@ -155,14 +157,14 @@ int bench_layer(int argc, char** argv) {
         std::printf("\n[%s] m=%d lora=%d: online %.3f MB sent (all parties), %llu rounds, %.4f s simulated; offline %.3f MB\n",
                     setting_name(st), m, r, static_cast<double>(total) / 1e6, static_cast<unsigned long long>(rounds_end - rounds_begin),
                     res.online_time_s(), static_cast<double>(offline) / 1e6);
-        std::printf("  %-36s %14s %7s %8s\n", "kind", "bytes_sent", "share", "rounds");
+        std::printf("  %-36s %14s %7s %8s %14s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs");
         for (const auto& [kind, k] : kinds) {
           double share = total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total) : 0.0;
-          std::printf("  %-36s %14llu %6.1f%% %8llu\n", kind.c_str(), static_cast<unsigned long long>(k.bytes), share,
-                      static_cast<unsigned long long>(k.rounds));
+          std::printf("  %-36s %14llu %6.1f%% %8llu %14llu\n", kind.c_str(), static_cast<unsigned long long>(k.bytes), share,
+                      static_cast<unsigned long long>(k.rounds), static_cast<unsigned long long>(k.macs));
           if (csv)
             csv << setting_name(st) << ',' << arch_name(s.arch) << ',' << stage << ',' << b << ',' << s.d_model << ',' << s.n_heads << ','
-                << m << ',' << r << ',' << kind << ",all," << k.bytes << ',' << share / 100.0 << ',' << k.rounds << ',' << k.sim_s << '\n';
+                << m << ',' << r << ',' << kind << ",all," << k.bytes << ',' << share / 100.0 << ',' << k.rounds << ',' << k.macs << ',' << k.sim_s << '\n';
         }
       }
   return 0;

@@ -114,6 +114,11 @@ Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {
   return add(b, mul(bb, diff));
 }
 
+u64 matmul_macs(const Shape& a, const Shape& b) {
+  if (a.empty() || b.empty()) return 0;
+  return static_cast<u64>(shape_numel(a)) * static_cast<u64>(b.back());
+}
+
 void check_ltz_bits(int bits) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
 }

@@ -116,6 +116,9 @@ class Backend {
 
 // A fixed-point or integer public tensor of the right shape for this party's mode: real parties
 // encode values, a phantom party (or the dealer) gets the shape only.
+// Multiply-accumulates of a (...,m,k) x (...,k,n) product.
+u64 matmul_macs(const Shape& a, const Shape& b);
+
 // Throws std::invalid_argument unless 3 <= bits <= 64.
 void check_ltz_bits(int bits);
 

@@ -83,6 +83,7 @@ RingTensor ThreePcBackend::reveal_all(const Shared& x) {
 
 Shared ThreePcBackend::mul(const Shared& a, const Shared& b) {
   OpScope op(ledger(), "mul");
+  ledger().record_macs(static_cast<u64>(a.numel()));
   require_same(a, b, "mul");
   // z_i = x_i y_i + x_i y_{i+1} + x_{i+1} y_i + alpha_i
   RingTensor z = mul_elem(a.s0, marill::add(b.s0, b.s1));
@@ -93,6 +94,7 @@ Shared ThreePcBackend::mul(const Shared& a, const Shared& b) {
 
 Shared ThreePcBackend::matmul(const Shared& a, const Shared& b) {
   OpScope op(ledger(), "matmul");
+  ledger().record_macs(matmul_macs(a.shape(), b.shape()));
   RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, marill::matmul(a.s1, b.s0));
   add_inplace(z, zero_share(z.shape()));
@@ -108,6 +110,7 @@ Shared ThreePcBackend::trunc(const Shared& x, int d) {
 
 Shared ThreePcBackend::mul_trunc(const Shared& a, const Shared& b) {
   OpScope op(ledger(), "mul_trunc");
+  ledger().record_macs(static_cast<u64>(a.numel()));
   require_same(a, b, "mul");
   // The local cross terms z_i form a 3-of-3 sharing of a*b; truncating it directly saves the
   // mul's reshare round: 2 rounds instead of 3.
@@ -118,6 +121,7 @@ Shared ThreePcBackend::mul_trunc(const Shared& a, const Shared& b) {
 
 Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
   OpScope op(ledger(), "matmul_trunc");
+  ledger().record_macs(matmul_macs(a.shape(), b.shape()));
   RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, marill::matmul(a.s1, b.s0));
   return trunc_additive(std::move(z), frac_bits(), true);

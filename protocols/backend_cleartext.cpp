@@ -11,12 +11,14 @@ Shared CleartextBackend::input(Role, const RingTensor& value) {
 
 Shared CleartextBackend::mul(const Shared& a, const Shared& b) {
   OpScope op(ledger_, "mul");
+  ledger_.record_macs(static_cast<u64>(a.numel()));
   require_same(a, b, "mul");
   return Shared{mul_elem(a.s0, b.s0), {}};
 }
 
 Shared CleartextBackend::matmul(const Shared& a, const Shared& b) {
   OpScope op(ledger_, "matmul");
+  ledger_.record_macs(matmul_macs(a.shape(), b.shape()));
   return Shared{marill::matmul(a.s0, b.s0), {}};
 }
 

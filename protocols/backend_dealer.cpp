@@ -122,6 +122,7 @@ RingTensor DealerOnlineBackend::reveal_all(const Shared& x) {
 
 Shared DealerOnlineBackend::mul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "mul");
+  ledger().record_macs(static_cast<u64>(x.numel()));
   require_same(x, y, "mul");
   const Shape& s = x.shape();
   RingTensor a = prg_dealer_.random(s, phantom_), b = prg_dealer_.random(s, phantom_);
@@ -149,6 +150,7 @@ Shared DealerOnlineBackend::prepare_weight(const Shared& w) {
 
 Shared DealerOnlineBackend::square(const Shared& x) {
   OpScope op(ledger(), "square");
+  ledger().record_macs(static_cast<u64>(x.numel()));
   // x^2 = (e + a)^2 = e^2 + 2 e a + a^2 with e = x - a opened: one element per party.
   RingTensor a = prg_dealer_.random(x.shape(), phantom_);
   RingTensor c = from_dealer(x.shape());
@@ -161,6 +163,7 @@ Shared DealerOnlineBackend::square(const Shared& x) {
 
 Shared DealerOnlineBackend::matmul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "matmul");
+  ledger().record_macs(matmul_macs(x.shape(), y.shape()));
   if (y.prepared) {
     // Z = (E + A)(F + B) with F public since set-up: open only E = X - A.
     const auto& p = prepared_as<OnlinePrepared>(y);
@@ -254,6 +257,7 @@ RingTensor KeygenBackend::reveal_all(const Shared& x) { return RingTensor::phant
 
 Shared KeygenBackend::mul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "mul");
+  ledger().record_macs(static_cast<u64>(x.numel()));
   require_same(x, y, "mul");
   const Shape& s = x.shape();
   const bool ph = mode_phantom_;
@@ -265,6 +269,7 @@ Shared KeygenBackend::mul(const Shared& x, const Shared& y) {
 
 Shared KeygenBackend::square(const Shared& x) {
   OpScope op(ledger(), "square");
+  ledger().record_macs(static_cast<u64>(x.numel()));
   const Shape& s = x.shape();
   RingTensor ac = prg_client_.random(s, mode_phantom_), cc = prg_client_.random(s, mode_phantom_);
   RingTensor as = prg_server_.random(s, mode_phantom_);
@@ -285,6 +290,7 @@ Shared KeygenBackend::prepare_weight(const Shared& w) {
 
 Shared KeygenBackend::matmul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "matmul");
+  ledger().record_macs(matmul_macs(x.shape(), y.shape()));
   const bool ph = mode_phantom_;
   if (y.prepared) {
     const auto& p = prepared_as<KeygenPrepared>(y);

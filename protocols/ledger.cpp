@@ -12,6 +12,7 @@ OpCost& OpCost::operator+=(const OpCost& o) {
   messages += o.messages;
   rounds += o.rounds;
   calls += o.calls;
+  secure_macs += o.secure_macs;
   cpu_s += o.cpu_s;
   sim_s += o.sim_s;
   return *this;
@@ -27,6 +28,12 @@ void Ledger::record_send(Phase p, u64 payload, u64 framing) {
     f.sent[i].framing_bytes += framing;
     f.sent[i].messages += 1;
   }
+}
+
+void Ledger::record_macs(u64 n) {
+  int i = static_cast<int>(phase);
+  totals_[i].secure_macs += n;
+  for (auto& f : stack_) f.sent[i].secure_macs += n;
 }
 
 void Ledger::push_op(const std::string& kind, double cpu_now) {

@@ -20,6 +20,7 @@ struct OpCost {
   u64 messages = 0;
   u64 rounds = 0;         // growth of this party's hop count while the op ran
   u64 calls = 0;
+  u64 secure_macs = 0;    // secret x secret multiply-accumulates (local ops with public values are free)
   u64 hops_begin = 0;     // this party's hop count when the op was first entered
   u64 hops_end = 0;       // ... and when it was last left (session-wide op rounds =
                           //     max over parties of hops_end - max over parties of hops_begin)
@@ -45,6 +46,7 @@ class Ledger {
 
   void start(double cpu_now) { cpu_start_ = cpu_now; }
   void record_send(Phase p, u64 payload, u64 framing);
+  void record_macs(u64 n);  // in this party's phase
   void push_op(const std::string& kind, double cpu_now);
   void pop_op(double cpu_now);
 
