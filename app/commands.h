@@ -7,5 +7,15 @@ namespace marill {
 int bench_primitives(int argc, char** argv);  // app/bench_primitives.cpp
 int bench_ring_matmul(int argc, char** argv);  // app/bench_matmul.cpp
 int bench_dcf(int argc, char** argv);  // DCF / LTZ micro benchmark (app/bench_dcf.cpp)
+int bench_layer(int argc, char** argv);  // app/bench_layer.cpp: one private block by op kind
 
+}  // namespace marill
+
+// The ML half (app/cmd_models.cpp; argv[0] is the sub-command name).
+namespace marill {
+int cmd_data(int argc, char** argv);      // marill data build|manifest|encode
+int cmd_train(int argc, char** argv);     // marill train: pre-train the public base; --reproduce: the whole table
+int cmd_finetune(int argc, char** argv);  // marill finetune: one MARILL technique on a private task -> package
+int cmd_eval(int argc, char** argv);      // marill eval: chrF / exact match / perplexity of a model or package
+int cmd_export(int argc, char** argv);    // marill export: validate/show/copy a package; read a HF LLaMA dir
 }  // namespace marill
