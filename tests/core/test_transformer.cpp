@@ -276,3 +276,41 @@ TEST_CASE("final norm, LM head and secure argmax give the client the float model
     CHECK(others_learned == 0);
   }
 }
+
+TEST_CASE("GPT-2-style block (LayerNorm, GeLU, biases) agrees across backends", "[transformer]") {
+  // Secure backends against the cleartext fixed-point backend (same program, same encodings).
+  BlockShape s;
+  s.arch = Arch::gpt2;
+  s.d_model = 64;
+  s.n_heads = 4;
+  s.ffn_dim = 128;
+  s.merge = 2;
+  std::mt19937 rng(11);
+  FloatBlock w;
+  w.shape = s;
+  w.attn_norm = randv(rng, 64, 0.2);
+  w.mlp_norm = randv(rng, 64, 0.2);
+  for (auto& g : w.attn_norm) g += 1.0f;
+  for (auto& g : w.mlp_norm) g += 1.0f;
+  w.attn_norm_bias = randv(rng, 64, 0.1);
+  w.mlp_norm_bias = randv(rng, 64, 0.1);
+  for (FloatLinear* f : {&w.wq, &w.wk, &w.wv, &w.wo}) {
+    *f = rand_linear(rng, 64, 64, 0);
+    f->has_bias = true;
+    f->bias = randv(rng, 64, 0.1);
+  }
+  w.w_up = rand_linear(rng, 64, 128, 0);
+  w.w_up.has_bias = true;
+  w.w_up.bias = randv(rng, 128, 0.1);
+  w.w_down = rand_linear(rng, 128, 64, 0);
+  Mat xs = to_d(randv(rng, 5 * 64, 1.5));
+  std::vector<double> ref = run_secure(Setting::cleartext, w, xs, 4, 1);
+  for (Setting st : secure_settings()) {
+    INFO(setting_name(st));
+    std::vector<double> got = run_secure(st, w, xs, 4, 1);
+    REQUIRE(got.size() == ref.size());
+    double max_err = 0;
+    for (size_t i = 0; i < got.size(); ++i) max_err = std::max(max_err, std::fabs(got[i] - ref[i]));
+    CHECK(max_err < 1e-3);  // truncation differs by at most one unit per step; GeLU/LayerNorm amplify little
+  }
+}
