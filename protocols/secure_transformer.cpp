@@ -303,9 +303,9 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     cache.v = vh;
     cache.len += T;
     Shared kt = be.map(kh, [](const RingTensor& r) { return transpose_last2(r); });  // (h', D', S)
-    Shared scores = be.trunc(be.matmul(qh, kt), be.frac_bits());                   // (h', T, S)
+    Shared scores = be.matmul_trunc(qh, kt);                                        // (h', T, S)
     Shared probs = softmax_any(be, scores, pos0, s.softmax);
-    Shared ctx = be.trunc(be.matmul(probs, vh), be.frac_bits());  // (h', T, D')
+    Shared ctx = be.matmul_trunc(probs, vh);                       // (h', T, D')
     Shared merged = from_heads(be, ctx);                          // (T, d)
     OpScope lin(be.ledger(), "linear");
     attn_out = linear_forward(be, blk.wo, merged);
