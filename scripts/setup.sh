@@ -7,6 +7,7 @@ PKGS=(
   libtorch-dev libboost-dev libboost-program-options-dev
   catch2 libyaml-cpp-dev libssl-dev libsodium-dev
   libsentencepiece-dev sentencepiece
+  nlohmann-json3-dev libopenblas0-openmp
 )
 missing=()
 for p in "${PKGS[@]}"; do
