@@ -15,6 +15,8 @@ const char* kUsage =
     "  bench layer            cost of one private transformer block by op kind (heads merged, LoRA)\n"
     "  bench matmul           ring matrix multiply throughput\n"
     "  bench dcf              DCF / comparison key generation and evaluation\n"
+    "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
+    "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
     "Run 'marill COMMAND --help' for a command's options.\n";
 
 int dispatch(int argc, char** argv) {
@@ -37,6 +39,11 @@ int dispatch(int argc, char** argv) {
     std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf)\n", what.c_str());
     return 2;
   }
+  if (cmd == "data") return marill::cmd_data(argc - 2, argv + 2);
+  if (cmd == "train") return marill::cmd_train(argc - 2, argv + 2);
+  if (cmd == "finetune") return marill::cmd_finetune(argc - 2, argv + 2);
+  if (cmd == "eval") return marill::cmd_eval(argc - 2, argv + 2);
+  if (cmd == "export") return marill::cmd_export(argc - 2, argv + 2);
   std::fprintf(stderr, "marill: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }
