@@ -50,7 +50,7 @@ Scale scale_preset(const std::string& name) {
     s.pre.log_every = full ? 20 : 10;
     // the code task carries the paper's Table 1b (m = 4) and §6.3 approximations; translation the core
     s.task["translate"] = {full ? 500 : 100, full ? 150 : 30, 32, 128, full ? 400 : 100, core};
-    s.task["code"] = {full ? 80 : 20, full ? 25 : 6, 12, 192, full ? 400 : 100, all};
+    s.task["code"] = {full ? 150 : 20, full ? 40 : 6, 12, 192, full ? 400 : 100, all};
   } else if (name == "tiny") {
     s.pre.d_model = 32;
     s.pre.n_layers = 2;

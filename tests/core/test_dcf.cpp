@@ -66,7 +66,7 @@ TEST_CASE("dcf key size matches the documented layout", "[dcf]") {
   CHECK(ltz_key_bytes(64) == dcf_key_bytes(63) + 8);
 }
 
-TEST_CASE("dcf reconstructs beta * [x < alpha]", "[dcf]") {
+TEST_CASE("dcf reconstructs beta * (x < alpha)", "[dcf]") {
   Prg prg = test_prg(1);
   for (int n : {1, 2, 8, 17, 63, 64}) {
     INFO("n_bits = " << n);
@@ -202,7 +202,7 @@ TEST_CASE("dcf keys of different elements are independent", "[dcf]") {
     if (i != 7) REQUIRE(z0[i] == y0[i]);
 }
 
-TEST_CASE("ltz gives shares of [x < 0] from the opened masked value", "[dcf][ltz]") {
+TEST_CASE("ltz gives shares of (x < 0) from the opened masked value", "[dcf][ltz]") {
   Prg prg = test_prg(6);
   const u64 imin = static_cast<u64>(std::numeric_limits<std::int64_t>::min());
   const u64 imax = static_cast<u64>(std::numeric_limits<std::int64_t>::max());

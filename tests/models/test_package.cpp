@@ -126,7 +126,7 @@ TEST_CASE("F16, BF16 and F64 tensors are read as float", "[package]") {
   CHECK(r["c"].data == std::vector<float>{0.25f});
 }
 
-TEST_CASE("configs reject f outside (0,1], heads not divisible by m, bad approximations", "[package][errors]") {
+TEST_CASE("configs reject f outside 0 < f <= 1, heads not divisible by m, bad approximations", "[package][errors]") {
   ModelConfig c = tiny_config();
   MarillConfig m;
   CHECK_THROWS_WITH(set_freeze(m, c, 0.0), Catch::Contains("outside (0, 1]"));
