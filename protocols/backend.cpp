@@ -1,4 +1,5 @@
 #include "protocols/backend.h"
+#include "protocols/spline.h"
 
 #include <stdexcept>
 
@@ -112,6 +113,37 @@ Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {
     bb = map(bit, [n](const RingTensor& t) { return broadcast_last(t, n); });
   }
   return add(b, mul(bb, diff));
+}
+
+Shared Backend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  check_spline(t);
+  const Shape shape = x.shape();
+  const i64 n = x.numel(), K = static_cast<i64>(t.knots.size()), m = K + 1, d = t.degree;
+  Shared flat = map(x, [n](const RingTensor& v) { return v.reshaped({1, n}); });
+  std::vector<Shared> diffs;
+  for (u64 k : t.knot_ring) diffs.push_back(add_scalar(flat, u64{0} - k));
+  Shared lt = ltz(concat(diffs, 0), t.cmp_bits);  // (K, n): [x < K_i]
+  // c_j = C[m-1][j] - sum_i [x < K_i] (C[i+1][j] - C[i][j]): rows j = 0..d, (d+1, n).
+  RingTensor delta = phantom() ? RingTensor::phantom({d + 1, K}) : RingTensor({d + 1, K});
+  RingTensor last = phantom() ? RingTensor::phantom({d + 1, n}) : RingTensor({d + 1, n});
+  if (!phantom()) {
+    for (i64 j = 0; j <= d; ++j) {
+      for (i64 i = 0; i < K; ++i) delta.data()[j * K + i] = t.coef[static_cast<size_t>(i + 1)][static_cast<size_t>(j)] - t.coef[static_cast<size_t>(i)][static_cast<size_t>(j)];
+      std::fill(last.data() + j * n, last.data() + (j + 1) * n, t.coef[static_cast<size_t>(m - 1)][static_cast<size_t>(j)]);
+    }
+  }
+  Shared c = add_public(neg(matmul_public_left(delta, lt)), last);
+  auto row = [&](const Shared& a, i64 j) { return map(a, [j, n](const RingTensor& v) { return slice(v, 0, j, j + 1); }); };
+  Shared out;
+  if (d == 2) {
+    Shared prod = mul(concat({row(c, 1), row(c, 2)}, 0), concat({flat, square(flat)}, 0));
+    out = add(row(c, 0), add(row(prod, 0), row(prod, 1)));
+  } else {
+    out = add(row(c, 0), mul(row(c, 1), flat));
+  }
+  if (t.scale > t.out_frac) out = trunc(out, t.scale - t.out_frac);
+  return map(out, [&shape](const RingTensor& v) { return v.reshaped(shape); });
 }
 
 u64 matmul_macs(const Shape& a, const Shape& b) {

@@ -25,6 +25,7 @@
 namespace marill {
 
 class Comm;
+struct SplineTable;
 
 // A secret-shared tensor as one party sees it. The meaning of the components is the backend's:
 // cleartext: s0 = the value; 2pc/2pc-dealer: s0 = this party's additive share; 3pc: (s0, s1) =
@@ -104,6 +105,15 @@ class Backend {
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
+  // Piecewise-quadratic public function (spline.h), element-wise: x at t.in_frac bits with
+  // |x| <= t.in_bound, result at t.out_frac bits: the truncation of spline_eval_ring(t, x), exact
+  // up to one unit. Generic form (cleartext, 3pc): one ltz call on m-1 values per element
+  // ([x >= knot_i]), coefficients selected locally, one square, one mul call, one trunc.
+  // 2pc-dealer overrides it with an FSS spline gate (backend_dealer.h).
+  virtual Shared spline(const Shared& x, const SplineTable& t);
+  // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
+  // then use spline methods instead of multiplication-heavy polynomial ones.
+  virtual bool fss_gates() const { return false; }
 
  protected:
   // Adds public c to the component(s) that stand for "share 0", so the sum grows by c exactly once.

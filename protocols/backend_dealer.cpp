@@ -6,6 +6,7 @@
 #include "protocols/comm.h"
 #include "protocols/dcf.h"
 #include "protocols/pair_keys.h"
+#include "protocols/spline.h"
 #include "protocols/trunc_mask.h"
 
 namespace marill {
@@ -225,6 +226,103 @@ Shared DealerOnlineBackend::ltz(const Shared& x, int bits) {
   return Shared{std::move(out), {}};
 }
 
+
+// FSS spline gate (backend_dealer.h). Dealt per element: input mask r, coefficient masks s_j
+// (both from the share PRGs), shares of r^k (k = 1..d) and of s_j r^k (1 <= k <= j <= d) (client:
+// PRG, server: correction), one comparison key on r.
+namespace {
+inline int spline_q_index(int j, int k) { return j * (j - 1) / 2 + (k - 1); }
+}  // namespace
+
+Shared DealerOnlineBackend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  check_spline(t);
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  const int d = t.degree, nq = d * (d + 1) / 2;
+  RingTensor r = prg_dealer_.random(s, phantom_);
+  std::vector<RingTensor> sm(static_cast<size_t>(d)), pw(static_cast<size_t>(d)), q(static_cast<size_t>(nq));
+  for (auto& v : sm) v = prg_dealer_.random(s, phantom_);
+  if (is_client_) {
+    for (auto& v : pw) v = prg_dealer_.random(s, phantom_);
+    for (auto& v : q) v = prg_dealer_.random(s, phantom_);
+  } else {
+    RingTensor corr = comm_.recv(Role::dealer, Shape{(d + nq) * n});
+    for (int k = 0; k < d; ++k) pw[static_cast<size_t>(k)] = slice(corr, 0, k * n, (k + 1) * n).reshaped(s);
+    for (int i = 0; i < nq; ++i) q[static_cast<size_t>(i)] = slice(corr, 0, (d + i) * n, (d + i + 1) * n).reshaped(s);
+  }
+  auto key_bytes = comm_.recv_bytes(Role::dealer, static_cast<u64>(n) * ltz_key_bytes(t.cmp_bits));
+  RingTensor mine = marill::add(x.s0, r);
+  RingTensor xhat = marill::add(mine, exchange(mine));
+  const int tr = t.scale - t.out_frac;
+  if (phantom_) {
+    exchange(RingTensor::phantom(Shape{d * n}));
+    Shared out{RingTensor::phantom(s), {}};
+    return tr > 0 ? trunc(out, tr) : out;
+  }
+  LtzKeys keys = ltz_deserialize(std::move(key_bytes), n, t.cmp_bits);
+  const int party = is_client_ ? 0 : 1;
+  const u64 one = is_client_ ? 1 : 0;
+  const size_t m = t.pieces.size();
+  // c_j = C[0][j] + sum_i [x >= K_i] (C[i+1][j] - C[i][j]), element-major (d+1) words.
+  std::vector<u64> c(static_cast<size_t>((d + 1) * n), 0);
+  if (is_client_)
+    for (i64 e = 0; e < n; ++e)
+      for (int j = 0; j <= d; ++j) c[static_cast<size_t>(j * n + e)] = t.coef[0][static_cast<size_t>(j)];
+  // One key, every knot: evaluated in groups of knots so a chunk of keys serves a whole group
+  // from cache (ltz_eval_points) while the point buffers stay small.
+  constexpr size_t kGroup = 16;
+  const size_t knots = m - 1;
+  std::vector<u64> pts(std::min(knots, kGroup) * static_cast<size_t>(n)), lt(pts.size());
+  const u64* xh = xhat.data();
+  for (size_t g0 = 0; g0 < knots; g0 += kGroup) {
+    const size_t g = std::min(kGroup, knots - g0);
+    for (size_t p = 0; p < g; ++p) {
+      const u64 K = t.knot_ring[g0 + p];
+      u64* dst = pts.data() + p * static_cast<size_t>(n);
+      for (i64 e = 0; e < n; ++e) dst[e] = xh[e] - K;
+    }
+    ltz_eval_points(party, keys, pts.data(), static_cast<int>(g), lt.data());
+    for (size_t p = 0; p < g; ++p) {
+      const size_t i = g0 + p;
+      const u64* lti = lt.data() + p * static_cast<size_t>(n);
+      for (int j = 0; j <= d; ++j) {
+        const u64 delta = t.coef[i + 1][static_cast<size_t>(j)] - t.coef[i][static_cast<size_t>(j)];
+        if (delta == 0) continue;
+        u64* cj = c.data() + j * n;
+        for (i64 e = 0; e < n; ++e) cj[e] += (one - lti[e]) * delta;
+      }
+    }
+  }
+  // Open c_j + s_j for j = 1..d.
+  RingTensor masked(Shape{d * n});
+  for (int j = 1; j <= d; ++j) {
+    const u64* sj = sm[static_cast<size_t>(j - 1)].data();
+    for (i64 e = 0; e < n; ++e) masked.data()[(j - 1) * n + e] = c[static_cast<size_t>(j * n + e)] + sj[e];
+  }
+  RingTensor chat = marill::add(masked, exchange(masked));
+  // out = c_0 + sum_j [c_j x^^j + sum_{k=1..j} C(j,k) (-1)^k x^^(j-k) (c^_j <r^k> - <s_j r^k>)].
+  RingTensor out(s);
+  u64* o = out.data();
+  for (i64 e = 0; e < n; ++e) {
+    const u64 xe = xh[e];
+    u64 acc = c[static_cast<size_t>(e)];
+    u64 xpow[3] = {1, xe, xe * xe};
+    for (int j = 1; j <= d; ++j) {
+      const u64 cj = c[static_cast<size_t>(j * n + e)], chj = chat.data()[(j - 1) * n + e];
+      acc += cj * xpow[j];
+      for (int k = 1; k <= j; ++k) {
+        const u64 binom = (j == 2 && k == 1) ? 2 : 1;
+        const u64 term = binom * xpow[j - k] * (chj * pw[static_cast<size_t>(k - 1)].data()[e] - q[static_cast<size_t>(spline_q_index(j, k))].data()[e]);
+        acc += (k % 2) ? u64{0} - term : term;
+      }
+    }
+    o[e] = acc;
+  }
+  Shared res{std::move(out), {}};
+  return tr > 0 ? trunc(res, tr) : res;
+}
+
 // ------------------------------------------------------------------ the dealer
 
 namespace {
@@ -340,6 +438,53 @@ Shared KeygenBackend::ltz(const Shared& x, int bits) {
   comm_.send_bytes(Role::client, k0.data(), k0.size());
   comm_.send_bytes(Role::server, k1.data(), k1.size());
   return shape_only(s);
+}
+
+Shared KeygenBackend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  check_spline(t);
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  const int d = t.degree, nq = d * (d + 1) / 2;
+  const bool ph = mode_phantom_;
+  // The same draws, in the same order, as the online parties.
+  RingTensor rc = prg_client_.random(s, ph);
+  std::vector<RingTensor> smc(static_cast<size_t>(d)), pwc(static_cast<size_t>(d)), qc(static_cast<size_t>(nq));
+  for (auto& v : smc) v = prg_client_.random(s, ph);
+  for (auto& v : pwc) v = prg_client_.random(s, ph);
+  for (auto& v : qc) v = prg_client_.random(s, ph);
+  RingTensor rs = prg_server_.random(s, ph);
+  std::vector<RingTensor> sms(static_cast<size_t>(d));
+  for (auto& v : sms) v = prg_server_.random(s, ph);
+  const u64 key_bytes = static_cast<u64>(n) * ltz_key_bytes(t.cmp_bits);
+  const int tr = t.scale - t.out_frac;
+  if (ph) {
+    comm_.send(Role::server, RingTensor::phantom(Shape{(d + nq) * n}));
+    comm_.send_bytes(Role::client, nullptr, key_bytes);
+    comm_.send_bytes(Role::server, nullptr, key_bytes);
+    return tr > 0 ? trunc(shape_only(s), tr) : shape_only(s);
+  }
+  RingTensor r = marill::add(rc, rs);
+  RingTensor corr(Shape{(d + nq) * n});
+  u64* out = corr.data();
+  for (i64 e = 0; e < n; ++e) {
+    const u64 re = r.data()[e];
+    const u64 rp[3] = {1, re, re * re};
+    for (int k = 1; k <= d; ++k) out[(k - 1) * n + e] = rp[k] - pwc[static_cast<size_t>(k - 1)].data()[e];
+    for (int j = 1; j <= d; ++j) {
+      const u64 sj = smc[static_cast<size_t>(j - 1)].data()[e] + sms[static_cast<size_t>(j - 1)].data()[e];
+      for (int k = 1; k <= j; ++k) {
+        const int qi = spline_q_index(j, k);
+        out[(d + qi) * n + e] = sj * rp[k] - qc[static_cast<size_t>(qi)].data()[e];
+      }
+    }
+  }
+  comm_.send(Role::server, corr);
+  auto keys = ltz_gen(t.cmp_bits, r.data(), n, prg_own_);
+  auto k0 = ltz_serialize(keys.first), k1 = ltz_serialize(keys.second);
+  comm_.send_bytes(Role::client, k0.data(), k0.size());
+  comm_.send_bytes(Role::server, k1.data(), k1.size());
+  return tr > 0 ? trunc(shape_only(s), tr) : shape_only(s);
 }
 
 }  // namespace marill

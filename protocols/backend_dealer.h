@@ -16,6 +16,13 @@
 //                offline 16 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
 //                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
+//   spline       degree 2: 32 B, 3 rounds; degree 1: 24 B, 3 rounds, whatever the number of pieces m.
+//                FSS spline gate: open x + r; ONE comparison key on r evaluated at x^ - K_i for
+//                every knot gives shares of [x >= K_i] (the multiple-interval trick of Boyle et al.
+//                2021), so the piece's coefficients c_j are local linear combinations; open
+//                c_j + s_j (j >= 1) and form c_j x^j = c_j (x^ - r)^j from dealt shares of r^k and
+//                s_j r^k; one trunc. Offline 2 ltz_key_bytes(cmp_bits) + (d + d(d+1)/2 + 2) * 8 B.
+//                Online CPU grows with m (one DCF evaluation per knot per element).
 #pragma once
 
 #include "protocols/backend.h"
@@ -42,6 +49,8 @@ class DealerOnlineBackend final : public Backend {
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
+  Shared spline(const Shared& x, const SplineTable& t) override;
+  bool fss_gates() const override { return true; }
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
@@ -78,6 +87,8 @@ class KeygenBackend final : public Backend {
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
+  Shared spline(const Shared& x, const SplineTable& t) override;
+  bool fss_gates() const override { return true; }
 
  protected:
   void add_public_inplace(Shared&, const RingTensor&) override {}

@@ -312,68 +312,100 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
   return keys;
 }
 
-void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out) {
+namespace {
+
+void check_eval_args(int party, const DcfKeys& keys, const char* who) {
   if (party != 0 && party != 1)
-    throw std::invalid_argument("dcf_eval: party must be 0 or 1, got " + std::to_string(party));
-  check_bits(keys.n_bits, "dcf_eval");
-  const int n = keys.n_bits;
-  const std::size_t K = dcf_key_bytes(n);
-  const i64 count = keys.count;
-  if (count < 0 || keys.bytes.size() % K != 0 ||
-      keys.bytes.size() / K != static_cast<std::size_t>(count))
-    throw std::invalid_argument("dcf_eval: key buffer has " + std::to_string(keys.bytes.size()) +
-                                " bytes, expected count (" + std::to_string(count) + ") x " +
-                                std::to_string(K) + " bytes for n_bits = " + std::to_string(n));
-  const u64 mask = low_mask(n);
+    throw std::invalid_argument(std::string(who) + ": party must be 0 or 1, got " + std::to_string(party));
+  check_bits(keys.n_bits, who);
+  const std::size_t K = dcf_key_bytes(keys.n_bits);
+  if (keys.count < 0 || keys.bytes.size() % K != 0 ||
+      keys.bytes.size() / K != static_cast<std::size_t>(keys.count))
+    throw std::invalid_argument(std::string(who) + ": key buffer has " + std::to_string(keys.bytes.size()) +
+                                " bytes, expected count (" + std::to_string(keys.count) + ") x " +
+                                std::to_string(K) + " bytes for n_bits = " + std::to_string(keys.n_bits));
+}
+
+void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who) {
+  const u64 mask = low_mask(keys.n_bits);
   for (i64 e = 0; e < count; ++e)
     if (x[e] & ~mask)
-      throw std::invalid_argument("dcf_eval: x[" + std::to_string(e) + "] does not fit in " +
-                                  std::to_string(n) + " bits");
+      throw std::invalid_argument(std::string(who) + ": x[" + std::to_string(e) + "] does not fit in " +
+                                  std::to_string(keys.n_bits) + " bits");
+}
 
-  std::vector<Blk> s(kChunk), buf(2 * kChunk);  // final seeds; AES blocks of the level
-  std::vector<std::uint8_t> t(kChunk);
-  std::vector<u64> acc(kChunk);
+// Scratch of one chunk evaluation.
+struct EvalScratch {
+  std::vector<Blk> s = std::vector<Blk>(kChunk), buf = std::vector<Blk>(2 * kChunk);
+  std::vector<std::uint8_t> t = std::vector<std::uint8_t>(kChunk);
+  std::vector<u64> acc = std::vector<u64>(kChunk);
+};
+
+// Evaluates the keys of elements [c0, c0 + m) at x[c0 + e], writing out[c0 + e].
+void eval_chunk(int party, const DcfKeys& keys, i64 c0, i64 m, const u64* x, u64* out, EvalScratch& sc) {
+  const int n = keys.n_bits;
+  const std::size_t K = dcf_key_bytes(n);
   const std::uint8_t* kbase = keys.bytes.data();
-
-  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
-    const i64 m = std::min(kChunk, count - c0);
-    for (i64 e = 0; e < m; ++e) {
-      put_eval_inputs(&buf[2 * e], load_blk(kbase + (c0 + e) * K), x[c0 + e] >> (n - 1));
-      __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n));
-      __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n) + 15);
-      t[e] = static_cast<std::uint8_t>(party);
-      acc[e] = 0;
-    }
-    for (int i = 0; i < n; ++i) {
-      const int sh = n - 1 - i;
-      mmo_inplace(buf.data(), static_cast<std::size_t>(2 * m));
-      // Branch-free (t and x bits are random); the party's sign (-1)^b is applied at the end.
-      for (i64 e = 0; e < m; ++e) {
-        const std::uint8_t* k = kbase + (c0 + e) * K;
-        // Each level reads 24 B from every key of the chunk, a stride the hardware prefetcher
-        // misses; without this the loop waits on memory.
-        __builtin_prefetch(k + off_cw(i) + kPrefetchAhead);
-        const u64 xb = (x[c0 + e] >> sh) & 1;
-        const u64 te = t[e], tm = u64{0} - te, xm = u64{0} - xb;
-        const Blk g = buf[2 * e], gv = buf[2 * e + 1];
-        const Blk scw = load_blk(k + off_cw(i));
-        const u64 vcw = load_u64(k + off_cw(i) + 16);
-        const std::size_t bit = 2 * static_cast<std::size_t>(i) + xb;
-        const u64 tcw = (k[off_tbits(n) + bit / 8] >> (bit % 8)) & 1;
-        const Blk sn = {(g.lo & ~u64{1}) ^ (scw.lo & tm), g.hi ^ (scw.hi & tm)};
-        t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
-        acc[e] += sel(gv.lo, gv.hi, xm) + (vcw & tm);
-        if (sh > 0)  // next level's inputs, written while the seed is in registers
-          put_eval_inputs(&buf[2 * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
-        else
-          s[e] = sn;
-      }
-    }
+  auto& s = sc.s;
+  auto& buf = sc.buf;
+  auto& t = sc.t;
+  auto& acc = sc.acc;
+  for (i64 e = 0; e < m; ++e) {
+    put_eval_inputs(&buf[2 * e], load_blk(kbase + (c0 + e) * K), x[c0 + e] >> (n - 1));
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n));
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n) + 15);
+    t[e] = static_cast<std::uint8_t>(party);
+    acc[e] = 0;
+  }
+  for (int i = 0; i < n; ++i) {
+    const int sh = n - 1 - i;
+    mmo_inplace(buf.data(), static_cast<std::size_t>(2 * m));
+    // Branch-free (t and x bits are random); the party's sign (-1)^b is applied at the end.
     for (i64 e = 0; e < m; ++e) {
       const std::uint8_t* k = kbase + (c0 + e) * K;
-      const u64 y = acc[e] + s[e].hi + (load_u64(k + off_final(n)) & (u64{0} - t[e]));
-      out[c0 + e] = party ? u64{0} - y : y;
+      // Each level reads 24 B from every key of the chunk, a stride the hardware prefetcher
+      // misses; without this the loop waits on memory.
+      __builtin_prefetch(k + off_cw(i) + kPrefetchAhead);
+      const u64 xb = (x[c0 + e] >> sh) & 1;
+      const u64 te = t[e], tm = u64{0} - te, xm = u64{0} - xb;
+      const Blk g = buf[2 * e], gv = buf[2 * e + 1];
+      const Blk scw = load_blk(k + off_cw(i));
+      const u64 vcw = load_u64(k + off_cw(i) + 16);
+      const std::size_t bit = 2 * static_cast<std::size_t>(i) + xb;
+      const u64 tcw = (k[off_tbits(n) + bit / 8] >> (bit % 8)) & 1;
+      const Blk sn = {(g.lo & ~u64{1}) ^ (scw.lo & tm), g.hi ^ (scw.hi & tm)};
+      t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
+      acc[e] += sel(gv.lo, gv.hi, xm) + (vcw & tm);
+      if (sh > 0)  // next level's inputs, written while the seed is in registers
+        put_eval_inputs(&buf[2 * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
+      else
+        s[e] = sn;
     }
+  }
+  for (i64 e = 0; e < m; ++e) {
+    const std::uint8_t* k = kbase + (c0 + e) * K;
+    const u64 y = acc[e] + s[e].hi + (load_u64(k + off_final(n)) & (u64{0} - t[e]));
+    out[c0 + e] = party ? u64{0} - y : y;
+  }
+}
+
+}  // namespace
+
+void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out) {
+  dcf_eval_points(party, keys, x, 1, out);
+}
+
+void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u64* out) {
+  check_eval_args(party, keys, "dcf_eval");
+  if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
+  const i64 count = keys.count;
+  for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
+  EvalScratch sc;
+  // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them.
+  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
+    const i64 m = std::min(kChunk, count - c0);
+    for (int p = 0; p < points; ++p)
+      eval_chunk(party, keys, c0, m, x + static_cast<i64>(p) * count, out + static_cast<i64>(p) * count, sc);
   }
 }
 
@@ -419,6 +451,10 @@ std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg&
 }
 
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
+  ltz_eval_points(party, keys, xhat, 1, out);
+}
+
+void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out) {
   ltz_key_bytes(keys.n_bits);  // validates n_bits
   const int nl = keys.n_bits - 1;
   if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count ||
@@ -427,15 +463,17 @@ void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
                                 ", count " + std::to_string(keys.count) + ", dcf n_bits " +
                                 std::to_string(keys.dcf.n_bits) + ", " +
                                 std::to_string(keys.r_hi.size()) + " r_hi shares)");
+  if (points < 1) throw std::invalid_argument("ltz_eval: points must be >= 1");
   const auto count = static_cast<std::size_t>(keys.count);
+  const std::size_t total = count * static_cast<std::size_t>(points);
   const u64 lo_mask = low_mask(nl);
-  std::vector<u64> xlo(count);
-  for (std::size_t e = 0; e < count; ++e) xlo[e] = xhat[e] & lo_mask;
-  dcf_eval(party, keys.dcf, xlo.data(), out);  // shares of (1 - 2 r_hi) [xhat_lo < r_lo]
-  for (std::size_t e = 0; e < count; ++e) {
-    const u64 xhi = (xhat[e] >> nl) & 1;
-    const u64 w = out[e] + keys.r_hi[e];
-    out[e] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
+  std::vector<u64> xlo(total);
+  for (std::size_t e = 0; e < total; ++e) xlo[e] = xhat[e] & lo_mask;
+  dcf_eval_points(party, keys.dcf, xlo.data(), points, out);  // shares of (1 - 2 r_hi) [xhat_lo < r_lo]
+  for (std::size_t i = 0; i < total; ++i) {
+    const u64 xhi = (xhat[i] >> nl) & 1;
+    const u64 w = out[i] + keys.r_hi[i % count];
+    out[i] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
   }
 }
 

@@ -42,6 +42,10 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
 // beta[i] * [x[i] < alpha[i]] mod 2^64. Throws std::invalid_argument on a malformed key buffer
 // (size != count * dcf_key_bytes) or an out-of-range x; nothing is read out of bounds.
 void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out);
+// The same keys at `points` points per element: x and out hold `points` arrays of count values
+// (point-major). Evaluated chunk by chunk so a chunk's keys stay in cache across the points (the
+// spline gate evaluates one key at every knot).
+void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u64* out);
 
 // ---- LTZ / MSB of a masked, additively shared value ----
 //
@@ -68,5 +72,7 @@ inline std::pair<LtzKeys, LtzKeys> ltz_gen(const u64* r_in, i64 count, Prg& prg)
 // out[i] = this party's share of MSB_n(xhat[i] - r_in[i]). Throws std::invalid_argument on
 // malformed keys.
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out);
+// At `points` points per element (point-major arrays, as dcf_eval_points).
+void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out);
 
 }  // namespace marill

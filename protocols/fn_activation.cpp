@@ -1,5 +1,7 @@
 // Activations (functions.h): ReLU, Quad, GeLU, SiLU.
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "protocols/fn_internal.h"
@@ -45,6 +47,32 @@ const std::vector<double> kSiluCoefs = {
     -20.828979670304221,   -18.468794565743529,   22.636237245678263,  6.0997389644958098,
     -8.2776084623038919};
 
+// FSS form (2pc-dealer): the activation itself as one spline gate: 0 below -T, x above T,
+// quadratic pieces between (tolerance 1.2e-5 per piece, judged with the ring's rounding).
+Shared activation_spline(Backend& be, const Shared& x, double bound, const char* name, double T,
+                         double (*f)(double)) {
+  const int fb = be.frac_bits();
+  const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound);
+  const SplineTable& t = fn::cached_spline(key, [&] {
+    SplineFit fit;
+    fit.name = name;
+    fit.f = f;
+    fit.lo = -T;
+    fit.hi = T;
+    fit.right_tail.b = {0, 1, 0};
+    fit.tol = 1.2e-5;
+    fit.in_frac = fb;
+    fit.out_frac = fb;
+    fit.in_bound = bound;
+    fit.out_bound = std::max(bound, T);
+    return fit_spline(fit);
+  });
+  return be.spline(x, t);
+}
+
+double silu_exact(double v) { return v / (1 + std::exp(-v)); }
+double gelu_exact(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }
+
 }  // namespace
 
 Shared relu(Backend& be, const Shared& x, double bound) {
@@ -61,11 +89,13 @@ Shared quad(Backend& be, const Shared& x) {
 
 Shared gelu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "gelu");
+  if (be.fss_gates()) return activation_spline(be, x, bound, "gelu", 5.0, gelu_exact);
   return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
 }
 
 Shared silu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "silu");
+  if (be.fss_gates()) return activation_spline(be, x, bound, "silu", 14.0, silu_exact);
   return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
 }
 

@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "protocols/fn_internal.h"
@@ -42,6 +44,15 @@ Shared rescale(Backend& be, const Shared& x, int from, int to) {
 int cmp_bits(int frac, double max_abs) {
   int e = max_abs > 1 ? static_cast<int>(std::ceil(std::log2(max_abs))) : 0;
   return std::clamp(frac + e + 2, 3, 64);
+}
+
+const SplineTable& cached_spline(const std::string& key, const std::function<SplineTable()>& make) {
+  static std::mutex mu;
+  static std::map<std::string, SplineTable> cache;  // node-based: references stay valid
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, make()).first;
+  return it->second;
 }
 
 Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs) {

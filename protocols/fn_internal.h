@@ -7,10 +7,12 @@
 // the bit counts explicitly; every magnitude bound is checked against the 2^62 limit of trunc.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "protocols/backend.h"
+#include "protocols/spline.h"
 
 namespace marill::fn {
 
@@ -83,6 +85,9 @@ struct InvPow {
 };
 InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, bool rsqrt, double out_scale,
                int o_bits, int y_bits);
+
+// ---- spline tables, fitted once per key and shared by every party thread ----
+const SplineTable& cached_spline(const std::string& key, const std::function<SplineTable()>& make);
 
 // ---- exp for x <= 0 (functions.h: exp_neg), result at out_bits (<= 28) ----
 Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int out_bits);

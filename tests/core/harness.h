@@ -67,4 +67,22 @@ inline u64 max_ring_diff(const RingTensor& a, const RingTensor& b) {
   return m;
 }
 
+// The op's bytes sent by `r` in phase `ph` (0 if the op does not appear there).
+inline u64 op_bytes(const SessionResult& res, Role r, const std::string& op, Phase ph = Phase::online) {
+  const auto& m = res.party(r).ledger.by_op(ph);
+  auto it = m.find(op);
+  return it == m.end() ? 0 : it->second.bytes_sent;
+}
+
+inline u64 op_rounds(const SessionResult& res, const std::string& op) {
+  u64 b = 0, e = 0;
+  for (const auto& p : res.parties) {
+    auto it = p.ledger.by_op(Phase::online).find(op);
+    if (it == p.ledger.by_op(Phase::online).end()) continue;
+    b = std::max(b, it->second.hops_begin);
+    e = std::max(e, it->second.hops_end);
+  }
+  return e - b;
+}
+
 }  // namespace marill::test

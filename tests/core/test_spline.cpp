@@ -1,0 +1,161 @@
+// Spline gates (protocols/spline.h, Backend::spline): the fit, the ring form, the gate in every
+// setting against the ring form, its cost in 2pc-dealer, phantom runs, bad tables.
+#include "tests/core/harness.h"
+
+#include <cmath>
+
+#include "protocols/dcf.h"
+#include "protocols/spline.h"
+
+using namespace marill;
+using namespace marill::test;
+
+namespace {
+
+const FixedPoint kFxp{};
+const double kUlp = 1.0 / 65536;
+
+double silu_ref(double x) { return x / (1 + std::exp(-x)); }
+
+SplineTable silu_table(double tol = 3e-5) {
+  SplineFit f;
+  f.name = "silu";
+  f.f = silu_ref;
+  f.lo = -14;
+  f.hi = 14;
+  f.right_tail.b = {0, 1, 0};  // x
+  f.tol = tol;
+  f.in_bound = 1024;
+  f.out_bound = 1024;
+  return fit_spline(f);
+}
+
+// Inputs: random, every knot, one ulp below every knot, the tails, the bound.
+RingTensor probe_inputs(const SplineTable& t, i64 random_count) {
+  std::vector<double> v;
+  RingTensor r = random_fixed({random_count}, -t.in_bound, t.in_bound, kFxp);
+  for (double x : kFxp.decode(r)) v.push_back(x);
+  RingTensor mid = random_fixed({random_count}, t.knots.front() - 1, t.knots.back() + 1, kFxp);
+  for (double x : kFxp.decode(mid)) v.push_back(x);
+  for (double k : t.knots) {
+    v.push_back(k);
+    v.push_back(k - kUlp);
+  }
+  for (double x : {-t.in_bound, t.in_bound, 0.0, -kUlp}) v.push_back(x);
+  return kFxp.encode(v, {static_cast<i64>(v.size())});
+}
+
+const BinaryOp gate(const SplineTable& t) {
+  return [t](Backend& be, const Shared& x, const Shared&) { return be.spline(x, t); };
+}
+
+}  // namespace
+
+TEST_CASE("spline fit: error within tolerance, judged on the ring form, tails included", "[spline]") {
+  SplineTable t = silu_table();
+  CHECK(t.max_error <= 3e-5);
+  CHECK(t.degree == 2);
+  CHECK(t.num_pieces() < 60);
+  double err = 0;
+  for (double x = -40; x <= 40; x += 1.0 / 512) err = std::max(err, std::fabs(spline_eval_ring(t, x) - silu_ref(x)));
+  CHECK(err <= 1.05 * 3e-5);  // the fit samples 257 points per piece; tails: |silu(x)| < 1.2e-5 below -14, |silu(x) - x| < 1.2e-5 above 14
+  // Deterministic: the same fit twice gives the same table.
+  SplineTable u = silu_table();
+  CHECK(u.knots == t.knots);
+  CHECK(u.coef == t.coef);
+}
+
+TEST_CASE("spline gate equals the ring form's truncation in every setting", "[spline][backend]") {
+  SplineTable t = silu_table();
+  RingTensor x = probe_inputs(t, 200);
+  std::vector<double> xs = kFxp.decode(x);
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    std::vector<double> got = kFxp.decode(run_binary(s, x, RingTensor({1}), gate(t)));
+    double worst = 0, worst_f = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      worst = std::max(worst, std::fabs(got[i] - spline_eval_ring(t, xs[i])));
+      worst_f = std::max(worst_f, std::fabs(got[i] - silu_ref(xs[i])));
+    }
+    CHECK(worst <= kUlp);                   // the truncation: floor or floor + 1
+    CHECK(worst_f <= 1.05 * 3e-5 + kUlp);          // so SiLU within the fit's tolerance plus one unit
+  }
+}
+
+TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", "[spline][backend]") {
+  // clamp(x, -1, 2) / 2 + 0.25 * [x >= 0.5]
+  SplineTable t;
+  t.name = "clamp";
+  t.in_bound = 64;
+  t.knots = {-1, 0.5, 2};
+  t.pieces.resize(4);
+  t.pieces[0].b = {-0.5, 0, 0};
+  t.pieces[1].b = {0, 0.5, 0};
+  t.pieces[2].b = {0.25, 0.5, 0};
+  t.pieces[3].b = {1.25, 0, 0};
+  compile_spline(t, 64);
+  REQUIRE(t.degree == 1);
+  auto ref = [](double x) { return std::clamp(x, -1.0, 2.0) / 2 + (x >= 0.5 ? 0.25 : 0.0); };
+  RingTensor x = probe_inputs(t, 100);
+  std::vector<double> xs = kFxp.decode(x);
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    SessionResult res;
+    std::vector<double> got = kFxp.decode(run_binary(s, x, RingTensor({1}), gate(t), &res));
+    double worst = 0;
+    for (size_t i = 0; i < xs.size(); ++i) worst = std::max(worst, std::fabs(got[i] - ref(xs[i])));
+    CHECK(worst <= kUlp);
+    if (s == Setting::two_pc_dealer) {
+      const u64 n = static_cast<u64>(x.numel());
+      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == 24 * n);
+    }
+  }
+}
+
+TEST_CASE("2pc-dealer spline gate: 32 B and 3 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
+  SplineTable t = silu_table();
+  const i64 n = 150;
+  for (bool phantom : {false, true}) {
+    INFO("phantom " << phantom);
+    SessionResult res;
+    run_binary(Setting::two_pc_dealer, random_fixed({n}, -20, 20, kFxp), RingTensor({1}), gate(t), &res, phantom);
+    for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(32 * n));
+    CHECK(op_rounds(res, "spline") == 3);
+    // Dealer: two comparison keys, 5 words of corrections (r, r^2, s1 r, s2 r, s2 r^2), trunc's 2.
+    CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) ==
+          static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits) + 5 * 8 + 2 * 8));
+    CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
+  }
+  // A spline with more than twice the pieces costs the same bytes online.
+  SplineTable fine = silu_table(2e-6);
+  REQUIRE(fine.num_pieces() > 2 * t.num_pieces());
+  SessionResult res;
+  run_binary(Setting::two_pc_dealer, random_fixed({n}, -20, 20, kFxp), RingTensor({1}), gate(fine), &res);
+  CHECK(op_bytes(res, Role::client, "spline") == static_cast<u64>(32 * n));
+}
+
+TEST_CASE("bad spline tables and fits are clear errors", "[spline][errors]") {
+  SplineTable t = silu_table();
+  SplineTable bad = t;
+  std::swap(bad.knots[1], bad.knots[2]);
+  CHECK_THROWS_WITH(check_spline(bad), Catch::Contains("knots must ascend"));
+  bad = t;
+  bad.coef.pop_back();
+  CHECK_THROWS_WITH(check_spline(bad), Catch::Contains("not compiled"));
+  SplineFit f;
+  f.name = "exp";
+  f.f = [](double x) { return std::exp(x); };
+  f.lo = -20;
+  f.hi = 0;
+  f.tol = 1e-9;
+  f.relative = true;
+  f.in_bound = 64;
+  f.out_bound = 1;
+  f.max_pieces = 50;
+  CHECK_THROWS_WITH(fit_spline(f), Catch::Contains("pieces needed"));
+  f.lo = 1;
+  CHECK_THROWS_WITH(fit_spline(f), Catch::Contains("lo < hi"));
+  // Too little precision: a degree-2 piece with outputs up to 2^40.
+  SplineTable big = t;
+  CHECK_THROWS_WITH(compile_spline(big, std::ldexp(1.0, 40)), Catch::Contains("too little precision"));
+}
