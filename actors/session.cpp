@@ -41,7 +41,7 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
     transport.await_start(cfg.recv_timeout);
     comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout,
                                        cfg.charge_compute);
-    BackendOptions opt{cfg.fxp, cfg.phantom};
+    BackendOptions opt{cfg.fxp, cfg.phantom, cfg.fss_gates};
     auto backend = make_backend(cfg.setting, me, comm.get(), opt);
     program(*backend);
     comm->finish();

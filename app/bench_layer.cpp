@@ -72,10 +72,12 @@ struct KindRow {
 int bench_layer(int argc, char** argv) {
   Args args(argc, argv,
             {"--settings", "--net", "--arch", "--b", "--d", "--heads", "--ffn", "--merge", "--lora", "--stage", "--softmax", "--act",
-             "--frac-bits", "--phantom", "--csv"},
+             "--frac-bits", "--fss", "--phantom", "--csv"},
             "usage: marill bench layer [--settings 3pc,2pc-dealer] [--net lan] [--arch llama|gpt2] [--b 128] [--d 256]\n"
             "                          [--heads 8] [--ffn 4*d] [--merge 1,2,4] [--lora 0,8,64] [--stage prefill|decode]\n"
-            "                          [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--phantom] [--csv FILE]");
+            "                          [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--fss on|off|on,off]\n"
+            "                          [--phantom] [--csv FILE]\n"
+            "--fss: 2pc-dealer functions as FSS spline gates (on, default) or polynomials (off)");
   if (args.help()) return 0;
   std::vector<Setting> settings;
   for (const auto& s : split(args.get("--settings", "3pc,2pc-dealer"), ',')) settings.push_back(parse_setting(s));
@@ -94,19 +96,26 @@ int bench_layer(int argc, char** argv) {
   std::vector<int> merges, loras;
   for (const auto& m : split(args.get("--merge", "1,2,4"), ',')) merges.push_back(std::stoi(m));
   for (const auto& r : split(args.get("--lora", "0"), ',')) loras.push_back(std::stoi(r));
+  std::vector<bool> fss_modes;
+  for (const auto& f : split(args.get("--fss", "on"), ',')) {
+    if (f != "on" && f != "off") throw std::invalid_argument("--fss: expected on, off or on,off, got '" + f + "'");
+    fss_modes.push_back(f == "on");
+  }
 
   std::ofstream csv;
   if (args.has("--csv")) {
     csv.open(args.get("--csv", ""));
     if (!csv) throw std::runtime_error("cannot write CSV file '" + args.get("--csv", "") + "'");
-    csv << "setting,arch,stage,b,d,heads,merge,lora,kind,party,bytes_sent,bytes_share,rounds,secure_macs,sim_time_s\n";
+    csv << "setting,arch,stage,b,d,heads,merge,lora,fss,kind,party,bytes_sent,bytes_share,rounds,secure_macs,sim_time_s\n";
   }
   std::printf("marill bench layer: %s block, d=%lld, %lld heads, ffn=%lld, %s b=%lld, softmax %s, act %s\n", arch_name(base.arch),
               static_cast<long long>(base.d_model), static_cast<long long>(base.n_heads), static_cast<long long>(base.ffn_dim),
               stage.c_str(), static_cast<long long>(b), softmax_name(base.softmax), act_name(base.act));
   for (Setting st : settings)
+    for (bool fss : fss_modes)
     for (int m : merges)
       for (int r : loras) {
+        if (!fss && st != Setting::two_pc_dealer) continue;  // only 2pc-dealer has FSS gates
         BlockShape s = base;
         s.merge = m;
         s.validate();
@@ -116,6 +125,7 @@ int bench_layer(int argc, char** argv) {
         cfg.network = network_preset(args.get("--net", "lan"));
         cfg.fxp.frac_bits = args.get_int("--frac-bits", 16, 1, 30);
         cfg.phantom = args.has("--phantom");
+        cfg.fss_gates = fss;
         const i64 T = stage == "prefill" ? b : 1;
         SessionResult res = run_session(cfg, [&](Backend& be) {
           SecureBlock blk = setup_block(be, w);
@@ -154,17 +164,17 @@ int bench_layer(int argc, char** argv) {
         for (const auto& p : res.parties)
           for (const auto& [path, c] : p.ledger.by_op(Phase::offline))
             if (path == "forward") offline += c.bytes_sent;
-        std::printf("\n[%s] m=%d lora=%d: online %.3f MB sent (all parties), %llu rounds, %.4f s simulated; offline %.3f MB\n",
-                    setting_name(st), m, r, static_cast<double>(total) / 1e6, static_cast<unsigned long long>(rounds_end - rounds_begin),
+        std::printf("\n[%s%s] m=%d lora=%d: online %.3f MB sent (all parties), %llu rounds, %.4f s simulated; offline %.3f MB\n",
+                    setting_name(st), st == Setting::two_pc_dealer ? (fss ? " fss" : " poly") : "", m, r, static_cast<double>(total) / 1e6, static_cast<unsigned long long>(rounds_end - rounds_begin),
                     res.online_time_s(), static_cast<double>(offline) / 1e6);
-        std::printf("  %-36s %14s %7s %8s %14s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs");
+        std::printf("  %-36s %14s %7s %8s %14s %9s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs", "sim_s");
         for (const auto& [kind, k] : kinds) {
           double share = total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total) : 0.0;
-          std::printf("  %-36s %14llu %6.1f%% %8llu %14llu\n", kind.c_str(), static_cast<unsigned long long>(k.bytes), share,
-                      static_cast<unsigned long long>(k.rounds), static_cast<unsigned long long>(k.macs));
+          std::printf("  %-36s %14llu %6.1f%% %8llu %14llu %9.4f\n", kind.c_str(), static_cast<unsigned long long>(k.bytes), share,
+                      static_cast<unsigned long long>(k.rounds), static_cast<unsigned long long>(k.macs), k.sim_s);
           if (csv)
             csv << setting_name(st) << ',' << arch_name(s.arch) << ',' << stage << ',' << b << ',' << s.d_model << ',' << s.n_heads << ','
-                << m << ',' << r << ',' << kind << ",all," << k.bytes << ',' << share / 100.0 << ',' << k.rounds << ',' << k.macs << ',' << k.sim_s << '\n';
+                << m << ',' << r << ',' << (fss ? "on" : "off") << ',' << kind << ",all," << k.bytes << ',' << share / 100.0 << ',' << k.rounds << ',' << k.macs << ',' << k.sim_s << '\n';
         }
       }
   return 0;

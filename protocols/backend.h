@@ -106,9 +106,10 @@ class Backend {
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
   // Piecewise-quadratic public function (spline.h), element-wise: x at t.in_frac bits with
-  // |x| <= t.in_bound, result at t.out_frac bits: the truncation of spline_eval_ring(t, x), exact
-  // up to one unit. Generic form (cleartext, 3pc): one ltz call on m-1 values per element
-  // ([x >= knot_i]), coefficients selected locally, one square, one mul call, one trunc.
+  // |x| <= t.in_bound, result at t.out_frac bits: the truncation of spline_eval_ring(t, x, carry)
+  // for carry 0 or 1 (spline.h), exact up to one unit. Generic form (cleartext, 3pc): one trunc by
+  // cmp_shift, one ltz call on m-1 values per element ([x >= knot_i]), coefficients selected
+  // locally, one square, one mul call, one trunc.
   // 2pc-dealer overrides it with an FSS spline gate (backend_dealer.h).
   virtual Shared spline(const Shared& x, const SplineTable& t);
   // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
@@ -137,6 +138,9 @@ RingTensor public_tensor(const Backend& be, const std::vector<double>& values, c
 struct BackendOptions {
   FixedPoint fxp;
   bool phantom = false;
+  // 2pc-dealer: let functions use FSS spline gates (fewer bytes and rounds, more CPU). Every party
+  // of a session must agree (the dealer runs the same program).
+  bool fss_gates = true;
 };
 
 // Factory: the backend a party of `setting` runs (the dealer gets the keygen backend).

@@ -72,6 +72,7 @@ DealerOnlineBackend::DealerOnlineBackend(Comm& comm, const BackendOptions& opt)
       is_client_(comm.role() == Role::client),
       other_(comm.role() == Role::client ? Role::server : Role::client),
       phantom_(opt.phantom),
+      fss_gates_(opt.fss_gates),
       prg_dealer_(recv_key(comm, Role::dealer)),
       prg_own_(Prg::from_os()) {
   require_compute_party(comm.role(), "online backend for");
@@ -269,20 +270,19 @@ Shared DealerOnlineBackend::spline(const Shared& x, const SplineTable& t) {
   if (is_client_)
     for (i64 e = 0; e < n; ++e)
       for (int j = 0; j <= d; ++j) c[static_cast<size_t>(j * n + e)] = t.coef[0][static_cast<size_t>(j)];
-  // One key, every knot: evaluated in groups of knots so a chunk of keys serves a whole group
-  // from cache (ltz_eval_points) while the point buffers stay small.
+  // One key, every knot: points (x^ >> g) - K_i, evaluated in groups of knots that share the
+  // upper levels of the comparison tree (ltz_eval_shifts); the buffers stay small.
   constexpr size_t kGroup = 16;
   const size_t knots = m - 1;
-  std::vector<u64> pts(std::min(knots, kGroup) * static_cast<size_t>(n)), lt(pts.size());
   const u64* xh = xhat.data();
+  const int sh = t.cmp_shift;  // the key hides r >> sh: comparisons see (x^ >> sh) - (r >> sh)
+  std::vector<u64> base(static_cast<size_t>(n)), lt(std::min(knots, kGroup) * static_cast<size_t>(n)), deltas(kGroup);
   for (size_t g0 = 0; g0 < knots; g0 += kGroup) {
     const size_t g = std::min(kGroup, knots - g0);
-    for (size_t p = 0; p < g; ++p) {
-      const u64 K = t.knot_ring[g0 + p];
-      u64* dst = pts.data() + p * static_cast<size_t>(n);
-      for (i64 e = 0; e < n; ++e) dst[e] = xh[e] - K;
-    }
-    ltz_eval_points(party, keys, pts.data(), static_cast<int>(g), lt.data());
+    const u64 K0 = t.knot_ring[g0];
+    for (i64 e = 0; e < n; ++e) base[static_cast<size_t>(e)] = (xh[e] >> sh) - K0;
+    for (size_t p = 0; p < g; ++p) deltas[p] = t.knot_ring[g0 + p] - K0;
+    ltz_eval_shifts(party, keys, base.data(), deltas.data(), static_cast<int>(g), lt.data());
     for (size_t p = 0; p < g; ++p) {
       const size_t i = g0 + p;
       const u64* lti = lt.data() + p * static_cast<size_t>(n);
@@ -333,6 +333,7 @@ KeygenBackend::KeygenBackend(Comm& comm, const BackendOptions& opt)
     : Backend(opt.fxp),
       comm_(comm),
       mode_phantom_(opt.phantom),
+      fss_gates_(opt.fss_gates),
       prg_client_(keyed_prg_to(comm, Role::client)),
       prg_server_(keyed_prg_to(comm, Role::server)),
       prg_own_(Prg::from_os()) {
@@ -480,7 +481,8 @@ Shared KeygenBackend::spline(const Shared& x, const SplineTable& t) {
     }
   }
   comm_.send(Role::server, corr);
-  auto keys = ltz_gen(t.cmp_bits, r.data(), n, prg_own_);
+  RingTensor r_cmp = shift_right_logical(r, t.cmp_shift);
+  auto keys = ltz_gen(t.cmp_bits, r_cmp.data(), n, prg_own_);
   auto k0 = ltz_serialize(keys.first), k1 = ltz_serialize(keys.second);
   comm_.send_bytes(Role::client, k0.data(), k0.size());
   comm_.send_bytes(Role::server, k1.data(), k1.size());

@@ -334,30 +334,37 @@ void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who)
                                   std::to_string(keys.n_bits) + " bits");
 }
 
-// Scratch of one chunk evaluation.
-struct EvalScratch {
-  std::vector<Blk> s = std::vector<Blk>(kChunk), buf = std::vector<Blk>(2 * kChunk);
+// A chunk's tree walk state after some levels: seed, control bit and value accumulator per element.
+struct WalkState {
+  std::vector<Blk> seed = std::vector<Blk>(kChunk);
   std::vector<std::uint8_t> t = std::vector<std::uint8_t>(kChunk);
   std::vector<u64> acc = std::vector<u64>(kChunk);
 };
 
-// Evaluates the keys of elements [c0, c0 + m) at x[c0 + e], writing out[c0 + e].
-void eval_chunk(int party, const DcfKeys& keys, i64 c0, i64 m, const u64* x, u64* out, EvalScratch& sc) {
+// Elements [c0, c0 + m) at their roots: seed from the key, t = party, acc = 0.
+void walk_start(int party, const DcfKeys& keys, i64 c0, i64 m, WalkState& st) {
+  const std::size_t K = dcf_key_bytes(keys.n_bits);
+  const std::uint8_t* kbase = keys.bytes.data();
+  for (i64 e = 0; e < m; ++e) {
+    st.seed[e] = load_blk(kbase + (c0 + e) * K);
+    st.t[e] = static_cast<std::uint8_t>(party);
+    st.acc[e] = 0;
+  }
+}
+
+// Walks levels [i0, i1) of elements [c0, c0 + m) along the bits of x[c0 + e] (level i reads bit
+// n-1-i), updating st in place. `buf` holds 2 AES blocks per element.
+void walk(const DcfKeys& keys, i64 c0, i64 m, const u64* x, int i0, int i1, WalkState& st, std::vector<Blk>& buf) {
   const int n = keys.n_bits;
   const std::size_t K = dcf_key_bytes(n);
   const std::uint8_t* kbase = keys.bytes.data();
-  auto& s = sc.s;
-  auto& buf = sc.buf;
-  auto& t = sc.t;
-  auto& acc = sc.acc;
+  if (i0 >= i1) return;
   for (i64 e = 0; e < m; ++e) {
-    put_eval_inputs(&buf[2 * e], load_blk(kbase + (c0 + e) * K), x[c0 + e] >> (n - 1));
+    put_eval_inputs(&buf[2 * e], st.seed[e], (x[c0 + e] >> (n - 1 - i0)) & 1);
     __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n));
     __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n) + 15);
-    t[e] = static_cast<std::uint8_t>(party);
-    acc[e] = 0;
   }
-  for (int i = 0; i < n; ++i) {
+  for (int i = i0; i < i1; ++i) {
     const int sh = n - 1 - i;
     mmo_inplace(buf.data(), static_cast<std::size_t>(2 * m));
     // Branch-free (t and x bits are random); the party's sign (-1)^b is applied at the end.
@@ -367,24 +374,31 @@ void eval_chunk(int party, const DcfKeys& keys, i64 c0, i64 m, const u64* x, u64
       // misses; without this the loop waits on memory.
       __builtin_prefetch(k + off_cw(i) + kPrefetchAhead);
       const u64 xb = (x[c0 + e] >> sh) & 1;
-      const u64 te = t[e], tm = u64{0} - te, xm = u64{0} - xb;
+      const u64 te = st.t[e], tm = u64{0} - te, xm = u64{0} - xb;
       const Blk g = buf[2 * e], gv = buf[2 * e + 1];
       const Blk scw = load_blk(k + off_cw(i));
       const u64 vcw = load_u64(k + off_cw(i) + 16);
       const std::size_t bit = 2 * static_cast<std::size_t>(i) + xb;
       const u64 tcw = (k[off_tbits(n) + bit / 8] >> (bit % 8)) & 1;
       const Blk sn = {(g.lo & ~u64{1}) ^ (scw.lo & tm), g.hi ^ (scw.hi & tm)};
-      t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
-      acc[e] += sel(gv.lo, gv.hi, xm) + (vcw & tm);
-      if (sh > 0)  // next level's inputs, written while the seed is in registers
+      st.t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
+      st.acc[e] += sel(gv.lo, gv.hi, xm) + (vcw & tm);
+      if (i + 1 < i1)  // next level's inputs, written while the seed is in registers
         put_eval_inputs(&buf[2 * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
       else
-        s[e] = sn;
+        st.seed[e] = sn;
     }
   }
+}
+
+// After all n levels: out[c0 + e] = this party's share.
+void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState& st, u64* out) {
+  const int n = keys.n_bits;
+  const std::size_t K = dcf_key_bytes(n);
+  const std::uint8_t* kbase = keys.bytes.data();
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
-    const u64 y = acc[e] + s[e].hi + (load_u64(k + off_final(n)) & (u64{0} - t[e]));
+    const u64 y = st.acc[e] + st.seed[e].hi + (load_u64(k + off_final(n)) & (u64{0} - st.t[e]));
     out[c0 + e] = party ? u64{0} - y : y;
   }
 }
@@ -400,12 +414,60 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
   const i64 count = keys.count;
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
-  EvalScratch sc;
+  WalkState st;
+  std::vector<Blk> buf(2 * kChunk);
   // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them.
   for (i64 c0 = 0; c0 < count; c0 += kChunk) {
     const i64 m = std::min(kChunk, count - c0);
-    for (int p = 0; p < points; ++p)
-      eval_chunk(party, keys, c0, m, x + static_cast<i64>(p) * count, out + static_cast<i64>(p) * count, sc);
+    for (int p = 0; p < points; ++p) {
+      const u64* xp = x + static_cast<i64>(p) * count;
+      walk_start(party, keys, c0, m, st);
+      walk(keys, c0, m, xp, 0, keys.n_bits, st, buf);
+      walk_finish(party, keys, c0, m, st, out + static_cast<i64>(p) * count);
+    }
+  }
+}
+
+void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
+  check_eval_args(party, keys, "dcf_eval");
+  if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
+  const i64 count = keys.count;
+  const int n = keys.n_bits;
+  const u64 mask = low_mask(n);
+  check_points(keys, base, count, "dcf_eval");
+  u64 dmax = 0;
+  for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
+  if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
+  // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
+  const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
+  const int T = std::max(0, n - L);
+  WalkState top_a, top_b, st;
+  std::vector<Blk> buf(2 * kChunk);
+  std::vector<u64> xa(static_cast<std::size_t>(count)), xb(static_cast<std::size_t>(count)), xp(static_cast<std::size_t>(count));
+  for (i64 e = 0; e < count; ++e) {
+    xa[e] = base[e];
+    xb[e] = L < 64 ? (base[e] - (u64{1} << L)) & mask : 0;
+  }
+  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
+    const i64 m = std::min(kChunk, count - c0);
+    walk_start(party, keys, c0, m, top_a);
+    walk(keys, c0, m, xa.data(), 0, T, top_a, buf);
+    walk_start(party, keys, c0, m, top_b);
+    if (T > 0) walk(keys, c0, m, xb.data(), 0, T, top_b, buf);
+    for (int p = 0; p < points; ++p) {
+      const u64 d = deltas[p];
+      for (i64 e = 0; e < m; ++e) {
+        const u64 v = (base[c0 + e] - d) & mask;
+        xp[c0 + e] = v;
+        const bool same = T == 0 || (v >> L) == (base[c0 + e] >> L);
+        const WalkState& from = same ? top_a : top_b;
+        st.seed[e] = from.seed[e];
+        st.t[e] = from.t[e];
+        st.acc[e] = from.acc[e];
+      }
+      walk(keys, c0, m, xp.data(), T, n, st, buf);
+      walk_finish(party, keys, c0, m, st, out + static_cast<i64>(p) * count);
+    }
   }
 }
 
@@ -475,6 +537,28 @@ void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points
     const u64 w = out[i] + keys.r_hi[i % count];
     out[i] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
   }
+}
+
+void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
+  ltz_key_bytes(keys.n_bits);  // validates n_bits
+  const int nl = keys.n_bits - 1;
+  if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count ||
+      keys.r_hi.size() != static_cast<std::size_t>(keys.count))
+    throw std::invalid_argument("ltz_eval: malformed keys (n_bits " + std::to_string(keys.n_bits) + ")");
+  if (points < 1) throw std::invalid_argument("ltz_eval: points must be >= 1");
+  const auto count = static_cast<std::size_t>(keys.count);
+  const u64 lo_mask = low_mask(nl);
+  std::vector<u64> blo(count), dlo(static_cast<std::size_t>(points));
+  for (std::size_t e = 0; e < count; ++e) blo[e] = base[e] & lo_mask;
+  for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
+  dcf_eval_shifts(party, keys.dcf, blo.data(), dlo.data(), points, out);  // on (base - d) mod 2^nl
+  for (int p = 0; p < points; ++p)
+    for (std::size_t e = 0; e < count; ++e) {
+      const std::size_t i = static_cast<std::size_t>(p) * count + e;
+      const u64 xhi = ((base[e] - deltas[p]) >> nl) & 1;
+      const u64 w = out[i] + keys.r_hi[e];
+      out[i] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
+    }
 }
 
 }  // namespace marill

@@ -46,6 +46,10 @@ void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out);
 // (point-major). Evaluated chunk by chunk so a chunk's keys stay in cache across the points (the
 // spline gate evaluates one key at every knot).
 void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u64* out);
+// The same keys at the points (base[e] - deltas[p]) mod 2^n_bits, out point-major. With every
+// delta < 2^L the points share their top n-L tree levels with one of two paths (base or
+// base - 2^L), which are walked once: 2 (n-L) + points L levels per element instead of points n.
+void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
 
 // ---- LTZ / MSB of a masked, additively shared value ----
 //
@@ -74,5 +78,7 @@ inline std::pair<LtzKeys, LtzKeys> ltz_gen(const u64* r_in, i64 count, Prg& prg)
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out);
 // At `points` points per element (point-major arrays, as dcf_eval_points).
 void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out);
+// At xhat = base[e] - deltas[p] (mod 2^64), point-major, sharing tree prefixes (dcf_eval_shifts).
+void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
 
 }  // namespace marill

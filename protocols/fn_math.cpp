@@ -1,4 +1,5 @@
 // exp, reciprocal, rsqrt (functions.h).
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -22,7 +23,8 @@ Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, i
     f.f = [](double v) { return std::exp(v / 4); };
     f.lo = -clip;
     f.hi = 0;
-    f.right_tail.b = {1, 0, 0};
+    // x = 0 only (x <= 0); just below 0 the gate may pick this piece too: Taylor, error < 1e-8.
+    f.right_tail.b = {1, 0.25, 1.0 / 32};
     f.tol = 1.5e-6;
     f.relative = true;
     f.in_frac = fb;

@@ -107,6 +107,7 @@ void check_spline(const SplineTable& t) {
   if (t.in_frac < 0 || t.in_frac > 40 || t.out_frac < 0 || t.scale < t.out_frac || t.scale > 62)
     throw std::invalid_argument(n + "fractional bits out of range");
   if (t.cmp_bits < 3 || t.cmp_bits > 64) throw std::invalid_argument(n + "comparison width out of range");
+  if (t.cmp_shift < 0 || t.cmp_shift > t.in_frac) throw std::invalid_argument(n + "comparison shift out of range");
 }
 
 void compile_spline(SplineTable& t, double out_bound) {
@@ -120,11 +121,13 @@ void compile_spline(SplineTable& t, double out_bound) {
   if (S - t.degree * f < 4) throw std::invalid_argument(n + "output bound " + std::to_string(out_bound) + " leaves too little precision for degree " + std::to_string(t.degree));
   if (S < t.out_frac) throw std::invalid_argument(n + "more output bits than the ring holds");
   t.scale = S;
+  if (t.cmp_shift < 0 || t.cmp_shift > f) throw std::invalid_argument(n + "comparison shift must be in [0, in_frac]");
+  const int g = t.cmp_shift;
   t.knot_ring.clear();
   double kmax = 0;
   for (double k : t.knots) {
-    const long double K = std::ldexp(static_cast<long double>(k), f);
-    if (K != std::nearbyint(K)) throw std::invalid_argument(n + "a knot is not a multiple of 2^-" + std::to_string(f));
+    const long double K = std::ldexp(static_cast<long double>(k), f - g);
+    if (K != std::nearbyint(K)) throw std::invalid_argument(n + "a knot is not a multiple of 2^-" + std::to_string(f - g));
     t.knot_ring.push_back(static_cast<u64>(static_cast<i64>(K)));
     kmax = std::max(kmax, std::fabs(k));
   }
@@ -134,15 +137,16 @@ void compile_spline(SplineTable& t, double out_bound) {
     const u64 O = static_cast<u64>(r.O), B0 = static_cast<u64>(r.B0), B1 = static_cast<u64>(r.B1), B2 = static_cast<u64>(r.B2);
     t.coef.push_back({B0 - B1 * O + B2 * O * O, B1 - 2 * B2 * O, B2});
   }
-  const double reach = t.in_bound + kmax;
+  const double reach = t.in_bound + kmax + std::ldexp(1.0, g - f);
   const int e = reach > 1 ? static_cast<int>(std::ceil(std::log2(reach))) : 0;
-  t.cmp_bits = std::clamp(f + e + 2, 3, 64);
+  t.cmp_bits = std::clamp(f - g + e + 2, 3, 64);
 }
 
-double spline_eval_ring(const SplineTable& t, double x) {
+double spline_eval_ring(const SplineTable& t, double x, int carry) {
   const i64 X = static_cast<i64>(std::llround(std::ldexp(x, t.in_frac)));
+  const i64 Xc = (X >> t.cmp_shift) + carry;  // what the comparisons see
   size_t i = 0;
-  while (i < t.knot_ring.size() && static_cast<i64>(t.knot_ring[i]) <= X) ++i;
+  while (i < t.knot_ring.size() && static_cast<i64>(t.knot_ring[i]) <= Xc) ++i;
   const u64 ux = static_cast<u64>(X);
   const u64 v = t.coef[i][0] + t.coef[i][1] * ux + t.coef[i][2] * ux * ux;
   return std::ldexp(static_cast<double>(static_cast<i64>(v)), -t.scale);
@@ -157,22 +161,26 @@ SplineTable fit_spline(const SplineFit& fit) {
   t.in_frac = fit.in_frac;
   t.out_frac = fit.out_frac;
   t.in_bound = fit.in_bound;
+  t.cmp_shift = fit.cmp_shift >= 0 ? fit.cmp_shift : std::max(0, fit.in_frac - 6);
+  if (t.cmp_shift > fit.in_frac) throw std::invalid_argument(n + "comparison shift must be in [0, in_frac]");
   const int S = scale_for(fit.out_bound);
-  const double ulp = std::ldexp(1.0, -fit.in_frac);
-  const double lo = grid_round(fit.lo, fit.in_frac), hi = grid_round(fit.hi, fit.in_frac);
+  const int kg = fit.in_frac - t.cmp_shift;  // knots live on the grid 2^-kg
+  const double ulp = std::ldexp(1.0, -kg);
+  const double ext = t.cmp_shift > 0 ? ulp : 0;  // pieces must also hold this far left of their interval
+  const double lo = grid_round(fit.lo, kg), hi = grid_round(fit.hi, kg);
   t.pieces.push_back(fit.left_tail);
   t.knots.push_back(lo);
   double a = lo;
   while (a < hi) {
-    SplinePiece p = fit_piece(fit, a, hi, S);
+    SplinePiece p = fit_piece(fit, a - ext, hi, S);
     double b = hi;
-    if (piece_error(fit, p, a, hi, S) > fit.tol) {
+    if (piece_error(fit, p, a - ext, hi, S) > fit.tol) {
       double good = a, bad = hi;
       SplinePiece good_p;
       for (int it = 0; it < 40 && bad - good > ulp; ++it) {
-        const double mid = std::max(grid_floor(0.5 * (good + bad), fit.in_frac), good + ulp);
-        SplinePiece q = fit_piece(fit, a, mid, S);
-        if (piece_error(fit, q, a, mid, S) <= fit.tol) {
+        const double mid = std::max(grid_floor(0.5 * (good + bad), kg), good + ulp);
+        SplinePiece q = fit_piece(fit, a - ext, mid, S);
+        if (piece_error(fit, q, a - ext, mid, S) <= fit.tol) {
           good = mid;
           good_p = q;
         } else {
@@ -183,7 +191,7 @@ SplineTable fit_spline(const SplineFit& fit) {
       b = good;
       p = good_p;
     }
-    t.max_error = std::max(t.max_error, piece_error(fit, p, a, b, S));
+    t.max_error = std::max(t.max_error, piece_error(fit, p, a - ext, b, S));
     t.pieces.push_back(p);
     if (b < hi) t.knots.push_back(b);
     a = b;
@@ -192,6 +200,13 @@ SplineTable fit_spline(const SplineFit& fit) {
   }
   t.knots.push_back(hi);
   t.pieces.push_back(fit.right_tail);
+  // Just below hi the gate may already use the right tail (carry): it must hold there too.
+  if (ext > 0) {
+    const double e = piece_error(fit, fit.right_tail, hi - ext, hi, S);
+    if (e > fit.tol)
+      throw std::invalid_argument(n + "the right tail is off by " + std::to_string(e) + " within 2^-" + std::to_string(kg) +
+                                  " below hi (raise hi or set cmp_shift = 0)");
+  }
   compile_spline(t, fit.out_bound);
   return t;
 }

@@ -12,6 +12,12 @@
 // The result is then truncated by S - out_frac. S = 60 - ceil(log2 out_bound), so |f| 2^S < 2^61
 // and the truncation's 2^62 limit holds.
 //
+// Comparisons see x only to a grid of 2^cmp_shift ring units: the gate compares
+// floor(x^ / 2^g) - floor(r / 2^g) = floor(x / 2^g) + carry (carry in {0, 1}, unknown to all) with the
+// knots, which are multiples of 2^g, on cmp_bits - g fewer levels of the comparison tree. So for x in
+// [K_i - 2^g, K_i) the gate may use piece i+1 instead of piece i; fit_spline makes every piece accurate
+// on its interval extended 2^g units to the left, so either choice is within the tolerance.
+//
 // fit_spline() places knots greedily (each piece as wide as the tolerance allows, judged on the
 // rounded integer coefficients, i.e. on exactly what the gate computes) and fits each piece by
 // interpolation at Chebyshev nodes with the error centred (near-minimax).
@@ -35,13 +41,14 @@ struct SplineTable {
   std::string name;  // names the function in errors and docs
   int in_frac = 16, out_frac = 16;
   int scale = 0;     // S: fractional bits of the integer polynomial before the final truncation
-  int cmp_bits = 0;  // comparison width: |X - K| < 2^(cmp_bits-1) for every promised x and knot
+  int cmp_shift = 0;  // g: knots are multiples of 2^g ring units; comparisons drop x's low g bits
+  int cmp_bits = 0;   // comparison width: |(X >> g) + 1 - (K >> g)| < 2^(cmp_bits-1) for every x, knot
   int degree = 2;    // 1 when every piece is linear (one opening less online)
   double in_bound = 0;
   double max_error = 0;  // measured by fit_spline on the fitted range (absolute or relative)
   std::vector<double> knots;        // m-1 ascending real values, multiples of 2^-in_frac
   std::vector<SplinePiece> pieces;  // m
-  // Ring form: knot K_i = knots[i] 2^in_frac; coef[i] = {C0, C1, C2} of piece i.
+  // Ring form: knot_ring[i] = K_i >> g with K_i = knots[i] 2^in_frac; coef[i] = {C0, C1, C2} of piece i.
   std::vector<u64> knot_ring;
   std::vector<std::array<u64, 3>> coef;
 
@@ -56,6 +63,7 @@ struct SplineFit {
   double tol = 1e-5;                  // max error per piece (with coefficient rounding)
   bool relative = false;              // tol relative to |f(x)| (f > 0 on [lo, hi))
   int in_frac = 16, out_frac = 16;
+  int cmp_shift = -1;    // g (see above); -1: in_frac - 6, a grid of 1/64
   double in_bound = 0;   // promise |x| <= in_bound
   double out_bound = 0;  // |result| <= out_bound for every promised x
   int max_pieces = 256;
@@ -69,8 +77,9 @@ SplineTable fit_spline(const SplineFit& fit);
 void compile_spline(SplineTable& t, double out_bound);
 
 // What the gate computes, in double: sum_j Cj X^j / 2^S for the piece x falls in (no final
-// truncation), with X = round(x 2^in_frac).
-double spline_eval_ring(const SplineTable& t, double x);
+// truncation), with X = round(x 2^in_frac). `carry` = 1 gives the value the gate computes when the
+// comparison sees X + 2^g (the other possible piece just below a knot).
+double spline_eval_ring(const SplineTable& t, double x, int carry = 0);
 
 // Throws std::invalid_argument naming the problem unless t is well formed.
 void check_spline(const SplineTable& t);

@@ -271,3 +271,38 @@ TEST_CASE("ltz rejects malformed keys", "[dcf][ltz]") {
   CHECK_THROWS_AS(ltz_gen(1, r.data(), 3, prg), std::invalid_argument);
   CHECK_THROWS_AS(ltz_gen(65, r.data(), 3, prg), std::invalid_argument);
 }
+
+TEST_CASE("multi-point and shifted evaluation equal one evaluation per point", "[dcf][ltz]") {
+  Prg prg = test_prg(9);
+  for (int n : {64, 40, 23, 9}) {
+    INFO("n_bits = " << n);
+    const u64 m = mask_bits(n);
+    const i64 count = 300;  // more than one chunk of 256
+    std::vector<u64> r(count), base(count);
+    for (i64 e = 0; e < count; ++e) {
+      r[e] = prg.next_u64();
+      base[e] = prg.next_u64() & m;
+    }
+    base[0] = 0;  // every shift wraps below zero
+    base[1] = m;
+    auto keys = ltz_gen(n, r.data(), count, prg);
+    // Shifts of mixed sizes, from 0 to the whole domain.
+    for (u64 dmax : {u64{0}, u64{5}, u64{1} << (n / 2), m}) {
+      INFO("max shift " << dmax);
+      std::vector<u64> deltas = {0, dmax / 3, dmax / 2, dmax};
+      const int P = static_cast<int>(deltas.size());
+      std::vector<u64> pts(static_cast<size_t>(P * count));
+      for (int p = 0; p < P; ++p)
+        for (i64 e = 0; e < count; ++e) pts[static_cast<size_t>(p * count + e)] = base[e] - deltas[static_cast<size_t>(p)];
+      for (int party : {0, 1}) {
+        const LtzKeys& k = party ? keys.second : keys.first;
+        std::vector<u64> one(pts.size()), multi(pts.size()), shifted(pts.size());
+        for (int p = 0; p < P; ++p) ltz_eval(party, k, pts.data() + p * count, one.data() + p * count);
+        ltz_eval_points(party, k, pts.data(), P, multi.data());
+        ltz_eval_shifts(party, k, base.data(), deltas.data(), P, shifted.data());
+        CHECK(multi == one);
+        CHECK(shifted == one);
+      }
+    }
+  }
+}
