@@ -1,7 +1,9 @@
 // `marill bench primitives`: each secure primitive at a few shapes in each setting, one session per
 // (setting, op, shape), printed as a table and optionally written as CSV (one row per party and
 // phase). Costs are the op's own (inputs are shared first and excluded).
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "actors/session.h"
+#include "protocols/spline.h"
 #include "app/commands.h"
 #include "app/cli.h"
 #include "protocols/prg.h"
@@ -48,10 +51,28 @@ RingTensor random_values(const Shape& shape, const FixedPoint& fxp) {
   return t;
 }
 
+// The spline op: SiLU as the function library fits it for 2pc-dealer (53 pieces, bound 32768).
+const SplineTable& silu_spline(int frac_bits) {
+  static std::map<int, SplineTable> cache;
+  auto it = cache.find(frac_bits);
+  if (it != cache.end()) return it->second;
+  SplineFit f;
+  f.name = "silu";
+  f.f = [](double x) { return x / (1 + std::exp(-x)); };
+  f.lo = -14;
+  f.hi = 14;
+  f.right_tail.b = {0, 1, 0};
+  f.tol = 1.2e-5;
+  f.in_frac = f.out_frac = frac_bits;
+  f.in_bound = f.out_bound = 32768;
+  return cache.emplace(frac_bits, fit_spline(f)).first->second;
+}
+
 std::vector<Row> run_one(const SessionConfig& cfg, const OpSpec& spec) {
   RingTensor xa = random_values(spec.a, cfg.fxp);
   RingTensor xb = random_values(spec.b.empty() ? spec.a : spec.b, cfg.fxp);
   if (spec.op == "trunc") xa = mul_elem(xa, xb);  // a real product to truncate
+  const SplineTable& spline = silu_spline(cfg.fxp.frac_bits);  // fitted here, not in party threads
   Program prog = [&](Backend& be) {
     Shared a = be.input(Role::client, be.role() == Role::client ? xa : RingTensor::phantom(xa.shape()));
     Shared b = be.input(Role::server, be.role() == Role::server ? xb : RingTensor::phantom(xb.shape()));
@@ -59,6 +80,7 @@ std::vector<Row> run_one(const SessionConfig& cfg, const OpSpec& spec) {
     else if (spec.op == "matmul") be.matmul(a, b);
     else if (spec.op == "trunc") be.trunc(a, be.frac_bits());
     else if (spec.op == "ltz") be.ltz(a);
+    else if (spec.op == "spline") be.spline(a, spline);
     else throw std::invalid_argument("unknown op " + spec.op);
   };
   SessionResult res = run_session(cfg, prog);
@@ -102,8 +124,9 @@ int bench_primitives(int argc, char** argv) {
       {"matmul", {64, 64}, {64, 64}},    {"matmul", {128, 256}, {256, 256}},
       {"trunc", {1024}, {1024}},         {"trunc", {16384}, {16384}},
       {"ltz", {1024}, {1024}},           {"ltz", {16384}, {16384}},
+      {"spline", {1024}, {1024}},        {"spline", {16384}, {16384}},
   };
-  if (quick) specs = {{"mul", {1024}, {1024}}, {"matmul", {64, 64}, {64, 64}}, {"trunc", {1024}, {1024}}, {"ltz", {1024}, {1024}}};
+  if (quick) specs = {{"mul", {1024}, {1024}}, {"matmul", {64, 64}, {64, 64}}, {"trunc", {1024}, {1024}}, {"ltz", {1024}, {1024}}, {"spline", {1024}, {1024}}};
 
   std::ofstream csv;
   if (args.has("--csv")) {
