@@ -201,6 +201,44 @@ Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gam
   return layernorm(be, x, gamma, beta, opt);
 }
 
+// Fusable: same input width, no LoRA, base weights all private or all public, biases all or none.
+bool fusable(const std::vector<const FloatLinear*>& fs) {
+  for (const FloatLinear* f : fs)
+    if (f->lora_rank != 0 || !f->has_w || f->w_public != fs[0]->w_public || f->has_bias != fs[0]->has_bias || f->in != fs[0]->in)
+      return false;
+  return true;
+}
+
+// Columns side by side: W = [W_1 | W_2 | ...] (in, sum out), bias likewise. Parties that do not
+// hold a private part pass empty vectors and get an empty one.
+FloatLinear fuse_cols(const std::vector<const FloatLinear*>& fs) {
+  FloatLinear out = *fs[0];
+  out.out = 0;
+  for (const FloatLinear* f : fs) out.out += f->out;
+  bool have_w = true, have_b = true;
+  for (const FloatLinear* f : fs) {
+    have_w = have_w && !f->w.empty();
+    have_b = have_b && !f->bias.empty();
+  }
+  out.w.assign(have_w ? static_cast<size_t>(out.in * out.out) : 0, 0.0f);
+  out.bias.clear();
+  i64 off = 0;
+  for (const FloatLinear* f : fs) {
+    check_size(f->w, f->in * f->out, "fused linear");
+    if (have_w)
+      for (i64 i = 0; i < f->in; ++i)
+        std::copy(f->w.begin() + i * f->out, f->w.begin() + (i + 1) * f->out, out.w.begin() + i * out.out + off);
+    if (have_b) out.bias.insert(out.bias.end(), f->bias.begin(), f->bias.end());
+    off += f->out;
+  }
+  return out;
+}
+
+// Columns [from, from + n) of y (T, N).
+Shared cols(Backend& be, const Shared& y, i64 from, i64 n) {
+  return be.map(y, [=](const RingTensor& t) { return slice(t, 1, from, from + n); });
+}
+
 }  // namespace
 
 SecureBlock setup_block(Backend& be, const FloatBlock& w) {
@@ -221,18 +259,29 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     scale_vec(f.w, c);
     scale_vec(f.bias, c);
     scale_vec(f.lora_b, c);
-    return setup_linear(be, f, name);
+    return f;
   };
-  b.wq = qkv(w.wq, qscale, "wq");
-  b.wk = qkv(w.wk, 1.0, "wk");
-  b.wv = qkv(w.wv, 1.0, "wv");
+  const FloatLinear fq = qkv(w.wq, qscale, "wq"), fk = qkv(w.wk, 1.0, "wk"), fv = qkv(w.wv, 1.0, "wv");
+  if (fusable({&fq, &fk, &fv})) {
+    b.wqkv = setup_linear(be, fuse_cols({&fq, &fk, &fv}), "wqkv");
+    b.fused_qkv = true;
+  } else {
+    b.wq = setup_linear(be, fq, "wq");
+    b.wk = setup_linear(be, fk, "wk");
+    b.wv = setup_linear(be, fv, "wv");
+  }
   FloatLinear wo = w.wo;
   if (wo.in != d || wo.out != d) throw std::invalid_argument("wo: expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
   wo.w = permute_rows(wo.w, wo.out, cols);
   wo.lora_a = permute_rows(wo.lora_a, wo.lora_rank, cols);
   b.wo = setup_linear(be, wo, "wo");
-  if (s.arch == Arch::llama) b.w_gate = setup_linear(be, w.w_gate, "w_gate");
-  b.w_up = setup_linear(be, w.w_up, "w_up");
+  if (s.arch == Arch::llama && fusable({&w.w_gate, &w.w_up})) {
+    b.w_gate_up = setup_linear(be, fuse_cols({&w.w_gate, &w.w_up}), "w_gate_up");
+    b.fused_gate_up = true;
+  } else {
+    if (s.arch == Arch::llama) b.w_gate = setup_linear(be, w.w_gate, "w_gate");
+    b.w_up = setup_linear(be, w.w_up, "w_up");
+  }
   b.w_down = setup_linear(be, w.w_down, "w_down");
   b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
   b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
@@ -277,9 +326,16 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     Shared q, k, v;
     {
       OpScope lin(be.ledger(), "linear");
-      q = linear_forward(be, blk.wq, h);
-      k = linear_forward(be, blk.wk, h);
-      v = linear_forward(be, blk.wv, h);
+      if (blk.fused_qkv) {
+        Shared y = linear_forward(be, blk.wqkv, h);  // (T, 3d)
+        q = cols(be, y, 0, s.d_model);
+        k = cols(be, y, s.d_model, s.d_model);
+        v = cols(be, y, 2 * s.d_model, s.d_model);
+      } else {
+        q = linear_forward(be, blk.wq, h);
+        k = linear_forward(be, blk.wk, h);
+        v = linear_forward(be, blk.wv, h);
+      }
     }
     if (s.arch == Arch::llama) {
       OpScope rot(be.ledger(), "rotary");
@@ -320,8 +376,14 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
       Shared g, u;
       {
         OpScope lin(be.ledger(), "linear");
-        g = linear_forward(be, blk.w_gate, h);
-        u = linear_forward(be, blk.w_up, h);
+        if (blk.fused_gate_up) {
+          Shared y = linear_forward(be, blk.w_gate_up, h);  // (T, 2 ffn)
+          g = cols(be, y, 0, s.ffn_dim);
+          u = cols(be, y, s.ffn_dim, s.ffn_dim);
+        } else {
+          g = linear_forward(be, blk.w_gate, h);
+          u = linear_forward(be, blk.w_up, h);
+        }
       }
       mid = be.mul_trunc(activation(be, g, s), u);  // SwiGLU
     } else {
