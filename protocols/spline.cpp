@@ -45,7 +45,7 @@ double grid_floor(double x, int f) { return std::ldexp(std::floor(std::ldexp(x, 
 double grid_round(double x, int f) { return std::ldexp(std::nearbyint(std::ldexp(x, f)), -f); }
 
 // Interpolation at 3 Chebyshev nodes of [a, b] in the local variable u = x - o, error centred.
-SplinePiece fit_piece(const SplineFit& fit, double a, double b, int S) {
+SplinePiece fit_piece(const SplineFit& fit, double a, double b) {
   SplinePiece p;
   p.o = grid_round(0.5 * (a + b), fit.in_frac);
   double u[3], y[3];
@@ -70,7 +70,6 @@ SplinePiece fit_piece(const SplineFit& fit, double a, double b, int S) {
     }
     p.b[0] -= 0.5 * (emax + emin);
   }
-  (void)S;
   return p;
 }
 
@@ -172,14 +171,14 @@ SplineTable fit_spline(const SplineFit& fit) {
   t.knots.push_back(lo);
   double a = lo;
   while (a < hi) {
-    SplinePiece p = fit_piece(fit, a - ext, hi, S);
+    SplinePiece p = fit_piece(fit, a - ext, hi);
     double b = hi;
     if (piece_error(fit, p, a - ext, hi, S) > fit.tol) {
       double good = a, bad = hi;
       SplinePiece good_p;
       for (int it = 0; it < 40 && bad - good > ulp; ++it) {
         const double mid = std::max(grid_floor(0.5 * (good + bad), kg), good + ulp);
-        SplinePiece q = fit_piece(fit, a - ext, mid, S);
+        SplinePiece q = fit_piece(fit, a - ext, mid);
         if (piece_error(fit, q, a - ext, mid, S) <= fit.tol) {
           good = mid;
           good_p = q;

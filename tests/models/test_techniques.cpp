@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 #include <random>
 
+#include "actors/session.h"
 #include "models/api.h"
 #include "models/data.h"
+#include "models/secure_block.h"
 #include "models/grouping.h"
 #include "models/tokenizer.h"
 
@@ -271,6 +274,78 @@ TEST_CASE("a package (LF + merged heads + LoRA + 2ReLU) reloads to the same mode
   Llama wrong(tiny_cfg());
   CHECK_THROWS_WITH(from_hf(wrong, pkg::read_hf_llama(d + "/other").tensors),
                     Catch::Contains("model.layers.0.mlp.gate_proj.weight") && Catch::Contains("40x32"));
+}
+
+TEST_CASE("the secure block computes a package's private layers as LibTorch does", "[ml][package][secure]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("secure");
+  torch::manual_seed(12);
+  Llama m(tiny_cfg());
+  save_base(d + "/base", m);
+  pkg::MarillConfig mc;
+  pkg::set_freeze(mc, m->cfg, 0.5);  // layers 2 and 3 are private
+  mc.merge = 2;
+  for (int l = 2; l < 4; ++l) {
+    std::vector<int> perm = {2, 0, 3, 1};  // similarity-style grouping: not adjacent
+    merge_heads(m->layers[static_cast<size_t>(l)], perm, 2);
+    mc.head_perm.push_back(perm);
+  }
+  mc.lora_rank = 4;
+  mc.lora_targets = {"q", "v", "gate", "down"};
+  add_lora(m, mc, 13);
+  {
+    torch::NoGradGuard ng;
+    for (int l = 2; l < 4; ++l)
+      for (const auto& t : mc.lora_targets) m->layers[static_cast<size_t>(l)]->proj(t)->B.normal_(0, 0.2);
+  }
+  mc.validate(m->cfg);
+  pkg::Package p = make_package(m, mc, d + "/base", "secure block test");
+  const int64_t T = 12, D = m->cfg.d_model;
+  Capture cap;
+  cap.want_hidden = true;
+  {
+    torch::NoGradGuard ng;
+    m->forward(random_tokens(1, T, 50, 21), {}, {}, nullptr, &cap);
+  }
+  REQUIRE(cap.hiddens.size() == 4);
+  for (size_t li = 0; li < p.layers.size(); ++li) {
+    FloatBlock fb = block_from_package(p, li);
+    torch::Tensor in = cap.hiddens[1 + li][0].contiguous(), want = cap.hiddens[2 + li][0].contiguous();
+    std::vector<double> x(in.data_ptr<float>(), in.data_ptr<float>() + T * D);
+    std::vector<double> ref(want.data_ptr<float>(), want.data_ptr<float>() + T * D);
+    for (Setting st : {Setting::cleartext, Setting::two_pc_dealer}) {
+      SessionConfig cfg;
+      cfg.setting = st;
+      RingTensor xin = cfg.fxp.encode(x, {T, D});
+      std::vector<double> got;
+      std::mutex mu;
+      run_session(cfg, [&](Backend& be) {
+        SecureBlock blk = setup_block(be, fb);
+        KvCache cache;
+        const bool mine = be.role() == Role::client;
+        Shared xs = be.input(Role::client, mine ? xin : RingTensor::phantom({T, D}));
+        RingTensor y = be.reveal(block_forward(be, blk, xs, cache), Role::client);
+        if (mine) {
+          std::lock_guard<std::mutex> lock(mu);
+          got = be.fxp().decode(y);
+        }
+      });
+      REQUIRE(got.size() == ref.size());
+      // Judged against the block's own contribution y - x (the residual alone would pass anything).
+      double err = 0, delta = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        err = std::max(err, std::fabs(got[i] - ref[i]));
+        delta = std::max(delta, std::fabs(ref[i] - x[i]));
+      }
+      INFO("private layer " << li << " in " << setting_name(st) << ": max |err| " << err << ", max |y - x| " << delta);
+      CHECK(err < 2e-3);
+      CHECK(err < 0.02 * delta);
+    }
+  }
+  pkg::Package pruned = p;
+  pruned.marill.prune_heads = 2;
+  CHECK_THROWS_WITH(block_from_package(pruned, 0), Catch::Contains("head pruning"));
+  CHECK_THROWS_WITH(block_from_package(p, 5), Catch::Contains("private layer 5"));
 }
 
 TEST_CASE("greedy generation with the KV cache matches recomputation, left padding included", "[ml][generate]") {
