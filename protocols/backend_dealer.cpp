@@ -265,7 +265,7 @@ Shared DealerOnlineBackend::spline(const Shared& x, const SplineTable& t) {
   const int party = is_client_ ? 0 : 1;
   const u64 one = is_client_ ? 1 : 0;
   const size_t m = t.pieces.size();
-  // c_j = C[0][j] + sum_i [x >= K_i] (C[i+1][j] - C[i][j]), element-major (d+1) words.
+  // c_j = C[0][j] + sum_i [x >= K_i] (C[i+1][j] - C[i][j]), stored c[j * n + e].
   std::vector<u64> c(static_cast<size_t>((d + 1) * n), 0);
   if (is_client_)
     for (i64 e = 0; e < n; ++e)

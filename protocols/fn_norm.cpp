@@ -59,9 +59,10 @@ void check_weight(const Shape& w, i64 C, const char* what) {
 Shared rms_impl(Backend& be, const Shared& x, const Shared* g, const RingTensor* gp, const NormOptions& opt) {
   OpScope scope(be.ledger(), "norm");
   const i64 C = x.shape().back(), R = x.numel() / C;
-  check_weight(g ? g->shape() : gp->shape(), C, "rmsnorm gamma");
+  if (g || gp) check_weight(g ? g->shape() : gp->shape(), C, "rmsnorm gamma");
   Shared v = fn::reshape(be, x, {R, C});
   Shared xn = normalize(be, v, row_sumsq(be, v), C, std::sqrt(static_cast<double>(C)), opt);
+  if (!g && !gp) return fn::reshape(be, xn, x.shape());
   return fn::reshape(be, scale_shift(be, xn, g, gp, nullptr, nullptr), x.shape());
 }
 
@@ -91,6 +92,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOpti
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt) {
   return rms_impl(be, x, nullptr, &gamma, opt);
 }
+Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt) { return rms_impl(be, x, nullptr, nullptr, opt); }
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt) {
   return ln_impl(be, x, &gamma, nullptr, &beta, nullptr, opt);
 }

@@ -160,6 +160,9 @@ struct NormOptions {
 // Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 207 B offline, 19 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
+// Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
+// layer's rows, which saves the per-element product (2pc-dealer: 24 B and 2 rounds per element).
+Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no

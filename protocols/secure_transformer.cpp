@@ -194,11 +194,28 @@ Shared activation(Backend& be, const Shared& x, const BlockShape& s) {
   throw std::logic_error("activation kind");
 }
 
-Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gamma, const Shared& beta) {
+Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gamma, const Shared& beta, bool folded = false) {
   NormOptions opt;
   opt.eps = s.norm_eps;
-  if (s.arch == Arch::llama) return rmsnorm(be, x, gamma, opt);
+  if (s.arch == Arch::llama) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
   return layernorm(be, x, gamma, beta, opt);
+}
+
+// RMSNorm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W),
+// when they are all secret (the server owns both) and carry no LoRA or bias.
+bool gain_foldable(const BlockShape& s, const std::vector<const FloatLinear*>& fs) {
+  if (s.arch != Arch::llama) return false;
+  for (const FloatLinear* f : fs)
+    if (!f->has_w || f->w_public || f->lora_rank != 0 || f->has_bias) return false;
+  return true;
+}
+
+void fold_gain(FloatLinear& f, const std::vector<float>& g) {
+  if (f.w.empty()) return;  // not the holder of these private values
+  if (static_cast<i64>(g.size()) != f.in)
+    throw std::invalid_argument("norm gain: " + std::to_string(g.size()) + " values for a layer of width " + std::to_string(f.in));
+  for (i64 i = 0; i < f.in; ++i)
+    for (i64 j = 0; j < f.out; ++j) f.w[static_cast<size_t>(i * f.out + j)] *= g[static_cast<size_t>(i)];
 }
 
 // Fusable: same input width, no LoRA, base weights all private or all public, biases all or none.
@@ -261,7 +278,10 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     scale_vec(f.lora_b, c);
     return f;
   };
-  const FloatLinear fq = qkv(w.wq, qscale, "wq"), fk = qkv(w.wk, 1.0, "wk"), fv = qkv(w.wv, 1.0, "wv");
+  FloatLinear fq = qkv(w.wq, qscale, "wq"), fk = qkv(w.wk, 1.0, "wk"), fv = qkv(w.wv, 1.0, "wv");
+  b.attn_norm_folded = gain_foldable(s, {&fq, &fk, &fv});
+  if (b.attn_norm_folded)
+    for (FloatLinear* f : {&fq, &fk, &fv}) fold_gain(*f, w.attn_norm);
   if (fusable({&fq, &fk, &fv})) {
     b.wqkv = setup_linear(be, fuse_cols({&fq, &fk, &fv}), "wqkv");
     b.fused_qkv = true;
@@ -275,16 +295,20 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   wo.w = permute_rows(wo.w, wo.out, cols);
   wo.lora_a = permute_rows(wo.lora_a, wo.lora_rank, cols);
   b.wo = setup_linear(be, wo, "wo");
-  if (s.arch == Arch::llama && fusable({&w.w_gate, &w.w_up})) {
-    b.w_gate_up = setup_linear(be, fuse_cols({&w.w_gate, &w.w_up}), "w_gate_up");
+  FloatLinear fgate = w.w_gate, fup = w.w_up;
+  b.mlp_norm_folded = gain_foldable(s, {&fgate, &fup});
+  if (b.mlp_norm_folded)
+    for (FloatLinear* f : {&fgate, &fup}) fold_gain(*f, w.mlp_norm);
+  if (s.arch == Arch::llama && fusable({&fgate, &fup})) {
+    b.w_gate_up = setup_linear(be, fuse_cols({&fgate, &fup}), "w_gate_up");
     b.fused_gate_up = true;
   } else {
-    if (s.arch == Arch::llama) b.w_gate = setup_linear(be, w.w_gate, "w_gate");
-    b.w_up = setup_linear(be, w.w_up, "w_up");
+    if (s.arch == Arch::llama) b.w_gate = setup_linear(be, fgate, "w_gate");
+    b.w_up = setup_linear(be, fup, "w_up");
   }
   b.w_down = setup_linear(be, w.w_down, "w_down");
-  b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
-  b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
+  if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
+  if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
   if (s.arch == Arch::gpt2) {
     b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
     b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
@@ -322,7 +346,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
   Shared attn_out;
   {
     OpScope op(be.ledger(), "attention");
-    Shared h = norm(be, s, x, blk.attn_norm, blk.attn_norm_bias);  // (T, d)
+    Shared h = norm(be, s, x, blk.attn_norm, blk.attn_norm_bias, blk.attn_norm_folded);  // (T, d)
     Shared q, k, v;
     {
       OpScope lin(be.ledger(), "linear");
@@ -370,7 +394,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
   Shared mlp_out;
   {
     OpScope op(be.ledger(), "mlp");
-    Shared h = norm(be, s, x1, blk.mlp_norm, blk.mlp_norm_bias);
+    Shared h = norm(be, s, x1, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
     Shared mid;
     if (s.arch == Arch::llama) {
       Shared g, u;

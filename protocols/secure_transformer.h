@@ -83,6 +83,9 @@ struct SecureBlock {
   // one matmul opens the input once and one truncation serves all (2 rounds instead of 6 / 4).
   bool fused_qkv = false, fused_gate_up = false;
   SecureLinear wqkv, w_gate_up;
+  // RMSNorm gains folded into the rows of the secret linears that read the norm (LLaMA, no LoRA):
+  // the norm then skips its per-element product.
+  bool attn_norm_folded = false, mlp_norm_folded = false;
 };
 
 // The KV cache of one block, in shares: (h', S, D').

@@ -282,6 +282,13 @@ TEST_CASE("RMSNorm and LayerNorm with secret and public weights", "[functions]")
       }
     }
   }
+  // RMSNorm without the gain (gamma folded into the next layer): the reference with gamma = 1.
+  std::vector<double> ones(static_cast<size_t>(C), 1.0), want = norm_ref(xs, C, ones, b, false, opt.eps);
+  BinaryOp bare = [opt](Backend& be, const Shared& v, const Shared&) { return rmsnorm(be, v, opt); };
+  for (Setting s : all_settings()) {
+    INFO("rmsnorm without gain in " << setting_name(s));
+    CHECK(max_abs_diff(dec(run_binary(s, x, gb, bare)), want) <= 1.5e-4);
+  }
 }
 
 TEST_CASE("argmax over a 32000-token vocabulary", "[functions]") {
