@@ -326,13 +326,25 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
   };
   if (lin.has_public) accumulate(be.matmul_public(x, lin.w_public));  // free
   if (lin.has_secret) accumulate(be.matmul(x, lin.w_secret));
+  const int f = be.frac_bits();
+  Shared y;
   if (lin.has_lora) {
     OpScope op(be.ledger(), "lora");
-    // (X A) B, never A B first: O(T r (in + out)) secure multiplications (paper §5.2).
-    Shared xa = be.trunc(be.matmul(x, lin.lora_a), be.frac_bits());
-    accumulate(be.matmul(xa, lin.lora_b));
+    // (X A) B, never A B first: O(T r (in + out)) secure multiplications (paper §5.2). X A stays
+    // at 2f bits (no truncation round between the two products), (X A) B is at 3f; X W moves to
+    // 3f by a public shift and one truncation by 2f serves all (needs |y| < 2^(61 - 3f)).
+    // With more than 16 fractional bits that range gets too small: truncate X A first instead.
+    if (3 * f <= 48) {
+      Shared xab = be.matmul(be.matmul(x, lin.lora_a), lin.lora_b);
+      if (any) xab = be.add(xab, be.scale(acc, u64{1} << f));
+      y = be.trunc(xab, 2 * f);
+    } else {
+      accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
+      y = be.trunc(acc, f);
+    }
+  } else {
+    y = be.trunc(acc, f);
   }
-  Shared y = be.trunc(acc, be.frac_bits());
   if (lin.has_bias) y = be.add(y, tile_rows(be, lin.bias, x.shape()[0]));
   return y;
 }
