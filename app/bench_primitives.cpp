@@ -51,7 +51,7 @@ RingTensor random_values(const Shape& shape, const FixedPoint& fxp) {
   return t;
 }
 
-// The spline op: SiLU as the function library fits it for 2pc-dealer (53 pieces, bound 32768).
+// The spline op: SiLU as the function library fits it for 2pc-dealer (57 pieces, bound 32768).
 const SplineTable& silu_spline(int frac_bits) {
   static std::map<int, SplineTable> cache;
   auto it = cache.find(frac_bits);

@@ -44,10 +44,10 @@ namespace marill {
 // it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
 // Cost: 3pc 293 B, 33 rounds.
-// 2pc-dealer (FSS): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (79 pieces,
+// 2pc-dealer (FSS): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits: relative error <= 6e-6 before the output truncation. Measured max abs error on [-24, 0]:
-// 1.6e-5. Cost: 64 B + 1.5 KB offline, 7 rounds (was 272 B, 17 rounds with the squaring kernel).
+// 1.6e-5. Cost: 64 B + 1.0 KB offline, 7 rounds (was 272 B, 17 rounds with the squaring kernel).
 Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 1024.0);
 
 // 1/x for x in [lo, hi] (0 < lo < hi), any shape.
@@ -89,8 +89,8 @@ struct SoftmaxOptions {
 // terms still add up), row sum, reciprocal on [0.5, Tk + 1] (one per row), one product per element.
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 112 B + 2.9 KB offline, 42 rounds.
-// Causal prefill (64 x 64): 206 B / 73 B + 2.5 KB, masked scores skip exp and products.
+// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 112 B + 2.4 KB offline, 42 rounds.
+// Causal prefill (64 x 64): 206 B / 73 B + 2.3 KB, masked scores skip exp and products.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -128,17 +128,17 @@ Shared quad(Backend& be, const Shared& x);
 // error 6.4e-6). Measured max abs error on [-8, 8]: 2.2e-5.
 // Cost: 2 ltz (sign, then [|x| < 5]), 1 + 11 + 1 multiplications (4 levels for t^2..t^12):
 // 3pc 358 B, 34 rounds.
-// 2pc-dealer (FSS): one spline gate: 0 below -5, x above 5, 38 quadratic pieces between (error
+// 2pc-dealer (FSS): one spline gate: 0 below -5, x above 5, 43 quadratic pieces between (error
 // <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on [-8, 8]: 2.6e-5.
-// Cost: 32 B + 1.7 KB offline, 3 rounds (bound 32768: comparisons on 34 bits).
+// Cost: 32 B + 1.2 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
 Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
 // error 1.1e-5). Measured max abs error on [-16, 16]: 2.6e-5.
 // Cost: 2 ltz, 1 + 15 + 1 multiplications: 3pc 454 B, 34 rounds.
-// 2pc-dealer (FSS): one spline gate: 0 below -14, x above 14, 53 quadratic pieces between (error
-// <= 1.2e-5 per piece). Measured max abs error on [-16, 16]: 2.7e-5. Cost: 32 B + 1.7 KB offline,
+// 2pc-dealer (FSS): one spline gate: 0 below -14, x above 14, 57 quadratic pieces between (error
+// <= 1.2e-5 per piece). Measured max abs error on [-16, 16]: 2.4e-5. Cost: 32 B + 1.2 KB offline,
 // 3 rounds (was 416 B, 13 rounds).
 Shared silu(Backend& be, const Shared& x, double bound = 32768.0);
 
