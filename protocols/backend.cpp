@@ -100,6 +100,12 @@ Shared Backend::concat(const std::vector<Shared>& parts, int axis) {
 }
 
 Shared Backend::mul_trunc(const Shared& a, const Shared& b) { return trunc(mul(a, b), frac_bits()); }
+
+std::vector<Shared> Backend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  std::vector<Shared> out;
+  for (const auto& [a, b] : pairs) out.push_back(matmul(a, b));
+  return out;
+}
 Shared Backend::matmul_trunc(const Shared& a, const Shared& b) { return trunc(matmul(a, b), frac_bits()); }
 
 Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {

@@ -102,6 +102,9 @@ class Backend {
   // ---- derived (override where a setting does better) ----
   virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
+  // Independent products a_i * b_i (shapes as matmul) in one round where the setting can (3pc:
+  // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.
+  virtual std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs);
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);

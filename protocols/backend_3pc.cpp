@@ -101,6 +101,31 @@ Shared ThreePcBackend::matmul(const Shared& a, const Shared& b) {
   return reshare(std::move(z));
 }
 
+std::vector<Shared> ThreePcBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  OpScope op(ledger(), "matmul");
+  // Every product's 3-of-3 share, flattened side by side: one reshare for all.
+  std::vector<RingTensor> zs;
+  std::vector<Shape> shapes;
+  for (const auto& [a, b] : pairs) {
+    ledger().record_macs(matmul_macs(a.shape(), b.shape()));
+    RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
+    add_inplace(z, marill::matmul(a.s1, b.s0));
+    add_inplace(z, zero_share(z.shape()));
+    shapes.push_back(z.shape());
+    zs.push_back(z.reshaped({z.numel()}));
+  }
+  if (zs.empty()) return {};
+  Shared all = reshare(marill::concat(zs, 0));
+  std::vector<Shared> out;
+  i64 at = 0;
+  for (const Shape& sh : shapes) {
+    const i64 n = shape_numel(sh);
+    out.push_back(map(all, [&](const RingTensor& t) { return slice(t, 0, at, at + n).reshaped(sh); }));
+    at += n;
+  }
+  return out;
+}
+
 Shared ThreePcBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   // 2-of-2 view of x between P0 and P1: P0 holds x0 + x1, P1 holds x2; the helper adds nothing.

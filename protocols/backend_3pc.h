@@ -40,6 +40,7 @@ class ThreePcBackend final : public Backend {
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override;     // fused: 2 rounds
   Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused: 2 rounds
+  std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;  // one reshare
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;

@@ -190,6 +190,56 @@ Shared DealerOnlineBackend::matmul(const Shared& x, const Shared& y) {
   return Shared{std::move(Z), {}};
 }
 
+std::vector<Shared> DealerOnlineBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  OpScope op(ledger(), "matmul");
+  // Per product the same dealt material, in the same order, as matmul(); then one exchange of
+  // every masked operand.
+  struct Job {
+    RingTensor A, B, C;
+    const OnlinePrepared* prep = nullptr;
+  };
+  std::vector<Job> jobs;
+  std::vector<RingTensor> masked;
+  for (const auto& [x, y] : pairs) {
+    ledger().record_macs(matmul_macs(x.shape(), y.shape()));
+    const Shape out = marill::matmul(RingTensor::phantom(x.shape()), RingTensor::phantom(y.shape())).shape();
+    Job j;
+    j.A = prg_dealer_.random(x.shape(), phantom_);
+    if (y.prepared) {
+      j.prep = &prepared_as<OnlinePrepared>(y);
+    } else {
+      j.B = prg_dealer_.random(y.shape(), phantom_);
+    }
+    j.C = from_dealer(out);
+    masked.push_back(marill::sub(x.s0, j.A).reshaped({x.numel()}));
+    if (!j.prep) masked.push_back(marill::sub(y.s0, j.B).reshaped({y.numel()}));
+    jobs.push_back(std::move(j));
+  }
+  if (jobs.empty()) return {};
+  RingTensor all = marill::concat(masked, 0);
+  all = marill::add(all, exchange(all));
+  std::vector<Shared> out;
+  i64 at = 0;
+  auto take = [&](const Shape& s) {
+    RingTensor t = slice(all, 0, at, at + shape_numel(s)).reshaped(s);
+    at += shape_numel(s);
+    return t;
+  };
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto& [x, y] = pairs[i];
+    Job& j = jobs[i];
+    RingTensor E = take(x.shape());
+    RingTensor opened_f;  // an unprepared product's opened y - B; a prepared one's F is public since set-up
+    if (!j.prep) opened_f = take(y.shape());
+    const RingTensor& F = j.prep ? j.prep->F : opened_f;
+    const RingTensor& B = j.prep ? j.prep->B : j.B;
+    RingTensor Z = marill::add(j.C, marill::add(marill::matmul(E, B), marill::matmul(j.A, F)));
+    if (is_client_) add_inplace(Z, marill::matmul(E, F));
+    out.push_back(Shared{std::move(Z), {}});
+  }
+  return out;
+}
+
 Shared DealerOnlineBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   check_trunc_bits(d);

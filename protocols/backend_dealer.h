@@ -51,6 +51,8 @@ class DealerOnlineBackend final : public Backend {
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
   bool fss_gates() const override { return fss_gates_; }
+  // One opening for all products (the dealer's side is the default loop: same material, same order).
+  std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "protocols/fn_internal.h"
 #include "protocols/functions.h"
 
 namespace marill {
@@ -349,6 +350,58 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
   return y;
 }
 
+namespace {
+
+// Several linears reading the same x (LoRA Q,K,V; gate, up), their secure products batched:
+// x W_secret and x A of all in one round, (x A) B of all in the next, one truncation for all.
+std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const SecureLinear*>& lins, const Shared& x) {
+  const int f = be.frac_bits();
+  std::vector<Shared> out;
+  if (lins.size() == 1 || 3 * f > 48) {  // nothing to batch, or no room for 3f bits: one by one
+    for (const SecureLinear* l : lins) out.push_back(linear_forward(be, *l, x));
+    return out;
+  }
+  std::vector<std::pair<Shared, Shared>> first;
+  for (const SecureLinear* l : lins) {
+    if (l->has_secret) first.emplace_back(x, l->w_secret);
+    if (l->has_lora) first.emplace_back(x, l->lora_a);
+  }
+  std::vector<Shared> r1 = be.matmul_many(first), r2;
+  std::vector<std::pair<Shared, Shared>> second;
+  {
+    size_t at = 0;
+    for (const SecureLinear* l : lins) {
+      if (l->has_secret) ++at;
+      if (l->has_lora) second.emplace_back(r1[at++], l->lora_b);
+    }
+    OpScope op(be.ledger(), "lora");
+    r2 = be.matmul_many(second);
+  }
+  // Every output at 3f bits: (x W_public + x W_secret) 2^f + (x A) B; one truncation by 2f.
+  std::vector<Shared> pre;
+  size_t a1 = 0, a2 = 0;
+  for (const SecureLinear* l : lins) {
+    Shared acc;
+    bool any = false;
+    auto accumulate = [&](Shared t) {
+      acc = any ? be.add(acc, t) : std::move(t);
+      any = true;
+    };
+    if (l->has_public) accumulate(be.matmul_public(x, l->w_public));
+    if (l->has_secret) accumulate(r1[a1++]);
+    if (l->has_lora) ++a1;
+    Shared y = be.scale(acc, u64{1} << f);
+    if (l->has_lora) y = be.add(y, r2[a2++]);
+    pre.push_back(y);
+  }
+  out = fn::trunc_many(be, pre, 2 * f);
+  for (size_t i = 0; i < lins.size(); ++i)
+    if (lins[i]->has_bias) out[i] = be.add(out[i], tile_rows(be, lins[i]->bias, x.shape()[0]));
+  return out;
+}
+
+}  // namespace
+
 Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCache& cache) {
   const BlockShape& s = blk.shape;
   if (x.shape().size() != 2 || x.shape()[1] != s.d_model)
@@ -368,9 +421,10 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
         k = cols(be, y, s.d_model, s.d_model);
         v = cols(be, y, 2 * s.d_model, s.d_model);
       } else {
-        q = linear_forward(be, blk.wq, h);
-        k = linear_forward(be, blk.wk, h);
-        v = linear_forward(be, blk.wv, h);
+        std::vector<Shared> qkv = linear_forward_many(be, {&blk.wq, &blk.wk, &blk.wv}, h);
+        q = qkv[0];
+        k = qkv[1];
+        v = qkv[2];
       }
     }
     if (s.arch == Arch::llama) {
@@ -417,8 +471,9 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
           g = cols(be, y, 0, s.ffn_dim);
           u = cols(be, y, s.ffn_dim, s.ffn_dim);
         } else {
-          g = linear_forward(be, blk.w_gate, h);
-          u = linear_forward(be, blk.w_up, h);
+          std::vector<Shared> gu = linear_forward_many(be, {&blk.w_gate, &blk.w_up}, h);
+          g = gu[0];
+          u = gu[1];
         }
       }
       mid = be.mul_trunc(activation(be, g, s), u);  // SwiGLU

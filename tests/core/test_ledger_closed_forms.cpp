@@ -187,3 +187,44 @@ TEST_CASE("phantom runs send exactly the bytes and rounds of real runs", "[ledge
     }
   }
 }
+
+TEST_CASE("matmul_many: the separate products, their bytes, in one round", "[ledger][backend]") {
+  // x (6,10) times w1 (10,4) [prepared in 2pc-dealer] and w2 (10,3) [not prepared], and x2 (5,4) w3 (4,2).
+  RingTensor x = random_ring({6, 10}), w1 = random_ring({10, 4}), w2 = random_ring({10, 3});
+  RingTensor x2 = random_ring({5, 4}), w3 = random_ring({4, 2});
+  RingTensor packed = concat({x.reshaped({60}), x2.reshaped({20})}, 0);
+  RingTensor weights = concat({w1.reshaped({40}), w2.reshaped({30}), w3.reshaped({8})}, 0);
+  auto part = [](Backend& be, const Shared& s, i64 from, i64 n, const Shape& shape) {
+    return be.map(s, [=](const RingTensor& t) { return slice(t, 0, from, from + n).reshaped(shape); });
+  };
+  auto operands = [&](Backend& be, const Shared& a, const Shared& b) {
+    std::vector<std::pair<Shared, Shared>> p;
+    p.emplace_back(part(be, a, 0, 60, {6, 10}), be.prepare_weight(part(be, b, 0, 40, {10, 4})));
+    p.emplace_back(part(be, a, 0, 60, {6, 10}), part(be, b, 40, 30, {10, 3}));
+    p.emplace_back(part(be, a, 60, 20, {5, 4}), part(be, b, 70, 8, {4, 2}));
+    return p;
+  };
+  const BinaryOp many = [&](Backend& be, const Shared& a, const Shared& b) {
+    std::vector<Shared> out = be.matmul_many(operands(be, a, b));
+    for (auto& o : out) o = be.map(o, [](const RingTensor& t) { return t.reshaped({t.numel()}); });
+    return be.concat(out, 0);
+  };
+  const BinaryOp separate = [&](Backend& be, const Shared& a, const Shared& b) {
+    std::vector<Shared> out;
+    for (const auto& [l, r] : operands(be, a, b)) out.push_back(be.map(be.matmul(l, r), [](const RingTensor& t) { return t.reshaped({t.numel()}); }));
+    return be.concat(out, 0);
+  };
+  RingTensor want = concat({matmul(x, w1).reshaped({24}), matmul(x, w2).reshaped({18}), matmul(x2, w3).reshaped({10})}, 0);
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    SessionResult rm, rs;
+    CHECK(max_ring_diff(run_binary(s, packed, weights, many, &rm), want) == 0);
+    CHECK(max_ring_diff(run_binary(s, packed, weights, separate, &rs), want) == 0);
+    if (s == Setting::cleartext) continue;
+    CHECK(op_rounds(rm, "matmul") == 1);
+    CHECK(op_rounds(rs, "matmul") == 3);
+    for (Role r : {Role::client, Role::server}) CHECK(op_bytes(rm, r, "matmul") == op_bytes(rs, r, "matmul"));
+    if (s == Setting::two_pc_dealer)
+      CHECK(op_bytes(rm, Role::dealer, "matmul", Phase::offline) == op_bytes(rs, Role::dealer, "matmul", Phase::offline));
+  }
+}
