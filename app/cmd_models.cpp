@@ -181,11 +181,12 @@ const char* kTrainUsage =
     "usage: marill train --out DIR [--data DIR] [--d-model N] [--layers N] [--heads N] [--ffn N] [--seq N]\n"
     "                    [--batch N] [--steps N] [--lr X] [--seed N] [--max-tokens N]\n"
     "       marill train --reproduce [--scale full|small|tiny] [--data DIR] [--work DIR] [--results DIR]\n"
-    "                    [--tasks translate,code] [--techniques a,b,...] [--force]\n"
+    "                    [--tasks translate,code] [--techniques a,b,...] [--force] [--table-only]\n"
     "Pre-trains the public base model (a LLaMA-style decoder) on data/pretrain.tok and writes a\n"
     "Hugging Face style directory (config.json, model.safetensors, tokenizer.vocab).\n"
     "--reproduce runs the whole pipeline: pre-training, every MARILL technique on every task,\n"
-    "evaluation, and writes results.csv + table.md (resumes finished runs unless --force).";
+    "evaluation, and writes results.csv + table.md (resumes finished runs unless --force;\n"
+    "--table-only rewrites the table from the finished runs and trains nothing).";
 
 const char* kFinetuneUsage =
     "usage: marill finetune --base DIR --task translate|code --technique NAME --out DIR [--teacher PKG]\n"
@@ -226,7 +227,7 @@ int cmd_train(int argc, char** argv) {
   const int k = skip_name(argc, argv, "train");
   Args a(argc - k, argv + k,
          {"--out", "--data", "--d-model", "--layers", "--heads", "--ffn", "--seq", "--batch", "--steps", "--lr", "--seed",
-          "--max-tokens", "--reproduce", "--scale", "--work", "--results", "--tasks", "--techniques", "--force", "--quiet"},
+          "--max-tokens", "--reproduce", "--scale", "--work", "--results", "--tasks", "--techniques", "--force", "--table-only", "--quiet"},
          kTrainUsage);
   if (a.help()) return 0;
   if (a.has("--reproduce")) {
@@ -238,6 +239,7 @@ int cmd_train(int argc, char** argv) {
     if (a.has("--tasks")) r.tasks = csv_list(a.get("--tasks", ""));
     if (a.has("--techniques")) r.techniques = csv_list(a.get("--techniques", ""));
     r.force = a.has("--force");
+    r.table_only = a.has("--table-only");
     r.quiet = a.has("--quiet");
     ml::reproduce(r);
     return 0;

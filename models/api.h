@@ -88,6 +88,7 @@ struct ReproduceOptions {
   std::vector<std::string> tasks = {"translate", "code"};
   std::vector<std::string> techniques;  // empty: all of the scale
   bool force = false;                   // redo finished runs
+  bool table_only = false;              // only rewrite results.csv + table.md from finished runs
   bool quiet = false;
 };
 // Runs (or resumes) the pipeline and writes results.csv + table.md into results_dir.

@@ -403,8 +403,17 @@ TEST_CASE("the tiny pipeline: pre-train, every technique family, evaluation, tab
   Llama ft = model_from_package(lf, base);
   CHECK(torch::equal(ft->layers[0]->q->weight, base->layers[0]->q->weight));
   CHECK(torch::equal(ft->embed, base->embed));
-  // resuming skips finished runs
+  // a trained package's private layer is a block the secure transformer takes
+  FloatBlock fb = block_from_package(hm, 0);
+  CHECK(fb.shape.merge == 2);
+  CHECK(fb.shape.merged_heads() == 2);
+  // resuming skips finished runs; --table-only rewrites the table and trains nothing
   const auto t = fs::last_write_time(work + "/translate/lf/eval.json");
   reproduce(o);
+  CHECK(fs::last_write_time(work + "/translate/lf/eval.json") == t);
+  fs::remove(o.results_dir + "/table.md");
+  o.table_only = true;
+  reproduce(o);
+  CHECK(fs::exists(o.results_dir + "/table.md"));
   CHECK(fs::last_write_time(work + "/translate/lf/eval.json") == t);
 }
