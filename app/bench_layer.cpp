@@ -164,8 +164,10 @@ int bench_layer(int argc, char** argv) {
         for (const auto& p : res.parties)
           for (const auto& [path, c] : p.ledger.by_op(Phase::offline))
             if (path == "forward") offline += c.bytes_sent;
-        std::printf("\n[%s%s] m=%d lora=%d: online %.3f MB sent (all parties), %llu rounds, %.4f s simulated; offline %.3f MB\n",
-                    setting_name(st), st == Setting::two_pc_dealer ? (fss ? " fss" : " poly") : "", m, r, static_cast<double>(total) / 1e6, static_cast<unsigned long long>(rounds_end - rounds_begin),
+        const double online_parties = st == Setting::two_pc_dealer ? 2.0 : static_cast<double>(std::max<size_t>(1, res.parties.size()));
+        std::printf("\n[%s%s] m=%d lora=%d: online %.3f MB sent (all parties; %.3f MB per party), %llu rounds, %.4f s simulated; offline %.3f MB\n",
+                    setting_name(st), st == Setting::two_pc_dealer ? (fss ? " fss" : " poly") : "", m, r, static_cast<double>(total) / 1e6,
+                    static_cast<double>(total) / 1e6 / online_parties, static_cast<unsigned long long>(rounds_end - rounds_begin),
                     res.online_time_s(), static_cast<double>(offline) / 1e6);
         std::printf("  %-36s %14s %7s %8s %14s %9s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs", "sim_s");
         for (const auto& [kind, k] : kinds) {
