@@ -218,6 +218,40 @@ Shared one_hot_dot(Backend& be, const std::vector<Shared>& bits, const std::vect
 
 }  // namespace
 
+namespace {
+// FSS form of the mantissa step: m^-1 on [1/2, 1) or m^-1/2 on [1/4, 1) as one spline gate
+// (relative error <= 1e-7 / 3e-7 per piece, knots on a 2^-12 grid), replacing the initial guess and
+// the 3 (4) multiplicative levels. Edges are widened by 2^-8 with Taylor tails, for m's rounding.
+const SplineTable& mantissa_spline(bool rsqrt, int F) {
+  const std::string key = std::string(rsqrt ? "rsqrt" : "recip") + " mantissa " + std::to_string(F);
+  return cached_spline(key, [&] {
+    const double B = rsqrt ? 4.0 : 2.0, pad = std::ldexp(1.0, -8);
+    auto f = [rsqrt](double m) { return rsqrt ? 1 / std::sqrt(m) : 1 / m; };
+    auto taylor = [&](double o) {  // f(o) + f'(o) (x-o) + f''(o)/2 (x-o)^2
+      SplinePiece p;
+      p.o = o;
+      p.b = rsqrt ? std::array<double, 3>{std::pow(o, -0.5), -0.5 * std::pow(o, -1.5), 0.375 * std::pow(o, -2.5)}
+                  : std::array<double, 3>{1 / o, -1 / (o * o), 1 / (o * o * o)};
+      return p;
+    };
+    SplineFit fit;
+    fit.name = rsqrt ? "rsqrt mantissa" : "reciprocal mantissa";
+    fit.f = f;
+    fit.lo = 1 / B - pad;
+    fit.hi = 1 + pad;
+    fit.left_tail = taylor(fit.lo);
+    fit.right_tail = taylor(fit.hi);
+    fit.tol = rsqrt ? 3e-7 : 1e-7;
+    fit.relative = true;
+    fit.in_frac = fit.out_frac = F;
+    fit.cmp_shift = F - 12;
+    fit.in_bound = 2;
+    fit.out_bound = 2.1;
+    return fit_spline(fit);
+  });
+}
+}  // namespace
+
 InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, bool rsqrt, double out_scale,
                int o_bits, int y_bits) {
   if (!(lo > 0) || !(hi > lo)) throw std::invalid_argument("inv_pow: need 0 < lo < hi");
@@ -280,7 +314,9 @@ InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, 
   const int F = y_bits;
   const u64 one = enc(1.0, F);
   Shared y;
-  if (!rsqrt) {
+  if (be.fss_gates()) {
+    y = be.spline(m, mantissa_spline(rsqrt, F));  // one gate: 3 rounds instead of 6 (8)
+  } else if (!rsqrt) {
     // Goldschmidt: 1/m = y0 / (1 - eps) ~ y0 (1 + eps)(1 + eps^2), error eps^4 <= 1.8e-7.
     Shared eps = be.add_scalar(be.neg(mul_tr(be, m, y0, F)), one);
     std::vector<Shared> l2 = mul_tr_many(be, {y0, eps}, {be.add_scalar(eps, one), eps}, F);

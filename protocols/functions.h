@@ -59,7 +59,9 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
 // Cost (one ltz call on 2 log2(hi/lo) values per element): [1, 2048]: 3pc 782 B, 24 rounds;
-// 2pc-dealer 336 B + 31 KB offline, 11 rounds. Meant for one value per row (softmax, norms).
+// 2pc-dealer 272 B + 32 KB offline, 8 rounds: there (fss_gates) the initial guess and the iteration
+// are one spline gate on m (1/m on [1/2, 1), relative error <= 1e-7; was 336 B, 11 rounds).
+// Meant for one value per row (softmax, norms).
 Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 
 // 1/sqrt(x) for x in [lo, hi] (0 < lo < hi), any shape.
@@ -68,7 +70,8 @@ Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 // y0 (1 + e/2 + 3e^2/8), e = 1 - m y0^2 (error (5/16) e^3 <= 1.2e-6) in 4 multiplicative levels,
 // at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp + 4e-5
 // relative) on [0.01, 100], [1e-4, 4096].
-// Cost [0.01, 100]: 3pc 904 B, 27 rounds; 2pc-dealer 384 B + 35 KB offline, 13 rounds.
+// Cost [0.01, 100]: 3pc 904 B, 27 rounds; 2pc-dealer 320 B + 35 KB offline, 8 rounds (a spline gate on
+// m for m^-1/2 on [1/4, 1), relative error <= 3e-7, replaces the series; was 384 B, 13 rounds).
 Shared rsqrt(Backend& be, const Shared& x, double lo, double hi);
 
 // ---------------------------------------------------------------------------------------------
@@ -89,8 +92,8 @@ struct SoftmaxOptions {
 // terms still add up), row sum, reciprocal on [0.5, Tk + 1] (one per row), one product per element.
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 112 B + 2.4 KB offline, 42 rounds.
-// Causal prefill (64 x 64): 206 B / 73 B + 2.3 KB, masked scores skip exp and products.
+// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 112 B + 2.4 KB offline, 39 rounds.
+// Causal prefill (64 x 64): 206 B / 72 B + 2.3 KB (28 rounds), masked scores skip exp and products.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -157,7 +160,8 @@ struct NormOptions {
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 207 B offline, 19 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 207 B offline, 19 rounds
+// (measured before rsqrt's spline gate, which saves 5 of them).
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -167,7 +171,8 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 49 B + 199 B offline, 19 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 49 B + 199 B offline, 19 rounds
+// (before rsqrt's spline gate: 14 now).
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});
