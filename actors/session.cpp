@@ -77,6 +77,18 @@ u64 SessionResult::online_rounds() const {
   return r;
 }
 
+u64 SessionResult::op_rounds(const std::string& path) const {
+  u64 begin = 0, end = 0;
+  for (const auto& p : parties) {
+    const auto& ops = p.ledger.by_op(Phase::online);
+    auto it = ops.find(path);
+    if (it == ops.end()) continue;
+    begin = std::max(begin, it->second.hops_begin);
+    end = std::max(end, it->second.hops_end);
+  }
+  return end - begin;
+}
+
 double SessionResult::online_time_s() const {
   double t = 0;
   for (const auto& p : parties) t = std::max(t, p.ledger.total(Phase::online).sim_s);

@@ -41,6 +41,9 @@ struct SessionResult {
   std::vector<PartyOutcome> parties;  // in roles_of(setting) order; cleartext: one "client"
   const PartyOutcome& party(Role r) const;
   u64 online_rounds() const;     // max over parties of online hops
+  // Session-wide online rounds of the op at `path` (e.g. "matmul", "forward/mlp"): the growth of the
+  // longest message chain across all parties while it ran; 0 if no party ran it.
+  u64 op_rounds(const std::string& path) const;
   double online_time_s() const;  // max over parties of online virtual time
 };
 

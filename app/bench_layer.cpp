@@ -143,14 +143,9 @@ int bench_layer(int argc, char** argv) {
         // Kinds: the paths below "forward", summed over the online parties.
         std::map<std::string, KindRow> kinds;
         u64 total = 0;
-        u64 rounds_begin = 0, rounds_end = 0;
         for (const auto& p : res.parties) {
           for (const auto& [path, c] : p.ledger.by_op(Phase::online)) {
-            if (path == "forward") {
-              total += c.bytes_sent;
-              rounds_begin = std::max(rounds_begin, c.hops_begin);
-              rounds_end = std::max(rounds_end, c.hops_end);
-            }
+            if (path == "forward") total += c.bytes_sent;
             if (path.rfind("forward/", 0) != 0) continue;
             std::string kind = path.substr(8);
             if (std::count(kind.begin(), kind.end(), '/') > 1) continue;  // two levels deep at most
@@ -167,7 +162,7 @@ int bench_layer(int argc, char** argv) {
         const double online_parties = st == Setting::two_pc_dealer ? 2.0 : static_cast<double>(std::max<size_t>(1, res.parties.size()));
         std::printf("\n[%s%s] m=%d lora=%d: online %.3f MB sent (all parties; %.3f MB per party), %llu rounds, %.4f s simulated; offline %.3f MB\n",
                     setting_name(st), st == Setting::two_pc_dealer ? (fss ? " fss" : " poly") : "", m, r, static_cast<double>(total) / 1e6,
-                    static_cast<double>(total) / 1e6 / online_parties, static_cast<unsigned long long>(rounds_end - rounds_begin),
+                    static_cast<double>(total) / 1e6 / online_parties, static_cast<unsigned long long>(res.op_rounds("forward")),
                     res.online_time_s(), static_cast<double>(offline) / 1e6);
         std::printf("  %-36s %14s %7s %8s %14s %9s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs", "sim_s");
         for (const auto& [kind, k] : kinds) {

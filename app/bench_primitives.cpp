@@ -84,21 +84,14 @@ std::vector<Row> run_one(const SessionConfig& cfg, const OpSpec& spec) {
     else throw std::invalid_argument("unknown op " + spec.op);
   };
   SessionResult res = run_session(cfg, prog);
-  // Session-wide rounds of the op: growth of the longest message chain across all parties.
-  u64 begin = 0, end = 0;
-  for (const auto& p : res.parties) {
-    auto it = p.ledger.by_op(Phase::online).find(spec.op);
-    if (it == p.ledger.by_op(Phase::online).end()) continue;
-    begin = std::max(begin, it->second.hops_begin);
-    end = std::max(end, it->second.hops_end);
-  }
+  const u64 op_rounds = res.op_rounds(spec.op);
   std::vector<Row> rows;
   for (const auto& p : res.parties) {
     for (Phase ph : {Phase::offline, Phase::online}) {
       auto it = p.ledger.by_op(ph).find(spec.op);
       if (it == p.ledger.by_op(ph).end()) continue;
       const OpCost& c = it->second;
-      u64 rounds = ph == Phase::online ? end - begin : (c.bytes_sent ? 1 : 0);
+      u64 rounds = ph == Phase::online ? op_rounds : (c.bytes_sent ? 1 : 0);
       rows.push_back(Row{setting_name(cfg.setting), spec.op, shape_label(spec), role_name(p.role), phase_name(ph),
                          c.bytes_sent, rounds, c.sim_s, c.cpu_s, out_elements(spec)});
     }

@@ -56,15 +56,8 @@ int main() {
         auto off = party.ledger.by_op(Phase::offline).find(c.name);
         if (off != party.ledger.by_op(Phase::offline).end()) offline += off->second.bytes_sent;
       }
-      u64 b = 0, e = 0;
-      for (const auto& party : res.parties) {
-        auto it = party.ledger.by_op(Phase::online).find(c.name);
-        if (it == party.ledger.by_op(Phase::online).end()) continue;
-        b = std::max(b, it->second.hops_begin);
-        e = std::max(e, it->second.hops_end);
-      }
       std::printf("%-10s %-10s %12.3g %10.1f %8llu %14.0f\n", c.name, setting_name(setting), err,
-                  static_cast<double>(bytes) / static_cast<double>(n), static_cast<unsigned long long>(e - b),
+                  static_cast<double>(bytes) / static_cast<double>(n), static_cast<unsigned long long>(res.op_rounds(c.name)),
                   static_cast<double>(offline) / static_cast<double>(n));
     }
   }

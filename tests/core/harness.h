@@ -74,15 +74,6 @@ inline u64 op_bytes(const SessionResult& res, Role r, const std::string& op, Pha
   return it == m.end() ? 0 : it->second.bytes_sent;
 }
 
-inline u64 op_rounds(const SessionResult& res, const std::string& op) {
-  u64 b = 0, e = 0;
-  for (const auto& p : res.parties) {
-    auto it = p.ledger.by_op(Phase::online).find(op);
-    if (it == p.ledger.by_op(Phase::online).end()) continue;
-    b = std::max(b, it->second.hops_begin);
-    e = std::max(e, it->second.hops_end);
-  }
-  return e - b;
-}
+inline u64 op_rounds(const SessionResult& res, const std::string& op) { return res.op_rounds(op); }
 
 }  // namespace marill::test
