@@ -1,9 +1,7 @@
 // `marill bench primitives`: each secure primitive at a few shapes in each setting, one session per
 // (setting, op, shape), printed as a table and optionally written as CSV (one row per party and
 // phase). Costs are the op's own (inputs are shared first and excluded).
-#include <cmath>
 #include <cstdio>
-#include <map>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -11,7 +9,7 @@
 #include <vector>
 
 #include "actors/session.h"
-#include "protocols/spline.h"
+#include "protocols/functions.h"
 #include "app/commands.h"
 #include "app/cli.h"
 #include "protocols/prg.h"
@@ -51,28 +49,12 @@ RingTensor random_values(const Shape& shape, const FixedPoint& fxp) {
   return t;
 }
 
-// The spline op: SiLU as the function library fits it for 2pc-dealer (57 pieces, bound 32768).
-const SplineTable& silu_spline(int frac_bits) {
-  static std::map<int, SplineTable> cache;
-  auto it = cache.find(frac_bits);
-  if (it != cache.end()) return it->second;
-  SplineFit f;
-  f.name = "silu";
-  f.f = [](double x) { return x / (1 + std::exp(-x)); };
-  f.lo = -14;
-  f.hi = 14;
-  f.right_tail.b = {0, 1, 0};
-  f.tol = 1.2e-5;
-  f.in_frac = f.out_frac = frac_bits;
-  f.in_bound = f.out_bound = 32768;
-  return cache.emplace(frac_bits, fit_spline(f)).first->second;
-}
-
 std::vector<Row> run_one(const SessionConfig& cfg, const OpSpec& spec) {
   RingTensor xa = random_values(spec.a, cfg.fxp);
   RingTensor xb = random_values(spec.b.empty() ? spec.a : spec.b, cfg.fxp);
   if (spec.op == "trunc") xa = mul_elem(xa, xb);  // a real product to truncate
-  const SplineTable& spline = silu_spline(cfg.fxp.frac_bits);  // fitted here, not in party threads
+  // The spline op: the SiLU gate of the function library in 2pc-dealer (57 pieces, bound 32768).
+  const SplineTable& spline = silu_spline_table(cfg.fxp.frac_bits);
   Program prog = [&](Backend& be) {
     Shared a = be.input(Role::client, be.role() == Role::client ? xa : RingTensor::phantom(xa.shape()));
     Shared b = be.input(Role::server, be.role() == Role::server ? xb : RingTensor::phantom(xb.shape()));

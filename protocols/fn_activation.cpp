@@ -49,11 +49,9 @@ const std::vector<double> kSiluCoefs = {
 
 // FSS form (2pc-dealer): the activation itself as one spline gate: 0 below -T, x above T,
 // quadratic pieces between (tolerance 1.2e-5 per piece, judged with the ring's rounding).
-Shared activation_spline(Backend& be, const Shared& x, double bound, const char* name, double T,
-                         double (*f)(double)) {
-  const int fb = be.frac_bits();
+const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double)) {
   const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound);
-  const SplineTable& t = fn::cached_spline(key, [&] {
+  return fn::cached_spline(key, [&] {
     SplineFit fit;
     fit.name = name;
     fit.f = f;
@@ -67,13 +65,19 @@ Shared activation_spline(Backend& be, const Shared& x, double bound, const char*
     fit.out_bound = std::max(bound, T);
     return fit_spline(fit);
   });
-  return be.spline(x, t);
 }
 
 double silu_exact(double v) { return v / (1 + std::exp(-v)); }
 double gelu_exact(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }
 
 }  // namespace
+
+const SplineTable& silu_spline_table(int frac_bits, double bound) {
+  return activation_table(frac_bits, bound, "silu", 14.0, silu_exact);
+}
+const SplineTable& gelu_spline_table(int frac_bits, double bound) {
+  return activation_table(frac_bits, bound, "gelu", 5.0, gelu_exact);
+}
 
 Shared relu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "relu");
@@ -89,13 +93,13 @@ Shared quad(Backend& be, const Shared& x) {
 
 Shared gelu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "gelu");
-  if (be.fss_gates()) return activation_spline(be, x, bound, "gelu", 5.0, gelu_exact);
+  if (be.fss_gates()) return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
   return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
 }
 
 Shared silu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "silu");
-  if (be.fss_gates()) return activation_spline(be, x, bound, "silu", 14.0, silu_exact);
+  if (be.fss_gates()) return be.spline(x, silu_spline_table(be.frac_bits(), bound));
   return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
 }
 

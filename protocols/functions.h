@@ -145,6 +145,10 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // 3 rounds (was 416 B, 13 rounds).
 Shared silu(Backend& be, const Shared& x, double bound = 32768.0);
 
+// The spline tables silu() and gelu() evaluate in 2pc-dealer (fitted once, shared by all threads).
+const SplineTable& silu_spline_table(int frac_bits, double bound = 32768.0);
+const SplineTable& gelu_spline_table(int frac_bits, double bound = 32768.0);
+
 // ---------------------------------------------------------------------------------------------
 // Normalization over the last axis of x (..., C)
 // ---------------------------------------------------------------------------------------------
