@@ -512,11 +512,10 @@ std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg&
   return keys;
 }
 
-void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
-  ltz_eval_points(party, keys, xhat, 1, out);
-}
+namespace {
 
-void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out) {
+// Validates keys and the point count; returns n - 1, the DCF's width.
+int check_ltz(const LtzKeys& keys, int points) {
   ltz_key_bytes(keys.n_bits);  // validates n_bits
   const int nl = keys.n_bits - 1;
   if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count ||
@@ -526,26 +525,35 @@ void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points
                                 std::to_string(keys.dcf.n_bits) + ", " +
                                 std::to_string(keys.r_hi.size()) + " r_hi shares)");
   if (points < 1) throw std::invalid_argument("ltz_eval: points must be >= 1");
+  return nl;
+}
+
+// out = this party's share of MSB = xhat_hi ^ w, w = r_hi ^ [xhat_lo < r_lo] (see above);
+// `dcf_out` holds the DCF share of (1 - 2 r_hi) [xhat_lo < r_lo].
+inline u64 ltz_combine(int party, u64 dcf_out, u64 r_hi_share, u64 xhat, int nl) {
+  const u64 xhi = (xhat >> nl) & 1;
+  return (1 - 2 * xhi) * (dcf_out + r_hi_share) + (party == 0 ? xhi : 0);
+}
+
+}  // namespace
+
+void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
+  ltz_eval_points(party, keys, xhat, 1, out);
+}
+
+void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out) {
+  const int nl = check_ltz(keys, points);
   const auto count = static_cast<std::size_t>(keys.count);
   const std::size_t total = count * static_cast<std::size_t>(points);
   const u64 lo_mask = low_mask(nl);
   std::vector<u64> xlo(total);
   for (std::size_t e = 0; e < total; ++e) xlo[e] = xhat[e] & lo_mask;
-  dcf_eval_points(party, keys.dcf, xlo.data(), points, out);  // shares of (1 - 2 r_hi) [xhat_lo < r_lo]
-  for (std::size_t i = 0; i < total; ++i) {
-    const u64 xhi = (xhat[i] >> nl) & 1;
-    const u64 w = out[i] + keys.r_hi[i % count];
-    out[i] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
-  }
+  dcf_eval_points(party, keys.dcf, xlo.data(), points, out);
+  for (std::size_t i = 0; i < total; ++i) out[i] = ltz_combine(party, out[i], keys.r_hi[i % count], xhat[i], nl);
 }
 
 void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
-  ltz_key_bytes(keys.n_bits);  // validates n_bits
-  const int nl = keys.n_bits - 1;
-  if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count ||
-      keys.r_hi.size() != static_cast<std::size_t>(keys.count))
-    throw std::invalid_argument("ltz_eval: malformed keys (n_bits " + std::to_string(keys.n_bits) + ")");
-  if (points < 1) throw std::invalid_argument("ltz_eval: points must be >= 1");
+  const int nl = check_ltz(keys, points);
   const auto count = static_cast<std::size_t>(keys.count);
   const u64 lo_mask = low_mask(nl);
   std::vector<u64> blo(count), dlo(static_cast<std::size_t>(points));
@@ -555,9 +563,7 @@ void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64*
   for (int p = 0; p < points; ++p)
     for (std::size_t e = 0; e < count; ++e) {
       const std::size_t i = static_cast<std::size_t>(p) * count + e;
-      const u64 xhi = ((base[e] - deltas[p]) >> nl) & 1;
-      const u64 w = out[i] + keys.r_hi[e];
-      out[i] = (1 - 2 * xhi) * w + (party == 0 ? xhi : 0);
+      out[i] = ltz_combine(party, out[i], keys.r_hi[e], base[e] - deltas[p], nl);
     }
 }
 
