@@ -317,8 +317,14 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   return b;
 }
 
+namespace {
+std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const SecureLinear*>& lins, const Shared& x);
+}  // namespace
+
 Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
   // x (T, in) -> (T, out)
+  const int f = be.frac_bits();
+  if (lin.has_lora && 3 * f <= 48) return linear_forward_many(be, {&lin}, x)[0];
   Shared acc;
   bool any = false;
   auto accumulate = [&](Shared t) {
@@ -327,37 +333,27 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
   };
   if (lin.has_public) accumulate(be.matmul_public(x, lin.w_public));  // free
   if (lin.has_secret) accumulate(be.matmul(x, lin.w_secret));
-  const int f = be.frac_bits();
-  Shared y;
-  if (lin.has_lora) {
+  if (lin.has_lora) {  // more than 16 fractional bits leave no room for 3f bits: truncate X A first
     OpScope op(be.ledger(), "lora");
-    // (X A) B, never A B first: O(T r (in + out)) secure multiplications (paper §5.2). X A stays
-    // at 2f bits (no truncation round between the two products), (X A) B is at 3f; X W moves to
-    // 3f by a public shift and one truncation by 2f serves all (needs |y| < 2^(61 - 3f)).
-    // With more than 16 fractional bits that range gets too small: truncate X A first instead.
-    if (3 * f <= 48) {
-      Shared xab = be.matmul(be.matmul(x, lin.lora_a), lin.lora_b);
-      if (any) xab = be.add(xab, be.scale(acc, u64{1} << f));
-      y = be.trunc(xab, 2 * f);
-    } else {
-      accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
-      y = be.trunc(acc, f);
-    }
-  } else {
-    y = be.trunc(acc, f);
+    accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
   }
+  Shared y = be.trunc(acc, f);
   if (lin.has_bias) y = be.add(y, tile_rows(be, lin.bias, x.shape()[0]));
   return y;
 }
 
 namespace {
 
-// Several linears reading the same x (LoRA Q,K,V; gate, up), their secure products batched:
-// x W_secret and x A of all in one round, (x A) B of all in the next, one truncation for all.
+// Linears reading the same x (one LoRA linear; LoRA Q,K,V; gate, up), their secure products
+// batched: x W_secret and x A of all in one round, (x A) B of all in the next, one truncation for
+// all. (X A) B, never A B first: O(T r (in + out)) secure multiplications (paper §5.2). X A stays at
+// 2f bits (no truncation round between the two products), (X A) B is at 3f; X W moves to 3f by a
+// public shift and one truncation by 2f serves all (needs |y| < 2^(61 - 3f)).
 std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const SecureLinear*>& lins, const Shared& x) {
   const int f = be.frac_bits();
   std::vector<Shared> out;
-  if (lins.size() == 1 || 3 * f > 48) {  // nothing to batch, or no room for 3f bits: one by one
+  // Nothing to batch, or no room for 3f bits (more than 16 fractional bits): one by one.
+  if (3 * f > 48 || (lins.size() == 1 && !lins[0]->has_lora)) {
     for (const SecureLinear* l : lins) out.push_back(linear_forward(be, *l, x));
     return out;
   }
