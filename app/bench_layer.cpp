@@ -164,6 +164,12 @@ int bench_layer(int argc, char** argv) {
                     setting_name(st), st == Setting::two_pc_dealer ? (fss ? " fss" : " poly") : "", m, r, static_cast<double>(total) / 1e6,
                     static_cast<double>(total) / 1e6 / online_parties, static_cast<unsigned long long>(res.op_rounds("forward")),
                     res.online_time_s(), static_cast<double>(offline) / 1e6);
+        if (csv) {  // the block's totals: online bytes (all parties) with its session-wide rounds, and the dealer's offline bytes
+          const std::string key = std::string(setting_name(st)) + ',' + arch_name(s.arch) + ',' + stage + ',' + std::to_string(b) + ',' +
+                                  std::to_string(s.d_model) + ',' + std::to_string(s.n_heads) + ',' + std::to_string(m) + ',' + std::to_string(r) + ',' + (fss ? "on" : "off");
+          csv << key << ",(total),all," << total << ",1," << res.op_rounds("forward") << ",0," << res.online_time_s() << '\n';
+          csv << key << ",(offline),all," << offline << ",0,0,0,0\n";
+        }
         std::printf("  %-36s %14s %7s %8s %14s %9s\n", "kind", "bytes_sent", "share", "rounds", "secure_macs", "sim_s");
         for (const auto& [kind, k] : kinds) {
           double share = total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total) : 0.0;
