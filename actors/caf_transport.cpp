@@ -1,6 +1,6 @@
 #include "actors/caf_transport.h"
 
-#include "protocols/comm.h"
+#include "protocols/comm/comm.h"
 
 namespace marill {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "protocols/comm.h"
+#include "protocols/comm/comm.h"
 
 namespace marill {
 

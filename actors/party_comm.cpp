@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "protocols/cpu_meter.h"
+#include "protocols/ring/cpu_meter.h"
 
 namespace marill {
 

@@ -14,7 +14,7 @@
 
 #include "actors/frame.h"
 #include "actors/transport.h"
-#include "protocols/comm.h"
+#include "protocols/comm/comm.h"
 #include "sim/network.h"
 
 namespace marill {

@@ -9,7 +9,7 @@
 #include "actors/caf_transport.h"
 #include "actors/messages.h"
 #include "actors/party_comm.h"
-#include "protocols/backend_cleartext.h"
+#include "protocols/mpc/backend_cleartext.h"
 
 namespace marill {
 

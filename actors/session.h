@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "protocols/backend.h"
+#include "protocols/mpc/backend.h"
 #include "sim/network.h"
 
 namespace marill {

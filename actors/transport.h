@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "protocols/roles.h"
+#include "protocols/comm/roles.h"
 
 namespace marill {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "protocols/dcf.h"
+#include "protocols/fss/dcf.h"
 
 namespace marill {
 namespace {

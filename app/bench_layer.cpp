@@ -14,7 +14,7 @@
 #include "actors/session.h"
 #include "app/cli.h"
 #include "app/commands.h"
-#include "protocols/secure_transformer.h"
+#include "models/secure/secure_transformer.h"
 
 namespace marill {
 

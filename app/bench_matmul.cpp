@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "protocols/ring_matmul.h"
+#include "protocols/ring/ring_matmul.h"
 
 namespace marill {
 namespace {

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "actors/session.h"
-#include "protocols/functions.h"
+#include "protocols/functions/functions.h"
 #include "app/commands.h"
 #include "app/cli.h"
-#include "protocols/prg.h"
+#include "protocols/ring/prg.h"
 
 namespace marill {
 

@@ -13,10 +13,10 @@
 
 #include "app/cli.h"
 #include "app/commands.h"
-#include "models/api.h"
-#include "models/data.h"
-#include "models/package.h"
-#include "models/tokenizer.h"
+#include "models/train/api.h"
+#include "models/train/data.h"
+#include "models/package/package.h"
+#include "models/package/tokenizer.h"
 
 namespace marill {
 

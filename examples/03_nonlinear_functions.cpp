@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "actors/session.h"
-#include "protocols/functions.h"
+#include "protocols/functions/functions.h"
 
 using namespace marill;
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "protocols/ring.h"
+#include "protocols/ring/ring.h"
 
 namespace marill {
 

@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "actors/session.h"
-#include "protocols/prg.h"
+#include "protocols/ring/prg.h"
 
 namespace marill::test {
 

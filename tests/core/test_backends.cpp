@@ -1,7 +1,7 @@
 // Every primitive of every secure setting against the cleartext fixed-point reference.
 #include "tests/core/harness.h"
 
-#include "protocols/ring.h"
+#include "protocols/ring/ring.h"
 
 using namespace marill;
 using namespace marill::test;

@@ -2,7 +2,7 @@
 #include "tests/core/harness.h"
 
 #include "actors/frame.h"
-#include "protocols/comm.h"
+#include "protocols/comm/comm.h"
 
 using namespace marill;
 using namespace marill::test;

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "protocols/dcf.h"
+#include "protocols/fss/dcf.h"
 
 using namespace marill;
 

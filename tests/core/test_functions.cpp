@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "protocols/functions.h"
+#include "protocols/functions/functions.h"
 
 using namespace marill;
 using namespace marill::test;

@@ -1,7 +1,7 @@
 // The cost ledger pinned to closed forms, and phantom runs equal to real runs byte for byte.
 #include "tests/core/harness.h"
 
-#include "protocols/dcf.h"
+#include "protocols/fss/dcf.h"
 
 using namespace marill;
 using namespace marill::test;

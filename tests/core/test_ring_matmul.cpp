@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "protocols/cpu_meter.h"
-#include "protocols/ring_matmul.h"
+#include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/ring_matmul.h"
 
 using namespace marill;
 

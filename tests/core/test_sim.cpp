@@ -1,7 +1,7 @@
 // The simulated network: link model, queueing, virtual clocks and rounds.
 #include "tests/core/harness.h"
 
-#include "protocols/comm.h"
+#include "protocols/comm/comm.h"
 #include "sim/network.h"
 
 using namespace marill;

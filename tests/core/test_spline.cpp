@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "protocols/dcf.h"
-#include "protocols/spline.h"
+#include "protocols/fss/dcf.h"
+#include "protocols/fss/spline.h"
 
 using namespace marill;
 using namespace marill::test;

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 
-#include "protocols/secure_transformer.h"
+#include "models/secure/secure_transformer.h"
 
 using namespace marill;
 using namespace marill::test;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <random>
 
-#include "models/package.h"
+#include "models/package/package.h"
 
 using namespace marill::pkg;
 namespace fs = std::filesystem;

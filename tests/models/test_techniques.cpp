@@ -1,6 +1,6 @@
 // Mechanics of the MARILL techniques in the LibTorch model, and the tiny end-to-end pipeline.
 // torch (through glog) defines a CHECK macro that would replace Catch's: torch first, then undef
-#include "models/llama.h"
+#include "models/train/llama.h"
 #undef CHECK
 #include <catch2/catch.hpp>
 
@@ -12,11 +12,11 @@
 #include <random>
 
 #include "actors/session.h"
-#include "models/api.h"
-#include "models/data.h"
-#include "models/secure_block.h"
-#include "models/grouping.h"
-#include "models/tokenizer.h"
+#include "models/train/api.h"
+#include "models/train/data.h"
+#include "models/secure/secure_block.h"
+#include "models/train/grouping.h"
+#include "models/package/tokenizer.h"
 
 using namespace marill;
 using namespace marill::ml;

@@ -1,0 +1,21 @@
+// A secure-inference package (models/package.h) as the secure transformer reads it: each private
+// layer becomes a FloatBlock (protocols/secure_transformer.h). Torch-free.
+//
+// Orientation: packages store W as [out, in] (torch/HF, y = x·Wᵀ); FloatLinear wants (in, out).
+// Heads in a package are already permuted into their merge groups, so the block's grouping is the
+// adjacent one. With LoRA the base weights are the public base's (x·W is free in MPC) and only
+// A, B are private; B is scaled by alpha/r here, as LibTorch's LoraLinear does at run time.
+#pragma once
+
+#include <cstddef>
+
+#include "models/package/package.h"
+#include "models/secure/secure_transformer.h"
+
+namespace marill::ml {
+
+// Private layer `i` (0 = the lowest private layer). Throws std::invalid_argument naming the
+// problem: i out of range, head pruning (its Q, K, V are not (d, d), which the secure block needs).
+FloatBlock block_from_package(const pkg::Package& p, std::size_t i);
+
+}  // namespace marill::ml

@@ -1,0 +1,527 @@
+#include "models/secure/secure_transformer.h"
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "protocols/functions/fn_internal.h"
+#include "protocols/functions/functions.h"
+
+namespace marill {
+
+const char* arch_name(Arch a) { return a == Arch::llama ? "llama" : "gpt2"; }
+const char* softmax_name(SoftmaxKind k) { return k == SoftmaxKind::exact ? "exact" : k == SoftmaxKind::relu2 ? "2relu" : "2quad"; }
+const char* act_name(ActKind k) { return k == ActKind::exact ? "exact" : k == ActKind::relu ? "relu" : "quad"; }
+
+SoftmaxKind parse_softmax(const std::string& s) {
+  if (s == "exact") return SoftmaxKind::exact;
+  if (s == "2relu") return SoftmaxKind::relu2;
+  if (s == "2quad") return SoftmaxKind::quad2;
+  throw std::invalid_argument("unknown softmax '" + s + "' (expected exact, 2relu or 2quad)");
+}
+
+ActKind parse_act(const std::string& s) {
+  if (s == "exact") return ActKind::exact;
+  if (s == "relu") return ActKind::relu;
+  if (s == "quad") return ActKind::quad;
+  throw std::invalid_argument("unknown activation '" + s + "' (expected exact, relu or quad)");
+}
+
+void BlockShape::validate() const {
+  auto bad = [](const std::string& m) { throw std::invalid_argument("block shape: " + m); };
+  if (d_model <= 0 || n_heads <= 0 || ffn_dim <= 0) bad("d_model, n_heads and ffn_dim must be positive");
+  if (d_model % n_heads) bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
+  if (merge < 1 || n_heads % merge)
+    bad("n_heads " + std::to_string(n_heads) + " is not divisible by the merge factor m = " + std::to_string(merge));
+  if (arch == Arch::llama && head_dim() % 2) bad("rotary embeddings need an even head_dim, got " + std::to_string(head_dim()));
+  if (!head_perm.empty()) {
+    if (static_cast<i64>(head_perm.size()) != n_heads) bad("head_perm has " + std::to_string(head_perm.size()) + " entries for " + std::to_string(n_heads) + " heads");
+    std::vector<bool> seen(static_cast<size_t>(n_heads), false);
+    for (i64 h : head_perm) {
+      if (h < 0 || h >= n_heads || seen[static_cast<size_t>(h)]) bad("head_perm is not a permutation of 0.." + std::to_string(n_heads - 1));
+      seen[static_cast<size_t>(h)] = true;
+    }
+  }
+}
+
+void rotary_tables(const BlockShape& s, i64 pos0, i64 T, double scale, std::vector<double>& cos_out, std::vector<double>& sin_out) {
+  const i64 d = s.d_model, dh = s.head_dim(), half = dh / 2;
+  cos_out.assign(static_cast<size_t>(T * d), 0);
+  sin_out.assign(static_cast<size_t>(T * d), 0);
+  for (i64 t = 0; t < T; ++t)
+    for (i64 c = 0; c < d; ++c) {
+      i64 i = (c % dh) % half;  // HF LLaMA: frequency index repeats over the two halves
+      double inv_freq = std::pow(s.rope_theta, -2.0 * static_cast<double>(i) / static_cast<double>(dh));
+      double ang = static_cast<double>(pos0 + t) * inv_freq;
+      cos_out[static_cast<size_t>(t * d + c)] = scale * std::cos(ang);
+      sin_out[static_cast<size_t>(t * d + c)] = scale * std::sin(ang);
+    }
+}
+
+namespace {
+
+// rotate_half per head block of width dh: (x1, x2) -> (-x2, x1). Local on shares.
+RingTensor rotate_half_cols(const RingTensor& t, i64 dh) {
+  if (t.is_phantom()) return RingTensor::phantom(t.shape());
+  const i64 cols = t.dim(-1), rows = t.numel() / cols, half = dh / 2;
+  RingTensor out(t.shape());
+  for (i64 r = 0; r < rows; ++r)
+    for (i64 c = 0; c < cols; ++c) {
+      i64 base = c - c % dh, j = c % dh;
+      out[r * cols + c] = j < half ? u64{0} - t[r * cols + base + j + half] : t[r * cols + base + j - half];
+    }
+  return out;
+}
+
+// Columns in merged-head order: merged head g holds heads perm[g*m .. g*m+m-1], each dh wide.
+std::vector<i64> merged_column_order(const BlockShape& s) {
+  std::vector<i64> perm = s.head_perm;
+  if (perm.empty()) {
+    perm.resize(static_cast<size_t>(s.n_heads));
+    std::iota(perm.begin(), perm.end(), 0);
+  }
+  std::vector<i64> cols;
+  const i64 dh = s.head_dim();
+  for (i64 h : perm)
+    for (i64 j = 0; j < dh; ++j) cols.push_back(h * dh + j);
+  return cols;
+}
+
+std::vector<float> permute_cols(const std::vector<float>& m, i64 rows, const std::vector<i64>& cols) {
+  if (m.empty()) return m;
+  const i64 n = static_cast<i64>(cols.size());
+  std::vector<float> out(m.size());
+  for (i64 r = 0; r < rows; ++r)
+    for (i64 c = 0; c < n; ++c) out[static_cast<size_t>(r * n + c)] = m[static_cast<size_t>(r * n + cols[static_cast<size_t>(c)])];
+  return out;
+}
+
+std::vector<float> permute_rows(const std::vector<float>& m, i64 width, const std::vector<i64>& rows) {
+  if (m.empty()) return m;
+  std::vector<float> out(m.size());
+  for (size_t r = 0; r < rows.size(); ++r)
+    std::copy(m.begin() + rows[r] * width, m.begin() + (rows[r] + 1) * width, out.begin() + static_cast<i64>(r) * width);
+  return out;
+}
+
+void scale_vec(std::vector<float>& v, double c) {
+  for (float& x : v) x = static_cast<float>(x * c);
+}
+
+void check_size(const std::vector<float>& v, i64 n, const std::string& what) {
+  if (!v.empty() && static_cast<i64>(v.size()) != n)
+    throw std::invalid_argument(what + ": " + std::to_string(v.size()) + " values where the shape needs " + std::to_string(n));
+}
+
+// Fixed-point tensor of a private value: real on the server, shape-only elsewhere.
+RingTensor private_tensor(Backend& be, const std::vector<float>& v, const Shape& shape, const std::string& what) {
+  const bool holder = be.role() == Role::server || be.setting() == Setting::cleartext;
+  if (be.phantom() || !holder) return RingTensor::phantom(shape);
+  if (static_cast<i64>(v.size()) != shape_numel(shape))
+    throw std::invalid_argument(what + ": " + std::to_string(v.size()) + " values where the shape " + shape_str(shape) + " needs " +
+                                std::to_string(shape_numel(shape)));
+  return be.fxp().encode(v, shape);
+}
+
+Shared input_private(Backend& be, const std::vector<float>& v, const Shape& shape, const std::string& what) {
+  return be.input(Role::server, private_tensor(be, v, shape, what));
+}
+
+SecureLinear setup_linear(Backend& be, const FloatLinear& f, const std::string& name) {
+  SecureLinear s;
+  s.in = f.in;
+  s.out = f.out;
+  if (f.in <= 0 || f.out <= 0) throw std::invalid_argument(name + ": shape (" + std::to_string(f.in) + "," + std::to_string(f.out) + ") is empty");
+  if (f.has_w) {
+    if (f.w_public) {
+      if (!be.phantom()) check_size(f.w, f.in * f.out, name + ".w (public)");
+      s.w_public = be.phantom() ? RingTensor::phantom({f.in, f.out}) : be.fxp().encode(f.w, {f.in, f.out});
+      s.has_public = true;
+    } else {
+      s.w_secret = be.prepare_weight(input_private(be, f.w, {f.in, f.out}, name + ".w"));
+      s.has_secret = true;
+    }
+  }
+  if (f.has_bias) {
+    s.bias = input_private(be, f.bias, {f.out}, name + ".bias");
+    s.has_bias = true;
+  }
+  if (f.lora_rank < 0) throw std::invalid_argument(name + ": negative LoRA rank");
+  if (f.lora_rank > 0) {
+    s.lora_a = be.prepare_weight(input_private(be, f.lora_a, {f.in, f.lora_rank}, name + ".lora_a"));
+    s.lora_b = be.prepare_weight(input_private(be, f.lora_b, {f.lora_rank, f.out}, name + ".lora_b"));
+    s.has_lora = true;
+  }
+  if (!s.has_public && !s.has_secret && !s.has_lora) throw std::invalid_argument(name + ": no weight at all");
+  return s;
+}
+
+// (T, n) <- bias (n) repeated over T rows (local).
+Shared tile_rows(Backend& be, const Shared& bias, i64 T) {
+  return be.map(bias, [T](const RingTensor& b) {
+    std::vector<RingTensor> rows(static_cast<size_t>(T), b.reshaped({1, b.numel()}));
+    return concat(rows, 0);
+  });
+}
+
+// (T, h'*D') <-> (h', T, D'), local on shares.
+Shared to_heads(Backend& be, const Shared& t, i64 heads) {
+  const i64 T = t.shape()[0], w = t.shape()[1] / heads;
+  return be.map(t, [=](const RingTensor& r) { return permute(r.reshaped({T, heads, w}), {1, 0, 2}); });
+}
+Shared from_heads(Backend& be, const Shared& t) {
+  const i64 H = t.shape()[0], T = t.shape()[1], w = t.shape()[2];
+  return be.map(t, [=](const RingTensor& r) { return permute(r, {1, 0, 2}).reshaped({T, H * w}); });
+}
+
+Shared softmax_any(Backend& be, const Shared& scores, i64 causal_offset, SoftmaxKind k) {
+  SoftmaxOptions opt;
+  opt.causal = true;
+  opt.query_offset = causal_offset;
+  switch (k) {
+    case SoftmaxKind::exact: return softmax(be, scores, opt);
+    case SoftmaxKind::relu2: return softmax_2relu(be, scores, opt);
+    case SoftmaxKind::quad2: return softmax_2quad(be, scores, opt);
+  }
+  throw std::logic_error("softmax kind");
+}
+
+Shared activation(Backend& be, const Shared& x, const BlockShape& s) {
+  switch (s.act) {
+    case ActKind::exact: return s.arch == Arch::llama ? silu(be, x) : gelu(be, x);
+    case ActKind::relu: return relu(be, x);
+    case ActKind::quad: return quad(be, x);
+  }
+  throw std::logic_error("activation kind");
+}
+
+Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gamma, const Shared& beta, bool folded = false) {
+  NormOptions opt;
+  opt.eps = s.norm_eps;
+  if (s.arch == Arch::llama) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
+  return layernorm(be, x, gamma, beta, opt);
+}
+
+// RMSNorm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W),
+// when they are all secret (the server owns both) and carry no LoRA or bias.
+bool gain_foldable(const BlockShape& s, const std::vector<const FloatLinear*>& fs) {
+  if (s.arch != Arch::llama) return false;
+  for (const FloatLinear* f : fs)
+    if (!f->has_w || f->w_public || f->lora_rank != 0 || f->has_bias) return false;
+  return true;
+}
+
+void fold_gain(FloatLinear& f, const std::vector<float>& g) {
+  if (f.w.empty()) return;  // not the holder of these private values
+  if (static_cast<i64>(g.size()) != f.in)
+    throw std::invalid_argument("norm gain: " + std::to_string(g.size()) + " values for a layer of width " + std::to_string(f.in));
+  for (i64 i = 0; i < f.in; ++i)
+    for (i64 j = 0; j < f.out; ++j) f.w[static_cast<size_t>(i * f.out + j)] *= g[static_cast<size_t>(i)];
+}
+
+// Fusable: same input width, no LoRA, base weights all private or all public, biases all or none.
+bool fusable(const std::vector<const FloatLinear*>& fs) {
+  for (const FloatLinear* f : fs)
+    if (f->lora_rank != 0 || !f->has_w || f->w_public != fs[0]->w_public || f->has_bias != fs[0]->has_bias || f->in != fs[0]->in)
+      return false;
+  return true;
+}
+
+// Columns side by side: W = [W_1 | W_2 | ...] (in, sum out), bias likewise. Parties that do not
+// hold a private part pass empty vectors and get an empty one.
+FloatLinear fuse_cols(const std::vector<const FloatLinear*>& fs) {
+  FloatLinear out = *fs[0];
+  out.out = 0;
+  for (const FloatLinear* f : fs) out.out += f->out;
+  bool have_w = true, have_b = true;
+  for (const FloatLinear* f : fs) {
+    have_w = have_w && !f->w.empty();
+    have_b = have_b && !f->bias.empty();
+  }
+  out.w.assign(have_w ? static_cast<size_t>(out.in * out.out) : 0, 0.0f);
+  out.bias.clear();
+  i64 off = 0;
+  for (const FloatLinear* f : fs) {
+    check_size(f->w, f->in * f->out, "fused linear");
+    if (have_w)
+      for (i64 i = 0; i < f->in; ++i)
+        std::copy(f->w.begin() + i * f->out, f->w.begin() + (i + 1) * f->out, out.w.begin() + i * out.out + off);
+    if (have_b) out.bias.insert(out.bias.end(), f->bias.begin(), f->bias.end());
+    off += f->out;
+  }
+  return out;
+}
+
+// Columns [from, from + n) of y (T, N).
+Shared cols(Backend& be, const Shared& y, i64 from, i64 n) {
+  return be.map(y, [=](const RingTensor& t) { return slice(t, 1, from, from + n); });
+}
+
+}  // namespace
+
+SecureBlock setup_block(Backend& be, const FloatBlock& w) {
+  OpScope op(be.ledger(), "setup");
+  const BlockShape& s = w.shape;
+  s.validate();
+  const i64 d = s.d_model;
+  SecureBlock b;
+  b.shape = s;
+  // Head grouping and the attention scale 1/sqrt(D') are folded into the weights (both linear).
+  const std::vector<i64> cols = merged_column_order(s);
+  const double qscale = 1.0 / std::sqrt(static_cast<double>(s.merge * s.head_dim()));
+  auto qkv = [&](FloatLinear f, double c, const char* name) {
+    if (f.in != d || f.out != d) throw std::invalid_argument(std::string(name) + ": expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
+    f.w = permute_cols(f.w, f.in, cols);
+    f.bias = permute_cols(f.bias, 1, cols);
+    f.lora_b = permute_cols(f.lora_b, f.lora_rank, cols);
+    scale_vec(f.w, c);
+    scale_vec(f.bias, c);
+    scale_vec(f.lora_b, c);
+    return f;
+  };
+  FloatLinear fq = qkv(w.wq, qscale, "wq"), fk = qkv(w.wk, 1.0, "wk"), fv = qkv(w.wv, 1.0, "wv");
+  b.attn_norm_folded = gain_foldable(s, {&fq, &fk, &fv});
+  if (b.attn_norm_folded)
+    for (FloatLinear* f : {&fq, &fk, &fv}) fold_gain(*f, w.attn_norm);
+  if (fusable({&fq, &fk, &fv})) {
+    b.wqkv = setup_linear(be, fuse_cols({&fq, &fk, &fv}), "wqkv");
+    b.fused_qkv = true;
+  } else {
+    b.wq = setup_linear(be, fq, "wq");
+    b.wk = setup_linear(be, fk, "wk");
+    b.wv = setup_linear(be, fv, "wv");
+  }
+  FloatLinear wo = w.wo;
+  if (wo.in != d || wo.out != d) throw std::invalid_argument("wo: expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
+  wo.w = permute_rows(wo.w, wo.out, cols);
+  wo.lora_a = permute_rows(wo.lora_a, wo.lora_rank, cols);
+  b.wo = setup_linear(be, wo, "wo");
+  FloatLinear fgate = w.w_gate, fup = w.w_up;
+  b.mlp_norm_folded = gain_foldable(s, {&fgate, &fup});
+  if (b.mlp_norm_folded)
+    for (FloatLinear* f : {&fgate, &fup}) fold_gain(*f, w.mlp_norm);
+  if (s.arch == Arch::llama && fusable({&fgate, &fup})) {
+    b.w_gate_up = setup_linear(be, fuse_cols({&fgate, &fup}), "w_gate_up");
+    b.fused_gate_up = true;
+  } else {
+    if (s.arch == Arch::llama) b.w_gate = setup_linear(be, fgate, "w_gate");
+    b.w_up = setup_linear(be, fup, "w_up");
+  }
+  b.w_down = setup_linear(be, w.w_down, "w_down");
+  if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
+  if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
+  if (s.arch == Arch::gpt2) {
+    b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
+    b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
+  }
+  return b;
+}
+
+namespace {
+std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const SecureLinear*>& lins, const Shared& x);
+}  // namespace
+
+Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
+  // x (T, in) -> (T, out)
+  const int f = be.frac_bits();
+  if (lin.has_lora && 3 * f <= 48) return linear_forward_many(be, {&lin}, x)[0];
+  Shared acc;
+  bool any = false;
+  auto accumulate = [&](Shared t) {
+    acc = any ? be.add(acc, t) : std::move(t);
+    any = true;
+  };
+  if (lin.has_public) accumulate(be.matmul_public(x, lin.w_public));  // free
+  if (lin.has_secret) accumulate(be.matmul(x, lin.w_secret));
+  if (lin.has_lora) {  // more than 16 fractional bits leave no room for 3f bits: truncate X A first
+    OpScope op(be.ledger(), "lora");
+    accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
+  }
+  Shared y = be.trunc(acc, f);
+  if (lin.has_bias) y = be.add(y, tile_rows(be, lin.bias, x.shape()[0]));
+  return y;
+}
+
+namespace {
+
+// Linears reading the same x (one LoRA linear; LoRA Q,K,V; gate, up), their secure products
+// batched: x W_secret and x A of all in one round, (x A) B of all in the next, one truncation for
+// all. (X A) B, never A B first: O(T r (in + out)) secure multiplications (paper §5.2). X A stays at
+// 2f bits (no truncation round between the two products), (X A) B is at 3f; X W moves to 3f by a
+// public shift and one truncation by 2f serves all (needs |y| < 2^(61 - 3f)).
+std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const SecureLinear*>& lins, const Shared& x) {
+  const int f = be.frac_bits();
+  std::vector<Shared> out;
+  // Nothing to batch, or no room for 3f bits (more than 16 fractional bits): one by one.
+  if (3 * f > 48 || (lins.size() == 1 && !lins[0]->has_lora)) {
+    for (const SecureLinear* l : lins) out.push_back(linear_forward(be, *l, x));
+    return out;
+  }
+  std::vector<std::pair<Shared, Shared>> first;
+  for (const SecureLinear* l : lins) {
+    if (l->has_secret) first.emplace_back(x, l->w_secret);
+    if (l->has_lora) first.emplace_back(x, l->lora_a);
+  }
+  std::vector<Shared> r1 = be.matmul_many(first), r2;
+  std::vector<std::pair<Shared, Shared>> second;
+  {
+    size_t at = 0;
+    for (const SecureLinear* l : lins) {
+      if (l->has_secret) ++at;
+      if (l->has_lora) second.emplace_back(r1[at++], l->lora_b);
+    }
+    OpScope op(be.ledger(), "lora");
+    r2 = be.matmul_many(second);
+  }
+  // Every output at 3f bits: (x W_public + x W_secret) 2^f + (x A) B; one truncation by 2f.
+  std::vector<Shared> pre;
+  size_t a1 = 0, a2 = 0;
+  for (const SecureLinear* l : lins) {
+    Shared acc;
+    bool any = false;
+    auto accumulate = [&](Shared t) {
+      acc = any ? be.add(acc, t) : std::move(t);
+      any = true;
+    };
+    if (l->has_public) accumulate(be.matmul_public(x, l->w_public));
+    if (l->has_secret) accumulate(r1[a1++]);
+    if (l->has_lora) ++a1;
+    Shared y = be.scale(acc, u64{1} << f);
+    if (l->has_lora) y = be.add(y, r2[a2++]);
+    pre.push_back(y);
+  }
+  out = fn::trunc_many(be, pre, 2 * f);
+  for (size_t i = 0; i < lins.size(); ++i)
+    if (lins[i]->has_bias) out[i] = be.add(out[i], tile_rows(be, lins[i]->bias, x.shape()[0]));
+  return out;
+}
+
+}  // namespace
+
+Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCache& cache) {
+  const BlockShape& s = blk.shape;
+  if (x.shape().size() != 2 || x.shape()[1] != s.d_model)
+    throw std::invalid_argument("block input must be (T, " + std::to_string(s.d_model) + "), got " + shape_str(x.shape()));
+  const i64 T = x.shape()[0], H = s.merged_heads();
+  const i64 pos0 = cache.len;
+  Shared attn_out;
+  {
+    OpScope op(be.ledger(), "attention");
+    Shared h = norm(be, s, x, blk.attn_norm, blk.attn_norm_bias, blk.attn_norm_folded);  // (T, d)
+    Shared q, k, v;
+    {
+      OpScope lin(be.ledger(), "linear");
+      if (blk.fused_qkv) {
+        Shared y = linear_forward(be, blk.wqkv, h);  // (T, 3d)
+        q = cols(be, y, 0, s.d_model);
+        k = cols(be, y, s.d_model, s.d_model);
+        v = cols(be, y, 2 * s.d_model, s.d_model);
+      } else {
+        std::vector<Shared> qkv = linear_forward_many(be, {&blk.wq, &blk.wk, &blk.wv}, h);
+        q = qkv[0];
+        k = qkv[1];
+        v = qkv[2];
+      }
+    }
+    if (s.arch == Arch::llama) {
+      OpScope rot(be.ledger(), "rotary");
+      std::vector<double> c, sn;
+      rotary_tables(s, pos0, T, 1.0, c, sn);
+      RingTensor cos_t = public_tensor(be, c, {T, s.d_model}), sin_t = public_tensor(be, sn, {T, s.d_model});
+      const i64 dh = s.head_dim();
+      auto rope = [&](const Shared& t) {
+        Shared rh = be.map(t, [dh](const RingTensor& r) { return rotate_half_cols(r, dh); });
+        return be.trunc(be.add(be.mul_public(t, cos_t), be.mul_public(rh, sin_t)), be.frac_bits());
+      };
+      q = rope(q);
+      k = rope(k);
+    }
+    Shared qh = to_heads(be, q, H), kh = to_heads(be, k, H), vh = to_heads(be, v, H);  // (h', T, D')
+    if (cache.len > 0) {
+      kh = be.concat({cache.k, kh}, 1);  // (h', S, D')
+      vh = be.concat({cache.v, vh}, 1);
+    }
+    cache.k = kh;
+    cache.v = vh;
+    cache.len += T;
+    Shared kt = be.map(kh, [](const RingTensor& r) { return transpose_last2(r); });  // (h', D', S)
+    Shared scores = be.matmul_trunc(qh, kt);                                        // (h', T, S)
+    Shared probs = softmax_any(be, scores, pos0, s.softmax);
+    Shared ctx = be.matmul_trunc(probs, vh);                       // (h', T, D')
+    Shared merged = from_heads(be, ctx);                          // (T, d)
+    OpScope lin(be.ledger(), "linear");
+    attn_out = linear_forward(be, blk.wo, merged);
+  }
+  Shared x1 = be.add(x, attn_out);
+  Shared mlp_out;
+  {
+    OpScope op(be.ledger(), "mlp");
+    Shared h = norm(be, s, x1, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
+    Shared mid;
+    if (s.arch == Arch::llama) {
+      Shared g, u;
+      {
+        OpScope lin(be.ledger(), "linear");
+        if (blk.fused_gate_up) {
+          Shared y = linear_forward(be, blk.w_gate_up, h);  // (T, 2 ffn)
+          g = cols(be, y, 0, s.ffn_dim);
+          u = cols(be, y, s.ffn_dim, s.ffn_dim);
+        } else {
+          std::vector<Shared> gu = linear_forward_many(be, {&blk.w_gate, &blk.w_up}, h);
+          g = gu[0];
+          u = gu[1];
+        }
+      }
+      mid = be.mul_trunc(activation(be, g, s), u);  // SwiGLU
+    } else {
+      Shared u;
+      {
+        OpScope lin(be.ledger(), "linear");
+        u = linear_forward(be, blk.w_up, h);
+      }
+      mid = activation(be, u, s);
+    }
+    OpScope lin(be.ledger(), "linear");
+    mlp_out = linear_forward(be, blk.w_down, mid);
+  }
+  return be.add(x1, mlp_out);
+}
+
+SecureHead setup_head(Backend& be, const FloatHead& f) {
+  OpScope op(be.ledger(), "setup");
+  if (f.d_model <= 0 || f.vocab <= 0) throw std::invalid_argument("head: d_model and vocab must be positive");
+  if (f.lm_head.in != f.d_model || f.lm_head.out != f.vocab)
+    throw std::invalid_argument("lm_head: expected (" + std::to_string(f.d_model) + "," + std::to_string(f.vocab) + "), got (" +
+                                std::to_string(f.lm_head.in) + "," + std::to_string(f.lm_head.out) + ")");
+  SecureHead h;
+  h.arch = f.arch;
+  h.d_model = f.d_model;
+  h.vocab = f.vocab;
+  h.norm_eps = f.norm_eps;
+  h.final_norm = input_private(be, f.final_norm, {f.d_model}, "final_norm");
+  if (f.arch == Arch::gpt2) h.final_norm_bias = input_private(be, f.final_norm_bias, {f.d_model}, "final_norm_bias");
+  h.lm_head = setup_linear(be, f.lm_head, "lm_head");
+  return h;
+}
+
+i64 next_token(Backend& be, const SecureHead& head, const Shared& x) {
+  if (x.shape().size() != 2 || x.shape()[1] != head.d_model)
+    throw std::invalid_argument("head input must be (T, " + std::to_string(head.d_model) + "), got " + shape_str(x.shape()));
+  const i64 T = x.shape()[0];
+  Shared last = be.map(x, [T](const RingTensor& r) { return slice(r, 0, T - 1, T); });  // (1, d)
+  BlockShape s;
+  s.arch = head.arch;
+  s.norm_eps = head.norm_eps;
+  Shared h = norm(be, s, last, head.final_norm, head.final_norm_bias);
+  Shared logits;
+  {
+    OpScope op(be.ledger(), "lm_head");
+    logits = linear_forward(be, head.lm_head, h);  // (1, vocab)
+  }
+  ArgmaxResult am = argmax(be, logits);
+  RingTensor id = be.reveal(am.index, Role::client);
+  if (id.is_phantom()) return -1;
+  return static_cast<i64>(id[0]);
+}
+
+}  // namespace marill

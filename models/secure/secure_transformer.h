@@ -1,0 +1,136 @@
+// The private layers of a MARILL model as one secure program (DESIGN.md layer 4), written once
+// against the Backend interface so it runs on every setting, real or phantom:
+//   LLaMA-style block: RMSNorm, rotary embeddings, attention with merged heads, SwiGLU MLP;
+//   GPT-2/BERT-style block: LayerNorm, attention, GeLU MLP (biases);
+//   every linear layer: public base weight (free), secret weight, and/or unmerged LoRA (X A) B;
+//   KV cache in shares for decode; final norm + LM head + secure argmax.
+// Shapes in comments: T = tokens this step, S = cached + new tokens, d = model width,
+// h' = n_heads / m merged heads of width D' = m * head_dim.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protocols/mpc/backend.h"
+
+namespace marill {
+
+enum class Arch { llama, gpt2 };
+enum class SoftmaxKind { exact, relu2, quad2 };  // paper §6.3: 2ReLU, 2Quad
+enum class ActKind { exact, relu, quad };        // exact = SiLU (llama) / GeLU (gpt2)
+
+const char* arch_name(Arch a);
+const char* softmax_name(SoftmaxKind k);
+const char* act_name(ActKind k);
+SoftmaxKind parse_softmax(const std::string& s);
+ActKind parse_act(const std::string& s);
+
+struct BlockShape {
+  Arch arch = Arch::llama;
+  i64 d_model = 256;
+  i64 n_heads = 8;
+  i64 ffn_dim = 1024;
+  int merge = 1;               // m: heads merged into groups of m (paper §5.3)
+  std::vector<i64> head_perm;  // grouping: merged head j = heads head_perm[j*m .. j*m+m-1]; empty = adjacent
+  double rope_theta = 10000.0;
+  double norm_eps = 1e-5;
+  SoftmaxKind softmax = SoftmaxKind::exact;
+  ActKind act = ActKind::exact;
+
+  i64 head_dim() const { return d_model / n_heads; }
+  i64 merged_heads() const { return n_heads / merge; }
+  // Throws std::invalid_argument naming the problem (heads not divisible by m, bad permutation, ...).
+  void validate() const;
+};
+
+// Float weights as a model package holds them (row-major, y = x W with W of shape (in, out)).
+// The structure (which parts exist) must be the same on every party; values of private parts are
+// read on the server only, so other parties may leave those vectors empty.
+struct FloatLinear {
+  i64 in = 0, out = 0;
+  bool has_w = true;           // a base weight exists
+  bool w_public = false;       // ... and is public (LoRA on a frozen base) rather than private
+  std::vector<float> w;        // (in, out)
+  bool has_bias = false;
+  std::vector<float> bias;     // (out), private
+  i64 lora_rank = 0;
+  std::vector<float> lora_a;   // (in, r), private
+  std::vector<float> lora_b;   // (r, out), private, scaling alpha/r already folded in
+};
+
+struct FloatBlock {
+  BlockShape shape;
+  std::vector<float> attn_norm, attn_norm_bias, mlp_norm, mlp_norm_bias;  // biases: gpt2 only
+  FloatLinear wq, wk, wv, wo;
+  FloatLinear w_gate, w_up, w_down;  // gpt2: w_up = fc, w_down = proj, no gate
+};
+
+// A linear layer ready for secure evaluation. Secret parts are inputs of the server.
+struct SecureLinear {
+  i64 in = 0, out = 0;
+  RingTensor w_public;  // empty shape: none
+  Shared w_secret;      // prepared weight, or empty
+  Shared bias;
+  Shared lora_a, lora_b;
+  bool has_public = false, has_secret = false, has_bias = false, has_lora = false;
+};
+
+struct SecureBlock {
+  BlockShape shape;
+  Shared attn_norm, attn_norm_bias, mlp_norm, mlp_norm_bias;
+  SecureLinear wq, wk, wv, wo, w_gate, w_up, w_down;
+  // Linears reading the same input fused column-wise at set-up (no LoRA, one kind of base weight):
+  // one matmul opens the input once and one truncation serves all (2 rounds instead of 6 / 4).
+  bool fused_qkv = false, fused_gate_up = false;
+  SecureLinear wqkv, w_gate_up;
+  // RMSNorm gains folded into the rows of the secret linears that read the norm (LLaMA, no LoRA):
+  // the norm then skips its per-element product.
+  bool attn_norm_folded = false, mlp_norm_folded = false;
+};
+
+// The KV cache of one block, in shares: (h', S, D').
+struct KvCache {
+  Shared k, v;
+  i64 len = 0;
+};
+
+// Set-up: the server inputs the block's private weights once (others pass the same FloatBlock for
+// its public parts and shapes; private values are read only on the server). Head grouping is
+// applied to the weights here, so the runtime layout has merged heads contiguous.
+SecureBlock setup_block(Backend& be, const FloatBlock& weights);
+
+// y = x W_pub + x W_sec + (x A) B + bias. x (T, in) -> (T, out). One truncation for the sum.
+Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x);
+
+// One block: x (T, d) -> (T, d), appending this step's keys/values to cache (prefill: empty cache).
+Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCache& cache);
+
+// The model's end: final norm, LM head and secure argmax. Float side as a package holds it.
+struct FloatHead {
+  Arch arch = Arch::llama;
+  i64 d_model = 0, vocab = 0;
+  double norm_eps = 1e-5;
+  std::vector<float> final_norm, final_norm_bias;  // private; bias: gpt2 only
+  FloatLinear lm_head;                             // (d_model, vocab)
+};
+
+struct SecureHead {
+  Arch arch = Arch::llama;
+  i64 d_model = 0, vocab = 0;
+  double norm_eps = 1e-5;
+  Shared final_norm, final_norm_bias;
+  SecureLinear lm_head;
+};
+
+SecureHead setup_head(Backend& be, const FloatHead& f);
+
+// x (T, d): the last row's next token, revealed to the client only (the paper's Fig. 6-7: the
+// client learns the token, the server nothing). Returns the token id on the client, -1 elsewhere.
+i64 next_token(Backend& be, const SecureHead& head, const Shared& x);
+
+// Public rotary tables for positions [pos0, pos0 + T): cos and sin (T, d) in fixed point, each
+// head's dh columns using HF LLaMA's rotate_half layout; `scale` multiplies both (folds 1/sqrt(D')).
+void rotary_tables(const BlockShape& s, i64 pos0, i64 T, double scale, std::vector<double>& cos_out,
+                   std::vector<double>& sin_out);
+
+}  // namespace marill

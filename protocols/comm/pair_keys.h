@@ -1,0 +1,13 @@
+// Set-up of pairwise PRG keys: one party samples a fresh key from the OS and sends it to its peer
+// (16 bytes, offline phase). Keys travel even in phantom mode so both modes send the same bytes.
+#pragma once
+
+#include "protocols/comm/comm.h"
+#include "protocols/ring/prg.h"
+
+namespace marill {
+
+Key128 send_fresh_key(Comm& comm, Role to);
+Key128 recv_key(Comm& comm, Role from);
+
+}  // namespace marill

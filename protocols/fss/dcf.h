@@ -1,0 +1,84 @@
+// Distributed comparison function (DCF), batched, and the LTZ / MSB gate built on it.
+//
+// DCF (Boyle et al., "FSS for Mixed-Mode and Fixed-Point Secure Computation", EUROCRYPT 2021,
+// Fig. 1): the dealer splits f(x) = beta * [x < alpha] (x, alpha unsigned n-bit, beta in Z_2^64)
+// into two keys; party b evaluates its key on a public x and gets y_b with y_0 + y_1 = f(x).
+// This is the comparison primitive of LLAMA and SIGMA in the 2PC-with-dealer setting.
+//
+// Keys for a batch of `count` elements are one flat byte buffer (what goes over the network),
+// element after element; each element's key is dcf_key_bytes(n) bytes:
+//   root seed 16 | n x (s_CW 16, V_CW 8) | CW^(n+1) 8 | t_CW bits, 2 per level, ceil(2n/8) bytes
+//   = 24 + 24 n + ceil(n/4) bytes   (n = 64: 1576, n = 63: 1552, n = 32: 800).
+// Both parties' keys differ only in the root seed; correction words are shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "protocols/ring/prg.h"
+#include "protocols/ring/ring.h"
+
+namespace marill {
+
+// One party's DCF keys for `count` elements, serialized flat (count * dcf_key_bytes(n_bits)).
+struct DcfKeys {
+  int n_bits = 0;
+  i64 count = 0;
+  std::vector<std::uint8_t> bytes;
+};
+
+// Exact serialized bytes per element per party (also for phantom cost accounting).
+// Throws std::invalid_argument unless 1 <= n_bits <= 64.
+std::size_t dcf_key_bytes(int n_bits);
+
+// Dealer: keys for count comparisons; alpha[i] < 2^n_bits (else std::invalid_argument).
+// Returns {party 0 keys, party 1 keys}.
+std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count,
+                                    Prg& prg);
+
+// Party `party` (0 or 1) on public points x[i] < 2^n_bits: out[i] is its additive share of
+// beta[i] * [x[i] < alpha[i]] mod 2^64. Throws std::invalid_argument on a malformed key buffer
+// (size != count * dcf_key_bytes) or an out-of-range x; nothing is read out of bounds.
+void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out);
+// The same keys at `points` points per element: x and out hold `points` arrays of count values
+// (point-major). Evaluated chunk by chunk so a chunk's keys stay in cache across the points (the
+// spline gate evaluates one key at every knot).
+void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u64* out);
+// The same keys at the points (base[e] - deltas[p]) mod 2^n_bits, out point-major. With every
+// delta < 2^L the points share their top n-L tree levels with one of two paths (base or
+// base - 2^L), which are walked once: 2 (n-L) + points L levels per element instead of points n.
+void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
+
+// ---- LTZ / MSB of a masked, additively shared value ----
+//
+// x is additively shared in Z_2^64 and considered modulo 2^n (n = n_bits, 2..64; n = 64 is the
+// full ring, n < 64 needs the promise |x| < 2^(n-1) so that bit n-1 of x mod 2^n is its sign).
+// The dealer samples a mask r_in; online the parties open xhat = x + r_in (caller's job; for
+// n < 64 only xhat mod 2^n needs to be opened) and ltz_eval yields additive shares in Z_2^64 of
+// MSB_n(x) = [x < 0]. r_in and xhat may carry bits above n: they are reduced mod 2^n here.
+struct LtzKeys {
+  int n_bits = 0;
+  i64 count = 0;
+  DcfKeys dcf;                // on n-1 bits: alpha = r mod 2^(n-1), beta = 1 - 2 r_hi
+  std::vector<u64> r_hi;      // this party's additive shares of r_hi = bit n-1 of r_in
+};
+
+// Bytes per element per party: dcf_key_bytes(n_bits - 1) + 8.
+std::size_t ltz_key_bytes(int n_bits);
+
+std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg);
+inline std::pair<LtzKeys, LtzKeys> ltz_gen(const u64* r_in, i64 count, Prg& prg) {
+  return ltz_gen(64, r_in, count, prg);
+}
+
+// out[i] = this party's share of MSB_n(xhat[i] - r_in[i]). Throws std::invalid_argument on
+// malformed keys.
+void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out);
+// At `points` points per element (point-major arrays, as dcf_eval_points).
+void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out);
+// At xhat = base[e] - deltas[p] (mod 2^64), point-major, sharing tree prefixes (dcf_eval_shifts).
+void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
+
+}  // namespace marill

@@ -1,0 +1,106 @@
+// Activations (functions.h): ReLU, Quad, GeLU, SiLU.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "protocols/functions/fn_internal.h"
+#include "protocols/functions/functions.h"
+
+namespace marill {
+
+namespace {
+
+// f(x) = ReLU(x) - [|x| < T] P((|x| - C) / 2^s): the even correction h(|x|) of a ReLU-like
+// activation, fitted on [0, T) by P (coefficients low to high). `tmax` bounds |t| on [0, T).
+Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T, double C, int s,
+                            const std::vector<double>& coefs, double tmax) {
+  constexpr int F = 28;
+  const int fb = be.frac_bits();
+  Shared sx = be.mul(fn::less_than_zero(be, x, fb, bound), x);  // x [x < 0]
+  Shared relu = be.sub(x, sx);
+  Shared a = be.sub(x, be.scale(sx, 2));  // |x|
+  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -T, fb), fb, bound + T);
+  // t = (a - C) / 2^s: a's ring value read at fb + s bits, moved to F bits exactly.
+  Shared t = fn::add_const(be, be.scale(a, u64{1} << (F - fb - s)), -C / (1 << s), F);
+  const int d = static_cast<int>(coefs.size()) - 1;
+  std::vector<Shared> pw = fn::powers(be, t, d, F);
+  double mag = 0;
+  for (int k = 0; k <= d; ++k) mag += std::fabs(coefs[static_cast<size_t>(k)]) * std::pow(tmax, k);
+  Shared h = fn::poly_eval(be, pw, coefs, F, fb, 2 * mag);
+  // Outside [0, T) the powers overflow; inside = 0 there, and 0 * garbage is exactly 0.
+  return be.sub(relu, be.mul(inside, h));
+}
+
+// h(a) = a (1 - Phi(a)) on [0, 5), t = (a - 2.5)/2: Remez minimax, degree 12 (error 6.4e-6).
+const std::vector<double> kGeluCoefs = {
+    0.015526397284139138,  -0.075158146483903301, 0.14886264426964294,   -0.13266101433722599,
+    -0.0067899159239046209, 0.14299078173494179,  -0.12955421460107,     0.0035351400319936117,
+    0.059024713689775736,  -0.020086340898566965, -0.010556114909724034, 0.0042505713308584794,
+    0.00062948833909482317};
+
+// h(a) = a sigmoid(-a) on [0, 14), t = (a - 7)/8: Remez minimax, degree 16 (error 1.1e-5).
+const std::vector<double> kSiluCoefs = {
+    0.0063731435092216175, -0.043875277873433705, 0.1460883364405253,  -0.2959095738065658,
+    0.42807277217724454,   -0.69127961617582512,  0.61889736229188275, 1.9884465183420812,
+    -3.0792530033323362,   -6.6378916906518146,   7.9560742655305425,  18.410552430690466,
+    -20.828979670304221,   -18.468794565743529,   22.636237245678263,  6.0997389644958098,
+    -8.2776084623038919};
+
+// FSS form (2pc-dealer): the activation itself as one spline gate: 0 below -T, x above T,
+// quadratic pieces between (tolerance 1.2e-5 per piece, judged with the ring's rounding).
+const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double)) {
+  const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound);
+  return fn::cached_spline(key, [&] {
+    SplineFit fit;
+    fit.name = name;
+    fit.f = f;
+    fit.lo = -T;
+    fit.hi = T;
+    fit.right_tail.b = {0, 1, 0};
+    fit.tol = 1.2e-5;
+    fit.in_frac = fb;
+    fit.out_frac = fb;
+    fit.in_bound = bound;
+    fit.out_bound = std::max(bound, T);
+    return fit_spline(fit);
+  });
+}
+
+double silu_exact(double v) { return v / (1 + std::exp(-v)); }
+double gelu_exact(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }
+
+}  // namespace
+
+const SplineTable& silu_spline_table(int frac_bits, double bound) {
+  return activation_table(frac_bits, bound, "silu", 14.0, silu_exact);
+}
+const SplineTable& gelu_spline_table(int frac_bits, double bound) {
+  return activation_table(frac_bits, bound, "gelu", 5.0, gelu_exact);
+}
+
+Shared relu(Backend& be, const Shared& x, double bound) {
+  OpScope scope(be.ledger(), "relu");
+  return be.sub(x, be.mul(fn::less_than_zero(be, x, be.frac_bits(), bound), x));
+}
+
+Shared quad(Backend& be, const Shared& x) {
+  OpScope scope(be.ledger(), "quad");
+  const int fb = be.frac_bits();
+  Shared y = fn::add_const(be, x, 1.0, fb);
+  return fn::add_const(be, fn::mul_tr(be, y, y, fb + 3), 0.375, fb);  // (x+1)^2 / 8 + 3/8
+}
+
+Shared gelu(Backend& be, const Shared& x, double bound) {
+  OpScope scope(be.ledger(), "gelu");
+  if (be.fss_gates()) return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
+  return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
+}
+
+Shared silu(Backend& be, const Shared& x, double bound) {
+  OpScope scope(be.ledger(), "silu");
+  if (be.fss_gates()) return be.spline(x, silu_spline_table(be.frac_bits(), bound));
+  return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
+}
+
+}  // namespace marill

@@ -1,0 +1,99 @@
+// exp, reciprocal, rsqrt (functions.h).
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "protocols/functions/fn_internal.h"
+#include "protocols/functions/functions.h"
+
+namespace marill {
+
+namespace fn {
+
+namespace {
+// FSS form (2pc-dealer): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (0 below, so
+// clipping is free), relative tolerance 1.5e-6 per piece, then two squarings at 28 bits.
+Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, int out_bits) {
+  constexpr int F = 28;
+  const int fb = be.frac_bits();
+  const std::string key = "exp/4 " + std::to_string(fb) + " " + std::to_string(clip) + " " + std::to_string(bound);
+  const SplineTable& t = cached_spline(key, [&] {
+    SplineFit f;
+    f.name = "exp(x/4)";
+    f.f = [](double v) { return std::exp(v / 4); };
+    f.lo = -clip;
+    f.hi = 0;
+    // x = 0 only (x <= 0); just below 0 the gate may pick this piece too: Taylor, error < 1e-8.
+    f.right_tail.b = {1, 0.25, 1.0 / 32};
+    f.tol = 1.5e-6;
+    f.relative = true;
+    f.in_frac = fb;
+    f.out_frac = F;
+    f.in_bound = bound;
+    f.out_bound = 1;
+    return fit_spline(f);
+  });
+  Shared z = be.spline(x, t);
+  z = be.trunc(be.square(z), F);
+  return be.trunc(be.square(z), 2 * F - out_bits);
+}
+}  // namespace
+
+Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int out_bits) {
+  constexpr int kSquarings = 4;  // e^x = (e^(x/16))^16
+  constexpr int F = 28;          // working precision: z in (0, 1], z^2 at 56 bits
+  if (!(clip > 0 && clip <= 20)) throw std::invalid_argument("exp_neg: clip must be in (0, 20]");
+  if (out_bits > F) throw std::invalid_argument("exp_neg: at most 28 output bits");
+  if (be.fss_gates()) return exp_neg_spline(be, x, clip, bound, out_bits);
+  const int fb = be.frac_bits();
+  // Clipped elements: [x < -clip] = [x + clip < 0].
+  Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip);
+  // u = x / 16 is x's ring value read at fb + 4 bits; move it to F bits exactly.
+  Shared u = be.scale(x, u64{1} << (F - fb - kSquarings));
+  // Taylor degree 7 on u in [-1.25, 0]: 6 multiplications in 3 levels, coefficients in one
+  // truncation. Degree 7 (not 4 with one more squaring) because Taylor's error has one sign: a
+  // softmax row sums 2047 of them, and this keeps that sum's relative error below 1.4e-6.
+  std::vector<Shared> pw = powers(be, u, 7, F);
+  Shared z = poly_eval(be, pw, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}, F, F, 4.0);
+  for (int i = 0; i < kSquarings; ++i) z = mul_tr(be, z, z, i + 1 < kSquarings ? F : 2 * F - out_bits);
+  // Clipped elements hold garbage (their u left the kernel's range); b z == z exactly there.
+  return be.sub(z, be.mul(below, z));
+}
+
+}  // namespace fn
+
+Shared exp_neg(Backend& be, const Shared& x, double clip, double bound) {
+  OpScope scope(be.ledger(), "exp");
+  return fn::exp_neg_core(be, x, clip, bound, be.frac_bits());
+}
+
+namespace {
+// o exact (o = 2^-(j+1) needs j+1 bits) and y o below 2^61.
+int out_bits_for(double lo, double hi, bool sq, int y_bits) {
+  double top = sq ? 1 / std::sqrt(lo) : 1 / lo;  // largest result
+  int exact = static_cast<int>(std::floor(sq ? 0.5 * std::log2(hi) : std::log2(hi))) + 1;
+  int room = 60 - y_bits - static_cast<int>(std::ceil(std::log2(std::max(2 * top, 1.0))));
+  int o_bits = std::max(exact, 16);  // 16: y o truncates by frac_bits (fused in 3pc) when y_bits is 16
+  if (o_bits > room) throw std::invalid_argument("reciprocal/rsqrt: range too wide");
+  return o_bits;
+}
+
+Shared inv_pow_public(Backend& be, const Shared& x, double lo, double hi, bool sq) {
+  const int fb = be.frac_bits(), y_bits = 24;
+  int o_bits = out_bits_for(lo, hi, sq, y_bits);
+  fn::InvPow r = fn::inv_pow(be, x, fb, lo, hi, sq, 1.0, o_bits, y_bits);
+  return fn::mul_tr(be, r.y, r.o, y_bits + o_bits - fb);
+}
+}  // namespace
+
+Shared reciprocal(Backend& be, const Shared& x, double lo, double hi) {
+  OpScope scope(be.ledger(), "reciprocal");
+  return inv_pow_public(be, x, lo, hi, false);
+}
+
+Shared rsqrt(Backend& be, const Shared& x, double lo, double hi) {
+  OpScope scope(be.ledger(), "rsqrt");
+  return inv_pow_public(be, x, lo, hi, true);
+}
+
+}  // namespace marill

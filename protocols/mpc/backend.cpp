@@ -1,0 +1,171 @@
+#include "protocols/mpc/backend.h"
+#include "protocols/fss/spline.h"
+
+#include <stdexcept>
+
+namespace marill {
+
+namespace {
+bool has_s1(const Shared& a) { return a.s1.rank() > 0; }
+}  // namespace
+
+void Backend::require_same(const Shared& a, const Shared& b, const char* what) const {
+  if (a.shape() != b.shape())
+    throw std::invalid_argument(std::string(what) + ": shape mismatch " + shape_str(a.shape()) + " vs " +
+                                shape_str(b.shape()));
+}
+
+Shared Backend::constant(const RingTensor& value) {
+  Shared z;
+  z.s0 = phantom() ? RingTensor::phantom(value.shape()) : RingTensor(value.shape());
+  if (setting() == Setting::three_pc) z.s1 = z.s0;
+  add_public_inplace(z, value);
+  return z;
+}
+
+Shared Backend::map(const Shared& a, const std::function<RingTensor(const RingTensor&)>& f) {
+  Shared out;
+  out.s0 = f(a.s0);
+  if (has_s1(a)) out.s1 = f(a.s1);
+  return out;
+}
+
+namespace {
+// Applies a component-wise ring op to two sharings of the same shape.
+template <class F>
+Shared zip_components(const Shared& a, const Shared& b, F f) {
+  Shared out;
+  out.s0 = f(a.s0, b.s0);
+  if (has_s1(a)) out.s1 = f(a.s1, b.s1);
+  return out;
+}
+}  // namespace
+
+Shared Backend::add(const Shared& a, const Shared& b) {
+  require_same(a, b, "add");
+  return zip_components(a, b, [](const RingTensor& x, const RingTensor& y) { return marill::add(x, y); });
+}
+
+Shared Backend::sub(const Shared& a, const Shared& b) {
+  require_same(a, b, "sub");
+  return zip_components(a, b, [](const RingTensor& x, const RingTensor& y) { return marill::sub(x, y); });
+}
+
+Shared Backend::neg(const Shared& a) { return map(a, [](const RingTensor& t) { return marill::neg(t); }); }
+
+Shared Backend::add_public(const Shared& a, const RingTensor& c) {
+  if (a.shape() != c.shape())
+    throw std::invalid_argument("add_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  Shared out = a;
+  out.prepared.reset();  // the value changes: set-up state no longer matches it
+  add_public_inplace(out, c);
+  return out;
+}
+
+Shared Backend::add_scalar(const Shared& a, u64 c) {
+  RingTensor t = phantom() ? RingTensor::phantom(a.shape()) : RingTensor(a.shape(), std::vector<u64>(static_cast<size_t>(a.numel()), c));
+  return add_public(a, t);
+}
+
+Shared Backend::mul_public(const Shared& a, const RingTensor& c) {
+  if (a.shape() != c.shape())
+    throw std::invalid_argument("mul_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  return map(a, [&](const RingTensor& t) { return mul_elem(t, c); });
+}
+
+Shared Backend::scale(const Shared& a, u64 k) {
+  return map(a, [k](const RingTensor& t) { return marill::scale(t, k); });
+}
+
+Shared Backend::matmul_public(const Shared& x, const RingTensor& w) {
+  if (w.rank() != 2) throw std::invalid_argument("matmul_public: weight must be (k,n), got " + shape_str(w.shape()));
+  return map(x, [&](const RingTensor& t) { return marill::matmul(t, w); });
+}
+
+Shared Backend::matmul_public_left(const RingTensor& w, const Shared& x) {
+  return map(x, [&](const RingTensor& t) { return marill::matmul(w, t); });
+}
+
+Shared Backend::concat(const std::vector<Shared>& parts, int axis) {
+  if (parts.empty()) throw std::invalid_argument("concat: no parts");
+  std::vector<RingTensor> c0, c1;
+  for (const auto& p : parts) {
+    c0.push_back(p.s0);
+    if (has_s1(p)) c1.push_back(p.s1);
+  }
+  Shared out;
+  out.s0 = marill::concat(c0, axis);
+  if (!c1.empty()) out.s1 = marill::concat(c1, axis);
+  return out;
+}
+
+Shared Backend::mul_trunc(const Shared& a, const Shared& b) { return trunc(mul(a, b), frac_bits()); }
+
+std::vector<Shared> Backend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  std::vector<Shared> out;
+  for (const auto& [a, b] : pairs) out.push_back(matmul(a, b));
+  return out;
+}
+Shared Backend::matmul_trunc(const Shared& a, const Shared& b) { return trunc(matmul(a, b), frac_bits()); }
+
+Shared Backend::select(const Shared& bit, const Shared& a, const Shared& b) {
+  require_same(a, b, "select");
+  Shared diff = sub(a, b);
+  Shared bb = bit;
+  if (bit.shape() != a.shape()) {
+    if (bit.shape().empty() || bit.shape().back() != 1 || bit.numel() * a.shape().back() != a.numel())
+      throw std::invalid_argument("select: condition " + shape_str(bit.shape()) + " does not broadcast to " + shape_str(a.shape()));
+    i64 n = a.shape().back();
+    bb = map(bit, [n](const RingTensor& t) { return broadcast_last(t, n); });
+  }
+  return add(b, mul(bb, diff));
+}
+
+Shared Backend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  check_spline(t);
+  const Shape shape = x.shape();
+  const i64 n = x.numel(), K = static_cast<i64>(t.knots.size()), m = K + 1, d = t.degree;
+  Shared flat = map(x, [n](const RingTensor& v) { return v.reshaped({1, n}); });
+  // Comparisons on floor(x / 2^g) or one more, as the FSS gate sees it (spline.h).
+  Shared coarse = t.cmp_shift > 0 ? trunc(flat, t.cmp_shift) : flat;
+  std::vector<Shared> diffs;
+  for (u64 k : t.knot_ring) diffs.push_back(add_scalar(coarse, u64{0} - k));
+  Shared lt = ltz(concat(diffs, 0), t.cmp_bits);  // (K, n): [x < K_i]
+  // c_j = C[m-1][j] - sum_i [x < K_i] (C[i+1][j] - C[i][j]): rows j = 0..d, (d+1, n).
+  RingTensor delta = phantom() ? RingTensor::phantom({d + 1, K}) : RingTensor({d + 1, K});
+  RingTensor last = phantom() ? RingTensor::phantom({d + 1, n}) : RingTensor({d + 1, n});
+  if (!phantom()) {
+    for (i64 j = 0; j <= d; ++j) {
+      for (i64 i = 0; i < K; ++i) delta.data()[j * K + i] = t.coef[static_cast<size_t>(i + 1)][static_cast<size_t>(j)] - t.coef[static_cast<size_t>(i)][static_cast<size_t>(j)];
+      std::fill(last.data() + j * n, last.data() + (j + 1) * n, t.coef[static_cast<size_t>(m - 1)][static_cast<size_t>(j)]);
+    }
+  }
+  Shared c = add_public(neg(matmul_public_left(delta, lt)), last);
+  auto row = [&](const Shared& a, i64 j) { return map(a, [j, n](const RingTensor& v) { return slice(v, 0, j, j + 1); }); };
+  Shared out;
+  if (d == 2) {
+    Shared prod = mul(concat({row(c, 1), row(c, 2)}, 0), concat({flat, square(flat)}, 0));
+    out = add(row(c, 0), add(row(prod, 0), row(prod, 1)));
+  } else {
+    out = add(row(c, 0), mul(row(c, 1), flat));
+  }
+  if (t.scale > t.out_frac) out = trunc(out, t.scale - t.out_frac);
+  return map(out, [&shape](const RingTensor& v) { return v.reshaped(shape); });
+}
+
+u64 matmul_macs(const Shape& a, const Shape& b) {
+  if (a.empty() || b.empty()) return 0;
+  return static_cast<u64>(shape_numel(a)) * static_cast<u64>(b.back());
+}
+
+void check_ltz_bits(int bits) {
+  if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
+}
+
+RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape) {
+  if (be.phantom()) return RingTensor::phantom(shape);
+  return be.fxp().encode(values, shape);
+}
+
+}  // namespace marill

@@ -1,0 +1,153 @@
+// The backend interface: one method per secure primitive (sytorch-style). Functions (exp, softmax,
+// ...) and the secure transformer are written only against this interface, so the same program runs
+// on every setting, real or phantom, and under the dealer's keygen backend.
+//
+// Encodings: values are fixed point (FixedPoint, s fractional bits) unless a method says otherwise.
+// mul/matmul do NOT truncate (the product carries 2s fractional bits); call trunc() or mul_trunc().
+// ltz() returns an *integer* 0/1 sharing (not fixed point) that select()/mul() consume directly.
+//
+// Per-setting costs (bytes sent per party per output element, rounds) are stated in each backend's
+// header and pinned by tests/core/test_ledger_closed_forms.cpp.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/ring/fixed_point.h"
+#include "protocols/comm/ledger.h"
+#include "protocols/ring/ring.h"
+#include "protocols/comm/roles.h"
+
+// (ltz bit widths are checked by check_ltz_bits below)
+
+namespace marill {
+
+class Comm;
+struct SplineTable;
+
+// A secret-shared tensor as one party sees it. The meaning of the components is the backend's:
+// cleartext: s0 = the value; 2pc/2pc-dealer: s0 = this party's additive share; 3pc: (s0, s1) =
+// this party's two replicated shares (x_i, x_{i+1}); dealer keygen: phantom (shape only).
+// Set-up state a backend attaches to a secret weight (see Backend::prepare_weight).
+struct PreparedWeight {
+  virtual ~PreparedWeight() = default;
+};
+
+struct Shared {
+  RingTensor s0, s1;
+  std::shared_ptr<const PreparedWeight> prepared;  // set by prepare_weight; dropped by any op
+  const Shape& shape() const { return s0.shape(); }
+  i64 numel() const { return s0.numel(); }
+  bool phantom() const { return s0.is_phantom(); }
+};
+
+class Backend {
+ public:
+  explicit Backend(FixedPoint fxp) : fxp_(fxp) {}
+  virtual ~Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  virtual Setting setting() const = 0;
+  virtual Role role() const = 0;  // cleartext: client
+  virtual bool phantom() const = 0;
+  virtual Ledger& ledger() = 0;
+  // The party's raw channel (null for cleartext): for tests and protocol extensions.
+  virtual Comm* comm() { return nullptr; }
+  const FixedPoint& fxp() const { return fxp_; }
+  int frac_bits() const { return fxp_.frac_bits; }
+
+  // ---- sharing ----
+  // `owner` secret-shares `value`. Only the owner reads value's data; every other party passes a
+  // tensor of the same shape (RingTensor::phantom(shape) is fine).
+  virtual Shared input(Role owner, const RingTensor& value) = 0;
+  // Opens x to `to` only; other parties get a phantom of x's shape.
+  virtual RingTensor reveal(const Shared& x, Role to) = 0;
+  virtual RingTensor reveal_all(const Shared& x) = 0;
+  // A sharing of a public tensor (no communication).
+  Shared constant(const RingTensor& value);
+
+  // ---- local linear ops (free) ----
+  Shared add(const Shared& a, const Shared& b);
+  Shared sub(const Shared& a, const Shared& b);
+  Shared neg(const Shared& a);
+  Shared add_public(const Shared& a, const RingTensor& c);  // element-wise, same shape
+  Shared add_scalar(const Shared& a, u64 c);                 // ring constant to every element
+  Shared mul_public(const Shared& a, const RingTensor& c);  // element-wise, no truncation
+  Shared scale(const Shared& a, u64 k);                      // by a ring constant, no truncation
+  Shared matmul_public(const Shared& x, const RingTensor& w);       // x (...,k) * w (k,n)
+  Shared matmul_public_left(const RingTensor& w, const Shared& x);  // w (m,k) * x (k,n)
+  // Applies a ring-linear data movement (reshape, slice, permute, sum, ...) to every component.
+  Shared map(const Shared& a, const std::function<RingTensor(const RingTensor&)>& f);
+  Shared concat(const std::vector<Shared>& parts, int axis);
+
+  // ---- interactive primitives ----
+  virtual Shared mul(const Shared& a, const Shared& b) = 0;     // element-wise
+  virtual Shared matmul(const Shared& a, const Shared& b) = 0;  // shapes as ring.h matmul()
+  // Signed division by 2^bits: floor(x / 2^bits) or one more (|error| <= 1 unit in the last place).
+  // Requires |x| < 2^62.
+  virtual Shared trunc(const Shared& x, int bits) = 0;
+  // Integer sharing of [x < 0] (x read as two's complement). With bits < 64 the caller promises
+  // |x| < 2^(bits-1): only the low `bits` bits enter the comparison (smaller circuits and keys).
+  virtual Shared ltz(const Shared& x, int bits = 64) = 0;
+
+  // Prepares a secret weight (k,n) for repeated use as matmul's right operand. Called once at
+  // set-up: in 2pc-dealer the masked weight W - B is opened then, and every later matmul with it
+  // opens only its left operand ((m*k)*8 B per party instead of (m*k + k*n)*8 B). Other settings
+  // return w unchanged. Costs are booked under "prepare_weight".
+  virtual Shared prepare_weight(const Shared& w) { return w; }
+
+  // ---- derived (override where a setting does better) ----
+  virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
+  virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
+  // Independent products a_i * b_i (shapes as matmul) in one round where the setting can (3pc:
+  // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.
+  virtual std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs);
+  virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
+  // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
+  virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
+  // Piecewise-quadratic public function (spline.h), element-wise: x at t.in_frac bits with
+  // |x| <= t.in_bound, result at t.out_frac bits: the truncation of spline_eval_ring(t, x, carry)
+  // for carry 0 or 1 (spline.h), exact up to one unit. Generic form (cleartext, 3pc): one trunc by
+  // cmp_shift, one ltz call on m-1 values per element ([x >= knot_i]), coefficients selected
+  // locally, one square, one mul call, one trunc.
+  // 2pc-dealer overrides it with an FSS spline gate (backend_dealer.h).
+  virtual Shared spline(const Shared& x, const SplineTable& t);
+  // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
+  // then use spline methods instead of multiplication-heavy polynomial ones.
+  virtual bool fss_gates() const { return false; }
+
+ protected:
+  // Adds public c to the component(s) that stand for "share 0", so the sum grows by c exactly once.
+  virtual void add_public_inplace(Shared& a, const RingTensor& c) = 0;
+  void require_same(const Shared& a, const Shared& b, const char* what) const;
+
+ private:
+  FixedPoint fxp_;
+};
+
+// A fixed-point or integer public tensor of the right shape for this party's mode: real parties
+// encode values, a phantom party (or the dealer) gets the shape only.
+// Multiply-accumulates of a (...,m,k) x (...,k,n) product.
+u64 matmul_macs(const Shape& a, const Shape& b);
+
+// Throws std::invalid_argument unless 3 <= bits <= 64.
+void check_ltz_bits(int bits);
+
+RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape);
+
+struct BackendOptions {
+  FixedPoint fxp;
+  bool phantom = false;
+  // 2pc-dealer: let functions use FSS spline gates (fewer bytes and rounds, more CPU). Every party
+  // of a session must agree (the dealer runs the same program).
+  bool fss_gates = true;
+};
+
+// Factory: the backend a party of `setting` runs (the dealer gets the keygen backend).
+// comm may be null only for cleartext.
+std::unique_ptr<Backend> make_backend(Setting setting, Role role, Comm* comm, const BackendOptions& opt);
+
+}  // namespace marill

@@ -1,0 +1,18 @@
+// The ring matrix multiply: C = A * B over Z_2^64 (row-major, uint64 wrap-around).
+// Written for this purpose because LibTorch's int64 matmul reaches only ~8 GOP/s here.
+// GOP counts 2*m*k*n operations (a multiply and an add per term), as FLOP counts do.
+#pragma once
+
+#include "protocols/ring/ring.h"
+
+namespace marill {
+
+// C (m x n) = A (m x k) * B (k x n), or C += A * B when accumulate is true. Splits the work over
+// compute_threads() threads and charges their CPU time to the caller (cpu_meter.h).
+void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool accumulate = false);
+
+// Threads used by ring kernels (default: hardware concurrency; 1 disables threading).
+int compute_threads();
+void set_compute_threads(int n);
+
+}  // namespace marill
