@@ -14,51 +14,12 @@
 #include "actors/session.h"
 #include "app/cli.h"
 #include "app/commands.h"
+#include "models/secure/block_weights.h"
 #include "models/secure/secure_transformer.h"
 
 namespace marill {
 
 namespace {
-
-std::vector<float> random_floats(std::mt19937& rng, i64 n, double scale) {  // weights, not shares
-  std::uniform_real_distribution<double> u(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<float>(u(rng));
-  return v;
-}
-
-FloatLinear random_linear(std::mt19937& rng, i64 in, i64 out, i64 lora) {
-  FloatLinear f;
-  f.in = in;
-  f.out = out;
-  f.w = random_floats(rng, in * out, 1.0 / std::sqrt(static_cast<double>(in)));
-  f.w_public = lora > 0;
-  f.lora_rank = lora;
-  if (lora) {
-    f.lora_a = random_floats(rng, in * lora, 0.1);
-    f.lora_b = random_floats(rng, lora * out, 0.1);
-  }
-  return f;
-}
-
-FloatBlock random_block(const BlockShape& s, i64 lora) {
-  std::mt19937 rng(7);
-  FloatBlock b;
-  b.shape = s;
-  const i64 d = s.d_model;
-  b.attn_norm.assign(static_cast<size_t>(d), 1.0f);
-  b.mlp_norm.assign(static_cast<size_t>(d), 1.0f);
-  b.attn_norm_bias.assign(static_cast<size_t>(d), 0.0f);
-  b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
-  b.wq = random_linear(rng, d, d, lora);
-  b.wk = random_linear(rng, d, d, lora);
-  b.wv = random_linear(rng, d, d, lora);
-  b.wo = random_linear(rng, d, d, lora);
-  if (s.arch == Arch::llama) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
-  b.w_up = random_linear(rng, d, s.ffn_dim, lora);
-  b.w_down = random_linear(rng, s.ffn_dim, d, lora);
-  return b;
-}
 
 struct KindRow {
   u64 bytes = 0;
