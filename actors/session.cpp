@@ -33,7 +33,8 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
   PartyOutcome result;
   result.role = me;
   std::vector<Role> peers;
-  for (Role r : roles_of(cfg.setting))
+  BackendOptions opt{cfg.fxp, cfg.phantom, cfg.fss_gates, cfg.correlations};
+  for (Role r : session_roles(cfg.setting, opt))
     if (r != me) peers.push_back(r);
   CafTransport transport(self);
   std::unique_ptr<PartyComm> comm;
@@ -41,9 +42,9 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
     transport.await_start(cfg.recv_timeout);
     comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout,
                                        cfg.charge_compute);
-    BackendOptions opt{cfg.fxp, cfg.phantom, cfg.fss_gates};
     auto backend = make_backend(cfg.setting, me, comm.get(), opt);
     program(*backend);
+    backend->finish();
     comm->finish();
     result.ran = true;
   } catch (const std::exception& e) {
@@ -113,7 +114,7 @@ SessionResult run_session(const SessionConfig& cfg, const Program& program) {
     res.parties.push_back(std::move(o));
     return res;
   }
-  auto roles = roles_of(cfg.setting);
+  auto roles = session_roles(cfg.setting, BackendOptions{cfg.fxp, cfg.phantom, cfg.fss_gates, cfg.correlations});
   auto shared = std::make_shared<SharedOutcomes>();
   caf::scoped_actor coordinator{actor_system()};
   start_msg start;

@@ -13,11 +13,15 @@ struct PhaseGuard {
 };
 }  // namespace
 
-Key128 send_fresh_key(Comm& comm, Role to) {
+void send_key(Comm& comm, Role to, const Key128& key) {
   PhaseGuard g(comm.ledger(), Phase::offline);
   OpScope op(comm.ledger(), "setup");
+  comm.send_bytes(to, key.data(), key.size());
+}
+
+Key128 send_fresh_key(Comm& comm, Role to) {
   Key128 k = random_key_from_os();
-  comm.send_bytes(to, k.data(), k.size());
+  send_key(comm, to, k);
   return k;
 }
 

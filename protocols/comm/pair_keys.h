@@ -8,6 +8,8 @@
 namespace marill {
 
 Key128 send_fresh_key(Comm& comm, Role to);
+// Sends a key chosen by the caller (a dealer whose keys derive from a seed).
+void send_key(Comm& comm, Role to, const Key128& key);
 Key128 recv_key(Comm& comm, Role from);
 
 }  // namespace marill

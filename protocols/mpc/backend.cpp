@@ -159,6 +159,34 @@ u64 matmul_macs(const Shape& a, const Shape& b) {
   return static_cast<u64>(shape_numel(a)) * static_cast<u64>(b.back());
 }
 
+const char* visibility_name(Visibility v) {
+  switch (v) {
+    case Visibility::public_value: return "public";
+    case Visibility::shared: return "shared";
+    case Visibility::private_value: return "private";
+  }
+  return "?";
+}
+
+void require_weight_matrix(const Shared& w) {
+  if (w.shape().size() != 2) throw std::invalid_argument("prepare_weight: weight must be (k,n), got " + shape_str(w.shape()));
+}
+
+PrivateWeight Backend::setup_private_weight(const Private& w) {
+  if (w.shape().size() != 2) throw std::invalid_argument("private weight must be (k,n), got " + shape_str(w.shape()));
+  PrivateWeight out;
+  out.owner = w.owner;
+  out.shape = w.shape();
+  out.frac_bits = w.frac_bits;
+  out.shares = prepare_weight(input(w.owner, w.value));
+  return out;
+}
+
+Shared Backend::mmul_sv(const Shared& x, const PrivateWeight& w) {
+  if (w.empty()) throw std::invalid_argument("mmul_sv: no private weight (set up with setup_private_weight)");
+  return matmul(x, w.shares);
+}
+
 void check_ltz_bits(int bits) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
 }

@@ -19,6 +19,7 @@
 #include "protocols/comm/ledger.h"
 #include "protocols/ring/ring.h"
 #include "protocols/comm/roles.h"
+#include "protocols/mpc/correlation_options.h"
 
 // (ltz bit widths are checked by check_ltz_bits below)
 
@@ -41,6 +42,31 @@ struct Shared {
   const Shape& shape() const { return s0.shape(); }
   i64 numel() const { return s0.numel(); }
   bool phantom() const { return s0.is_phantom(); }
+};
+
+// Who can see a value (DESIGN.md, values and backends): everyone (a RingTensor), the computing
+// parties only through shares (Shared), or one role alone (Private: the server's weights).
+enum class Visibility : std::uint8_t { public_value, shared, private_value };
+const char* visibility_name(Visibility v);
+
+// A tensor private to one role: the owner holds the data, every other party its shape only.
+struct Private {
+  Role owner = Role::server;
+  RingTensor value;   // owner: the data; other parties: RingTensor::phantom(shape)
+  int frac_bits = 0;  // fixed-point fractional bits of value
+  const Shape& shape() const { return value.shape(); }
+};
+
+// A role's private weight (k,n) made ready for products x·W with shared x (Backend::mmul_sv).
+// How is the setting's business: 3pc and 2pc-dealer secret-share it once at set-up (2pc-dealer
+// also opens its mask, so each product opens only x); a 2pc backend keeps it at its owner and
+// multiplies under homomorphic encryption.
+struct PrivateWeight {
+  Role owner = Role::server;
+  Shape shape;
+  int frac_bits = 0;
+  Shared shares;  // the setting's representation (a prepared sharing in 3pc and 2pc-dealer)
+  bool empty() const { return shape.empty(); }
 };
 
 class Backend {
@@ -99,6 +125,17 @@ class Backend {
   // return w unchanged. Costs are booked under "prepare_weight".
   virtual Shared prepare_weight(const Shared& w) { return w; }
 
+  // ---- values private to one role ----
+  // Set-up of a private weight (k,n): costs as input + prepare_weight in 3pc and 2pc-dealer.
+  virtual PrivateWeight setup_private_weight(const Private& w);
+  // Shared x (..., k) times a private weight (k, n), no truncation ("sv": shared by private, in
+  // SPU's kernel naming). 3pc and 2pc-dealer: matmul with the prepared sharing.
+  virtual Shared mmul_sv(const Shared& x, const PrivateWeight& w);
+
+  // End of the program: a backend whose material comes from a stream checks it was used up (key
+  // files: no record left). Called once by the party after its program returns.
+  virtual void finish() {}
+
   // ---- derived (override where a setting does better) ----
   virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
@@ -113,7 +150,7 @@ class Backend {
   // for carry 0 or 1 (spline.h), exact up to one unit. Generic form (cleartext, 3pc): one trunc by
   // cmp_shift, one ltz call on m-1 values per element ([x >= knot_i]), coefficients selected
   // locally, one square, one mul call, one trunc.
-  // 2pc-dealer overrides it with an FSS spline gate (backend_dealer.h).
+  // 2pc-dealer overrides it with an FSS spline gate (protocols/fss/spline_gate.h).
   virtual Shared spline(const Shared& x, const SplineTable& t);
   // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
   // then use spline methods instead of multiplication-heavy polynomial ones.
@@ -136,6 +173,9 @@ u64 matmul_macs(const Shape& a, const Shape& b);
 // Throws std::invalid_argument unless 3 <= bits <= 64.
 void check_ltz_bits(int bits);
 
+// Throws std::invalid_argument unless w is a (k,n) matrix (a weight for prepare_weight).
+void require_weight_matrix(const Shared& w);
+
 RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape);
 
 struct BackendOptions {
@@ -144,10 +184,17 @@ struct BackendOptions {
   // 2pc-dealer: let functions use FSS spline gates (fewer bytes and rounds, more CPU). Every party
   // of a session must agree (the dealer runs the same program).
   bool fss_gates = true;
+  // 2pc-dealer: where the gates' material comes from (the dealer's stream, key files, size only).
+  CorrelationOptions correlations;
 };
 
-// Factory: the backend a party of `setting` runs (the dealer gets the keygen backend).
+// Factory: the backend a party of `setting` runs (the 2pc-dealer dealer gets DealerBackend over
+// its live stream; key files are written by deal_key_files, dealer_backend.h, in a run of its own).
 // comm may be null only for cleartext.
 std::unique_ptr<Backend> make_backend(Setting setting, Role role, Comm* comm, const BackendOptions& opt);
+
+// The parties of an online run: roles_of(setting), less the dealer when the two-party engine reads
+// key files or runs size-only.
+std::vector<Role> session_roles(Setting setting, const BackendOptions& opt);
 
 }  // namespace marill

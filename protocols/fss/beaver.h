@@ -1,0 +1,46 @@
+// Beaver products (Beaver, CRYPTO 1991) for two parties with a dealer: element-wise triples, square
+// pairs, matrix triples, and the mask of a prepared weight. Each material is defined once for both
+// sides of the dealing (dealing.h). Online, the parties open e = x - a (and f = y - b) and each
+// computes its share of the product locally with the *_share functions below; `first` marks the one
+// party (the client) that adds the public term e·f.
+#pragma once
+
+#include "protocols/fss/dealing.h"
+
+namespace marill {
+
+// Element-wise: c = a ⊙ b. Dealer bytes: the server's share of c (8 B per element).
+struct MulTriple {
+  RingTensor a, b, c;
+};
+MulTriple deal_mul_triple(Dealing& d, const Shape& shape);
+RingTensor mul_share(const MulTriple& t, const RingTensor& e, const RingTensor& f, bool first);
+
+// Squares: c = a ⊙ a; only e = x - a is opened. Dealer bytes: 8 B per element.
+struct SquarePair {
+  RingTensor a, c;
+};
+SquarePair deal_square_pair(Dealing& d, const Shape& shape);
+RingTensor square_share(const SquarePair& p, const RingTensor& e, bool first);
+
+// A secret weight prepared for repeated use as a right operand: the parties open F = W - B once at
+// set-up; later products with it open only their left operand. No dealer bytes (B is PRG-derived).
+struct WeightMask {
+  RingTensor b;
+};
+WeightMask deal_weight_mask(Dealing& d, const Shape& shape);
+
+// Matrix products x (..,m,k) · y (..,k,n) as ring.h matmul: C = A·B. With a prepared right operand
+// B is its weight mask (`weight`), not drawn here. Dealer bytes: the server's share of C.
+struct MatmulTriple {
+  RingTensor a, b, c;  // b: empty when the right operand is prepared
+};
+MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight);
+// Z = C + E·B + A·F (+ E·F on the first party), with E = X - A and F = Y - B opened.
+RingTensor matmul_share(const RingTensor& a, const RingTensor& b, const RingTensor& c, const RingTensor& e,
+                        const RingTensor& f, bool first);
+
+// Output shape of a (..,m,k) x (..,k,n) product (ring.h matmul's rules).
+Shape matmul_shape(const Shape& x, const Shape& y);
+
+}  // namespace marill

@@ -1,0 +1,127 @@
+#include "protocols/mpc/dealer_backend.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "protocols/fss/beaver.h"
+#include "protocols/fss/ltz_gate.h"
+#include "protocols/fss/spline_gate.h"
+#include "protocols/fss/trunc_gate.h"
+#include "protocols/ring/cpu_meter.h"
+
+namespace marill {
+
+namespace {
+
+void require_compute_party(Role r, const char* what) {
+  if (r != Role::client && r != Role::server)
+    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
+}
+
+Shared shape_only(const Shape& s) { return Shared{RingTensor::phantom(s), {}, {}}; }
+
+// The dealer's side of a prepared weight: the whole mask.
+struct DealtWeightMask final : PreparedWeight {
+  WeightMask mask;
+};
+
+}  // namespace
+
+DealerBackend::DealerBackend(Ledger& ledger, std::unique_ptr<DealerDealing> dealing, const BackendOptions& opt, Comm* comm)
+    : Backend(opt.fxp), ledger_(ledger), dealing_(std::move(dealing)), fss_gates_(opt.fss_gates), comm_(comm) {
+  ledger_.phase = Phase::offline;
+}
+
+Shared DealerBackend::input(Role owner, const RingTensor& value) {
+  require_compute_party(owner, "input from");
+  return shape_only(value.shape());
+}
+
+RingTensor DealerBackend::reveal(const Shared& x, Role to) {
+  require_compute_party(to, "reveal to");
+  return RingTensor::phantom(x.shape());
+}
+
+RingTensor DealerBackend::reveal_all(const Shared& x) { return RingTensor::phantom(x.shape()); }
+
+Shared DealerBackend::mul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "mul");
+  ledger().record_macs(static_cast<u64>(x.numel()));
+  require_same(x, y, "mul");
+  deal_mul_triple(*dealing_, x.shape());
+  return shape_only(x.shape());
+}
+
+Shared DealerBackend::square(const Shared& x) {
+  OpScope op(ledger(), "square");
+  ledger().record_macs(static_cast<u64>(x.numel()));
+  deal_square_pair(*dealing_, x.shape());
+  return shape_only(x.shape());
+}
+
+Shared DealerBackend::prepare_weight(const Shared& w) {
+  OpScope op(ledger(), "prepare_weight");
+  require_weight_matrix(w);
+  auto p = std::make_shared<DealtWeightMask>();
+  p->mask = deal_weight_mask(*dealing_, w.shape());
+  Shared out = w;
+  out.prepared = std::move(p);
+  return out;
+}
+
+Shared DealerBackend::matmul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "matmul");
+  ledger().record_macs(matmul_macs(x.shape(), y.shape()));
+  const WeightMask* weight = nullptr;
+  if (y.prepared) {
+    const auto* p = dynamic_cast<const DealtWeightMask*>(y.prepared.get());
+    if (!p) throw std::logic_error("2pc-dealer: weight prepared by another backend");
+    weight = &p->mask;
+  }
+  deal_matmul_triple(*dealing_, x.shape(), y.shape(), weight);
+  return shape_only(matmul_shape(x.shape(), y.shape()));
+}
+
+Shared DealerBackend::trunc(const Shared& x, int d) {
+  OpScope op(ledger(), "trunc");
+  deal_trunc(*dealing_, x.shape(), d);
+  return shape_only(x.shape());
+}
+
+Shared DealerBackend::ltz(const Shared& x, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  deal_ltz(*dealing_, x.shape(), bits);
+  return shape_only(x.shape());
+}
+
+Shared DealerBackend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  deal_spline(*dealing_, x.shape(), t);
+  const int tr = t.scale - t.out_frac;
+  return tr > 0 ? trunc(shape_only(x.shape()), tr) : shape_only(x.shape());
+}
+
+DealReport deal_key_files(const BackendOptions& opt, const std::string& dir, const std::function<void(Backend&)>& program) {
+  if (opt.phantom) throw std::invalid_argument("deal: key files hold real material; phantom runs need none");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw KeyFileError("cannot create key directory '" + dir + "': " + ec.message());
+  DealReport report;
+  const double cpu0 = party_cpu_seconds();
+  report.ledger.start(cpu0);
+  report.ledger.phase = Phase::offline;
+  const DealerDealing::Keys keys = dealer_keys(opt.correlations.dealer_seed);
+  report.run_id = Prg::from_os().next_u64();  // names the pair of files, never derived from the keys
+  auto dealing = std::make_unique<DealerDealing>(keys, false, key_file_output(dir, report.run_id, keys, report.ledger));
+  DealerBackend dealer(report.ledger, std::move(dealing), opt);
+  program(dealer);
+  dealer.finish();
+  const double cpu1 = party_cpu_seconds();
+  report.ledger.finish(cpu1);
+  report.cpu_s = cpu1 - cpu0;
+  for (int p = 0; p < 2; ++p) report.file_bytes[p] = std::filesystem::file_size(key_file_path(dir, p));
+  return report;
+}
+
+}  // namespace marill

@@ -1,0 +1,203 @@
+#include "protocols/mpc/two_party.h"
+
+#include <stdexcept>
+
+#include "protocols/comm/comm.h"
+#include "protocols/fss/beaver.h"
+#include "protocols/fss/ltz_gate.h"
+#include "protocols/fss/spline_gate.h"
+#include "protocols/fss/trunc_gate.h"
+
+namespace marill {
+
+namespace {
+
+void require_compute_party(Role r, const char* what) {
+  if (r != Role::client && r != Role::server)
+    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
+}
+
+// A prepared weight: F = W - B opened at set-up, B this party's share of the weight mask.
+struct PreparedMask final : PreparedWeight {
+  WeightMask mask;
+  RingTensor F;
+};
+
+const PreparedMask& prepared_mask(const Shared& w) {
+  const auto* p = dynamic_cast<const PreparedMask*>(w.prepared.get());
+  if (!p) throw std::logic_error("2pc-dealer: weight prepared by another backend");
+  return *p;
+}
+
+RingTensor flat(const RingTensor& t) { return t.reshaped({t.numel()}); }
+
+}  // namespace
+
+TwoPartyBackend::TwoPartyBackend(Comm& comm, std::unique_ptr<PartyDealing> source, const BackendOptions& opt)
+    : Backend(opt.fxp),
+      comm_(comm),
+      source_(std::move(source)),
+      is_client_(comm.role() == Role::client),
+      other_(comm.role() == Role::client ? Role::server : Role::client),
+      phantom_(opt.phantom),
+      fss_gates_(opt.fss_gates),
+      prg_own_(Prg::from_os()) {
+  require_compute_party(comm.role(), "online backend for");
+  if (source_->party() != party()) throw std::invalid_argument("2pc-dealer: correlation source for the other party");
+}
+
+Role TwoPartyBackend::role() const { return comm_.role(); }
+Ledger& TwoPartyBackend::ledger() { return comm_.ledger(); }
+
+void TwoPartyBackend::add_public_inplace(Shared& a, const RingTensor& c) {
+  if (is_client_) add_inplace(a.s0, c);
+}
+
+RingTensor TwoPartyBackend::exchange(const RingTensor& mine) {
+  comm_.send(other_, mine);
+  return comm_.recv(other_, mine.shape());
+}
+
+Shared TwoPartyBackend::input(Role owner, const RingTensor& value) {
+  OpScope op(ledger(), "input");
+  require_compute_party(owner, "input from");
+  const Shape& shape = value.shape();
+  if (owner == role()) {
+    if (value.is_phantom() && !phantom_) throw std::invalid_argument("2pc-dealer: the input owner must pass real data");
+    RingTensor r = prg_own_.random(shape, phantom_);
+    comm_.send(other_, marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, r));
+    return Shared{std::move(r), {}, {}};
+  }
+  return Shared{comm_.recv(other_, shape), {}, {}};
+}
+
+RingTensor TwoPartyBackend::reveal(const Shared& x, Role to) {
+  OpScope op(ledger(), "reveal");
+  require_compute_party(to, "reveal to");
+  if (to != role()) {
+    comm_.send(to, x.s0);
+    return RingTensor::phantom(x.shape());
+  }
+  return marill::add(x.s0, comm_.recv(other_, x.shape()));
+}
+
+RingTensor TwoPartyBackend::reveal_all(const Shared& x) {
+  OpScope op(ledger(), "reveal");
+  return marill::add(x.s0, exchange(x.s0));
+}
+
+Shared TwoPartyBackend::mul(const Shared& x, const Shared& y) {
+  OpScope op(ledger(), "mul");
+  ledger().record_macs(static_cast<u64>(x.numel()));
+  require_same(x, y, "mul");
+  const Shape& s = x.shape();
+  const MulTriple t = deal_mul_triple(*source_, s);
+  const i64 n = x.numel();
+  RingTensor ef = marill::concat({flat(marill::sub(x.s0, t.a)), flat(marill::sub(y.s0, t.b))}, 0);
+  ef = marill::add(ef, exchange(ef));
+  RingTensor e = slice(ef, 0, 0, n).reshaped(s), f = slice(ef, 0, n, 2 * n).reshaped(s);
+  return Shared{mul_share(t, e, f, is_client_), {}, {}};
+}
+
+Shared TwoPartyBackend::square(const Shared& x) {
+  OpScope op(ledger(), "square");
+  ledger().record_macs(static_cast<u64>(x.numel()));
+  const SquarePair p = deal_square_pair(*source_, x.shape());
+  RingTensor e = marill::sub(x.s0, p.a);
+  e = marill::add(e, exchange(e));
+  return Shared{square_share(p, e, is_client_), {}, {}};
+}
+
+Shared TwoPartyBackend::prepare_weight(const Shared& w) {
+  OpScope op(ledger(), "prepare_weight");
+  require_weight_matrix(w);
+  auto p = std::make_shared<PreparedMask>();
+  p->mask = deal_weight_mask(*source_, w.shape());
+  RingTensor f = marill::sub(w.s0, p->mask.b);
+  p->F = marill::add(f, exchange(f));
+  Shared out = w;
+  out.prepared = std::move(p);
+  return out;
+}
+
+Shared TwoPartyBackend::matmul(const Shared& x, const Shared& y) { return matmul_many({{x, y}})[0]; }
+
+std::vector<Shared> TwoPartyBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  OpScope op(ledger(), "matmul");
+  // Each product's material in order, then one exchange of every masked operand. A prepared right
+  // operand's F is public since set-up: only the left operand is opened.
+  std::vector<MatmulTriple> triples;
+  std::vector<RingTensor> masked;
+  for (const auto& [x, y] : pairs) {
+    ledger().record_macs(matmul_macs(x.shape(), y.shape()));
+    const PreparedMask* prep = y.prepared ? &prepared_mask(y) : nullptr;
+    triples.push_back(deal_matmul_triple(*source_, x.shape(), y.shape(), prep ? &prep->mask : nullptr));
+    masked.push_back(flat(marill::sub(x.s0, triples.back().a)));
+    if (!prep) masked.push_back(flat(marill::sub(y.s0, triples.back().b)));
+  }
+  if (triples.empty()) return {};
+  RingTensor all = masked.size() == 1 ? masked[0] : marill::concat(masked, 0);
+  all = marill::add(all, exchange(all));
+  std::vector<Shared> out;
+  i64 at = 0;
+  auto take = [&](const Shape& s) {
+    RingTensor t = slice(all, 0, at, at + shape_numel(s)).reshaped(s);
+    at += shape_numel(s);
+    return t;
+  };
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto& [x, y] = pairs[i];
+    const PreparedMask* prep = y.prepared ? &prepared_mask(y) : nullptr;
+    RingTensor E = take(x.shape());
+    RingTensor F = prep ? prep->F : take(y.shape());
+    const RingTensor& B = prep ? prep->mask.b : triples[i].b;
+    out.push_back(Shared{matmul_share(triples[i].a, B, triples[i].c, E, F, is_client_), {}, {}});
+  }
+  return out;
+}
+
+Shared TwoPartyBackend::trunc(const Shared& x, int d) {
+  OpScope op(ledger(), "trunc");
+  const TruncMaterial m = deal_trunc(*source_, x.shape(), d);
+  RingTensor mine = marill::add(x.s0, m.r);
+  if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
+  RingTensor c = marill::add(mine, exchange(mine));
+  return Shared{trunc_share(c, m.r_hi, m.r_msb, d, is_client_), {}, {}};
+}
+
+Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  const Shape& s = x.shape();
+  LtzMaterial m = deal_ltz(*source_, s, bits);
+  RingTensor mine = marill::add(x.s0, m.r);
+  RingTensor xhat = marill::add(mine, exchange(mine));
+  if (phantom_) return Shared{RingTensor::phantom(s), {}, {}};
+  LtzKeys keys = ltz_deserialize(std::move(m.keys), x.numel(), bits);
+  RingTensor out(s);
+  ltz_eval(party(), keys, xhat.data(), out.data());
+  return Shared{std::move(out), {}, {}};
+}
+
+Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
+  OpScope op(ledger(), "spline");
+  const Shape& s = x.shape();
+  const i64 n = x.numel();
+  const SplineMaterial m = deal_spline(*source_, s, t);
+  RingTensor mine = marill::add(x.s0, m.r);
+  RingTensor xhat = marill::add(mine, exchange(mine));
+  const int tr = t.scale - t.out_frac;
+  Shared res;
+  if (phantom_) {
+    exchange(RingTensor::phantom(Shape{t.degree * n}));
+    res = Shared{RingTensor::phantom(s), {}, {}};
+  } else {
+    const std::vector<u64> c = spline_coefficients(party(), t, m, xhat.data(), n);
+    RingTensor masked = spline_masked_coefficients(t, m, c, n);
+    RingTensor chat = marill::add(masked, exchange(masked));
+    res = Shared{spline_combine(t, m, c, chat, xhat), {}, {}};
+  }
+  return tr > 0 ? trunc(res, tr) : res;
+}
+
+}  // namespace marill

@@ -1,0 +1,70 @@
+// The two-party engine: client and server compute on additive shares in Z_2^64; every gate's
+// input-independent material comes from a correlation source (correlation_source.h). In the
+// 2pc-dealer setting the source is the dealer (its live stream, or key files a dealer run wrote);
+// the same online protocol will run over OT/HE-generated material in 2pc.
+//
+// Costs per element (online bytes sent by each of client/server, rounds; dealer bytes offline):
+//   input        owner 8 B, 1 round; offline 0
+//   mul          16 B, 1 round (Beaver: open x-a, y-b); offline 8 B (server's c)
+//   square       8 B, 1 round (square pair (a, a^2): open x-a only); offline 8 B
+//   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B. With a prepared weight (set-up:
+//                k*n*8 B once) only m*k*8 B per party online.
+//   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
+//                offline 16 B
+//   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
+//                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
+//   spline       degree 2: 32 B, 3 rounds; degree 1: 24 B, 3 rounds, whatever the number of pieces m
+//                (protocols/fss/spline_gate.h). Offline 2 ltz_key_bytes(cmp_bits) + (d + d(d+1)/2 + 2) * 8 B.
+//                Online CPU grows with m (one DCF evaluation per knot per element).
+#pragma once
+
+#include <memory>
+
+#include "protocols/mpc/backend.h"
+#include "protocols/mpc/correlation_source.h"
+#include "protocols/ring/prg.h"
+
+namespace marill {
+
+class TwoPartyBackend final : public Backend {
+ public:
+  TwoPartyBackend(Comm& comm, std::unique_ptr<PartyDealing> source, const BackendOptions& opt);
+
+  Setting setting() const override { return Setting::two_pc_dealer; }
+  Role role() const override;
+  bool phantom() const override { return phantom_; }
+  Ledger& ledger() override;
+  Comm* comm() override { return &comm_; }
+  void finish() override { source_->finish(); }
+
+  Shared input(Role owner, const RingTensor& value) override;
+  RingTensor reveal(const Shared& x, Role to) override;
+  RingTensor reveal_all(const Shared& x) override;
+  Shared mul(const Shared& a, const Shared& b) override;
+  Shared matmul(const Shared& a, const Shared& b) override;
+  Shared trunc(const Shared& x, int bits) override;
+  Shared ltz(const Shared& x, int bits = 64) override;
+  Shared prepare_weight(const Shared& w) override;
+  Shared square(const Shared& a) override;
+  Shared spline(const Shared& x, const SplineTable& t) override;
+  bool fss_gates() const override { return fss_gates_; }
+  // One opening for all products.
+  std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
+
+ protected:
+  void add_public_inplace(Shared& a, const RingTensor& c) override;
+
+ private:
+  RingTensor exchange(const RingTensor& mine);  // send to the other party, receive theirs
+  int party() const { return is_client_ ? 0 : 1; }
+
+  Comm& comm_;
+  std::unique_ptr<PartyDealing> source_;
+  bool is_client_;
+  Role other_;
+  bool phantom_;
+  bool fss_gates_;
+  Prg prg_own_;  // private: input masks
+};
+
+}  // namespace marill
