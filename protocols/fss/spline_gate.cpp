@@ -28,11 +28,10 @@ SplineMaterial deal_spline(Dealing& d, const Shape& shape, const SplineTable& t)
   return m;
 }
 
-std::vector<u64> spline_coefficients(int party, const SplineTable& t, const SplineMaterial& m, const u64* xh, i64 n) {
+std::vector<u64> spline_coefficients(int party, const SplineTable& t, const LtzKeys& keys, const u64* xh, i64 n) {
   const int deg = t.degree;
   const bool first = party == 0;
   const u64 one = first ? 1 : 0;
-  LtzKeys keys = ltz_deserialize(m.keys, n, t.cmp_bits);
   // c_j = C[0][j] + sum_i [x >= K_i] (C[i+1][j] - C[i][j]), stored c[j * n + e].
   std::vector<u64> c(static_cast<size_t>((deg + 1) * n), 0);
   if (first)

@@ -7,6 +7,7 @@
 // Dealer bytes: 2 ltz_key_bytes(cmp_bits) + (d + d(d+1)/2) * 8 B per element (+ the truncation's).
 #pragma once
 
+#include "protocols/fss/dcf.h"
 #include "protocols/fss/dealing.h"
 #include "protocols/fss/spline.h"
 
@@ -27,7 +28,8 @@ SplineMaterial deal_spline(Dealing& d, const Shape& shape, const SplineTable& t)
 // Online, local steps of party `party` (0 client, 1 server) on n elements with x^ opened:
 // 1. its shares of the piece's coefficients c_j (j = 0..d; out (d+1)*n, c[j*n + e]) from the
 //    comparisons at every knot;
-std::vector<u64> spline_coefficients(int party, const SplineTable& t, const SplineMaterial& m, const u64* xhat, i64 n);
+//    (keys: m.keys deserialized, moved out of the material so the largest buffer exists once)
+std::vector<u64> spline_coefficients(int party, const SplineTable& t, const LtzKeys& keys, const u64* xhat, i64 n);
 // 2. the masked coefficients c_j + s_j (j = 1..d) it opens, (d*n);
 RingTensor spline_masked_coefficients(const SplineTable& t, const SplineMaterial& m, const std::vector<u64>& c, i64 n);
 // 3. its share of sum_j c_j x^j at scale S (before the final truncation), from the opened c^_j

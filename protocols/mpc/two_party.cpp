@@ -183,7 +183,7 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   OpScope op(ledger(), "spline");
   const Shape& s = x.shape();
   const i64 n = x.numel();
-  const SplineMaterial m = deal_spline(*source_, s, t);
+  SplineMaterial m = deal_spline(*source_, s, t);
   RingTensor mine = marill::add(x.s0, m.r);
   RingTensor xhat = marill::add(mine, exchange(mine));
   const int tr = t.scale - t.out_frac;
@@ -192,7 +192,8 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
     exchange(RingTensor::phantom(Shape{t.degree * n}));
     res = Shared{RingTensor::phantom(s), {}, {}};
   } else {
-    const std::vector<u64> c = spline_coefficients(party(), t, m, xhat.data(), n);
+    const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, t.cmp_bits);
+    const std::vector<u64> c = spline_coefficients(party(), t, keys, xhat.data(), n);
     RingTensor masked = spline_masked_coefficients(t, m, c, n);
     RingTensor chat = marill::add(masked, exchange(masked));
     res = Shared{spline_combine(t, m, c, chat, xhat), {}, {}};
