@@ -2,6 +2,7 @@
 // prefill and decode with a KV cache, merged heads m in {1,2,4} (with a non-trivial grouping),
 // LoRA ranks 8 and 64 on a public base.
 #include "tests/core/harness.h"
+#include "tests/core/phantom_check.h"
 
 #include <cmath>
 #include <random>
@@ -325,35 +326,18 @@ TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds
     FloatBlock w = rand_block(s, lora, 77u);
     for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " lora " << lora);
-      SessionResult res[2];
-      for (bool phantom : {false, true}) {
-        SessionConfig cfg;
-        cfg.setting = st;
-        cfg.phantom = phantom;
-        res[phantom] = run_session(cfg, [&](Backend& be) {
-          SecureBlock blk = setup_block(be, w);
-          KvCache cache;
-          for (i64 T : {i64{5}, i64{1}}) {
-            const bool mine = be.role() == Role::client && !be.phantom();
-            std::vector<double> rows(static_cast<size_t>(T * s.d_model), 0.25);
-            Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, s.d_model}) : RingTensor::phantom({T, s.d_model}));
-            be.reveal(block_forward(be, blk, x, cache), Role::client);
-          }
-        });
-      }
-      for (size_t i = 0; i < res[0].parties.size(); ++i)
-        for (Phase p : {Phase::offline, Phase::online}) {
-          const auto& real = res[0].parties[i].ledger.by_op(p);
-          const auto& ph = res[1].parties[i].ledger.by_op(p);
-          REQUIRE(real.size() == ph.size());
-          for (const auto& [path, c] : real) {
-            INFO(path);
-            REQUIRE(ph.count(path));
-            CHECK(c.bytes_sent == ph.at(path).bytes_sent);
-            CHECK(c.messages == ph.at(path).messages);
-            CHECK(c.rounds == ph.at(path).rounds);
-          }
+      SessionConfig cfg;
+      cfg.setting = st;
+      require_phantom_equals_real(cfg, [&](Backend& be) {
+        SecureBlock blk = setup_block(be, w);
+        KvCache cache;
+        for (i64 T : {i64{5}, i64{1}}) {
+          const bool mine = be.role() == Role::client && !be.phantom();
+          std::vector<double> rows(static_cast<size_t>(T * s.d_model), 0.25);
+          Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, s.d_model}) : RingTensor::phantom({T, s.d_model}));
+          be.reveal(block_forward(be, blk, x, cache), Role::client);
         }
+      });
     }
   }
 }
