@@ -1,4 +1,4 @@
-// Spline gates (protocols/spline.h, Backend::spline): the fit, the ring form, the gate in every
+// Spline gates (protocols/fss/spline.h, Backend::spline): the fit, the ring form, the gate in every
 // setting against the ring form, its cost in 2pc-dealer, phantom runs, bad tables.
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
