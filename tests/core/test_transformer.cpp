@@ -260,19 +260,29 @@ BlockError block_error(Setting setting, const FloatBlock& w, i64 T0, i64 steps) 
   return e;
 }
 
+// The reference tests' blocks: d 128, 8 heads; merged heads m with an optional grouping; LoRA rank.
+struct BlockCase {
+  int m;
+  i64 lora;
+  std::vector<i64> perm;
+};
+
+FloatBlock case_block(Arch arch, i64 ffn, const BlockCase& c, unsigned seed) {
+  BlockShape s;
+  s.arch = arch;
+  s.d_model = 128;
+  s.n_heads = 8;
+  s.ffn_dim = ffn;
+  s.merge = c.m;
+  s.head_perm = c.perm;
+  return rand_block(s, c.lora, seed + static_cast<unsigned>(c.m));
+}
+
 }  // namespace
 
 TEST_CASE("secure LLaMA block matches the float reference: prefill, decode, merged heads, LoRA", "[transformer]") {
-  struct Case { int m; i64 lora; std::vector<i64> perm; };
-  std::vector<Case> cases = {{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 64, {}}};
-  for (const auto& c : cases) {
-    BlockShape s;
-    s.d_model = 128;
-    s.n_heads = 8;
-    s.ffn_dim = 256;
-    s.merge = c.m;
-    s.head_perm = c.perm;
-    FloatBlock w = rand_block(s, c.lora, 1234u + static_cast<unsigned>(c.m));
+  for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 64, {}}}) {
+    FloatBlock w = case_block(Arch::llama, 256, c, 1234u);
     for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " m=" << c.m << " lora=" << c.lora);
       BlockError e = block_error(st, w, 6, 2);
@@ -285,17 +295,8 @@ TEST_CASE("secure LLaMA block matches the float reference: prefill, decode, merg
 }
 
 TEST_CASE("secure GPT-2 block matches the float reference: LayerNorm, biases, GeLU, prefill, decode", "[transformer]") {
-  struct Case { int m; i64 lora; std::vector<i64> perm; };
-  std::vector<Case> cases = {{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 0, {}}};
-  for (const auto& c : cases) {
-    BlockShape s;
-    s.arch = Arch::gpt2;
-    s.d_model = 128;
-    s.n_heads = 8;
-    s.ffn_dim = 512;
-    s.merge = c.m;
-    s.head_perm = c.perm;
-    FloatBlock w = rand_block(s, c.lora, 4321u + static_cast<unsigned>(c.m));
+  for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 0, {}}}) {
+    FloatBlock w = case_block(Arch::gpt2, 512, c, 4321u);
     for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " m=" << c.m << " lora=" << c.lora);
       BlockError e = block_error(st, w, 6, 2);
