@@ -6,11 +6,12 @@
 // party's online bytes. 2pc-dealer: the client's and server's online bytes (equal), then the
 // dealer's offline bytes. Rounds are session-wide online rounds of the scope. KB = 1000 B. A figure
 // written with k digits is checked to within half a unit of its last digit ("2.4 KB": 2350..2450 B
-// per element; "293 B": 292.5..293.5). Runs are phantom: same bytes and rounds as real runs
-// (tests/core/phantom_check.h, used by the tests of each layer, pins that) without the arithmetic. Set MARILL_COST_REPORT=1 to print
-// every measured figure.
+// per element; "293 B": 292.5..293.5). Runs are phantom: the same bytes and rounds as real runs
+// (tests/core/phantom_check.h pins that), without the arithmetic. MARILL_COST_REPORT=1 prints every
+// measured figure.
 #include "tests/core/harness.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
