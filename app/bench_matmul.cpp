@@ -1,4 +1,4 @@
-// `marill bench matmul`: the ring GEMM (protocols/ring_matmul.h) at a few shapes, on one thread
+// `marill bench matmul`: the ring GEMM (protocols/ring/ring_matmul.h) at a few shapes, on one thread
 // and on compute_threads() threads, against a plain triple loop at 512^3 in the same run.
 // Times are the best of --reps calls after one warm-up call; GOP/s counts 2*m*k*n operations.
 #include <algorithm>

@@ -56,7 +56,7 @@ int data_build(const Args& a) {
   const auto t0 = std::chrono::steady_clock::now();
   data::BuildReport rep = data::build_datasets(o);
 
-  // tokenizer: sentencepiece's trainer as its own process (see models/tokenizer.h)
+  // tokenizer: sentencepiece's trainer as its own process (see models/package/tokenizer.h)
   if (std::system("command -v spm_train >/dev/null 2>&1") != 0)
     throw std::runtime_error("spm_train not found: install the Debian package 'sentencepiece' (scripts/setup.sh)");
   const std::string cmd = "spm_train --input=" + shell_quote(o.out_dir + "/spm_input.txt") + " --model_prefix=" +

@@ -1,4 +1,4 @@
-// Example 3: non-linear functions from the function library (protocols/functions.h) in each
+// Example 3: non-linear functions from the function library (protocols/functions/functions.h) in each
 // setting: their error against double math and their online cost per element. In 2pc-dealer the
 // activations and exp are single FSS spline gates (Backend::spline), elsewhere polynomials.
 #include <cmath>

@@ -2,7 +2,7 @@
 //
 // arrival = depart + bytes*8/bandwidth + latency, depart = max(send time, link free time):
 // a message queues behind earlier messages on the same directed link. A receiver's clock becomes
-// max(own clock, arrival); rounds are hop counts carried in messages (see actors/party.cpp).
+// max(own clock, arrival); rounds are hop counts carried in messages (see actors/party_comm.cpp).
 #pragma once
 
 #include <string>

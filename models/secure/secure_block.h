@@ -1,5 +1,5 @@
-// A secure-inference package (models/package.h) as the secure transformer reads it: each private
-// layer becomes a FloatBlock (protocols/secure_transformer.h). Torch-free.
+// A secure-inference package (models/package/package.h) as the secure transformer reads it: each private
+// layer becomes a FloatBlock (models/secure/secure_transformer.h). Torch-free.
 //
 // Orientation: packages store W as [out, in] (torch/HF, y = x·Wᵀ); FloatLinear wants (in, out).
 // Heads in a package are already permuted into their merge groups, so the block's grouping is the

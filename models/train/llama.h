@@ -1,7 +1,7 @@
 // LLaMA-style decoder in LibTorch (RMSNorm, rotary embeddings, SwiGLU) with the MARILL changes:
 // unmerged LoRA, merged heads (m heads -> one head of dim m·d, RoPE kept per original head),
 // pruned heads, pruned top layers, 2ReLU/2Quad softmax and ReLU/Quad activation approximations.
-// Includes torch: only for models/*.cpp and tests/models/*.cpp, never for the MPC core.
+// Includes torch: only for models/train/*.cpp and tests/models/*.cpp, never for the MPC core.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,5 +1,5 @@
 // The reproduction pipeline (marill train --reproduce): pre-training, every technique on every
-// task, evaluation, results.csv + table.md. Torch-free: it only calls models/api.h.
+// task, evaluation, results.csv + table.md. Torch-free: it only calls models/train/api.h.
 #include <algorithm>
 #include <chrono>
 #include <cmath>

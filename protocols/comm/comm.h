@@ -1,5 +1,5 @@
 // What a backend needs from its party: send to and receive from named peers, with the ledger.
-// Implemented by the party actor (actors/party.cpp) over a pluggable transport; protocols never
+// Implemented by the party's communicator (actors/party_comm.h) over a pluggable transport; protocols never
 // see CAF, ZeroMQ or the simulated network.
 #pragma once
 

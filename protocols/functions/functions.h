@@ -19,7 +19,7 @@
 // offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer.
 //
 // Where the backend has FSS gates (Backend::fss_gates(): 2pc-dealer), exp and the GeLU/SiLU
-// activations are single spline gates (protocols/spline.h: piecewise quadratics, 32 B and 3 rounds
+// activations are single spline gates (protocols/fss/spline.h: piecewise quadratics, 32 B and 3 rounds
 // online whatever the number of pieces, as LLAMA/SIGMA evaluate splines with DCFs); elsewhere they
 // are the polynomial methods below. The price of a gate is CPU: one DCF evaluation per knot per
 // element (a SiLU over 131k elements costs 1-2 s of CPU per party on this machine). examples/03 prints
@@ -102,14 +102,14 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 49 B + 1.4 KB offline, 14 rounds.
+// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 49 B + 1.4 KB offline, 11 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
 // Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 52 B, 31 rounds; 2pc-dealer 49 B +
-// 260 B offline, 15 rounds.
+// 261 B offline, 12 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // ---------------------------------------------------------------------------------------------
@@ -164,8 +164,7 @@ struct NormOptions {
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 207 B offline, 19 rounds
-// (measured before rsqrt's spline gate, which saves 5 of them: 14).
+// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 208 B offline, 14 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -175,8 +174,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 49 B + 199 B offline, 19 rounds
-// (measured before rsqrt's spline gate, which saves 5 of them: 14).
+// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 49 B + 200 B offline, 14 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});

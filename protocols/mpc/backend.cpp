@@ -127,7 +127,7 @@ Shared Backend::spline(const Shared& x, const SplineTable& t) {
   const Shape shape = x.shape();
   const i64 n = x.numel(), K = static_cast<i64>(t.knots.size()), m = K + 1, d = t.degree;
   Shared flat = map(x, [n](const RingTensor& v) { return v.reshaped({1, n}); });
-  // Comparisons on floor(x / 2^g) or one more, as the FSS gate sees it (spline.h).
+  // Comparisons on floor(x / 2^g) or one more, as the FSS gate sees it (protocols/fss/spline.h).
   Shared coarse = t.cmp_shift > 0 ? trunc(flat, t.cmp_shift) : flat;
   std::vector<Shared> diffs;
   for (u64 k : t.knot_ring) diffs.push_back(add_scalar(coarse, u64{0} - k));

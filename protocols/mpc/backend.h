@@ -111,7 +111,7 @@ class Backend {
 
   // ---- interactive primitives ----
   virtual Shared mul(const Shared& a, const Shared& b) = 0;     // element-wise
-  virtual Shared matmul(const Shared& a, const Shared& b) = 0;  // shapes as ring.h matmul()
+  virtual Shared matmul(const Shared& a, const Shared& b) = 0;  // shapes as protocols/ring/ring.h matmul()
   // Signed division by 2^bits: floor(x / 2^bits) or one more (|error| <= 1 unit in the last place).
   // Requires |x| < 2^62.
   virtual Shared trunc(const Shared& x, int bits) = 0;
@@ -145,9 +145,9 @@ class Backend {
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
-  // Piecewise-quadratic public function (spline.h), element-wise: x at t.in_frac bits with
+  // Piecewise-quadratic public function (protocols/fss/spline.h), element-wise: x at t.in_frac bits with
   // |x| <= t.in_bound, result at t.out_frac bits: the truncation of spline_eval_ring(t, x, carry)
-  // for carry 0 or 1 (spline.h), exact up to one unit. Generic form (cleartext, 3pc): one trunc by
+  // for carry 0 or 1 (same file), exact up to one unit. Generic form (cleartext, 3pc): one trunc by
   // cmp_shift, one ltz call on m-1 values per element ([x >= knot_i]), coefficients selected
   // locally, one square, one mul call, one trunc.
   // 2pc-dealer overrides it with an FSS spline gate (protocols/fss/spline_gate.h).

@@ -157,7 +157,7 @@ Shared ThreePcBackend::trunc_additive(RingTensor z, int d, bool helper_holds_par
   const Shape shape = z.shape();
   const i64 n = shape_numel(shape);
   const Role P0 = Role::client, P1 = Role::server, P2 = Role::helper;
-  // The helper acts as the dealer of trunc_mask.h. Mask r = r_A + r_B (+ r_H): r_A from the (2,0)
+  // The helper acts as the dealer of protocols/fss/trunc_mask.h. Mask r = r_A + r_B (+ r_H): r_A from the (2,0)
   // pair PRG (P0 knows it), r_B from (1,2) (P1), r_H the helper's own (it masks the helper's part
   // of z, sent to both). The helper deals t = r >> d and h = MSB(r) as 2-of-2 shares: P0's from
   // the (2,0) PRG, P1's as a correction. P0 and P1 open c = z + 2^62 + r in one round, then

@@ -6,7 +6,8 @@
 //   input        owner 8 B, 1 round          reveal(to)  one party 8 B, 1 round; reveal_all 8 B each
 //   mul, matmul  8 B per party, 1 round (matmul: per output element)
 //   trunc        P0 16 B, P1 16 B, P2 16 B, 2 rounds: exact up to one unit (floor or floor+1) for
-//                |x| < 2^62, helper-dealt mask with known MSB (trunc_mask.h; no probabilistic wrap)
+//                |x| < 2^62, helper-dealt mask with known MSB (protocols/fss/trunc_mask.h; no
+//                probabilistic wrap)
 //   mul_trunc,   fused: the 3-of-3 product is truncated directly: P0 16 B, P1 16 B, P2 32 B,
 //   matmul_trunc 2 rounds (mul then trunc would take 24 B each and 3 rounds)
 //   ltz          MSB by bit extraction: carry-save adder + log-depth carry tree on bit planes

@@ -2,7 +2,8 @@
 //
 // Default s = 16 fractional bits (CrypTen's choice). Why: a product of two encodings carries 2s = 32
 // fractional bits, leaving 30 integer bits under the 2^62 magnitude bound that our exact truncations
-// need (trunc.h), and softmax weights as small as 1/2048 (b = 2048) still keep 5 significant bits.
+// need (protocols/fss/trunc_mask.h), and softmax weights as small as 1/2048 (b = 2048) still
+// keep 5 significant bits.
 // SIGMA uses s = 12 with narrower rings; s is a run-time setting (--frac-bits, scenario key).
 #pragma once
 

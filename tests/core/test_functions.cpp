@@ -1,4 +1,4 @@
-// The function library (protocols/functions.h) against double-precision math, in every setting, and
+// The function library (protocols/functions/functions.h) against double-precision math, in every setting, and
 // phantom runs of it equal to real runs byte for byte.
 //
 // Inputs are random fixed-point values; references are computed in double from the *decoded*
@@ -6,6 +6,7 @@
 // the one stated in functions.h (measured maxima there are lower). Set MARILL_FN_REPORT=1 to print
 // the measured errors.
 #include "tests/core/harness.h"
+#include "tests/core/phantom_check.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -361,28 +362,13 @@ TEST_CASE("functions in phantom mode send exactly the bytes and rounds of real r
   RingTensor x = random_fixed({24}, -4, 4, kFxp), w = random_fixed({6}, 0.5, 1.5, kFxp);
   for (Setting s : secure_settings()) {
     INFO(setting_name(s));
-    SessionResult real, ph;
-    run_binary(s, x, w, everything, &real, false);
-    run_binary(s, x, w, everything, &ph, true);
-    REQUIRE(real.parties.size() == ph.parties.size());
-    for (size_t i = 0; i < real.parties.size(); ++i) {
-      for (Phase p : {Phase::offline, Phase::online}) {
-        const OpCost& a = real.parties[i].ledger.total(p);
-        const OpCost& b = ph.parties[i].ledger.total(p);
-        CHECK(a.bytes_sent == b.bytes_sent);
-        CHECK(a.messages == b.messages);
-        CHECK(a.rounds == b.rounds);
-        const auto& ma = real.parties[i].ledger.by_op(p);
-        const auto& mb = ph.parties[i].ledger.by_op(p);
-        CHECK(ma.size() == mb.size());
-        for (const auto& [path, cost] : ma) {
-          INFO(path);
-          REQUIRE(mb.count(path));
-          CHECK(cost.bytes_sent == mb.at(path).bytes_sent);
-          CHECK(cost.rounds == mb.at(path).rounds);
-        }
-      }
-    }
+    SessionResult real;
+    require_phantom_equals_real([&](bool phantom) {
+      SessionResult res;
+      run_binary(s, x, w, everything, &res, phantom);
+      if (!phantom) real = res;
+      return res;
+    });
     // Costs are broken down by kind.
     const auto& ops = real.party(Role::client).ledger.by_op(Phase::online);
     for (const char* kind : {"exp", "reciprocal", "rsqrt", "softmax", "softmax/max", "softmax/exp", "softmax/reciprocal",

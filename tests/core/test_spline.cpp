@@ -1,6 +1,7 @@
-// Spline gates (protocols/spline.h, Backend::spline): the fit, the ring form, the gate in every
+// Spline gates (protocols/fss/spline.h, Backend::spline): the fit, the ring form, the gate in every
 // setting against the ring form, its cost in 2pc-dealer, phantom runs, bad tables.
 #include "tests/core/harness.h"
+#include "tests/core/phantom_check.h"
 
 #include <cmath>
 
@@ -119,23 +120,22 @@ TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", 
 TEST_CASE("2pc-dealer spline gate: 32 B and 3 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
   SplineTable t = silu_table();
   const i64 n = 150;
-  for (bool phantom : {false, true}) {
-    INFO("phantom " << phantom);
-    SessionResult res;
-    run_binary(Setting::two_pc_dealer, random_fixed({n}, -20, 20, kFxp), RingTensor({1}), gate(t), &res, phantom);
-    for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(32 * n));
-    CHECK(op_rounds(res, "spline") == 3);
-    // Dealer: two comparison keys, 5 words of corrections (r, r^2, s1 r, s2 r, s2 r^2), trunc's 2.
-    CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) ==
-          static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits) + 5 * 8 + 2 * 8));
-    CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
-  }
+  const RingTensor x = random_fixed({n}, -20, 20, kFxp);
+  SessionResult res;
+  run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(t), &res);
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(32 * n));
+  CHECK(op_rounds(res, "spline") == 3);
+  // Dealer: two comparison keys, 5 words of corrections (r, r^2, s1 r, s2 r, s2 r^2), trunc's 2.
+  CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) ==
+        static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits) + 5 * 8 + 2 * 8));
+  CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
+  require_phantom_equals_real(Setting::two_pc_dealer, x, RingTensor({1}), gate(t));
   // A spline with more than twice the pieces costs the same bytes online.
   SplineTable fine = silu_table(2e-6);
   REQUIRE(fine.num_pieces() > 2 * t.num_pieces());
-  SessionResult res;
-  run_binary(Setting::two_pc_dealer, random_fixed({n}, -20, 20, kFxp), RingTensor({1}), gate(fine), &res);
-  CHECK(op_bytes(res, Role::client, "spline") == static_cast<u64>(32 * n));
+  SessionResult res_fine;
+  run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(fine), &res_fine);
+  CHECK(op_bytes(res_fine, Role::client, "spline") == static_cast<u64>(32 * n));
 }
 
 TEST_CASE("bad spline tables and fits are clear errors", "[spline][errors]") {
