@@ -23,18 +23,27 @@ struct ViewOp {
   bool exchange;  // the observer and the other party open a masked value to each other
 };
 
-std::vector<ViewOp> ops_of(Setting s) {
-  if (s == Setting::two_pc_dealer)  // every online message is one side of an opening
-    return {{"mul", true}, {"mul_trunc", true}, {"trunc", true}, {"ltz", true}, {"silu", true}};
+std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
+  // The other party's input reaches the observer as one masked value: in 2pc-dealer always, in 3pc
+  // only when the observer is the owner's next party (P_{o+1} gets x - c_o; P_{o-1} gets nothing).
+  std::vector<ViewOp> ops;
+  if (s == Setting::two_pc_dealer || role_index(observer) == (role_index(other) + 1) % 3) ops.push_back({"input", false});
+  if (s == Setting::two_pc_dealer) {  // every other online message is one side of an opening
+    for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "silu"}) ops.push_back({op, true});
+    return ops;
+  }
   // 3pc: mul and ltz reshare zero-masked values (received from the next party); trunc and the
   // fused mul_trunc open a masked value between client and server.
-  return {{"mul", false}, {"mul_trunc", true}, {"trunc", true}, {"ltz", false}, {"silu", false}};
+  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", true}, {"trunc", true}, {"ltz", false}, {"silu", false}})
+    ops.push_back(v);
+  return ops;
 }
 
 // The observer's view in a session where it inputs `mine` and `other` inputs `theirs`.
 Recorded run_view(Setting s, Role observer, Role other, const RingTensor& mine, const RingTensor& theirs) {
   return run_recorded(s, [&](Backend& be, FrameLog& log) {
     Shared x = be.input(observer, own(be, observer, mine));
+    log.mark(be.role(), "input");
     Shared y = be.input(other, own(be, other, theirs));
     auto step = [&](const std::string& label, const std::function<void()>& f) {
       log.mark(be.role(), label);
@@ -65,7 +74,7 @@ void check_views(Setting s, Role observer, Role other) {
   const RingTensor spread = seeded_fixed({kN}, -8, 8, 22);
   Recorded run_a = run_view(s, observer, other, mine, zeros);
   Recorded run_b = run_view(s, observer, other, mine, spread);
-  for (const auto& v : ops_of(s)) {
+  for (const auto& v : ops_of(s, observer, other)) {
     INFO(setting_name(s) << " " << v.op << ": what the " << role_name(observer) << " sees when the "
                          << role_name(other) << " inputs zeros or spread values");
     std::vector<std::pair<std::string, std::pair<std::vector<u64>, std::vector<u64>>>> views;
