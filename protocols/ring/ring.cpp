@@ -58,11 +58,11 @@ RingTensor RingTensor::reshaped(Shape shape) const {
   return RingTensor(std::move(shape), values_);
 }
 
-std::string shape_str(const RingTensor& t) { return t.defined() ? shape_str(t.shape()) : "empty (default tensor)"; }
+std::string describe_shape(const RingTensor& t) { return t.defined() ? shape_str(t.shape()) : "empty (default tensor)"; }
 
 void require_same_shape(const RingTensor& a, const RingTensor& b, const char* what) {
   if (a.shape() != b.shape() || a.numel() != b.numel())
-    throw std::invalid_argument(std::string(what) + ": shape mismatch " + shape_str(a) + " vs " + shape_str(b));
+    throw std::invalid_argument(std::string(what) + ": shape mismatch " + describe_shape(a) + " vs " + describe_shape(b));
 }
 
 namespace {

@@ -17,8 +17,6 @@ using i64 = std::int64_t;
 using Shape = std::vector<i64>;
 
 std::string shape_str(const Shape& s);  // "128x256x256"
-class RingTensor;
-std::string shape_str(const RingTensor& t);  // its shape's, or "empty (default tensor)"
 i64 shape_numel(const Shape& s);
 
 class RingTensor {
@@ -56,6 +54,8 @@ class RingTensor {
   std::vector<u64> values_;
   bool phantom_ = false;
 };
+
+std::string describe_shape(const RingTensor& t);  // shape_str of its shape, or "empty (default tensor)"
 
 // Throws std::invalid_argument naming `what` when the shapes or the element counts differ (a default
 // tensor and a rank-0 one both have shape {}: only the counts, 0 and 1, tell them apart).
