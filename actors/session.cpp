@@ -9,6 +9,7 @@
 #include "actors/caf_transport.h"
 #include "actors/messages.h"
 #include "actors/party_comm.h"
+#include "actors/recording_transport.h"
 #include "protocols/mpc/backend_cleartext.h"
 
 namespace marill {
@@ -37,10 +38,13 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
   for (Role r : session_roles(cfg.setting, opt))
     if (r != me) peers.push_back(r);
   CafTransport transport(self);
+  std::optional<RecordingTransport> recording;  // wraps the transport when a test asks for the frames
+  if (cfg.record_frames) recording.emplace(transport, me, cfg.record_frames);
+  Transport& wire = recording ? static_cast<Transport&>(*recording) : transport;
   std::unique_ptr<PartyComm> comm;
   try {
     transport.await_start(cfg.recv_timeout);
-    comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout,
+    comm = std::make_unique<PartyComm>(me, peers, wire, cfg.network, cfg.phantom, cfg.recv_timeout,
                                        cfg.charge_compute);
     auto backend = make_backend(cfg.setting, me, comm.get(), opt);
     program(*backend);

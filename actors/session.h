@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,7 @@
 namespace marill {
 
 using Program = std::function<void(Backend&)>;
+class FrameLog;  // actors/recording_transport.h
 
 struct SessionConfig {
   Setting setting = Setting::three_pc;
@@ -28,6 +30,7 @@ struct SessionConfig {
   bool charge_compute = true;  // false: virtual clocks see the network only (for tests)
   std::chrono::milliseconds recv_timeout{120000};      // every receive gives up after this
   std::chrono::milliseconds session_timeout{3600000};  // the coordinator's wait for all parties
+  std::shared_ptr<FrameLog> record_frames;  // tests: every party records every frame it sends and receives here
 };
 
 struct PartyOutcome {

@@ -1,6 +1,12 @@
 // The seam under the party actors: a transport moves opaque frames between parties. Today the
 // in-process one delivers through CAF mailboxes (virtual time comes from sim/, not from delays);
 // a ZeroMQ transport between processes and hosts plugs in here without touching protocols.
+//
+// Confidentiality is the transport's job: frames carry shares, masked openings and, at set-up, raw
+// AES PRG keys (protocols/comm/pair_keys.h) in the clear. In-process that is fine; a transport that
+// leaves the process must encrypt and authenticate every channel (CurveZMQ with the peers' public
+// keys from the hosts file, ZAP allowlist), or an eavesdropper holding two parties' keys learns the
+// inputs.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,10 @@
 // Set-up of pairwise PRG keys: one party samples a fresh key from the OS and sends it to its peer
 // (16 bytes, offline phase). Keys travel even in phantom mode so both modes send the same bytes.
+//
+// The key is sent in the clear: whoever reads the channel can derive every mask the pair draws.
+// That is fine in-process (frames move between actors' mailboxes); a transport between processes
+// or hosts must encrypt and authenticate its channels (CurveZMQ, actors/transport.h) before any
+// key travels over it.
 #pragma once
 
 #include "protocols/comm/comm.h"

@@ -6,13 +6,13 @@
 namespace marill {
 
 namespace {
-bool has_s1(const Shared& a) { return a.s1.rank() > 0; }
+// 3pc shares carry a second component; the other settings leave s1 a default (undefined) tensor.
+// Not rank() > 0: a share of a rank-0 tensor has rank 0 and still has its second component.
+bool has_s1(const Shared& a) { return a.s1.defined(); }
 }  // namespace
 
 void Backend::require_same(const Shared& a, const Shared& b, const char* what) const {
-  if (a.shape() != b.shape())
-    throw std::invalid_argument(std::string(what) + ": shape mismatch " + shape_str(a.shape()) + " vs " +
-                                shape_str(b.shape()));
+  require_same_shape(a.s0, b.s0, what);
 }
 
 Shared Backend::constant(const RingTensor& value) {
@@ -36,7 +36,7 @@ template <class F>
 Shared zip_components(const Shared& a, const Shared& b, F f) {
   Shared out;
   out.s0 = f(a.s0, b.s0);
-  if (has_s1(a)) out.s1 = f(a.s1, b.s1);
+  if (has_s1(a) || has_s1(b)) out.s1 = f(a.s1, b.s1);  // one without s1: f's shape check refuses it
   return out;
 }
 }  // namespace
@@ -54,8 +54,7 @@ Shared Backend::sub(const Shared& a, const Shared& b) {
 Shared Backend::neg(const Shared& a) { return map(a, [](const RingTensor& t) { return marill::neg(t); }); }
 
 Shared Backend::add_public(const Shared& a, const RingTensor& c) {
-  if (a.shape() != c.shape())
-    throw std::invalid_argument("add_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  require_same_shape(a.s0, c, "add_public");
   Shared out = a;
   out.prepared.reset();  // the value changes: set-up state no longer matches it
   add_public_inplace(out, c);
@@ -68,8 +67,7 @@ Shared Backend::add_scalar(const Shared& a, u64 c) {
 }
 
 Shared Backend::mul_public(const Shared& a, const RingTensor& c) {
-  if (a.shape() != c.shape())
-    throw std::invalid_argument("mul_public: shape mismatch " + shape_str(a.shape()) + " vs " + shape_str(c.shape()));
+  require_same_shape(a.s0, c, "mul_public");
   return map(a, [&](const RingTensor& t) { return mul_elem(t, c); });
 }
 

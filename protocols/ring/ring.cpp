@@ -58,10 +58,11 @@ RingTensor RingTensor::reshaped(Shape shape) const {
   return RingTensor(std::move(shape), values_);
 }
 
+std::string describe_shape(const RingTensor& t) { return t.defined() ? shape_str(t.shape()) : "empty (default tensor)"; }
+
 void require_same_shape(const RingTensor& a, const RingTensor& b, const char* what) {
-  if (a.shape() != b.shape())
-    throw std::invalid_argument(std::string(what) + ": shape mismatch " + shape_str(a.shape()) + " vs " +
-                                shape_str(b.shape()));
+  if (a.shape() != b.shape() || a.numel() != b.numel())
+    throw std::invalid_argument(std::string(what) + ": shape mismatch " + describe_shape(a) + " vs " + describe_shape(b));
 }
 
 namespace {
@@ -80,6 +81,7 @@ RingTensor zip(const RingTensor& a, const RingTensor& b, const char* what, F f) 
 
 template <class F>
 RingTensor map(const RingTensor& a, F f) {
+  if (!a.defined()) return RingTensor();  // no tensor in, none out (not a zero rank-0 tensor)
   if (a.is_phantom()) return RingTensor::phantom(a.shape());
   RingTensor out(a.shape());
   const u64* pa = a.data();

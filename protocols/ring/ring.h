@@ -33,7 +33,10 @@ class RingTensor {
   i64 dim(int i) const;  // negative i counts from the back
   int rank() const { return static_cast<int>(shape_.size()); }
   bool is_phantom() const { return phantom_; }
-  bool empty() const { return shape_.empty(); }
+  // False only for a default-constructed tensor, which holds no tensor at all. A rank-0 tensor also
+  // has shape {} but holds one value (numel 1); shape_numel({}) is 1, so only the default has
+  // shape {} with numel 0.
+  bool defined() const { return numel_ != 0 || !shape_.empty(); }
 
   u64* data() { return values_.data(); }
   const u64* data() const { return values_.data(); }
@@ -52,7 +55,10 @@ class RingTensor {
   bool phantom_ = false;
 };
 
-// Throws std::invalid_argument naming `what` when the shapes differ.
+std::string describe_shape(const RingTensor& t);  // shape_str of its shape, or "empty (default tensor)"
+
+// Throws std::invalid_argument naming `what` when the shapes or the element counts differ (a default
+// tensor and a rank-0 one both have shape {}: only the counts, 0 and 1, tell them apart).
 void require_same_shape(const RingTensor& a, const RingTensor& b, const char* what);
 
 // ---- element-wise (same shape; phantom in -> phantom out) ----

@@ -1,0 +1,98 @@
+// Two openings of the same value differ and look uniform. Every word a party sends is a share or a
+// masked value; with fresh masks two runs of the same op on the same input send unrelated uniform
+// words. A skipped mask leaves the value's structure in the bits (a constant 1.0 has one bit set);
+// a reused mask makes the two openings equal; a mask derived from the previous one makes their
+// difference structured. The outputs are right in all three cases.
+#include "tests/security/security_harness.h"
+
+using namespace marill;
+using namespace marill::sectest;
+
+namespace {
+
+constexpr i64 kN = 4096;  // words per opening: 16 per cell of the byte test; whole 64-element bit planes
+
+struct OpeningCase {
+  std::string op;
+  Role peer;      // the client's words sent to this peer (and received from it, for an exchange)
+  bool exchange;  // both sides send masked shares: the opened value is their sum
+};
+
+std::vector<OpeningCase> cases_of(Setting s) {
+  if (s == Setting::two_pc_dealer)  // input: x - r to the server; mul: x - a, y - b; trunc, ltz: x + r
+    return {{"input", Role::server, false}, {"mul", Role::server, true}, {"trunc", Role::server, true}, {"ltz", Role::server, true}};
+  // 3pc input: x - c_0 to the server; mul: the zero-masked cross terms to the helper; trunc: x + r
+  // opened between client and server; ltz: the masked AND gates' bit planes to the helper.
+  return {{"input", Role::server, false}, {"mul", Role::helper, false}, {"trunc", Role::server, true}, {"ltz", Role::helper, false}};
+}
+
+// Runs each op twice on the same shared input, labelled "op#1" and "op#2".
+Recorded run_twice(Setting s) {
+  const FixedPoint fxp{};
+  const RingTensor one(Shape{kN}, std::vector<u64>(kN, fxp.encode(1.0)));
+  const RingTensor two(Shape{kN}, std::vector<u64>(kN, fxp.encode(2.0)));
+  return run_recorded(s, [&](Backend& be, FrameLog& log) {
+    auto twice = [&](const std::string& op, const std::function<void()>& f) {
+      for (int rep = 1; rep <= 2; ++rep) {
+        log.mark(be.role(), op + "#" + std::to_string(rep));
+        f();
+      }
+      log.mark(be.role(), "");
+    };
+    Shared x, y;
+    twice("input", [&] { x = be.input(Role::client, own(be, Role::client, one)); });
+    y = be.input(Role::server, own(be, Role::server, two));
+    twice("mul", [&] { be.mul(x, y); });
+    twice("trunc", [&] { be.trunc(x, 8); });
+    twice("ltz", [&] { be.ltz(x); });
+  });
+}
+
+std::vector<u64> opening(const FrameLog& log, const OpeningCase& c, int rep) {
+  const std::string label = c.op + "#" + std::to_string(rep);
+  return c.exchange ? opened(log, Role::client, c.peer, label) : sent(log, Role::client, c.peer, label);
+}
+
+}  // namespace
+
+TEST_CASE("two openings of the same input differ and look uniform", "[security][openings]") {
+  for (Setting s : {Setting::three_pc, Setting::two_pc_dealer}) {
+    Recorded rec = run_twice(s);
+    for (const auto& c : cases_of(s)) {
+      INFO(setting_name(s) << " " << c.op << ": the client's words " << (c.exchange ? "opened with " : "sent to ") << role_name(c.peer));
+      const std::vector<u64> w1 = opening(*rec.log, c, 1), w2 = opening(*rec.log, c, 2);
+      REQUIRE(w1.size() >= static_cast<size_t>(kN));
+      REQUIRE(w1.size() == w2.size());
+      CHECK(equal_words(w1, w2) == 0);
+      for (const auto* w : {&w1, &w2}) {
+        const ChiSquare bits = bit_balance(*w), bytes = byte_uniformity(*w);
+        INFO("bit balance: " << bits << "; byte uniformity: " << bytes);
+        CHECK(bits.passes());
+        CHECK(bytes.passes());
+      }
+      const ChiSquare diff = bit_balance(difference(w1, w2));
+      INFO("bit balance of the difference of the two openings: " << diff);
+      CHECK(diff.passes());
+    }
+  }
+}
+
+TEST_CASE("the bit and byte statistics reject structured words", "[security][statistics]") {
+  // The checks above can fail: a constant and words with one stuck byte are refused.
+  std::vector<u64> constant(kN, 0x10000), stuck(kN);
+  Prg prg(Key128{7});
+  for (auto& w : stuck) w = prg.next_u64() & ~u64{0xff00};
+  CHECK_FALSE(bit_balance(constant).passes());
+  CHECK_FALSE(byte_uniformity(constant).passes());
+  CHECK_FALSE(byte_uniformity(stuck).passes());
+  CHECK_FALSE(bit_balance(stuck).passes());
+  std::vector<u64> uniform(kN), other(kN);
+  for (auto& w : uniform) w = prg.next_u64();
+  for (auto& w : other) w = prg.next_u64();
+  CHECK(bit_balance(uniform).passes());
+  CHECK(byte_uniformity(uniform).passes());
+  CHECK(same_byte_distribution(uniform, other).passes());
+  CHECK_FALSE(same_byte_distribution(uniform, stuck).passes());
+  CHECK(equal_words(uniform, other) == 0);
+  CHECK(equal_words(uniform, uniform) == static_cast<size_t>(kN));
+}
