@@ -110,7 +110,7 @@ TEST_CASE("key files: a dealer run of its own, then the online run reads them: s
     SessionResult online = run_session(file_cfg, file_prog.program());
 
     REQUIRE(online.parties.size() == 2);  // no dealer in the online run
-    REQUIRE(!file_prog.out.empty());
+    REQUIRE(file_prog.out.defined());
     REQUIRE(file_prog.out.values() == live_prog.out.values());  // same dealer seed: same outputs
     require_same_online_costs(live, online);
 
