@@ -41,7 +41,7 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
     transport.await_start(cfg.recv_timeout);
     comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout,
                                        cfg.charge_compute);
-    BackendOptions opt{cfg.fxp, cfg.phantom, cfg.fss_gates};
+    BackendOptions opt{cfg.fxp, cfg.phantom, cfg.policy};
     auto backend = make_backend(cfg.setting, me, comm.get(), opt);
     program(*backend);
     comm->finish();
@@ -99,7 +99,7 @@ SessionResult run_session(const SessionConfig& cfg, const Program& program) {
   SessionResult res;
   res.setting = cfg.setting;
   if (cfg.setting == Setting::cleartext) {
-    CleartextBackend be(cfg.fxp);
+    CleartextBackend be(cfg.fxp, cfg.policy);
     be.ledger().start(0);
     PartyOutcome o;
     o.role = Role::client;

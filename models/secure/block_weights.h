@@ -13,4 +13,8 @@ namespace marill {
 // lora > 0: every linear is a public base weight plus a rank-`lora` adapter; else secret weights.
 FloatBlock random_block(const BlockShape& s, i64 lora, std::uint32_t seed = 7);
 
+// The same structure as random_block(s, lora) with every value vector empty (FloatBlock::shape_only):
+// what a phantom run needs, in memory that does not grow with the weights.
+FloatBlock shape_only_block(const BlockShape& s, i64 lora);
+
 }  // namespace marill

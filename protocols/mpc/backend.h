@@ -12,11 +12,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "protocols/ring/fixed_point.h"
 #include "protocols/comm/ledger.h"
+#include "protocols/mpc/function_policy.h"
 #include "protocols/ring/ring.h"
 #include "protocols/comm/roles.h"
 
@@ -45,7 +47,7 @@ struct Shared {
 
 class Backend {
  public:
-  explicit Backend(FixedPoint fxp) : fxp_(fxp) {}
+  Backend(FixedPoint fxp, const FunctionPolicy& policy) : fxp_(fxp), policy_(policy) {}
   virtual ~Backend() = default;
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -58,6 +60,8 @@ class Backend {
   virtual Comm* comm() { return nullptr; }
   const FixedPoint& fxp() const { return fxp_; }
   int frac_bits() const { return fxp_.frac_bits; }
+  // The method each function uses (function_policy.h); the same on every party of a session.
+  const FunctionPolicy& policy() const { return policy_; }
 
   // ---- sharing ----
   // `owner` secret-shares `value`. Only the owner reads value's data; every other party passes a
@@ -115,9 +119,6 @@ class Backend {
   // locally, one square, one mul call, one trunc.
   // 2pc-dealer overrides it with an FSS spline gate (backend_dealer.h).
   virtual Shared spline(const Shared& x, const SplineTable& t);
-  // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
-  // then use spline methods instead of multiplication-heavy polynomial ones.
-  virtual bool fss_gates() const { return false; }
 
  protected:
   // Adds public c to the component(s) that stand for "share 0", so the sum grows by c exactly once.
@@ -126,6 +127,7 @@ class Backend {
 
  private:
   FixedPoint fxp_;
+  FunctionPolicy policy_;
 };
 
 // A fixed-point or integer public tensor of the right shape for this party's mode: real parties
@@ -141,9 +143,10 @@ RingTensor public_tensor(const Backend& be, const std::vector<double>& values, c
 struct BackendOptions {
   FixedPoint fxp;
   bool phantom = false;
-  // 2pc-dealer: let functions use FSS spline gates (fewer bytes and rounds, more CPU). Every party
-  // of a session must agree (the dealer runs the same program).
-  bool fss_gates = true;
+  // The functions' methods; empty: default_policy(setting). Every party of a session must agree
+  // (the dealer runs the same program).
+  std::optional<FunctionPolicy> policy;
+  FunctionPolicy policy_for(Setting s) const { return policy ? *policy : default_policy(s); }
 };
 
 // Factory: the backend a party of `setting` runs (the dealer gets the keygen backend).

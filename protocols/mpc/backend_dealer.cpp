@@ -67,12 +67,11 @@ void require_matrix(const Shared& w) {
 // ------------------------------------------------------------------ online parties
 
 DealerOnlineBackend::DealerOnlineBackend(Comm& comm, const BackendOptions& opt)
-    : Backend(opt.fxp),
+    : Backend(opt.fxp, opt.policy_for(Setting::two_pc_dealer)),
       comm_(comm),
       is_client_(comm.role() == Role::client),
       other_(comm.role() == Role::client ? Role::server : Role::client),
       phantom_(opt.phantom),
-      fss_gates_(opt.fss_gates),
       prg_dealer_(recv_key(comm, Role::dealer)),
       prg_own_(Prg::from_os()) {
   require_compute_party(comm.role(), "online backend for");
@@ -380,10 +379,9 @@ Prg keyed_prg_to(Comm& comm, Role to) { return Prg(send_fresh_key(comm, to)); }
 }  // namespace
 
 KeygenBackend::KeygenBackend(Comm& comm, const BackendOptions& opt)
-    : Backend(opt.fxp),
+    : Backend(opt.fxp, opt.policy_for(Setting::two_pc_dealer)),
       comm_(comm),
       mode_phantom_(opt.phantom),
-      fss_gates_(opt.fss_gates),
       prg_client_(keyed_prg_to(comm, Role::client)),
       prg_server_(keyed_prg_to(comm, Role::server)),
       prg_own_(Prg::from_os()) {

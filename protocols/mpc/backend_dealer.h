@@ -50,7 +50,6 @@ class DealerOnlineBackend final : public Backend {
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
-  bool fss_gates() const override { return fss_gates_; }
   // One opening for all products (the dealer's side is the default loop: same material, same order).
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
 
@@ -65,7 +64,6 @@ class DealerOnlineBackend final : public Backend {
   bool is_client_;
   Role other_;
   bool phantom_;
-  bool fss_gates_;
   Prg prg_dealer_;  // shared with the dealer
   Prg prg_own_;     // private
 };
@@ -91,7 +89,6 @@ class KeygenBackend final : public Backend {
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
-  bool fss_gates() const override { return fss_gates_; }
 
  protected:
   void add_public_inplace(Shared&, const RingTensor&) override {}
@@ -100,7 +97,6 @@ class KeygenBackend final : public Backend {
   Shared shape_only(const Shape& s) const { return Shared{RingTensor::phantom(s), {}}; }
   Comm& comm_;
   bool mode_phantom_;  // phantom run: no randomness, sizes only
-  bool fss_gates_;
   Prg prg_client_;
   Prg prg_server_;
   Prg prg_own_;

@@ -316,6 +316,7 @@ TEST_CASE("the secure block computes a package's private layers as LibTorch does
     for (Setting st : {Setting::cleartext, Setting::two_pc_dealer}) {
       SessionConfig cfg;
       cfg.setting = st;
+      cfg.policy = package_policy(p, default_policy(st));  // the model's 2ReLU softmax
       RingTensor xin = cfg.fxp.encode(x, {T, D});
       std::vector<double> got;
       std::mutex mu;
