@@ -226,9 +226,6 @@ Shared cols(Backend& be, const Shared& y, i64 from, i64 n) {
   return be.map(y, [=](const RingTensor& t) { return slice(t, 1, from, from + n); });
 }
 
-}  // namespace
-
-namespace {
 // The structure of a linear without its values.
 FloatLinear linear_shape(const FloatLinear& f) {
   FloatLinear o;
@@ -250,6 +247,7 @@ FloatBlock block_shape(const FloatBlock& w) {
     *to = linear_shape(*from);
   return o;
 }
+
 }  // namespace
 
 SecureBlock setup_block(Backend& be, const FloatBlock& w) {
