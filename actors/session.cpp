@@ -34,7 +34,7 @@ void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program 
   PartyOutcome result;
   result.role = me;
   std::vector<Role> peers;
-  BackendOptions opt{cfg.fxp, cfg.phantom, cfg.fss_gates, cfg.correlations};
+  BackendOptions opt{cfg.fxp, cfg.phantom, cfg.policy, cfg.correlations};
   for (Role r : session_roles(cfg.setting, opt))
     if (r != me) peers.push_back(r);
   CafTransport transport(self);
@@ -104,7 +104,7 @@ SessionResult run_session(const SessionConfig& cfg, const Program& program) {
   SessionResult res;
   res.setting = cfg.setting;
   if (cfg.setting == Setting::cleartext) {
-    CleartextBackend be(cfg.fxp);
+    CleartextBackend be(cfg.fxp, cfg.policy);
     be.ledger().start(0);
     PartyOutcome o;
     o.role = Role::client;
@@ -118,7 +118,7 @@ SessionResult run_session(const SessionConfig& cfg, const Program& program) {
     res.parties.push_back(std::move(o));
     return res;
   }
-  auto roles = session_roles(cfg.setting, BackendOptions{cfg.fxp, cfg.phantom, cfg.fss_gates, cfg.correlations});
+  auto roles = session_roles(cfg.setting, BackendOptions{cfg.fxp, cfg.phantom, cfg.policy, cfg.correlations});
   auto shared = std::make_shared<SharedOutcomes>();
   caf::scoped_actor coordinator{actor_system()};
   start_msg start;

@@ -25,7 +25,7 @@ struct SessionConfig {
   NetworkModel network = network_preset("lan");
   FixedPoint fxp;
   bool phantom = false;
-  bool fss_gates = true;       // 2pc-dealer: FSS spline gates in functions (BackendOptions)
+  std::optional<FunctionPolicy> policy;  // the functions' methods; empty: default_policy(setting)
   CorrelationOptions correlations;  // 2pc-dealer: dealer stream, key files or size only
   bool charge_compute = true;  // false: virtual clocks see the network only (for tests)
   std::chrono::milliseconds recv_timeout{120000};      // every receive gives up after this

@@ -33,12 +33,13 @@ struct KindRow {
 int bench_layer(int argc, char** argv) {
   Args args(argc, argv,
             {"--settings", "--net", "--arch", "--b", "--d", "--heads", "--ffn", "--merge", "--lora", "--stage", "--softmax", "--act",
-             "--frac-bits", "--fss", "--phantom", "--csv"},
+             "--frac-bits", "--fss", "--policy", "--phantom", "--csv"},
             "usage: marill bench layer [--settings 3pc,2pc-dealer] [--net lan] [--arch llama|gpt2] [--b 128] [--d 256]\n"
             "                          [--heads 8] [--ffn 4*d] [--merge 1,2,4] [--lora 0,8,64] [--stage prefill|decode]\n"
             "                          [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--fss on|off|on,off]\n"
-            "                          [--phantom] [--csv FILE]\n"
-            "--fss: 2pc-dealer functions as FSS spline gates (on, default) or polynomials (off)");
+            "                          [--policy silu=poly,exp=spline,...] [--phantom] [--csv FILE]\n"
+            "--fss: 2pc-dealer functions as FSS spline gates (on, default) or polynomials (off: 3pc's methods)\n"
+            "--policy: function methods over each setting's default (names: silu gelu exp reciprocal rsqrt softmax act)");
   if (args.help()) return 0;
   std::vector<Setting> settings;
   for (const auto& s : split(args.get("--settings", "3pc,2pc-dealer"), ',')) settings.push_back(parse_setting(s));
@@ -46,14 +47,14 @@ int bench_layer(int argc, char** argv) {
   if (stage != "prefill" && stage != "decode") throw std::invalid_argument("--stage: expected prefill or decode, got '" + stage + "'");
   const i64 b = args.get_int("--b", 128, 1, 1 << 16);
   BlockShape base;
-  base.arch = args.get("--arch", "llama") == "gpt2" ? Arch::gpt2 : Arch::llama;
-  if (args.has("--arch") && args.get("--arch", "") != "llama" && args.get("--arch", "") != "gpt2")
-    throw std::invalid_argument("--arch: expected llama or gpt2");
+  base.arch = parse_arch(args.get("--arch", "llama"));
   base.d_model = args.get_int("--d", 256, 1, 1 << 16);
   base.n_heads = args.get_int("--heads", 8, 1, 4096);
   base.ffn_dim = args.get_int("--ffn", static_cast<int>(4 * base.d_model), 1, 1 << 20);
-  base.softmax = parse_softmax(args.get("--softmax", "exact"));
-  base.act = parse_act(args.get("--act", "exact"));
+  // Approximations and method overrides, applied over each setting's default policy.
+  const std::string overrides = "softmax=" + args.get("--softmax", "exact") + ",act=" + args.get("--act", "exact") +
+                                (args.has("--policy") ? "," + args.get("--policy", "") : "");
+  const FunctionPolicy shown = parse_policy(overrides, FunctionPolicy{});  // checks the names before any run
   std::vector<int> merges, loras;
   for (const auto& m : split(args.get("--merge", "1,2,4"), ',')) merges.push_back(std::stoi(m));
   for (const auto& r : split(args.get("--lora", "0"), ',')) loras.push_back(std::stoi(r));
@@ -71,7 +72,7 @@ int bench_layer(int argc, char** argv) {
   }
   std::printf("marill bench layer: %s block, d=%lld, %lld heads, ffn=%lld, %s b=%lld, softmax %s, act %s\n", arch_name(base.arch),
               static_cast<long long>(base.d_model), static_cast<long long>(base.n_heads), static_cast<long long>(base.ffn_dim),
-              stage.c_str(), static_cast<long long>(b), softmax_name(base.softmax), act_name(base.act));
+              stage.c_str(), static_cast<long long>(b), approx_name(shown.softmax), approx_name(shown.act));
   for (Setting st : settings)
     for (bool fss : fss_modes)
     for (int m : merges)
@@ -80,21 +81,21 @@ int bench_layer(int argc, char** argv) {
         BlockShape s = base;
         s.merge = m;
         s.validate();
-        FloatBlock w = random_block(s, r);
+        FloatBlock w = args.has("--phantom") ? shape_only_block(s, r) : random_block(s, r);
         SessionConfig cfg;
         cfg.setting = st;
         cfg.network = network_preset(args.get("--net", "lan"));
         cfg.fxp.frac_bits = args.get_int("--frac-bits", 16, 1, 30);
         cfg.phantom = args.has("--phantom");
-        cfg.fss_gates = fss;
+        cfg.policy = parse_policy(overrides, default_policy(fss ? st : Setting::three_pc));  // --fss off: 3pc's methods
         const i64 T = stage == "prefill" ? b : 1;
         SessionResult res = run_session(cfg, [&](Backend& be) {
           SecureBlock blk = setup_block(be, w);
           KvCache cache;
           auto tokens = [&](i64 n) {
             bool mine = be.role() == Role::client && !be.phantom();
-            std::vector<double> x(static_cast<size_t>(n * s.d_model), 0.5);
-            return be.input(Role::client, mine ? be.fxp().encode(x, {n, s.d_model}) : RingTensor::phantom({n, s.d_model}));
+            if (!mine) return be.input(Role::client, RingTensor::phantom({n, s.d_model}));
+            return be.input(Role::client, be.fxp().encode(std::vector<double>(static_cast<size_t>(n * s.d_model), 0.5), {n, s.d_model}));
           };
           if (stage == "decode") block_forward(be, blk, tokens(b), cache);  // fills the KV cache
           Shared x = tokens(T);

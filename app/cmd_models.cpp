@@ -297,8 +297,8 @@ int cmd_finetune(int argc, char** argv) {
     if (o.tech.grouping != "adjacent" && o.tech.grouping != "similar") throw std::invalid_argument("--grouping must be adjacent or similar");
   }
   if (a.has("--prune-heads")) o.tech.prune_heads = a.get_int("--prune-heads", 1, 1, 1024), o.tech.two_stage = o.tech.two_stage || o.tech.prune_heads > 1;
-  if (a.has("--softmax")) o.tech.softmax = pkg::to_string(pkg::parse_softmax_approx(a.get("--softmax", "")));
-  if (a.has("--act")) o.tech.act = pkg::to_string(pkg::parse_act_approx(a.get("--act", "")));
+  if (a.has("--softmax")) o.tech.softmax = parse_softmax_approx(a.get("--softmax", ""));
+  if (a.has("--act")) o.tech.act = parse_act_approx(a.get("--act", ""));
   o.steps = a.get_int("--steps", o.steps, 1, 10000000);
   o.stage1_steps = a.get_int("--stage1-steps", o.stage1_steps, 0, 10000000);
   o.batch = a.get_int("--batch", o.batch, 1, 4096);

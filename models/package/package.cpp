@@ -320,35 +320,6 @@ void ModelConfig::validate() const {
     if (id >= vocab) throw std::invalid_argument("model config: special token id " + std::to_string(id) + " >= vocab");
 }
 
-std::string to_string(SoftmaxApprox a) {
-  switch (a) {
-    case SoftmaxApprox::exact: return "exact";
-    case SoftmaxApprox::relu2: return "2relu";
-    case SoftmaxApprox::quad2: return "2quad";
-  }
-  return "?";
-}
-std::string to_string(ActApprox a) {
-  switch (a) {
-    case ActApprox::exact: return "exact";
-    case ActApprox::relu: return "relu";
-    case ActApprox::quad: return "quad";
-  }
-  return "?";
-}
-SoftmaxApprox parse_softmax_approx(const std::string& s) {
-  if (s == "exact") return SoftmaxApprox::exact;
-  if (s == "2relu") return SoftmaxApprox::relu2;
-  if (s == "2quad") return SoftmaxApprox::quad2;
-  throw std::invalid_argument("unknown softmax approximation '" + s + "' (exact, 2relu, 2quad)");
-}
-ActApprox parse_act_approx(const std::string& s) {
-  if (s == "exact") return ActApprox::exact;
-  if (s == "relu") return ActApprox::relu;
-  if (s == "quad") return ActApprox::quad;
-  throw std::invalid_argument("unknown activation approximation '" + s + "' (exact, relu, quad)");
-}
-
 int MarillConfig::attn_heads(const ModelConfig& m) const { return m.n_heads / merge / prune_heads; }
 int MarillConfig::attn_head_dim(const ModelConfig& m) const { return m.head_dim * merge; }
 double MarillConfig::attn_scale(const ModelConfig& m) const { return 1.0 / std::sqrt(static_cast<double>(attn_head_dim(m))); }

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "protocols/mpc/function_policy.h"
+
 namespace marill::pkg {
 
 // ---------------------------------------------------------------- tensors and safetensors files
@@ -93,12 +95,12 @@ struct ModelConfig {
   void validate() const;  // throws std::invalid_argument naming the bad field
 };
 
-enum class SoftmaxApprox { exact, relu2, quad2 };
-enum class ActApprox { exact, relu, quad };
-std::string to_string(SoftmaxApprox a);  // "exact" | "2relu" | "2quad"
-std::string to_string(ActApprox a);      // "exact" | "relu" | "quad"
-SoftmaxApprox parse_softmax_approx(const std::string& s);
-ActApprox parse_act_approx(const std::string& s);
+// The MARILL approximations and their names: the one registry (protocols/mpc/function_policy.h).
+using marill::ActApprox;
+using marill::SoftmaxApprox;
+using marill::parse_act_approx;
+using marill::parse_softmax_approx;
+using marill::to_string;
 
 struct MarillConfig {
   // Layer freezing: the top `private_layers` = round(freeze · n_layers) layers are trainable and

@@ -8,14 +8,15 @@ namespace marill {
 
 namespace {
 
-std::vector<float> random_floats(std::mt19937& rng, i64 n, double scale) {  // weights, not shares
+std::vector<float> random_floats(std::mt19937* rng, i64 n, double scale) {  // weights, not shares
+  if (!rng) return {};  // shapes only
   std::uniform_real_distribution<double> u(-scale, scale);
   std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<float>(u(rng));
+  for (auto& x : v) x = static_cast<float>(u(*rng));
   return v;
 }
 
-FloatLinear random_linear(std::mt19937& rng, i64 in, i64 out, i64 lora) {
+FloatLinear random_linear(std::mt19937* rng, i64 in, i64 out, i64 lora) {
   FloatLinear f;
   f.in = in;
   f.out = out;
@@ -29,25 +30,43 @@ FloatLinear random_linear(std::mt19937& rng, i64 in, i64 out, i64 lora) {
   return f;
 }
 
-}  // namespace
-
-FloatBlock random_block(const BlockShape& s, i64 lora, std::uint32_t seed) {
-  std::mt19937 rng(seed);
+// rng null: the structure with empty value vectors.
+FloatBlock make_block(const BlockShape& s, i64 lora, std::mt19937* rng) {
   FloatBlock b;
   b.shape = s;
+  b.shape_only = rng == nullptr;
   const i64 d = s.d_model;
-  b.attn_norm.assign(static_cast<size_t>(d), 1.0f);
-  b.mlp_norm.assign(static_cast<size_t>(d), 1.0f);
-  b.attn_norm_bias.assign(static_cast<size_t>(d), 0.0f);
-  b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
+  if (rng) {
+    b.attn_norm.assign(static_cast<size_t>(d), 1.0f);
+    b.mlp_norm.assign(static_cast<size_t>(d), 1.0f);
+    b.attn_norm_bias.assign(static_cast<size_t>(d), 0.0f);
+    b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
+  }
   b.wq = random_linear(rng, d, d, lora);
   b.wk = random_linear(rng, d, d, lora);
   b.wv = random_linear(rng, d, d, lora);
   b.wo = random_linear(rng, d, d, lora);
-  if (s.arch == Arch::llama) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
+  if (arch_traits(s.arch).gated_mlp) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
   b.w_up = random_linear(rng, d, s.ffn_dim, lora);
   b.w_down = random_linear(rng, s.ffn_dim, d, lora);
   return b;
+}
+
+}  // namespace
+
+FloatBlock random_block(const BlockShape& s, i64 lora, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  return make_block(s, lora, &rng);
+}
+
+FloatBlock shape_only_block(const BlockShape& s, i64 lora) { return make_block(s, lora, nullptr); }
+
+FloatBlock shapes_of(FloatBlock w) {
+  w.shape_only = true;
+  for (auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.mlp_norm, &w.mlp_norm_bias}) std::vector<float>().swap(*v);
+  for (auto* l : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down})
+    for (auto* v : {&l->w, &l->bias, &l->lora_a, &l->lora_b}) std::vector<float>().swap(*v);
+  return w;
 }
 
 }  // namespace marill

@@ -18,24 +18,6 @@ std::vector<float> transposed(const pkg::Tensor& t, const std::string& what, dou
   return out;
 }
 
-SoftmaxKind softmax_kind(pkg::SoftmaxApprox a) {
-  switch (a) {
-    case pkg::SoftmaxApprox::exact: return SoftmaxKind::exact;
-    case pkg::SoftmaxApprox::relu2: return SoftmaxKind::relu2;
-    case pkg::SoftmaxApprox::quad2: return SoftmaxKind::quad2;
-  }
-  throw std::logic_error("softmax approximation");
-}
-
-ActKind act_kind(pkg::ActApprox a) {
-  switch (a) {
-    case pkg::ActApprox::exact: return ActKind::exact;
-    case pkg::ActApprox::relu: return ActKind::relu;
-    case pkg::ActApprox::quad: return ActKind::quad;
-  }
-  throw std::logic_error("activation approximation");
-}
-
 }  // namespace
 
 FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
@@ -58,8 +40,6 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
   s.merge = mc.merge;
   s.rope_theta = m.rope_theta;
   s.norm_eps = m.norm_eps;
-  s.softmax = softmax_kind(mc.softmax);
-  s.act = act_kind(mc.act);
   s.validate();
   const bool lora = mc.lora_rank > 0;
   auto linear = [&](const std::string& target) {
@@ -92,6 +72,12 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
   b.attn_norm = L.attn_norm.data;
   b.mlp_norm = L.mlp_norm.data;
   return b;
+}
+
+FunctionPolicy package_policy(const pkg::Package& p, FunctionPolicy base) {
+  base.softmax = p.marill.softmax;
+  base.act = p.marill.act;
+  return base;
 }
 
 }  // namespace marill::ml

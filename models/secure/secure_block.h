@@ -18,4 +18,9 @@ namespace marill::ml {
 // problem: i out of range, head pruning (its Q, K, V are not (d, d), which the secure block needs).
 FloatBlock block_from_package(const pkg::Package& p, std::size_t i);
 
+// The function policy the package's private layers must run under: `base` (a setting's
+// default_policy, with a run's method overrides) with the approximations the model was trained
+// with (softmax, act), which the secure block reads from Backend::policy().
+FunctionPolicy package_policy(const pkg::Package& p, FunctionPolicy base);
+
 }  // namespace marill::ml

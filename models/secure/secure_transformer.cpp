@@ -10,21 +10,19 @@
 namespace marill {
 
 const char* arch_name(Arch a) { return a == Arch::llama ? "llama" : "gpt2"; }
-const char* softmax_name(SoftmaxKind k) { return k == SoftmaxKind::exact ? "exact" : k == SoftmaxKind::relu2 ? "2relu" : "2quad"; }
-const char* act_name(ActKind k) { return k == ActKind::exact ? "exact" : k == ActKind::relu ? "relu" : "quad"; }
 
-SoftmaxKind parse_softmax(const std::string& s) {
-  if (s == "exact") return SoftmaxKind::exact;
-  if (s == "2relu") return SoftmaxKind::relu2;
-  if (s == "2quad") return SoftmaxKind::quad2;
-  throw std::invalid_argument("unknown softmax '" + s + "' (expected exact, 2relu or 2quad)");
+Arch parse_arch(const std::string& s) {
+  if (s == "llama") return Arch::llama;
+  if (s == "gpt2") return Arch::gpt2;
+  throw std::invalid_argument("unknown architecture '" + s + "' (llama, gpt2)");
 }
 
-ActKind parse_act(const std::string& s) {
-  if (s == "exact") return ActKind::exact;
-  if (s == "relu") return ActKind::relu;
-  if (s == "quad") return ActKind::quad;
-  throw std::invalid_argument("unknown activation '" + s + "' (expected exact, relu or quad)");
+ArchTraits arch_traits(Arch a) {
+  switch (a) {
+    case Arch::llama: return ArchTraits{true, true, true, false, Activation::silu};
+    case Arch::gpt2: return ArchTraits{false, false, false, true, Activation::gelu};
+  }
+  throw std::logic_error("architecture");
 }
 
 void BlockShape::validate() const {
@@ -33,7 +31,7 @@ void BlockShape::validate() const {
   if (d_model % n_heads) bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
   if (merge < 1 || n_heads % merge)
     bad("n_heads " + std::to_string(n_heads) + " is not divisible by the merge factor m = " + std::to_string(merge));
-  if (arch == Arch::llama && head_dim() % 2) bad("rotary embeddings need an even head_dim, got " + std::to_string(head_dim()));
+  if (arch_traits(arch).rotary && head_dim() % 2) bad("rotary embeddings need an even head_dim, got " + std::to_string(head_dim()));
   if (!head_perm.empty()) {
     if (static_cast<i64>(head_perm.size()) != n_heads) bad("head_perm has " + std::to_string(head_perm.size()) + " entries for " + std::to_string(n_heads) + " heads");
     std::vector<bool> seen(static_cast<size_t>(n_heads), false);
@@ -156,14 +154,6 @@ SecureLinear setup_linear(Backend& be, const FloatLinear& f, const std::string& 
   return s;
 }
 
-// (T, n) <- bias (n) repeated over T rows (local).
-Shared tile_rows(Backend& be, const Shared& bias, i64 T) {
-  return be.map(bias, [T](const RingTensor& b) {
-    std::vector<RingTensor> rows(static_cast<size_t>(T), b.reshaped({1, b.numel()}));
-    return concat(rows, 0);
-  });
-}
-
 // (T, h'*D') <-> (h', T, D'), local on shares.
 Shared to_heads(Backend& be, const Shared& t, i64 heads) {
   const i64 T = t.shape()[0], w = t.shape()[1] / heads;
@@ -174,38 +164,17 @@ Shared from_heads(Backend& be, const Shared& t) {
   return be.map(t, [=](const RingTensor& r) { return permute(r, {1, 0, 2}).reshaped({T, H * w}); });
 }
 
-Shared softmax_any(Backend& be, const Shared& scores, i64 causal_offset, SoftmaxKind k) {
-  SoftmaxOptions opt;
-  opt.causal = true;
-  opt.query_offset = causal_offset;
-  switch (k) {
-    case SoftmaxKind::exact: return softmax(be, scores, opt);
-    case SoftmaxKind::relu2: return softmax_2relu(be, scores, opt);
-    case SoftmaxKind::quad2: return softmax_2quad(be, scores, opt);
-  }
-  throw std::logic_error("softmax kind");
-}
-
-Shared activation(Backend& be, const Shared& x, const BlockShape& s) {
-  switch (s.act) {
-    case ActKind::exact: return s.arch == Arch::llama ? silu(be, x) : gelu(be, x);
-    case ActKind::relu: return relu(be, x);
-    case ActKind::quad: return quad(be, x);
-  }
-  throw std::logic_error("activation kind");
-}
-
 Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gamma, const Shared& beta, bool folded = false) {
   NormOptions opt;
   opt.eps = s.norm_eps;
-  if (s.arch == Arch::llama) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
+  if (arch_traits(s.arch).rms_norm) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
   return layernorm(be, x, gamma, beta, opt);
 }
 
 // RMSNorm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W),
 // when they are all secret (the server owns both) and carry no LoRA or bias.
 bool gain_foldable(const BlockShape& s, const std::vector<const FloatLinear*>& fs) {
-  if (s.arch != Arch::llama) return false;
+  if (!arch_traits(s.arch).rms_norm) return false;
   for (const FloatLinear* f : fs)
     if (!f->has_w || f->w_public || f->lora_rank != 0 || f->has_bias) return false;
   return true;
@@ -257,12 +226,39 @@ Shared cols(Backend& be, const Shared& y, i64 from, i64 n) {
   return be.map(y, [=](const RingTensor& t) { return slice(t, 1, from, from + n); });
 }
 
+// The structure of a linear without its values.
+FloatLinear linear_shape(const FloatLinear& f) {
+  FloatLinear o;
+  o.in = f.in;
+  o.out = f.out;
+  o.has_w = f.has_w;
+  o.w_public = f.w_public;
+  o.has_bias = f.has_bias;
+  o.lora_rank = f.lora_rank;
+  return o;
+}
+
+FloatBlock block_shape(const FloatBlock& w) {
+  FloatBlock o;
+  o.shape = w.shape;
+  o.shape_only = true;
+  for (auto [to, from] : {std::pair{&o.wq, &w.wq}, {&o.wk, &w.wk}, {&o.wv, &w.wv}, {&o.wo, &w.wo}, {&o.w_gate, &w.w_gate},
+                          {&o.w_up, &w.w_up}, {&o.w_down, &w.w_down}})
+    *to = linear_shape(*from);
+  return o;
+}
+
 }  // namespace
 
 SecureBlock setup_block(Backend& be, const FloatBlock& w) {
+  if (w.shape_only && !be.phantom())
+    throw std::invalid_argument("setup_block: the weights are shapes only (shape_only_block); only a phantom run can take them");
+  // A phantom run never reads values: work on the shapes, so nothing here copies the weights.
+  if (be.phantom() && !w.shape_only) return setup_block(be, block_shape(w));
   OpScope op(be.ledger(), "setup");
   const BlockShape& s = w.shape;
   s.validate();
+  const ArchTraits arch = arch_traits(s.arch);
   const i64 d = s.d_model;
   SecureBlock b;
   b.shape = s;
@@ -300,17 +296,17 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   b.mlp_norm_folded = gain_foldable(s, {&fgate, &fup});
   if (b.mlp_norm_folded)
     for (FloatLinear* f : {&fgate, &fup}) fold_gain(*f, w.mlp_norm);
-  if (s.arch == Arch::llama && fusable({&fgate, &fup})) {
+  if (arch.gated_mlp && fusable({&fgate, &fup})) {
     b.w_gate_up = setup_linear(be, fuse_cols({&fgate, &fup}), "w_gate_up");
     b.fused_gate_up = true;
   } else {
-    if (s.arch == Arch::llama) b.w_gate = setup_linear(be, fgate, "w_gate");
+    if (arch.gated_mlp) b.w_gate = setup_linear(be, fgate, "w_gate");
     b.w_up = setup_linear(be, fup, "w_up");
   }
   b.w_down = setup_linear(be, w.w_down, "w_down");
   if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
   if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
-  if (s.arch == Arch::gpt2) {
+  if (arch.has_norm_bias) {
     b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
     b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
   }
@@ -338,7 +334,7 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
     accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
   }
   Shared y = be.trunc(acc, f);
-  if (lin.has_bias) y = be.add(y, tile_rows(be, lin.bias, x.shape()[0]));
+  if (lin.has_bias) y = be.add(y, fn::tile_rows(be, lin.bias, x.shape()[0]));
   return y;
 }
 
@@ -392,7 +388,7 @@ std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const Sec
   }
   out = fn::trunc_many(be, pre, 2 * f);
   for (size_t i = 0; i < lins.size(); ++i)
-    if (lins[i]->has_bias) out[i] = be.add(out[i], tile_rows(be, lins[i]->bias, x.shape()[0]));
+    if (lins[i]->has_bias) out[i] = be.add(out[i], fn::tile_rows(be, lins[i]->bias, x.shape()[0]));
   return out;
 }
 
@@ -400,6 +396,7 @@ std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const Sec
 
 Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCache& cache) {
   const BlockShape& s = blk.shape;
+  const ArchTraits arch = arch_traits(s.arch);
   if (x.shape().size() != 2 || x.shape()[1] != s.d_model)
     throw std::invalid_argument("block input must be (T, " + std::to_string(s.d_model) + "), got " + shape_str(x.shape()));
   const i64 T = x.shape()[0], H = s.merged_heads();
@@ -423,10 +420,10 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
         v = qkv[2];
       }
     }
-    if (s.arch == Arch::llama) {
+    if (arch.rotary) {
       OpScope rot(be.ledger(), "rotary");
       std::vector<double> c, sn;
-      rotary_tables(s, pos0, T, 1.0, c, sn);
+      if (!be.phantom()) rotary_tables(s, pos0, T, 1.0, c, sn);  // phantom: public_tensor takes the shape only
       RingTensor cos_t = public_tensor(be, c, {T, s.d_model}), sin_t = public_tensor(be, sn, {T, s.d_model});
       const i64 dh = s.head_dim();
       auto rope = [&](const Shared& t) {
@@ -446,7 +443,10 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     cache.len += T;
     Shared kt = be.map(kh, [](const RingTensor& r) { return transpose_last2(r); });  // (h', D', S)
     Shared scores = be.matmul_trunc(qh, kt);                                        // (h', T, S)
-    Shared probs = softmax_any(be, scores, pos0, s.softmax);
+    SoftmaxOptions sm;
+    sm.causal = true;
+    sm.query_offset = pos0;
+    Shared probs = softmax_by_policy(be, scores, sm);
     Shared ctx = be.matmul_trunc(probs, vh);                       // (h', T, D')
     Shared merged = from_heads(be, ctx);                          // (T, d)
     OpScope lin(be.ledger(), "linear");
@@ -458,7 +458,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     OpScope op(be.ledger(), "mlp");
     Shared h = norm(be, s, x1, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
     Shared mid;
-    if (s.arch == Arch::llama) {
+    if (arch.gated_mlp) {
       Shared g, u;
       {
         OpScope lin(be.ledger(), "linear");
@@ -472,14 +472,14 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
           u = gu[1];
         }
       }
-      mid = be.mul_trunc(activation(be, g, s), u);  // SwiGLU
+      mid = be.mul_trunc(activation(be, g, arch.activation), u);  // SwiGLU
     } else {
       Shared u;
       {
         OpScope lin(be.ledger(), "linear");
         u = linear_forward(be, blk.w_up, h);
       }
-      mid = activation(be, u, s);
+      mid = activation(be, u, arch.activation);
     }
     OpScope lin(be.ledger(), "linear");
     mlp_out = linear_forward(be, blk.w_down, mid);
@@ -499,7 +499,7 @@ SecureHead setup_head(Backend& be, const FloatHead& f) {
   h.vocab = f.vocab;
   h.norm_eps = f.norm_eps;
   h.final_norm = input_private(be, f.final_norm, {f.d_model}, "final_norm");
-  if (f.arch == Arch::gpt2) h.final_norm_bias = input_private(be, f.final_norm_bias, {f.d_model}, "final_norm_bias");
+  if (arch_traits(f.arch).has_norm_bias) h.final_norm_bias = input_private(be, f.final_norm_bias, {f.d_model}, "final_norm_bias");
   h.lm_head = setup_linear(be, f.lm_head, "lm_head");
   return h;
 }

@@ -11,19 +11,26 @@
 #include <string>
 #include <vector>
 
+#include "protocols/functions/functions.h"
 #include "protocols/mpc/backend.h"
 
 namespace marill {
 
 enum class Arch { llama, gpt2 };
-enum class SoftmaxKind { exact, relu2, quad2 };  // paper §6.3: 2ReLU, 2Quad
-enum class ActKind { exact, relu, quad };        // exact = SiLU (llama) / GeLU (gpt2)
-
 const char* arch_name(Arch a);
-const char* softmax_name(SoftmaxKind k);
-const char* act_name(ActKind k);
-SoftmaxKind parse_softmax(const std::string& s);
-ActKind parse_act(const std::string& s);
+Arch parse_arch(const std::string& s);  // "llama" | "gpt2"; throws std::invalid_argument
+
+// What an architecture's block is made of (the one place that tells the architectures apart). The
+// softmax and the MLP activation's method or approximation are the function policy's
+// (Backend::policy(): a package's approximations go there, see secure_block.h).
+struct ArchTraits {
+  bool rms_norm;          // RMSNorm without bias; else LayerNorm with bias
+  bool rotary;            // rotary embeddings on q and k
+  bool gated_mlp;         // act(x W_gate) * (x W_up) (SwiGLU); else act(x W_up)
+  bool has_norm_bias;     // LayerNorm's beta
+  Activation activation;  // the exact MLP activation
+};
+ArchTraits arch_traits(Arch a);
 
 struct BlockShape {
   Arch arch = Arch::llama;
@@ -34,8 +41,6 @@ struct BlockShape {
   std::vector<i64> head_perm;  // grouping: merged head j = heads head_perm[j*m .. j*m+m-1]; empty = adjacent
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
-  SoftmaxKind softmax = SoftmaxKind::exact;
-  ActKind act = ActKind::exact;
 
   i64 head_dim() const { return d_model / n_heads; }
   i64 merged_heads() const { return n_heads / merge; }
@@ -60,6 +65,9 @@ struct FloatLinear {
 
 struct FloatBlock {
   BlockShape shape;
+  // Shapes only, every value vector empty (block_weights.h: shape_only_block): a phantom run needs
+  // nothing else; setup_block refuses it in a real run.
+  bool shape_only = false;
   std::vector<float> attn_norm, attn_norm_bias, mlp_norm, mlp_norm_bias;  // biases: gpt2 only
   FloatLinear wq, wk, wv, wo;
   FloatLinear w_gate, w_up, w_down;  // gpt2: w_up = fc, w_down = proj, no gate

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "protocols/mpc/function_policy.h"
+
 namespace marill::ml {
 
 struct PretrainOptions {
@@ -35,7 +37,8 @@ struct Technique {
   std::string grouping = "adjacent";
   int prune_heads = 1;
   double prune_layers = 0;  // fraction of top layers removed
-  std::string softmax = "exact", act = "exact";
+  SoftmaxApprox softmax = SoftmaxApprox::exact;  // the approximation registry's values
+  ActApprox act = ActApprox::exact;
   // how it is trained (paper App. E): from the base with logit KD, or from the teacher with
   // two-stage KD (head merging/pruning, approximations); `init` names the technique whose
   // fine-tuned model is the starting point and teacher ("" = base / full fine-tuning)

@@ -252,8 +252,8 @@ pkg::MarillConfig marill_config(const Technique& t, const ModelConfig& c) {
   mc.merge = t.merge;
   mc.grouping = t.grouping;
   mc.prune_heads = t.prune_heads;
-  mc.softmax = pkg::parse_softmax_approx(t.softmax);
-  mc.act = pkg::parse_act_approx(t.act);
+  mc.softmax = t.softmax;
+  mc.act = t.act;
   mc.embed_trained = mc.frozen_layers == 0 && mc.lora_rank == 0;
   if (mc.merge > 1 && c.n_heads % mc.merge)
     fail("n_heads (" + std::to_string(c.n_heads) + ") is not divisible by the merge factor m=" + std::to_string(mc.merge));
@@ -385,17 +385,17 @@ Technique technique(const std::string& name) {
     t.merge = 2;
     t.grouping = "similar";
     t.init = "lf";
-    if (name == "2relu+lf+hm2") t.softmax = "2relu";
+    if (name == "2relu+lf+hm2") t.softmax = SoftmaxApprox::relu2;
     return t;
   }
   if (name == "2relu" || name == "2quad") {
     t.two_stage = true;
-    t.softmax = name;
+    t.softmax = parse_softmax_approx(name);
     return t;
   }
   if (name == "relu-act" || name == "quad-act") {
     t.two_stage = true;
-    t.act = name == "relu-act" ? "relu" : "quad";
+    t.act = name == "relu-act" ? ActApprox::relu : ActApprox::quad;
     return t;
   }
   std::string known;

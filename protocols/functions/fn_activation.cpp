@@ -1,6 +1,7 @@
 // Activations (functions.h): ReLU, Quad, GeLU, SiLU.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -93,14 +94,31 @@ Shared quad(Backend& be, const Shared& x) {
 
 Shared gelu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "gelu");
-  if (be.fss_gates()) return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
-  return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
+  switch (be.policy().gelu) {
+    case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
+    case ActMethod::relu: return relu(be, x, bound);
+  }
+  throw std::logic_error("gelu method");
 }
 
 Shared silu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "silu");
-  if (be.fss_gates()) return be.spline(x, silu_spline_table(be.frac_bits(), bound));
-  return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
+  switch (be.policy().silu) {
+    case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
+    case ActMethod::relu: return relu(be, x, bound);
+  }
+  throw std::logic_error("silu method");
+}
+
+Shared activation(Backend& be, const Shared& x, Activation exact, double bound) {
+  switch (be.policy().act) {
+    case ActApprox::exact: return exact == Activation::silu ? silu(be, x, bound) : gelu(be, x, bound);
+    case ActApprox::relu: return relu(be, x, bound);
+    case ActApprox::quad: return quad(be, x);
+  }
+  throw std::logic_error("activation approximation");
 }
 
 }  // namespace marill

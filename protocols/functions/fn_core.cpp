@@ -314,8 +314,8 @@ InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, 
   const int F = y_bits;
   const u64 one = enc(1.0, F);
   Shared y;
-  if (be.fss_gates()) {
-    y = be.spline(m, mantissa_spline(rsqrt, F));  // one gate: 3 rounds instead of 6 (8)
+  if ((rsqrt ? be.policy().rsqrt : be.policy().reciprocal) == InvMethod::spline) {
+    y = be.spline(m, mantissa_spline(rsqrt, F));  // one gate in 2pc-dealer: 3 rounds instead of 6 (8)
   } else if (!rsqrt) {
     // Goldschmidt: 1/m = y0 / (1 - eps) ~ y0 (1 + eps)(1 + eps^2), error eps^4 <= 1.8e-7.
     Shared eps = be.add_scalar(be.neg(mul_tr(be, m, y0, F)), one);
@@ -339,6 +339,7 @@ InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, 
 namespace {
 // Columns [start, start+2, ...) of a (R, n) tensor: `count` of them.
 Shared strided_cols(Backend& be, const Shared& x, i64 rows, i64 n, i64 start, i64 count) {
+  if (x.phantom()) return gather(be, x, {}, {rows, count});  // no data, no index list
   std::vector<i64> idx;
   idx.reserve(static_cast<size_t>(rows * count));
   for (i64 r = 0; r < rows; ++r)
@@ -398,8 +399,9 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
   return res;
 }
 
-KeepList causal_keep(const Shape& s, bool causal, i64 offset) {
+KeepList causal_keep(const Shape& s, bool causal, i64 offset, bool materialize) {
   KeepList k;
+  k.count = shape_numel(s);
   if (!causal) return k;
   if (s.size() < 2) throw std::invalid_argument("softmax: scores need (..., Tq, Tk), got " + shape_str(s));
   const i64 tk = s.back(), tq = s[s.size() - 2];
@@ -407,13 +409,18 @@ KeepList causal_keep(const Shape& s, bool causal, i64 offset) {
   if (offset < 0) throw std::invalid_argument("softmax: negative query offset");
   k.all = false;
   const i64 rows = shape_numel(s) / tk;
-  for (i64 r = 0; r < rows; ++r) {
-    i64 keep = std::min(tk, offset + r % tq + 1);
-    for (i64 j = 0; j < keep; ++j) {
+  auto kept_in = [&](i64 r) { return std::min(tk, offset + r % tq + 1); };
+  k.count = 0;
+  for (i64 i = 0; i < tq; ++i) k.count += kept_in(i);
+  k.count *= rows / tq;
+  if (!materialize) return k;
+  k.pos.reserve(static_cast<size_t>(k.count));
+  k.row.reserve(static_cast<size_t>(k.count));
+  for (i64 r = 0; r < rows; ++r)
+    for (i64 j = 0; j < kept_in(r); ++j) {
       k.pos.push_back(r * tk + j);
       k.row.push_back(r);
     }
-  }
   return k;
 }
 

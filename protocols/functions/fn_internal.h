@@ -102,12 +102,15 @@ struct MaxResult {
 MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index);
 
 // ---- softmax plumbing ----
-// Flat positions of (..., Tq, Tk) that a causal mask keeps (query i sees keys j <= offset + i), and
-// the row (flat index over (..., Tq)) each one belongs to.
+// The positions of (..., Tq, Tk) that a causal mask keeps (query i sees keys j <= offset + i):
+// their number, and with `materialize` their flat positions and the row (flat index over
+// (..., Tq)) each one belongs to. Phantom runs pass materialize = false: they need the count only,
+// and the lists grow with the scores (gigabytes for 32 heads at b = 2048).
 struct KeepList {
-  std::vector<i64> pos, row;
-  bool all = true;  // nothing masked
+  std::vector<i64> pos, row;  // empty unless materialized
+  i64 count = 0;              // kept positions (all of them when nothing is masked)
+  bool all = true;            // nothing masked
 };
-KeepList causal_keep(const Shape& scores, bool causal, i64 offset);
+KeepList causal_keep(const Shape& scores, bool causal, i64 offset, bool materialize = true);
 
 }  // namespace marill::fn

@@ -44,7 +44,7 @@ Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int
   constexpr int F = 28;          // working precision: z in (0, 1], z^2 at 56 bits
   if (!(clip > 0 && clip <= 20)) throw std::invalid_argument("exp_neg: clip must be in (0, 20]");
   if (out_bits > F) throw std::invalid_argument("exp_neg: at most 28 output bits");
-  if (be.fss_gates()) return exp_neg_spline(be, x, clip, bound, out_bits);
+  if (be.policy().exp == ExpMethod::spline) return exp_neg_spline(be, x, clip, bound, out_bits);
   const int fb = be.frac_bits();
   // Clipped elements: [x < -clip] = [x + clip < 0].
   Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip);

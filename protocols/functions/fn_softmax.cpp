@@ -17,13 +17,13 @@ struct Rows {
   Shape shape;   // original (..., Tq, Tk)
   i64 R, n;      // rows and their length
   KeepList keep;
-  i64 kept() const { return keep.all ? R * n : static_cast<i64>(keep.pos.size()); }
+  i64 kept() const { return keep.count; }
 };
 
 Rows rows_of(const Shared& x, const SoftmaxOptions& opt) {
   Rows r;
   r.shape = x.shape();
-  r.keep = fn::causal_keep(r.shape, opt.causal, opt.query_offset);
+  r.keep = fn::causal_keep(r.shape, opt.causal, opt.query_offset, !x.phantom());
   r.n = r.shape.back();
   r.R = x.numel() / r.n;
   return r;
@@ -78,7 +78,9 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   Shared x = fn::reshape(be, scores, {r.R, r.n});
   const double fillv = 2 * opt.score_bound;  // masked scores become -fillv: never the max
   Shared xm = x;
-  if (!r.keep.all) {
+  if (!r.keep.all && x.phantom()) {
+    xm = be.add_public(be.mul_public(x, RingTensor::phantom({r.R, r.n})), RingTensor::phantom({r.R, r.n}));
+  } else if (!r.keep.all) {
     std::vector<u64> mask(static_cast<size_t>(r.R * r.n), 0), filler(static_cast<size_t>(r.R * r.n), fn::enc(-fillv, fb));
     for (i64 p : r.keep.pos) {
       mask[static_cast<size_t>(p)] = 1;
@@ -127,6 +129,15 @@ Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& op
   const double eps = std::ldexp(1.0, -fb);  // sums >= eps exactly (q >= 0)
   const double qmax = (opt.score_bound + c) * (opt.score_bound + c);
   return normalize_rows(be, r, q, Q, eps, eps, r.n * qmax + 1);
+}
+
+Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
+  switch (be.policy().softmax) {
+    case SoftmaxApprox::exact: return softmax(be, scores, opt);
+    case SoftmaxApprox::relu2: return softmax_2relu(be, scores, opt);
+    case SoftmaxApprox::quad2: return softmax_2quad(be, scores, opt);
+  }
+  throw std::logic_error("softmax approximation");
 }
 
 }  // namespace marill

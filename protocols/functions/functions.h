@@ -18,12 +18,14 @@
 // (3pc: the largest party's bytes; 2pc-dealer: online bytes of client/server, then the dealer's
 // offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer.
 //
-// Where the backend has FSS gates (Backend::fss_gates(): 2pc-dealer), exp and the GeLU/SiLU
-// activations are single spline gates (protocols/fss/spline.h: piecewise quadratics, 32 B and 3 rounds
-// online whatever the number of pieces, as LLAMA/SIGMA evaluate splines with DCFs); elsewhere they
-// are the polynomial methods below. The price of a gate is CPU: one DCF evaluation per knot per
-// element (a SiLU over 131k elements costs 1-2 s of CPU per party on this machine). examples/03 prints
-// every function's error and cost in both settings.
+// Methods come from the backend's function policy (Backend::policy(), protocols/mpc/function_policy.h),
+// never from the setting. Its default in 2pc-dealer makes exp, the GeLU/SiLU activations and the
+// reciprocal/rsqrt mantissa step single spline gates (protocols/fss/spline.h: piecewise
+// quadratics, 32 B and 3 rounds online whatever the number of pieces, as LLAMA/SIGMA evaluate
+// splines with DCFs); elsewhere it picks the polynomial methods below (a spline there costs one
+// comparison per knot). Every method runs in every setting. The price of a gate is CPU: one DCF
+// evaluation per knot per element (a SiLU over 131k elements costs 1-2 s of CPU per party on this
+// machine). examples/03 prints every function's error and cost in both settings.
 #pragma once
 
 #include "protocols/mpc/backend.h"
@@ -44,7 +46,7 @@ namespace marill {
 // it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
 // Cost: 3pc 293 B, 33 rounds.
-// 2pc-dealer (FSS): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
+// Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits: relative error <= 6e-6 before the output truncation. Measured max abs error on [-24, 0]:
 // 1.6e-5. Cost: 64 B + 1.0 KB offline, 7 rounds (was 272 B, 17 rounds with the squaring kernel).
@@ -59,7 +61,7 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
 // Cost (one ltz call on 2 log2(hi/lo) values per element): [1, 2048]: 3pc 782 B, 24 rounds;
-// 2pc-dealer 272 B + 32 KB offline, 8 rounds: there (fss_gates) the initial guess and the iteration
+// 2pc-dealer 272 B + 32 KB offline, 8 rounds: there (policy reciprocal=spline) the initial guess and the iteration
 // are one spline gate on m (1/m on [1/2, 1), relative error <= 1e-7; was 336 B, 11 rounds).
 // Meant for one value per row (softmax, norms).
 Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
@@ -112,6 +114,9 @@ Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& op
 // 261 B offline, 12 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
+// The softmax the policy names (be.policy().softmax: exact, 2relu or 2quad), as above.
+Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
+
 // ---------------------------------------------------------------------------------------------
 // Activations, element-wise on (...)
 // ---------------------------------------------------------------------------------------------
@@ -131,21 +136,28 @@ Shared quad(Backend& be, const Shared& x);
 // error 6.4e-6). Measured max abs error on [-8, 8]: 2.2e-5.
 // Cost: 2 ltz (sign, then [|x| < 5]), 1 + 11 + 1 multiplications (4 levels for t^2..t^12):
 // 3pc 358 B, 34 rounds.
-// 2pc-dealer (FSS): one spline gate: 0 below -5, x above 5, 43 quadratic pieces between (error
-// <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on [-8, 8]: 2.6e-5.
-// Cost: 32 B + 1.2 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
+// Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
+// pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
+// [-8, 8]: 2.6e-5. Cost: 32 B + 1.2 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
+// Policy gelu=relu: relu(x) (an approximation, error up to 0.17).
 Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
 // error 1.1e-5). Measured max abs error on [-16, 16]: 2.6e-5.
 // Cost: 2 ltz, 1 + 15 + 1 multiplications: 3pc 454 B, 34 rounds.
-// 2pc-dealer (FSS): one spline gate: 0 below -14, x above 14, 57 quadratic pieces between (error
-// <= 1.2e-5 per piece). Measured max abs error on [-16, 16]: 2.4e-5. Cost: 32 B + 1.2 KB offline,
-// 3 rounds (was 416 B, 13 rounds).
+// Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
+// quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
+// 2.4e-5. Cost: 32 B + 1.2 KB offline, 3 rounds (was 416 B, 13 rounds).
+// Policy silu=relu: relu(x) (an approximation, error up to 0.28).
 Shared silu(Backend& be, const Shared& x, double bound = 32768.0);
 
-// The spline tables silu() and gelu() evaluate in 2pc-dealer (fitted once, shared by all threads).
+// The MLP activation the policy names (be.policy().act): exact = `exact` (SiLU or GeLU, each by
+// its own policy method), relu or quad (MARILL's approximations).
+enum class Activation { silu, gelu };
+Shared activation(Backend& be, const Shared& x, Activation exact, double bound = 32768.0);
+
+// The spline tables silu() and gelu() evaluate with the spline method (fitted once, shared by all threads).
 const SplineTable& silu_spline_table(int frac_bits, double bound = 32768.0);
 const SplineTable& gelu_spline_table(int frac_bits, double bound = 32768.0);
 

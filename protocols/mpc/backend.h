@@ -12,11 +12,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "protocols/ring/fixed_point.h"
 #include "protocols/comm/ledger.h"
+#include "protocols/mpc/function_policy.h"
 #include "protocols/ring/ring.h"
 #include "protocols/comm/roles.h"
 #include "protocols/mpc/correlation_options.h"
@@ -71,7 +73,7 @@ struct PrivateWeight {
 
 class Backend {
  public:
-  explicit Backend(FixedPoint fxp) : fxp_(fxp) {}
+  Backend(FixedPoint fxp, const FunctionPolicy& policy) : fxp_(fxp), policy_(policy) {}
   virtual ~Backend() = default;
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -84,6 +86,8 @@ class Backend {
   virtual Comm* comm() { return nullptr; }
   const FixedPoint& fxp() const { return fxp_; }
   int frac_bits() const { return fxp_.frac_bits; }
+  // The method each function uses (function_policy.h); the same on every party of a session.
+  const FunctionPolicy& policy() const { return policy_; }
 
   // ---- sharing ----
   // `owner` secret-shares `value`. Only the owner reads value's data; every other party passes a
@@ -152,9 +156,6 @@ class Backend {
   // locally, one square, one mul call, one trunc.
   // 2pc-dealer overrides it with an FSS spline gate (protocols/fss/spline_gate.h).
   virtual Shared spline(const Shared& x, const SplineTable& t);
-  // True where spline() is one cheap gate whatever the number of pieces (2pc-dealer): functions
-  // then use spline methods instead of multiplication-heavy polynomial ones.
-  virtual bool fss_gates() const { return false; }
 
  protected:
   // Adds public c to the component(s) that stand for "share 0", so the sum grows by c exactly once.
@@ -163,6 +164,7 @@ class Backend {
 
  private:
   FixedPoint fxp_;
+  FunctionPolicy policy_;
 };
 
 // A fixed-point or integer public tensor of the right shape for this party's mode: real parties
@@ -181,9 +183,10 @@ RingTensor public_tensor(const Backend& be, const std::vector<double>& values, c
 struct BackendOptions {
   FixedPoint fxp;
   bool phantom = false;
-  // 2pc-dealer: let functions use FSS spline gates (fewer bytes and rounds, more CPU). Every party
-  // of a session must agree (the dealer runs the same program).
-  bool fss_gates = true;
+  // The functions' methods; empty: default_policy(setting). Every party of a session must agree
+  // (the dealer runs the same program).
+  std::optional<FunctionPolicy> policy;
+  FunctionPolicy policy_for(Setting s) const { return policy ? *policy : default_policy(s); }
   // 2pc-dealer: where the gates' material comes from (the dealer's stream, key files, size only).
   CorrelationOptions correlations;
 };

@@ -14,7 +14,7 @@ Role role_at(int i) { return static_cast<Role>(((i % 3) + 3) % 3); }  // P0 clie
 }  // namespace
 
 ThreePcBackend::ThreePcBackend(Comm& comm, const BackendOptions& opt)
-    : Backend(opt.fxp),
+    : Backend(opt.fxp, opt.policy_for(Setting::three_pc)),
       comm_(comm),
       me_(role_index(comm.role())),
       next_(role_at(me_ + 1)),

@@ -9,7 +9,8 @@ namespace marill {
 
 class CleartextBackend final : public Backend {
  public:
-  explicit CleartextBackend(FixedPoint fxp) : Backend(fxp) {}
+  explicit CleartextBackend(FixedPoint fxp, const std::optional<FunctionPolicy>& policy = {})
+      : Backend(fxp, policy ? *policy : default_policy(Setting::cleartext)) {}
   Setting setting() const override { return Setting::cleartext; }
   Role role() const override { return Role::client; }
   bool phantom() const override { return false; }

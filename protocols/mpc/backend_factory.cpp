@@ -47,7 +47,7 @@ std::unique_ptr<Backend> two_pc_dealer_backend(Role role, Comm& comm, const Back
 }  // namespace
 
 std::unique_ptr<Backend> make_backend(Setting setting, Role role, Comm* comm, const BackendOptions& opt) {
-  if (setting == Setting::cleartext) return std::make_unique<CleartextBackend>(opt.fxp);
+  if (setting == Setting::cleartext) return std::make_unique<CleartextBackend>(opt.fxp, opt.policy);
   if (!comm) throw std::invalid_argument(std::string(setting_name(setting)) + " backend needs a communicator");
   switch (setting) {
     case Setting::three_pc:

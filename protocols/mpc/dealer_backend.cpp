@@ -28,7 +28,7 @@ struct DealtWeightMask final : PreparedWeight {
 }  // namespace
 
 DealerBackend::DealerBackend(Ledger& ledger, std::unique_ptr<DealerDealing> dealing, const BackendOptions& opt, Comm* comm)
-    : Backend(opt.fxp), ledger_(ledger), dealing_(std::move(dealing)), fss_gates_(opt.fss_gates), comm_(comm) {
+    : Backend(opt.fxp, opt.policy_for(Setting::two_pc_dealer)), ledger_(ledger), dealing_(std::move(dealing)), comm_(comm) {
   ledger_.phase = Phase::offline;
 }
 

@@ -34,7 +34,6 @@ class DealerBackend final : public Backend {
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
-  bool fss_gates() const override { return fss_gates_; }
 
  protected:
   void add_public_inplace(Shared&, const RingTensor&) override {}
@@ -42,7 +41,6 @@ class DealerBackend final : public Backend {
  private:
   Ledger& ledger_;
   std::unique_ptr<DealerDealing> dealing_;
-  bool fss_gates_;
   Comm* comm_;
 };
 

@@ -34,13 +34,12 @@ RingTensor flat(const RingTensor& t) { return t.reshaped({t.numel()}); }
 }  // namespace
 
 TwoPartyBackend::TwoPartyBackend(Comm& comm, std::unique_ptr<PartyDealing> source, const BackendOptions& opt)
-    : Backend(opt.fxp),
+    : Backend(opt.fxp, opt.policy_for(Setting::two_pc_dealer)),
       comm_(comm),
       source_(std::move(source)),
       is_client_(comm.role() == Role::client),
       other_(comm.role() == Role::client ? Role::server : Role::client),
       phantom_(opt.phantom),
-      fss_gates_(opt.fss_gates),
       prg_own_(Prg::from_os()) {
   require_compute_party(comm.role(), "online backend for");
   if (source_->party() != party()) throw std::invalid_argument("2pc-dealer: correlation source for the other party");

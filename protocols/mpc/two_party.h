@@ -47,7 +47,6 @@ class TwoPartyBackend final : public Backend {
   Shared prepare_weight(const Shared& w) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
-  bool fss_gates() const override { return fss_gates_; }
   // One opening for all products.
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
 
@@ -63,7 +62,6 @@ class TwoPartyBackend final : public Backend {
   bool is_client_;
   Role other_;
   bool phantom_;
-  bool fss_gates_;
   Prg prg_own_;  // private: input masks
 };
 

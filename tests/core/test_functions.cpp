@@ -80,9 +80,7 @@ bool kept(i64 row, i64 j, const Shape& s, const SoftmaxOptions& o) {
   return !o.causal || j <= o.query_offset + row % tq;
 }
 
-enum class Sm { exact, relu2, quad2 };
-
-std::vector<double> softmax_ref(const std::vector<double>& x, const Shape& s, const SoftmaxOptions& o, Sm kind) {
+std::vector<double> softmax_ref(const std::vector<double>& x, const Shape& s, const SoftmaxOptions& o, SoftmaxApprox kind) {
   const i64 n = s.back(), R = static_cast<i64>(x.size()) / n;
   std::vector<double> p(x.size(), 0.0);
   for (i64 r = 0; r < R; ++r) {
@@ -91,25 +89,25 @@ std::vector<double> softmax_ref(const std::vector<double>& x, const Shape& s, co
       if (kept(r, j, s, o)) mx = std::max(mx, x[static_cast<size_t>(r * n + j)]);
     auto num = [&](double v) {
       switch (kind) {
-        case Sm::exact: return std::exp(v - mx);
-        case Sm::relu2: return std::max(v, 0.0);
+        case SoftmaxApprox::exact: return std::exp(v - mx);
+        case SoftmaxApprox::relu2: return std::max(v, 0.0);
         default: return (v + 5) * (v + 5);
       }
     };
     for (i64 j = 0; j < n; ++j)
       if (kept(r, j, s, o)) sum += num(x[static_cast<size_t>(r * n + j)]);
-    if (kind != Sm::exact) sum += kUlp;
+    if (kind != SoftmaxApprox::exact) sum += kUlp;
     for (i64 j = 0; j < n; ++j)
       if (kept(r, j, s, o)) p[static_cast<size_t>(r * n + j)] = num(x[static_cast<size_t>(r * n + j)]) / sum;
   }
   return p;
 }
 
-void check_softmax(const char* what, Sm kind, const RingTensor& x, const SoftmaxOptions& o, double bound) {
+void check_softmax(const char* what, SoftmaxApprox kind, const RingTensor& x, const SoftmaxOptions& o, double bound) {
   const Shape& shape = x.shape();
   std::vector<double> want = softmax_ref(dec(x), shape, o, kind);
   Unary f = [kind, o](Backend& be, const Shared& v) {
-    return kind == Sm::exact ? softmax(be, v, o) : kind == Sm::relu2 ? softmax_2relu(be, v, o) : softmax_2quad(be, v, o);
+    return kind == SoftmaxApprox::exact ? softmax(be, v, o) : kind == SoftmaxApprox::relu2 ? softmax_2relu(be, v, o) : softmax_2quad(be, v, o);
   };
   for (Setting s : all_settings()) {
     INFO(what << " " << shape_str(shape) << " in " << setting_name(s));
@@ -126,7 +124,7 @@ void check_softmax(const char* what, Sm kind, const RingTensor& x, const Softmax
   }
 }
 
-void check_softmax(const char* what, Sm kind, const Shape& shape, const SoftmaxOptions& o, double lo, double hi,
+void check_softmax(const char* what, SoftmaxApprox kind, const Shape& shape, const SoftmaxOptions& o, double lo, double hi,
                    double bound) {
   check_softmax(what, kind, random_fixed(shape, lo, hi, kFxp), o, bound);
 }
@@ -183,13 +181,13 @@ TEST_CASE("softmax with causal masks and decode offsets", "[functions]") {
   causal.causal = true;
   SoftmaxOptions decode = causal;
   decode.query_offset = 7;
-  check_softmax("softmax causal", Sm::exact, {2, 2, 12, 12}, causal, -20, 20, 3e-5);
-  check_softmax("softmax decode", Sm::exact, {1, 3, 2, 11}, decode, -20, 20, 3e-5);
-  check_softmax("softmax b=128", Sm::exact, {3, 128}, {}, -20, 20, 3e-5);
+  check_softmax("softmax causal", SoftmaxApprox::exact, {2, 2, 12, 12}, causal, -20, 20, 3e-5);
+  check_softmax("softmax decode", SoftmaxApprox::exact, {1, 3, 2, 11}, decode, -20, 20, 3e-5);
+  check_softmax("softmax b=128", SoftmaxApprox::exact, {3, 128}, {}, -20, 20, 3e-5);
 }
 
 TEST_CASE("softmax over 2048-key rows", "[functions]") {
-  check_softmax("softmax b=2048", Sm::exact, {1, 2048}, {}, -20, 20, 3e-5);
+  check_softmax("softmax b=2048", SoftmaxApprox::exact, {1, 2048}, {}, -20, 20, 3e-5);
   // Hard rows: one winner over 2047 keys 11..14 below it (each e^x under one output ulp, their
   // sum ~0.014: needs the 28-bit exp values); one over keys 7..9 below it (where exp's error is
   // largest, summed 2047 times); 2048 near-equal keys (p ~ 1/2048 each).
@@ -197,16 +195,16 @@ TEST_CASE("softmax over 2048-key rows", "[functions]") {
   RingTensor mid = random_fixed({2048}, 11, 13, kFxp), flat = random_fixed({2048}, 19.99, 20, kFxp);
   for (i64 j = 0; j < 2048; ++j) hard[2048 + j] = mid[j], hard[4096 + j] = flat[j];
   hard[0] = hard[2048] = kFxp.encode(20.0);
-  check_softmax("softmax b=2048 hard rows", Sm::exact, hard, {}, 3e-5);
+  check_softmax("softmax b=2048 hard rows", SoftmaxApprox::exact, hard, {}, 3e-5);
 }
 
 TEST_CASE("2ReLU and 2Quad softmax approximations", "[functions]") {
   SoftmaxOptions causal;
   causal.causal = true;
-  check_softmax("2relu causal", Sm::relu2, {2, 10, 10}, causal, -20, 20, 3e-5);
-  check_softmax("2relu b=128", Sm::relu2, {2, 128}, {}, -20, 20, 3e-5);
-  check_softmax("2quad causal", Sm::quad2, {2, 10, 10}, causal, -20, 20, 3e-5);
-  check_softmax("2quad b=128", Sm::quad2, {2, 128}, {}, -20, 20, 3e-5);
+  check_softmax("2relu causal", SoftmaxApprox::relu2, {2, 10, 10}, causal, -20, 20, 3e-5);
+  check_softmax("2relu b=128", SoftmaxApprox::relu2, {2, 128}, {}, -20, 20, 3e-5);
+  check_softmax("2quad causal", SoftmaxApprox::quad2, {2, 10, 10}, causal, -20, 20, 3e-5);
+  check_softmax("2quad b=128", SoftmaxApprox::quad2, {2, 128}, {}, -20, 20, 3e-5);
 }
 
 TEST_CASE("ReLU Quad GeLU and SiLU activations", "[functions]") {

@@ -74,7 +74,7 @@ SessionConfig dealer_config(CorrelationSourceKind source, const std::string& dir
   return cfg;
 }
 
-BackendOptions dealer_options(const SessionConfig& cfg) { return BackendOptions{cfg.fxp, false, cfg.fss_gates, cfg.correlations}; }
+BackendOptions dealer_options(const SessionConfig& cfg) { return BackendOptions{cfg.fxp, false, cfg.policy, cfg.correlations}; }
 
 void require_same_online_costs(const SessionResult& a, const SessionResult& b) {
   for (Role r : {Role::client, Role::server}) {

@@ -298,48 +298,57 @@ TEST_CASE("the secure block computes a package's private layers as LibTorch does
     for (int l = 2; l < 4; ++l)
       for (const auto& t : mc.lora_targets) m->layers[static_cast<size_t>(l)]->proj(t)->B.normal_(0, 0.2);
   }
-  mc.validate(m->cfg);
-  pkg::Package p = make_package(m, mc, d + "/base", "secure block test");
-  const int64_t T = 12, D = m->cfg.d_model;
-  Capture cap;
-  cap.want_hidden = true;
-  {
-    torch::NoGradGuard ng;
-    m->forward(random_tokens(1, T, 50, 21), {}, {}, nullptr, &cap);
-  }
-  REQUIRE(cap.hiddens.size() == 4);
-  for (size_t li = 0; li < p.layers.size(); ++li) {
-    FloatBlock fb = block_from_package(p, li);
-    torch::Tensor in = cap.hiddens[1 + li][0].contiguous(), want = cap.hiddens[2 + li][0].contiguous();
-    std::vector<double> x(in.data_ptr<float>(), in.data_ptr<float>() + T * D);
-    std::vector<double> ref(want.data_ptr<float>(), want.data_ptr<float>() + T * D);
-    for (Setting st : {Setting::cleartext, Setting::two_pc_dealer}) {
-      SessionConfig cfg;
-      cfg.setting = st;
-      RingTensor xin = cfg.fxp.encode(x, {T, D});
-      std::vector<double> got;
-      std::mutex mu;
-      run_session(cfg, [&](Backend& be) {
-        SecureBlock blk = setup_block(be, fb);
-        KvCache cache;
-        const bool mine = be.role() == Role::client;
-        Shared xs = be.input(Role::client, mine ? xin : RingTensor::phantom({T, D}));
-        RingTensor y = be.reveal(block_forward(be, blk, xs, cache), Role::client);
-        if (mine) {
-          std::lock_guard<std::mutex> lock(mu);
-          got = be.fxp().decode(y);
+  // Exact functions, then MARILL's approximations: the package carries them and package_policy
+  // hands them to the secure block (Backend::policy()).
+  pkg::Package p;
+  for (auto [sm, act] : {std::pair{SoftmaxApprox::exact, ActApprox::exact}, std::pair{SoftmaxApprox::quad2, ActApprox::quad}}) {
+    mc.softmax = sm;
+    mc.act = act;
+    set_approx(m, mc.frozen_layers, sm, act);
+    mc.validate(m->cfg);
+    p = make_package(m, mc, d + "/base", "secure block test");
+    const int64_t T = 12, D = m->cfg.d_model;
+    Capture cap;
+    cap.want_hidden = true;
+    {
+      torch::NoGradGuard ng;
+      m->forward(random_tokens(1, T, 50, 21), {}, {}, nullptr, &cap);
+    }
+    REQUIRE(cap.hiddens.size() == 4);
+    for (size_t li = 0; li < p.layers.size(); ++li) {
+      FloatBlock fb = block_from_package(p, li);
+      torch::Tensor in = cap.hiddens[1 + li][0].contiguous(), want = cap.hiddens[2 + li][0].contiguous();
+      std::vector<double> x(in.data_ptr<float>(), in.data_ptr<float>() + T * D);
+      std::vector<double> ref(want.data_ptr<float>(), want.data_ptr<float>() + T * D);
+      for (Setting st : {Setting::cleartext, Setting::two_pc_dealer}) {
+        SessionConfig cfg;
+        cfg.setting = st;
+        cfg.policy = package_policy(p, default_policy(st));  // the approximations the package was trained with
+        RingTensor xin = cfg.fxp.encode(x, {T, D});
+        std::vector<double> got;
+        std::mutex mu;
+        run_session(cfg, [&](Backend& be) {
+          SecureBlock blk = setup_block(be, fb);
+          KvCache cache;
+          const bool mine = be.role() == Role::client;
+          Shared xs = be.input(Role::client, mine ? xin : RingTensor::phantom({T, D}));
+          RingTensor y = be.reveal(block_forward(be, blk, xs, cache), Role::client);
+          if (mine) {
+            std::lock_guard<std::mutex> lock(mu);
+            got = be.fxp().decode(y);
+          }
+        });
+        REQUIRE(got.size() == ref.size());
+        // Judged against the block's own contribution y - x (the residual alone would pass anything).
+        double err = 0, delta = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+          err = std::max(err, std::fabs(got[i] - ref[i]));
+          delta = std::max(delta, std::fabs(ref[i] - x[i]));
         }
-      });
-      REQUIRE(got.size() == ref.size());
-      // Judged against the block's own contribution y - x (the residual alone would pass anything).
-      double err = 0, delta = 0;
-      for (size_t i = 0; i < got.size(); ++i) {
-        err = std::max(err, std::fabs(got[i] - ref[i]));
-        delta = std::max(delta, std::fabs(ref[i] - x[i]));
+        INFO("private layer " << li << " (" << to_string(sm) << ", " << to_string(act) << ") in " << setting_name(st) << ": max |err| " << err << ", max |y - x| " << delta);
+        CHECK(err < 2e-3);
+        CHECK(err < 0.02 * delta);
       }
-      INFO("private layer " << li << " in " << setting_name(st) << ": max |err| " << err << ", max |y - x| " << delta);
-      CHECK(err < 2e-3);
-      CHECK(err < 0.02 * delta);
     }
   }
   pkg::Package pruned = p;

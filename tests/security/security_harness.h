@@ -37,7 +37,7 @@ inline Recorded run_recorded(Setting setting, const RecordedProgram& program, bo
   SessionConfig cfg;
   cfg.setting = setting;
   cfg.phantom = phantom;
-  cfg.fss_gates = fss_gates;
+  if (!fss_gates) cfg.policy = default_policy(Setting::three_pc);  // polynomial methods, as before the policy
   cfg.recv_timeout = std::chrono::milliseconds(30000);
   cfg.record_frames = std::make_shared<FrameLog>();
   FrameLog& log = *cfg.record_frames;
