@@ -48,15 +48,16 @@ void PartyComm::send_bytes(Role to, const std::uint8_t* data, u64 n) {
   transport_.send(to, std::move(bytes));
 }
 
-void PartyComm::broadcast_abort(const std::string& reason) {
+void PartyComm::broadcast_abort(ErrorClass cls) {
   FrameHeader h;
   h.kind = FrameHeader::abort;
   h.from = static_cast<std::uint8_t>(me_);
-  std::string r = reason.substr(0, 4096);
+  h.payload_bytes = 1;
+  const std::uint8_t payload = static_cast<std::uint8_t>(cls);
   for (Role p : peers_) {
     h.to = static_cast<std::uint8_t>(p);
     try {
-      transport_.send(p, encode_frame(h, reinterpret_cast<const std::uint8_t*>(r.data()), r.size()));
+      transport_.send(p, encode_frame(h, &payload, 1));
     } catch (...) {
       // best effort: the peer may already be gone
     }
@@ -69,7 +70,7 @@ Frame PartyComm::next_from(Role from) {
   while (q.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
-      throw ProtocolError(where() + ": timed out after " + std::to_string(recv_timeout_.count()) + " ms waiting for " +
+      throw TimeoutError(where() + ": timed out after " + std::to_string(recv_timeout_.count()) + " ms waiting for " +
                           role_name(from));
     auto in = transport_.receive(left);
     if (!in) continue;
@@ -79,9 +80,11 @@ Frame PartyComm::next_from(Role from) {
     if (f.header.from >= kMaxRoles || claimed != *in->sender)
       throw ProtocolError(where() + ": frame claims sender " + std::to_string(f.header.from) + " but came from " +
                           role_name(*in->sender));
-    if (f.header.kind == FrameHeader::abort)
-      throw ProtocolError(where() + ": peer " + role_name(claimed) + " aborted: " +
-                          std::string(f.payload.begin(), f.payload.end()));
+    if (f.header.kind == FrameHeader::abort) {
+      if (f.payload.size() != 1 || f.payload[0] >= kErrorClassCount)
+        throw ProtocolError(where() + ": malformed abort frame from " + role_name(claimed));
+      throw PeerAborted(where(), claimed, static_cast<ErrorClass>(f.payload[0]));
+    }
     if (f.header.to != static_cast<std::uint8_t>(me_))
       throw ProtocolError(where() + ": frame from " + role_name(claimed) + " addressed to another party");
     if (f.header.seq != recv_seq_[role_index(claimed)]++)
