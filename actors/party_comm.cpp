@@ -48,16 +48,16 @@ void PartyComm::send_bytes(Role to, const std::uint8_t* data, u64 n) {
   transport_.send(to, std::move(bytes));
 }
 
-void PartyComm::broadcast_abort(ErrorClass cls) {
+void PartyComm::broadcast_abort(Role failed, ErrorClass cls) {
   FrameHeader h;
   h.kind = FrameHeader::abort;
   h.from = static_cast<std::uint8_t>(me_);
-  h.payload_bytes = 1;
-  const std::uint8_t payload = static_cast<std::uint8_t>(cls);
+  h.payload_bytes = 2;
+  const std::uint8_t payload[2] = {static_cast<std::uint8_t>(failed), static_cast<std::uint8_t>(cls)};
   for (Role p : peers_) {
     h.to = static_cast<std::uint8_t>(p);
     try {
-      transport_.send(p, encode_frame(h, &payload, 1));
+      transport_.send(p, encode_frame(h, payload, 2));
     } catch (...) {
       // best effort: the peer may already be gone
     }
@@ -81,9 +81,11 @@ Frame PartyComm::next_from(Role from) {
       throw ProtocolError(where() + ": frame claims sender " + std::to_string(f.header.from) + " but came from " +
                           role_name(*in->sender));
     if (f.header.kind == FrameHeader::abort) {
-      if (f.payload.size() != 1 || f.payload[0] >= kErrorClassCount)
+      const auto cls = f.payload.size() == 2 ? static_cast<ErrorClass>(f.payload[1]) : ErrorClass::none;
+      if (f.payload.size() != 2 || f.payload[0] >= kMaxRoles || f.payload[1] >= kErrorClassCount || cls == ErrorClass::none ||
+          cls == ErrorClass::peer_aborted)
         throw ProtocolError(where() + ": malformed abort frame from " + role_name(claimed));
-      throw PeerAborted(where(), claimed, static_cast<ErrorClass>(f.payload[0]));
+      throw PeerAborted(where(), claimed, static_cast<Role>(f.payload[0]), cls);
     }
     if (f.header.to != static_cast<std::uint8_t>(me_))
       throw ProtocolError(where() + ": frame from " + role_name(claimed) + " addressed to another party");

@@ -31,9 +31,9 @@ class PartyComm final : public Comm {
   void send_bytes(Role to, const std::uint8_t* data, u64 n) override;
   std::vector<std::uint8_t> recv_bytes(Role from, u64 n) override;
 
-  // Tells every peer this party failed, so none of them waits for its timeout. Peers learn this
-  // party's role and the error's class only: exception texts may carry data.
-  void broadcast_abort(ErrorClass cls);
+  // Tells every peer that `failed` (this party, or the peer it heard it from) failed with `cls`, so
+  // none of them waits for its timeout. Two bytes: exception texts may carry data and stay local.
+  void broadcast_abort(Role failed, ErrorClass cls);
   // Charges the compute since the last message and closes the ledger's totals.
   void finish();
 

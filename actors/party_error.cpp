@@ -17,8 +17,10 @@ const char* error_class_name(ErrorClass c) {
   return "?";
 }
 
-PeerAborted::PeerAborted(const std::string& where, Role p, ErrorClass cls)
-    : ProtocolError(where + ": peer " + role_name(p) + " aborted (" + error_class_name(cls) + ")"), peer(p), peer_class(cls) {}
+PeerAborted::PeerAborted(const std::string& where, Role from, Role root, ErrorClass cls)
+    : ProtocolError(where + ": peer " + role_name(root) + " aborted (" + error_class_name(cls) + ")" +
+                    (from == root ? std::string() : std::string(", relayed by ") + role_name(from))),
+      sender(from), failed(root), failed_class(cls) {}
 
 ErrorClass classify_error(const std::exception& e) {
   // Most derived first: a timeout and a peer's abort are protocol errors too.

@@ -28,11 +28,13 @@ struct TimeoutError : ProtocolError {
   using ProtocolError::ProtocolError;
 };
 
-// A peer told this party it failed; what it says is only its role and class.
+// A peer told this party that a party failed: what travels is only the role that failed first
+// (the sender, or the party it heard it from) and that failure's class.
 struct PeerAborted : ProtocolError {
-  PeerAborted(const std::string& where, Role peer, ErrorClass cls);
-  Role peer;
-  ErrorClass peer_class;
+  PeerAborted(const std::string& where, Role sender, Role failed, ErrorClass cls);
+  Role sender;
+  Role failed;              // the root cause's role
+  ErrorClass failed_class;  // ... and its class (never peer_aborted)
 };
 
 // The class of an exception a party's program threw.

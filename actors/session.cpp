@@ -87,7 +87,9 @@ PartyReport run_party(const SessionConfig& cfg, Role me, Transport& transport, c
     report.error = e.what();  // stays with this party (its report, its log)
     report.error_class = classify_error(e);
     if (comm) {
-      comm->broadcast_abort(report.error_class);
+      // An echo passes the root cause's role and class on; a party's own failure names itself.
+      const auto* echo = dynamic_cast<const PeerAborted*>(&e);
+      comm->broadcast_abort(echo ? echo->failed : me, echo ? echo->failed_class : report.error_class);
       comm->finish();
     }
   }

@@ -27,8 +27,8 @@ int bench_layer(int argc, char** argv) {
   if (args.help()) return 0;
   Point base;
   std::vector<Setting> settings;
-  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer"})) settings.push_back(parse_setting(s));
-  base.stage = parse_stage(args.get("--stage", "prefill"));
+  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer"})) settings.push_back(args.parsed("--settings", s, parse_setting));
+  base.stage = args.parsed("--stage", args.get("--stage", "prefill"), parse_stage);
   base.b = args.get_int("--b", 128, 1, 1 << 16);
   const std::string arch = args.get("--arch", "llama");
   if (arch != "llama" && arch != "gpt2") throw std::invalid_argument("option '--arch': expected llama or gpt2, got '" + arch + "'");
@@ -36,9 +36,9 @@ int bench_layer(int argc, char** argv) {
   base.model.d_model = args.get_int("--d", 256, 1, 1 << 16);
   base.model.n_heads = args.get_int("--heads", 8, 1, 4096);
   base.model.ffn_dim = args.get_int("--ffn", 4 * base.model.d_model, 1, 1 << 20);
-  base.marill.softmax = parse_softmax(args.get("--softmax", "exact"));
-  base.marill.act = parse_act(args.get("--act", "exact"));
-  base.network = network_preset(args.get("--net", "lan"));
+  base.marill.softmax = args.parsed("--softmax", args.get("--softmax", "exact"), parse_softmax);
+  base.marill.act = args.parsed("--act", args.get("--act", "exact"), parse_act);
+  base.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
   base.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
   base.mode = args.has("--phantom") ? Mode::phantom : Mode::real;
   const auto merges = args.get_ints("--merge", {1, 2, 4}, 1, 4096);

@@ -19,10 +19,10 @@ int bench_primitives(int argc, char** argv) {
   if (args.help()) return 0;
   Point base;
   base.workload = Workload::primitive;
-  base.network = network_preset(args.get("--net", "lan"));
+  base.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
   base.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
   std::vector<Setting> settings;
-  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer"})) settings.push_back(parse_setting(s));
+  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer"})) settings.push_back(args.parsed("--settings", s, parse_setting));
   CsvWriter csv = args.has("--csv") ? CsvWriter(args.get("--csv", ""), primitive_csv_header()) : CsvWriter();
 
   std::printf("marill bench primitives: network %s (%.3g Gbit/s, %.3g ms one way), %d fractional bits\n",

@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,15 @@ class Args {
   std::vector<long long> get_ints(const std::string& k, const std::vector<long long>& dflt, long long lo, long long hi) const;
   std::vector<std::string> get_texts(const std::string& k, const std::vector<std::string>& dflt) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // A value read by `parse` (e.g. parse_setting): its std::invalid_argument names the option.
+  template <class Parse>
+  auto parsed(const std::string& k, const std::string& value, Parse parse) const -> decltype(parse(value)) {
+    try {
+      return parse(value);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("option '" + k + "': " + e.what());
+    }
+  }
 
  private:
   const Opt& known(const std::string& k, Opt::Kind kind) const;

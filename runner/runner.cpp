@@ -35,23 +35,6 @@ FloatBlock block_shape_only(const BlockShape& s, i64 lora) {
   return b;
 }
 
-// The block as `role` knows it: all values on the server; public base weights (LoRA on a public
-// base) elsewhere in real runs; shapes only in phantom runs.
-FloatBlock party_block(const Point& p, Role role) {
-  const BlockShape s = p.block_shape();
-  if (p.mode == Mode::phantom) return block_shape_only(s, p.marill.lora);
-  if (holds(p, role, Role::server)) return random_block(s, p.marill.lora, p.weight_seed);
-  if (p.marill.lora == 0) return block_shape_only(s, 0);  // every weight is private
-  FloatBlock b = random_block(s, p.marill.lora, p.weight_seed);
-  b.attn_norm.clear(), b.attn_norm_bias.clear(), b.mlp_norm.clear(), b.mlp_norm_bias.clear();
-  for (FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
-    f->lora_a.clear();
-    f->lora_b.clear();
-    f->bias.clear();
-  }
-  return b;
-}
-
 Program block_program(const Point& p, Role role) {
   auto weights = std::make_shared<const FloatBlock>(party_block(p, role));
   const BlockShape s = weights->shape;
@@ -112,6 +95,21 @@ Program primitive_program(const Point& p, Role role) {
 }
 
 }  // namespace
+
+FloatBlock party_block(const Point& p, Role role) {
+  const BlockShape s = p.block_shape();
+  if (p.mode == Mode::phantom) return block_shape_only(s, p.marill.lora);
+  if (holds(p, role, Role::server)) return random_block(s, p.marill.lora, p.weight_seed);
+  if (p.marill.lora == 0) return block_shape_only(s, 0);  // every weight is private
+  FloatBlock b = random_block(s, p.marill.lora, p.weight_seed);
+  b.attn_norm.clear(), b.attn_norm_bias.clear(), b.mlp_norm.clear(), b.mlp_norm_bias.clear();
+  for (FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
+    f->lora_a.clear();
+    f->lora_b.clear();
+    f->bias.clear();
+  }
+  return b;
+}
 
 SessionConfig session_config(const Point& p) {
   SessionConfig cfg;

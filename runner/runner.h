@@ -19,6 +19,10 @@ SessionConfig session_config(const Point& p);
 // other roles get shapes (and, with LoRA, the public base weights).
 Program party_program(const Point& p, Role role);
 
+// The block as `role` knows it: every value on the server; elsewhere the structure and, in real
+// runs with LoRA on a public base, the public base weights; shapes only in phantom runs.
+FloatBlock party_block(const Point& p, Role role);
+
 // One party of the point over any transport: the per-party entry of every launcher.
 PartyReport run_party(const Point& p, Role role, Transport& transport);
 
