@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/party_comm.h"
 #include "models/secure/block_weights.h"
 #include "runner/rows.h"
 
@@ -230,5 +231,35 @@ TEST_CASE("an abort tells peers the failing role and error class, never the erro
       }
     }
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  }
+}
+
+TEST_CASE("abort frames carry two bytes, the failed role and its class; anything else is refused", "[errors]") {
+  auto abort_from_server = [](std::vector<std::uint8_t> payload) {
+    Mailboxes boxes;
+    MailboxTransport server(boxes, Role::server), client(boxes, Role::client);
+    FrameHeader h;
+    h.kind = FrameHeader::abort;
+    h.from = static_cast<std::uint8_t>(Role::server);
+    h.to = static_cast<std::uint8_t>(Role::client);
+    h.payload_bytes = payload.size();
+    server.send(Role::client, encode_frame(h, payload.data(), payload.size()));
+    PartyComm c(Role::client, {Role::server, Role::helper}, client, network_preset("lan"), false, std::chrono::milliseconds(200));
+    c.recv_bytes(Role::server, 8);
+  };
+  try {
+    abort_from_server({static_cast<std::uint8_t>(Role::helper), static_cast<std::uint8_t>(ErrorClass::timeout)});
+    FAIL("an abort frame must end the receive");
+  } catch (const PeerAborted& e) {
+    CHECK(e.sender == Role::server);
+    CHECK(e.failed == Role::helper);
+    CHECK(e.failed_class == ErrorClass::timeout);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("peer helper aborted (timeout), relayed by server"));
+  }
+  for (std::vector<std::uint8_t> bad : {std::vector<std::uint8_t>{1}, std::vector<std::uint8_t>{1, 2, 3},
+                                        std::vector<std::uint8_t>{9, 1}, std::vector<std::uint8_t>{1, 77},
+                                        std::vector<std::uint8_t>{1, static_cast<std::uint8_t>(ErrorClass::peer_aborted)}}) {
+    INFO(bad.size() << " bytes");
+    CHECK_THROWS_WITH(abort_from_server(bad), Catch::Contains("malformed abort frame from server"));
   }
 }
