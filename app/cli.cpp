@@ -51,6 +51,15 @@ void validate(boost::any& v, const std::vector<std::string>& tokens, TextList*, 
 
 }  // namespace
 
+int run_main(int argc, char** argv, int (*dispatch)(int, char**)) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "marill: error: %s\n", e.what());
+    return 1;
+  }
+}
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   size_t pos = 0;

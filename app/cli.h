@@ -15,6 +15,9 @@ namespace marill {
 
 std::vector<std::string> split(const std::string& s, char sep);
 
+// An executable's main: runs dispatch; an exception is "marill: error: ..." on stderr and exit code 1.
+int run_main(int argc, char** argv, int (*dispatch)(int, char**));
+
 struct Opt {
   enum Kind {
     text,      // --out DIR

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/commands.h"
 
 namespace {
@@ -73,11 +74,4 @@ int dispatch(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return dispatch(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "marill: error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return marill::run_main(argc, argv, dispatch); }
