@@ -98,7 +98,7 @@ PartyReport run_party(const SessionConfig& cfg, Role me, Transport& transport, c
 }
 
 SessionResult run_session(const SessionConfig& cfg, const Program& program) {
-  return run_parties(cfg, [&program](Role) { return program; });
+  return run_parties(cfg, [program](Role) { return program; });  // by value: party actors may outlive a timed-out session
 }
 
 SessionResult run_parties(const SessionConfig& cfg, const PartyProgram& program_of) {
