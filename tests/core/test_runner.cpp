@@ -113,12 +113,20 @@ TEST_CASE("runner points: real and phantom runs of a block cost the same", "[run
       REQUIRE(real.session.parties.size() == phantom.session.parties.size());
       for (size_t i = 0; i < real.session.parties.size(); ++i) check_same_costs(real.session.parties[i], phantom.session.parties[i]);
       const auto rows = layer_rows(real);
+      CHECK(rows.size() == layer_rows(phantom).size());
       REQUIRE(rows.size() > 2);
       CHECK(rows[0].kind == "(total)");
       CHECK(rows[0].bytes_sent > 0);
       CHECK(rows[1].kind == "(offline)");
       CHECK((rows[1].bytes_sent > 0) == (st == Setting::two_pc_dealer));
     }
+}
+
+TEST_CASE("runner points: a cleartext point runs as its one party holding every input", "[runner]") {
+  const PointResult r = run_point(small_block(Setting::cleartext, 4, Mode::real));
+  REQUIRE(r.session.parties.size() == 1);
+  CHECK(r.session.parties[0].ran);
+  CHECK(r.session.parties[0].ledger.by_op(Phase::online).count("forward") == 1);
 }
 
 TEST_CASE("runner points: each party builds its block from its own inputs only", "[runner]") {
