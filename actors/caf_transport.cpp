@@ -1,6 +1,6 @@
 #include "actors/caf_transport.h"
 
-#include "protocols/comm/comm.h"
+#include "actors/party_error.h"
 
 namespace marill {
 
@@ -22,7 +22,7 @@ void CafTransport::await_start(std::chrono::milliseconds timeout) {
         [&](wire_msg& m) { early.emplace_back(self_->current_sender(), std::move(m.bytes)); },
         caf::after(timeout) >> [&] { timed_out = true; });
   }
-  if (!started) throw ProtocolError("party: no start message from the session within the timeout");
+  if (!started) throw TimeoutError("party: no start message from the session within the timeout");
   for (auto& [sender, bytes] : early) early_.push_back(Incoming{std::move(bytes), role_of(sender)});
 }
 

@@ -49,9 +49,7 @@ Frame decode_frame(std::vector<std::uint8_t>&& bytes) {
   if (f.header.magic != FrameHeader::kMagic) throw ProtocolError("malformed message: bad magic (not a marill frame)");
   const std::size_t body = bytes.size() - hs;
   const std::size_t expect = f.header.phantom ? 0 : f.header.payload_bytes;
-  if (f.header.kind == FrameHeader::abort) {
-    // abort frames carry a reason string of any (bounded) size
-  } else if (body != expect) {
+  if (body != expect) {
     throw ProtocolError("malformed message: header declares " + std::to_string(expect) + " payload bytes, frame has " +
                         std::to_string(body));
   }

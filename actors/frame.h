@@ -11,7 +11,7 @@ namespace marill {
 
 struct FrameHeader {
   static constexpr std::uint32_t kMagic = 0x314c524d;  // "MRL1"
-  enum Kind : std::uint8_t { data = 0, abort = 1 };
+  enum Kind : std::uint8_t { data = 0, abort = 1 };  // abort: two bytes, the failed role and its ErrorClass
 
   std::uint32_t magic = kMagic;
   std::uint8_t kind = data;

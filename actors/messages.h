@@ -24,12 +24,13 @@ typename Inspector::result_type inspect(Inspector& f, start_msg& x) {
   return f(caf::meta::type_name("marill_start"), x.parties);
 }
 
-struct done_msg {  // a party finished (its outcome is in the session's shared state)
+struct report_msg {  // a party finished: its report (actors/report.h), Cereal binary
   std::uint8_t role = 0;
+  std::vector<std::uint8_t> bytes;
 };
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, done_msg& x) {
-  return f(caf::meta::type_name("marill_done"), x.role);
+typename Inspector::result_type inspect(Inspector& f, report_msg& x) {
+  return f(caf::meta::type_name("marill_report"), x.role, x.bytes);
 }
 
 }  // namespace marill

@@ -48,15 +48,16 @@ void PartyComm::send_bytes(Role to, const std::uint8_t* data, u64 n) {
   transport_.send(to, std::move(bytes));
 }
 
-void PartyComm::broadcast_abort(const std::string& reason) {
+void PartyComm::broadcast_abort(Role failed, ErrorClass cls) {
   FrameHeader h;
   h.kind = FrameHeader::abort;
   h.from = static_cast<std::uint8_t>(me_);
-  std::string r = reason.substr(0, 4096);
+  h.payload_bytes = 2;
+  const std::uint8_t payload[2] = {static_cast<std::uint8_t>(failed), static_cast<std::uint8_t>(cls)};
   for (Role p : peers_) {
     h.to = static_cast<std::uint8_t>(p);
     try {
-      transport_.send(p, encode_frame(h, reinterpret_cast<const std::uint8_t*>(r.data()), r.size()));
+      transport_.send(p, encode_frame(h, payload, 2));
     } catch (...) {
       // best effort: the peer may already be gone
     }
@@ -69,7 +70,7 @@ Frame PartyComm::next_from(Role from) {
   while (q.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
-      throw ProtocolError(where() + ": timed out after " + std::to_string(recv_timeout_.count()) + " ms waiting for " +
+      throw TimeoutError(where() + ": timed out after " + std::to_string(recv_timeout_.count()) + " ms waiting for " +
                           role_name(from));
     auto in = transport_.receive(left);
     if (!in) continue;
@@ -79,9 +80,13 @@ Frame PartyComm::next_from(Role from) {
     if (f.header.from >= kMaxRoles || claimed != *in->sender)
       throw ProtocolError(where() + ": frame claims sender " + std::to_string(f.header.from) + " but came from " +
                           role_name(*in->sender));
-    if (f.header.kind == FrameHeader::abort)
-      throw ProtocolError(where() + ": peer " + role_name(claimed) + " aborted: " +
-                          std::string(f.payload.begin(), f.payload.end()));
+    if (f.header.kind == FrameHeader::abort) {
+      const auto cls = f.payload.size() == 2 ? static_cast<ErrorClass>(f.payload[1]) : ErrorClass::none;
+      if (f.payload.size() != 2 || f.payload[0] >= kMaxRoles || f.payload[1] >= kErrorClassCount || cls == ErrorClass::none ||
+          cls == ErrorClass::peer_aborted)
+        throw ProtocolError(where() + ": malformed abort frame from " + role_name(claimed));
+      throw PeerAborted(where(), claimed, static_cast<Role>(f.payload[0]), cls);
+    }
     if (f.header.to != static_cast<std::uint8_t>(me_))
       throw ProtocolError(where() + ": frame from " + role_name(claimed) + " addressed to another party");
     if (f.header.seq != recv_seq_[role_index(claimed)]++)

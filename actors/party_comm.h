@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actors/frame.h"
+#include "actors/party_error.h"
 #include "actors/transport.h"
 #include "protocols/comm/comm.h"
 #include "sim/network.h"
@@ -30,8 +31,9 @@ class PartyComm final : public Comm {
   void send_bytes(Role to, const std::uint8_t* data, u64 n) override;
   std::vector<std::uint8_t> recv_bytes(Role from, u64 n) override;
 
-  // Tells every peer this party failed, so none of them waits for its timeout.
-  void broadcast_abort(const std::string& reason);
+  // Tells every peer that `failed` (this party, or the peer it heard it from) failed with `cls`, so
+  // none of them waits for its timeout. Two bytes: exception texts may carry data and stay local.
+  void broadcast_abort(Role failed, ErrorClass cls);
   // Charges the compute since the last message and closes the ledger's totals.
   void finish();
 

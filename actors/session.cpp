@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 
 #include "actors/caf_transport.h"
 #include "actors/messages.h"
@@ -23,54 +22,29 @@ caf::actor_system& actor_system() {
   return *sys;
 }
 
-struct SharedOutcomes {
-  std::mutex mu;
-  std::array<PartyOutcome, kMaxRoles> by_role;
-};
-
-// The party actor: waits for the session's start, runs the program on its backend, reports.
-void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, Program program,
-                 std::shared_ptr<SharedOutcomes> out, caf::actor coordinator) {
-  PartyOutcome result;
-  result.role = me;
-  std::vector<Role> peers;
-  BackendOptions opt{cfg.fxp, cfg.phantom, cfg.policy, cfg.correlations};
-  for (Role r : session_roles(cfg.setting, opt))
-    if (r != me) peers.push_back(r);
+// The party actor: waits for the session's start, runs its party, sends its report as a message.
+void party_actor(caf::blocking_actor* self, Role me, SessionConfig cfg, PartyProgram program_of, caf::actor coordinator) {
   CafTransport transport(self);
   std::optional<RecordingTransport> recording;  // wraps the transport when a test asks for the frames
   if (cfg.record_frames) recording.emplace(transport, me, cfg.record_frames);
   Transport& wire = recording ? static_cast<Transport&>(*recording) : transport;
-  std::unique_ptr<PartyComm> comm;
+  PartyReport report;
+  report.role = me;
   try {
     transport.await_start(cfg.recv_timeout);
-    comm = std::make_unique<PartyComm>(me, peers, wire, cfg.network, cfg.phantom, cfg.recv_timeout,
-                                       cfg.charge_compute);
-    auto backend = make_backend(cfg.setting, me, comm.get(), opt);
-    program(*backend);
-    backend->finish();
-    comm->finish();
-    result.ran = true;
-  } catch (const std::exception& e) {
-    result.error = e.what();
-    if (comm) {
-      comm->broadcast_abort(std::string(role_name(me)) + ": " + e.what());
-      comm->finish();
-    }
+    report = run_party(cfg, me, wire, program_of);
+  } catch (const std::exception& e) {  // no start: the party never ran, and has no peers to tell
+    report.error = e.what();
+    report.error_class = classify_error(e);
   }
-  if (comm) result.ledger = comm->ledger();
-  {
-    std::lock_guard<std::mutex> lock(out->mu);
-    out->by_role[static_cast<size_t>(role_index(me))] = std::move(result);
-  }
-  self->send(coordinator, done_msg{static_cast<std::uint8_t>(me)});
+  self->send(coordinator, report_msg{static_cast<std::uint8_t>(me), report_to_binary(report)});
 }
-
-bool is_echo(const std::string& err) { return err.find("aborted:") != std::string::npos; }
 
 }  // namespace
 
-const PartyOutcome& SessionResult::party(Role r) const {
+BackendOptions backend_options(const SessionConfig& cfg) { return BackendOptions{cfg.fxp, cfg.phantom, cfg.policy, cfg.correlations}; }
+
+const PartyReport& SessionResult::party(Role r) const {
   for (const auto& p : parties)
     if (p.role == r) return p;
   throw std::invalid_argument(std::string("no party ") + role_name(r) + " in a " + setting_name(setting) + " session");
@@ -100,37 +74,85 @@ double SessionResult::online_time_s() const {
   return t;
 }
 
+PartyReport run_party(const SessionConfig& cfg, Role me, Transport& transport, const PartyProgram& program_of) {
+  PartyReport report;
+  report.role = me;
+  const BackendOptions opt = backend_options(cfg);
+  std::vector<Role> peers;
+  for (Role r : session_roles(cfg.setting, opt))
+    if (r != me) peers.push_back(r);
+  std::unique_ptr<PartyComm> comm;
+  try {
+    comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout, cfg.charge_compute);
+    auto backend = make_backend(cfg.setting, me, comm.get(), opt);
+    const Program program = program_of(me);
+    program(*backend);
+    backend->finish();
+    comm->finish();
+    report.ran = true;
+  } catch (const std::exception& e) {
+    report.error = e.what();  // stays with this party (its report, its log)
+    report.error_class = classify_error(e);
+    if (comm) {
+      // An echo passes the root cause's role and class on; a party's own failure names itself.
+      const auto* echo = dynamic_cast<const PeerAborted*>(&e);
+      comm->broadcast_abort(echo ? echo->failed : me, echo ? echo->failed_class : report.error_class);
+      comm->finish();
+    }
+  }
+  if (comm) report.ledger = LedgerReport::of(comm->ledger());
+  return report;
+}
+
 SessionResult run_session(const SessionConfig& cfg, const Program& program) {
+  return run_parties(cfg, [program](Role) { return program; });  // by value: party actors may outlive a timed-out session
+}
+
+SessionResult run_parties(const SessionConfig& cfg, const PartyProgram& program_of) {
   SessionResult res;
   res.setting = cfg.setting;
-  if (cfg.setting == Setting::cleartext) {
+  if (cfg.setting == Setting::cleartext) {  // one party holds every input: no actors, no network
     CleartextBackend be(cfg.fxp, cfg.policy);
     be.ledger().start(0);
-    PartyOutcome o;
+    PartyReport o;
     o.role = Role::client;
     try {
-      program(be);
+      program_of(Role::client)(be);
     } catch (const std::exception& e) {
       throw SessionError(std::string("cleartext: ") + e.what());
     }
     o.ran = true;
-    o.ledger = be.ledger();
+    o.ledger = LedgerReport::of(be.ledger());
     res.parties.push_back(std::move(o));
     return res;
   }
-  auto roles = session_roles(cfg.setting, BackendOptions{cfg.fxp, cfg.phantom, cfg.policy, cfg.correlations});
-  auto shared = std::make_shared<SharedOutcomes>();
+  auto roles = session_roles(cfg.setting, backend_options(cfg));
   caf::scoped_actor coordinator{actor_system()};
   start_msg start;
   start.parties.resize(kMaxRoles);
   for (Role r : roles)
     start.parties[static_cast<size_t>(role_index(r))] =
-        actor_system().spawn<caf::detached>(party_actor, r, cfg, program, shared, caf::actor{coordinator});
+        actor_system().spawn<caf::detached>(party_actor, r, cfg, program_of, caf::actor{coordinator});
   for (Role r : roles) coordinator->send(start.parties[static_cast<size_t>(role_index(r))], start);
+  std::array<std::optional<PartyReport>, kMaxRoles> by_role;
   size_t done = 0;
   bool timed_out = false;
   while (done < roles.size() && !timed_out) {
-    coordinator->receive([&](done_msg&) { ++done; }, caf::after(cfg.session_timeout) >> [&] { timed_out = true; });
+    coordinator->receive(
+        [&](report_msg& m) {
+          PartyReport rep;
+          try {
+            rep = report_from_binary(m.bytes);
+          } catch (const std::exception& e) {
+            rep.error = e.what();
+            rep.error_class = ErrorClass::internal;
+          }
+          if (m.role >= kMaxRoles || by_role[m.role]) return;  // not a party of this session: ignored
+          rep.role = static_cast<Role>(m.role);
+          by_role[m.role] = std::move(rep);
+          ++done;
+        },
+        caf::after(cfg.session_timeout) >> [&] { timed_out = true; });
   }
   if (timed_out) {
     for (Role r : roles) caf::anon_send_exit(start.parties[static_cast<size_t>(role_index(r))], caf::exit_reason::kill);
@@ -138,16 +160,22 @@ SessionResult run_session(const SessionConfig& cfg, const Program& program) {
   }
   std::string root, echo;
   for (Role r : roles) {
-    PartyOutcome& o = shared->by_role[static_cast<size_t>(role_index(r))];
-    if (!o.error.empty()) {
+    PartyReport& o = *by_role[static_cast<size_t>(role_index(r))];
+    if (o.error_class != ErrorClass::none) {
       std::string msg = std::string(role_name(r)) + ": " + o.error;
-      if (!is_echo(o.error) && root.empty()) root = msg;
+      if (o.error_class != ErrorClass::peer_aborted && root.empty()) root = msg;
       if (echo.empty()) echo = msg;
     }
-    res.parties.push_back(o);
+    res.parties.push_back(std::move(o));
   }
-  if (!root.empty() || !echo.empty()) throw SessionError(root.empty() ? echo : root);
+  if (!root.empty() || !echo.empty()) throw SessionError(root.empty() ? echo : root, std::move(res.parties));
   return res;
+}
+
+const PartyReport* SessionError::party(Role r) const {
+  for (const auto& p : parties)
+    if (p.role == r) return &p;
+  return nullptr;
 }
 
 }  // namespace marill

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/commands.h"
 #include "protocols/fss/dcf.h"
 
@@ -27,26 +28,11 @@ double timed(F&& f) {
 }  // namespace
 
 int bench_dcf(int argc, char** argv) {
-  i64 count = i64{1} << 16;
-  int reps = 3;
-  const char* usage = "usage: marill bench dcf [--count N] [--reps R]  (defaults 65536, 3)\n";
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-      count = std::atoll(argv[++i]);
-    } else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("%s", usage);
-      return 0;
-    } else {
-      std::fprintf(stderr, "marill bench dcf: unknown argument '%s'\n%s", argv[i], usage);
-      return 2;
-    }
-  }
-  if (count <= 0 || reps <= 0) {
-    std::fprintf(stderr, "marill bench dcf: --count and --reps must be positive\n");
-    return 2;
-  }
+  Args args(argc, argv, {{"--count", Opt::integer}, {"--reps", Opt::integer}},
+            "usage: marill bench dcf [--count N] [--reps R]  (defaults 65536, 3)");
+  if (args.help()) return 0;
+  const i64 count = args.get_int("--count", i64{1} << 16, 1, i64{1} << 30);
+  const int reps = static_cast<int>(args.get_int("--reps", 3, 1, 1000000));
 
   Prg prg = Prg::from_os();
   const auto c = static_cast<std::size_t>(count);

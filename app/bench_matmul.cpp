@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/commands.h"
 #include "protocols/ring/ring_matmul.h"
 
@@ -57,23 +58,9 @@ std::string shape_label(const GemmShape& s) {
 }  // namespace
 
 int bench_ring_matmul(int argc, char** argv) {
-  int reps = 5;
-  const char* usage = "usage: marill bench matmul [--reps R]  (default 5)\n";
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("%s", usage);
-      return 0;
-    } else {
-      std::fprintf(stderr, "marill bench matmul: unknown argument '%s'\n%s", argv[i], usage);
-      return 2;
-    }
-  }
-  if (reps <= 0) {
-    std::fprintf(stderr, "marill bench matmul: --reps must be positive\n");
-    return 2;
-  }
+  Args args(argc, argv, {{"--reps", Opt::integer}}, "usage: marill bench matmul [--reps R]  (default 5)");
+  if (args.help()) return 0;
+  const int reps = static_cast<int>(args.get_int("--reps", 5, 1, 1000000));
 
   const std::vector<GemmShape> shapes = {{512, 512, 512, ""},
                                          {1024, 1024, 1024, ""},

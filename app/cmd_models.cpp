@@ -158,9 +158,10 @@ int data_encode(const Args& a) {
 int cmd_data(int argc, char** argv) {
   const int skip = argc > 0 && std::string(argv[0]) == "data" ? 1 : 0;
   Args a(argc - skip, argv + skip,
-         {"--lists", "--out", "--vocab", "--max-pretrain-mb", "--translate-test", "--code-test", "--data", "--write", "--check",
-          "--packages", "--text"},
-         kDataUsage);
+         {{"--lists", Opt::text}, {"--out", Opt::text}, {"--vocab", Opt::integer}, {"--max-pretrain-mb", Opt::integer},
+          {"--translate-test", Opt::integer}, {"--code-test", Opt::integer}, {"--data", Opt::text}, {"--write", Opt::text},
+          {"--check", Opt::text}, {"--packages", Opt::text}, {"--text", Opt::text}},
+         kDataUsage, /*positional_allowed=*/true);
   if (a.help()) return 0;
   if (a.positional().empty()) {
     std::fprintf(stderr, "marill data: which action? (build, manifest, encode)\n%s\n", kDataUsage);
@@ -226,8 +227,12 @@ std::vector<std::string> csv_list(const std::string& s) {
 int cmd_train(int argc, char** argv) {
   const int k = skip_name(argc, argv, "train");
   Args a(argc - k, argv + k,
-         {"--out", "--data", "--d-model", "--layers", "--heads", "--ffn", "--seq", "--batch", "--steps", "--lr", "--seed",
-          "--max-tokens", "--reproduce", "--scale", "--work", "--results", "--tasks", "--techniques", "--force", "--table-only", "--quiet"},
+         {{"--out", Opt::text}, {"--data", Opt::text}, {"--d-model", Opt::integer}, {"--layers", Opt::integer},
+          {"--heads", Opt::integer}, {"--ffn", Opt::integer}, {"--seq", Opt::integer}, {"--batch", Opt::integer},
+          {"--steps", Opt::integer}, {"--lr", Opt::number}, {"--seed", Opt::integer}, {"--max-tokens", Opt::integer},
+          {"--reproduce", Opt::flag}, {"--scale", Opt::text}, {"--work", Opt::text}, {"--results", Opt::text},
+          {"--tasks", Opt::text}, {"--techniques", Opt::text}, {"--force", Opt::flag}, {"--table-only", Opt::flag},
+          {"--quiet", Opt::flag}},
          kTrainUsage);
   if (a.help()) return 0;
   if (a.has("--reproduce")) {
@@ -269,8 +274,11 @@ int cmd_train(int argc, char** argv) {
 int cmd_finetune(int argc, char** argv) {
   const int k = skip_name(argc, argv, "finetune");
   Args a(argc - k, argv + k,
-         {"--base", "--task", "--technique", "--out", "--teacher", "--data", "--steps", "--stage1-steps", "--batch", "--lr", "--seed",
-          "--freeze", "--lora-rank", "--merge", "--grouping", "--prune-heads", "--softmax", "--act", "--max-train", "--quiet"},
+         {{"--base", Opt::text}, {"--task", Opt::text}, {"--technique", Opt::text}, {"--out", Opt::text},
+          {"--teacher", Opt::text}, {"--data", Opt::text}, {"--steps", Opt::integer}, {"--stage1-steps", Opt::integer},
+          {"--batch", Opt::integer}, {"--lr", Opt::number}, {"--seed", Opt::integer}, {"--freeze", Opt::number},
+          {"--lora-rank", Opt::integer}, {"--merge", Opt::integer}, {"--grouping", Opt::text}, {"--prune-heads", Opt::integer},
+          {"--softmax", Opt::text}, {"--act", Opt::text}, {"--max-train", Opt::integer}, {"--quiet", Opt::flag}},
          kFinetuneUsage);
   if (a.help()) return 0;
   for (const char* req : {"--base", "--task", "--technique", "--out"})
@@ -285,7 +293,7 @@ int cmd_finetune(int argc, char** argv) {
   if (a.has("--freeze")) {
     o.tech.freeze = a.get_double("--freeze", 1.0);
     if (!(o.tech.freeze > 0.0 && o.tech.freeze <= 1.0))
-      throw std::invalid_argument("--freeze " + a.get("--freeze", "") + ": the fraction f of private layers must be in (0, 1]");
+      throw std::invalid_argument("option '--freeze': " + std::to_string(o.tech.freeze) + ": the fraction f of private layers must be in (0, 1]");
   }
   if (a.has("--lora-rank")) {
     o.tech.lora_rank = a.get_int("--lora-rank", 8, 0, 4096);
@@ -313,7 +321,9 @@ int cmd_finetune(int argc, char** argv) {
 
 int cmd_eval(int argc, char** argv) {
   const int k = skip_name(argc, argv, "eval");
-  Args a(argc - k, argv + k, {"--model", "--task", "--data", "--n", "--batch", "--dump", "--json", "--quiet"}, kEvalUsage);
+  Args a(argc - k, argv + k,
+         {{"--model", Opt::text}, {"--task", Opt::text}, {"--data", Opt::text}, {"--n", Opt::integer},
+          {"--batch", Opt::integer}, {"--dump", Opt::text}, {"--json", Opt::text}, {"--quiet", Opt::flag}}, kEvalUsage);
   if (a.help()) return 0;
   if (!a.has("--model") || !a.has("--task")) throw std::invalid_argument(std::string("eval needs --model DIR and --task\n") + kEvalUsage);
   ml::EvalOptions o;
@@ -338,7 +348,8 @@ int cmd_eval(int argc, char** argv) {
 
 int cmd_export(int argc, char** argv) {
   const int k = skip_name(argc, argv, "export");
-  Args a(argc - k, argv + k, {"--package", "--out", "--check-base", "--hf"}, kExportUsage);
+  Args a(argc - k, argv + k,
+         {{"--package", Opt::text}, {"--out", Opt::text}, {"--check-base", Opt::flag}, {"--hf", Opt::text}}, kExportUsage);
   if (a.help()) return 0;
   if (a.has("--hf")) {
     const pkg::HfModel m = pkg::read_hf_llama(a.get("--hf", ""));

@@ -1,9 +1,15 @@
 // marill: MPC-minimized secure LLM inference. Entry point and sub-command dispatch.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "app/cli.h"
 #include "app/commands.h"
 
 namespace {
@@ -17,7 +23,29 @@ const char* kUsage =
     "  bench dcf              DCF / comparison key generation and evaluation\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
+    "                         (run by the sibling executable marill-train, which alone links LibTorch)\n"
     "Run 'marill COMMAND --help' for a command's options.\n";
+
+// The ML commands run in the sibling executable marill-train (it alone links LibTorch, so the MPC
+// commands here do not pay its memory). Replaces this process; returns only on failure.
+int exec_train(int argc, char** argv) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::fprintf(stderr, "marill: cannot find this executable (/proc/self/exe): %s\n", ec.message().c_str());
+    return 1;
+  }
+  const std::string train = (self.parent_path() / "marill-train").string();
+  std::vector<char*> args;
+  args.push_back(const_cast<char*>(train.c_str()));
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  std::fflush(stdout);
+  ::execv(train.c_str(), args.data());
+  std::fprintf(stderr, "marill: cannot run %s for '%s': %s (build the marill-train target)\n", train.c_str(), argv[1],
+               std::strerror(errno));
+  return 1;
+}
 
 int dispatch(int argc, char** argv) {
   if (argc < 2) return marill::bench_primitives(0, nullptr);
@@ -39,22 +67,11 @@ int dispatch(int argc, char** argv) {
     std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf)\n", what.c_str());
     return 2;
   }
-  if (cmd == "data") return marill::cmd_data(argc - 2, argv + 2);
-  if (cmd == "train") return marill::cmd_train(argc - 2, argv + 2);
-  if (cmd == "finetune") return marill::cmd_finetune(argc - 2, argv + 2);
-  if (cmd == "eval") return marill::cmd_eval(argc - 2, argv + 2);
-  if (cmd == "export") return marill::cmd_export(argc - 2, argv + 2);
+  if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export") return exec_train(argc, argv);
   std::fprintf(stderr, "marill: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return dispatch(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "marill: error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return marill::run_main(argc, argv, dispatch); }

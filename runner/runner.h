@@ -1,0 +1,40 @@
+// The runner: a point -> each party's program, built from the point and that party's own inputs
+// only -> one report per party (actors/report.h) -> rows of one CSV schema per report kind
+// (runner/rows.h).
+//
+// Launchers: run_point() runs every party in this process as a CAF actor (actors/session.h). A
+// launcher with one party per process (ZeroMQ, multi-host) calls run_party() with its transport and
+// ships the report back (report_to_binary).
+#pragma once
+
+#include "actors/session.h"
+#include "runner/point.h"
+
+namespace marill {
+
+SessionConfig session_config(const Point& p);
+
+// The program of `role` at `p`. Inputs are made here, for that role only: the server's block
+// weights (random, seeded: models/secure/block_weights.h), the client's hidden state or operand;
+// other roles get shapes (and, with LoRA, the public base weights).
+Program party_program(const Point& p, Role role);
+
+// The block as `role` knows it: every value on the server; elsewhere the structure and, in real
+// runs with LoRA on a public base, the public base weights; shapes only in phantom runs.
+FloatBlock party_block(const Point& p, Role role);
+
+// One party of the point over any transport: the per-party entry of every launcher.
+PartyReport run_party(const Point& p, Role role, Transport& transport);
+
+struct PointResult {
+  Point point;
+  SessionResult session;  // one report per party, in roles_of(setting) order
+};
+
+// The primitives and shapes of `marill bench primitives` (quick: the small shape of each).
+std::vector<PrimitiveOp> primitive_bench_ops(bool quick);
+
+// Every party of the point as a CAF actor in this process. Throws SessionError if a party fails.
+PointResult run_point(const Point& p);
+
+}  // namespace marill
