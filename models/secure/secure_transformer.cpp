@@ -125,6 +125,11 @@ Shared input_private(Backend& be, const std::vector<float>& v, const Shape& shap
   return be.input(Role::server, private_tensor(be, v, shape, what));
 }
 
+// A weight matrix of the server's, set up once for products with shared activations.
+PrivateWeight private_weight(Backend& be, const std::vector<float>& v, const Shape& shape, const std::string& what) {
+  return be.setup_private_weight(Private{Role::server, private_tensor(be, v, shape, what), be.frac_bits()});
+}
+
 SecureLinear setup_linear(Backend& be, const FloatLinear& f, const std::string& name) {
   SecureLinear s;
   s.in = f.in;
@@ -136,7 +141,7 @@ SecureLinear setup_linear(Backend& be, const FloatLinear& f, const std::string& 
       s.w_public = be.phantom() ? RingTensor::phantom({f.in, f.out}) : be.fxp().encode(f.w, {f.in, f.out});
       s.has_public = true;
     } else {
-      s.w_secret = be.prepare_weight(input_private(be, f.w, {f.in, f.out}, name + ".w"));
+      s.w_secret = private_weight(be, f.w, {f.in, f.out}, name + ".w");
       s.has_secret = true;
     }
   }
@@ -146,8 +151,8 @@ SecureLinear setup_linear(Backend& be, const FloatLinear& f, const std::string& 
   }
   if (f.lora_rank < 0) throw std::invalid_argument(name + ": negative LoRA rank");
   if (f.lora_rank > 0) {
-    s.lora_a = be.prepare_weight(input_private(be, f.lora_a, {f.in, f.lora_rank}, name + ".lora_a"));
-    s.lora_b = be.prepare_weight(input_private(be, f.lora_b, {f.lora_rank, f.out}, name + ".lora_b"));
+    s.lora_a = private_weight(be, f.lora_a, {f.in, f.lora_rank}, name + ".lora_a");
+    s.lora_b = private_weight(be, f.lora_b, {f.lora_rank, f.out}, name + ".lora_b");
     s.has_lora = true;
   }
   if (!s.has_public && !s.has_secret && !s.has_lora) throw std::invalid_argument(name + ": no weight at all");
@@ -330,10 +335,10 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
     any = true;
   };
   if (lin.has_public) accumulate(be.matmul_public(x, lin.w_public));  // free
-  if (lin.has_secret) accumulate(be.matmul(x, lin.w_secret));
+  if (lin.has_secret) accumulate(be.mmul_sv(x, lin.w_secret));
   if (lin.has_lora) {  // more than 16 fractional bits leave no room for 3f bits: truncate X A first
     OpScope op(be.ledger(), "lora");
-    accumulate(be.matmul(be.trunc(be.matmul(x, lin.lora_a), f), lin.lora_b));
+    accumulate(be.mmul_sv(be.trunc(be.mmul_sv(x, lin.lora_a), f), lin.lora_b));
   }
   Shared y = be.trunc(acc, f);
   if (lin.has_bias) y = be.add(y, fn::tile_rows(be, lin.bias, x.shape()[0]));
@@ -355,21 +360,21 @@ std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const Sec
     for (const SecureLinear* l : lins) out.push_back(linear_forward(be, *l, x));
     return out;
   }
-  std::vector<std::pair<Shared, Shared>> first;
+  std::vector<std::pair<Shared, const PrivateWeight*>> first;
   for (const SecureLinear* l : lins) {
-    if (l->has_secret) first.emplace_back(x, l->w_secret);
-    if (l->has_lora) first.emplace_back(x, l->lora_a);
+    if (l->has_secret) first.emplace_back(x, &l->w_secret);
+    if (l->has_lora) first.emplace_back(x, &l->lora_a);
   }
-  std::vector<Shared> r1 = be.matmul_many(first), r2;
-  std::vector<std::pair<Shared, Shared>> second;
+  std::vector<Shared> r1 = be.mmul_sv_many(first), r2;
+  std::vector<std::pair<Shared, const PrivateWeight*>> second;
   {
     size_t at = 0;
     for (const SecureLinear* l : lins) {
       if (l->has_secret) ++at;
-      if (l->has_lora) second.emplace_back(r1[at++], l->lora_b);
+      if (l->has_lora) second.emplace_back(r1[at++], &l->lora_b);
     }
     OpScope op(be.ledger(), "lora");
-    r2 = be.matmul_many(second);
+    r2 = be.mmul_sv_many(second);
   }
   // Every output at 3f bits: (x W_public + x W_secret) 2^f + (x A) B; one truncation by 2f.
   std::vector<Shared> pre;

@@ -77,9 +77,9 @@ struct FloatBlock {
 struct SecureLinear {
   i64 in = 0, out = 0;
   RingTensor w_public;  // empty shape: none
-  Shared w_secret;      // prepared weight, or empty
+  PrivateWeight w_secret;  // the server's weight, or empty
   Shared bias;
-  Shared lora_a, lora_b;
+  PrivateWeight lora_a, lora_b;  // the server's LoRA factors, or empty
   bool has_public = false, has_secret = false, has_bias = false, has_lora = false;
 };
 

@@ -185,6 +185,16 @@ Shared Backend::mmul_sv(const Shared& x, const PrivateWeight& w) {
   return matmul(x, w.shares);
 }
 
+std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) {
+  std::vector<std::pair<Shared, Shared>> pairs;
+  pairs.reserve(products.size());
+  for (const auto& [x, w] : products) {
+    if (!w || w->empty()) throw std::invalid_argument("mmul_sv_many: no private weight (set up with setup_private_weight)");
+    pairs.emplace_back(x, w->shares);
+  }
+  return matmul_many(pairs);
+}
+
 void check_ltz_bits(int bits) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
 }

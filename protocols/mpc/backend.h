@@ -135,6 +135,8 @@ class Backend {
   // Shared x (..., k) times a private weight (k, n), no truncation ("sv": shared by private, in
   // SPU's kernel naming). 3pc and 2pc-dealer: matmul with the prepared sharing.
   virtual Shared mmul_sv(const Shared& x, const PrivateWeight& w);
+  // Independent products x_i · W_i in one round where the setting can (as matmul_many).
+  virtual std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products);
 
   // End of the program: a backend whose material comes from a stream checks it was used up (key
   // files: no record left). Called once by the party after its program returns.
