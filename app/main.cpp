@@ -21,6 +21,7 @@ const char* kUsage =
     "  bench layer            cost of one private transformer block by op kind (heads merged, LoRA)\n"
     "  bench matmul           ring matrix multiply throughput\n"
     "  bench dcf              DCF / comparison key generation and evaluation\n"
+    "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
     "                         (run by the sibling executable marill-train, which alone links LibTorch)\n"
@@ -54,6 +55,7 @@ int dispatch(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
+  if (cmd == "deal") return marill::cmd_deal(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
       std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");

@@ -52,6 +52,11 @@ void Point::validate() const {
     return;
   }
   if (b < 1) throw std::invalid_argument("point: b " + std::to_string(b) + " must be at least 1");
+  if (blocks < 1 || blocks > 4096) throw std::invalid_argument("point: blocks " + std::to_string(blocks) + " is outside [1, 4096]");
+  if (correlations.source != CorrelationSourceKind::dealer_stream && setting != Setting::two_pc_dealer)
+    throw std::invalid_argument(std::string("point: the ") + correlation_source_name(correlations.source) + " correlation source serves 2pc-dealer only");
+  if (correlations.source == CorrelationSourceKind::key_files && correlations.key_dir.empty())
+    throw std::invalid_argument("point: key files need their directory");
   if (marill.merge < 1) throw std::invalid_argument("point: merge " + std::to_string(marill.merge) + " must be at least 1");
   if (marill.lora < 0) throw std::invalid_argument("point: LoRA rank " + std::to_string(marill.lora) + " must not be negative");
   if (model.d_model < 1 || model.n_heads < 1 || model.ffn_dim < 1)

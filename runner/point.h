@@ -51,6 +51,11 @@ struct Point {
   // ("silu=poly,exp=spline", protocols/mpc/function_policy.h) on top.
   bool fss_gates = true;
   std::string policy;
+  // 2pc-dealer: where the gates' material comes from (the dealer's live stream, key files a dealer
+  // run wrote, or nothing: size-only phantom runs), and an optional seed for the dealer's randomness.
+  CorrelationOptions correlations;
+  int blocks = 1;               // identical private blocks run one after the other (each set up once)
+  bool reveal_output = false;   // after "forward": the output opened to the client (its SHA-256 in the result)
   Stage stage = Stage::prefill;
   i64 b = 128;  // prompt tokens (prefill), or tokens in the KV cache before the new one (decode)
   Mode mode = Mode::real;

@@ -1,5 +1,7 @@
 #include "runner/runner.h"
 
+#include <openssl/evp.h>
+
 #include <memory>
 #include <stdexcept>
 
@@ -14,24 +16,47 @@ namespace {
 // Whether `role` holds the inputs of `owner` (in cleartext the one party holds everything).
 bool holds(const Point& p, Role role, Role owner) { return p.setting == Setting::cleartext || role == owner; }
 
-Program block_program(const Point& p, Role role) {
+std::string sha256_hex(const RingTensor& t) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(t.data(), static_cast<size_t>(t.numel()) * 8, md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) out += {hex[md[i] >> 4], hex[md[i] & 15]};
+  return out;
+}
+
+Program block_program(const Point& p, Role role, std::shared_ptr<std::string> output_digest) {
   auto weights = std::make_shared<const FloatBlock>(party_block(p, role));
-  const BlockShape s = weights->shape;
   const bool client_values = holds(p, role, Role::client) && p.mode == Mode::real;
-  const i64 b = p.b, step = p.step_tokens(), d = s.d_model;
-  const bool decode = p.stage == Stage::decode;
-  return [weights, client_values, b, step, d, decode](Backend& be) {
-    SecureBlock blk = setup_block(be, *weights);
-    KvCache cache;
+  const i64 b = p.b, step = p.step_tokens(), d = weights->shape.d_model;
+  const bool decode = p.stage == Stage::decode, reveal = p.reveal_output;
+  const int blocks = p.blocks;
+  return [weights, client_values, b, step, d, decode, reveal, blocks, output_digest](Backend& be) {
+    std::vector<SecureBlock> blk;
+    for (int i = 0; i < blocks; ++i) blk.push_back(setup_block(be, *weights));
+    std::vector<KvCache> cache(static_cast<size_t>(blocks));
     auto hidden_state = [&](i64 n) {  // the client's input: the public layers' output for n tokens
       if (!client_values) return be.input(Role::client, RingTensor::phantom({n, d}));
       std::vector<double> x(static_cast<size_t>(n * d), 0.5);
       return be.input(Role::client, be.fxp().encode(x, {n, d}));
     };
-    if (decode) block_forward(be, blk, hidden_state(b), cache);  // fills the KV cache
+    auto forward = [&](Shared x) {
+      for (int i = 0; i < blocks; ++i) x = block_forward(be, blk[static_cast<size_t>(i)], x, cache[static_cast<size_t>(i)]);
+      return x;
+    };
+    if (decode) forward(hidden_state(b));  // fills the KV caches
     Shared x = hidden_state(step);
-    OpScope op(be.ledger(), "forward");
-    block_forward(be, blk, x, cache);
+    Shared y;
+    {
+      OpScope op(be.ledger(), "forward");
+      y = forward(x);
+    }
+    if (!reveal) return;
+    OpScope op(be.ledger(), "output");
+    RingTensor out = be.reveal(y, Role::client);
+    if (output_digest && (be.role() == Role::client || be.setting() == Setting::cleartext) && !out.is_phantom())
+      *output_digest = sha256_hex(out);
   };
 }
 
@@ -97,12 +122,13 @@ SessionConfig session_config(const Point& p) {
   cfg.fxp.frac_bits = p.frac_bits;
   cfg.phantom = p.mode == Mode::phantom;
   cfg.policy = p.function_policy();
+  cfg.correlations = p.correlations;
   return cfg;
 }
 
-Program party_program(const Point& p, Role role) {
+Program party_program(const Point& p, Role role, std::shared_ptr<std::string> output_digest) {
   p.validate();
-  return p.workload == Workload::block ? block_program(p, role) : primitive_program(p, role);
+  return p.workload == Workload::block ? block_program(p, role, output_digest) : primitive_program(p, role);
 }
 
 PartyReport run_party(const Point& p, Role role, Transport& transport) {
@@ -124,8 +150,18 @@ PointResult run_point(const Point& p) {
   p.validate();  // here too: a bad point is the caller's error, not a party's abort
   PointResult res;
   res.point = p;
-  res.session = run_parties(session_config(p), [p](Role r) { return party_program(p, r); });
+  auto digest = std::make_shared<std::string>();  // written by the client's program, in this process
+  res.session = run_parties(session_config(p), [p, digest](Role r) { return party_program(p, r, digest); });
+  res.output_sha256 = *digest;
   return res;
+}
+
+DealReport deal_point(const Point& p, const std::string& dir) {
+  p.validate();
+  if (p.setting != Setting::two_pc_dealer) throw std::invalid_argument(std::string("deal: only 2pc-dealer has a dealer, not ") + setting_name(p.setting));
+  if (p.mode != Mode::real) throw std::invalid_argument("deal: a phantom run needs no key files (use the size-only source)");
+  const SessionConfig cfg = session_config(p);
+  return deal_key_files(backend_options(cfg), dir, party_program(p, Role::dealer));
 }
 
 }  // namespace marill

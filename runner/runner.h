@@ -7,7 +7,11 @@
 // ships the report back (report_to_binary).
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "actors/session.h"
+#include "protocols/mpc/dealer_backend.h"
 #include "runner/point.h"
 
 namespace marill {
@@ -17,7 +21,8 @@ SessionConfig session_config(const Point& p);
 // The program of `role` at `p`. Inputs are made here, for that role only: the server's block
 // weights (random, seeded: models/secure/block_weights.h), the client's hidden state or operand;
 // other roles get shapes (and, with LoRA, the public base weights).
-Program party_program(const Point& p, Role role);
+// With p.reveal_output, the client writes the SHA-256 (hex) of the opened output to *output_digest.
+Program party_program(const Point& p, Role role, std::shared_ptr<std::string> output_digest = nullptr);
 
 // The block as `role` knows it: every value on the server; elsewhere the structure and, in real
 // runs with LoRA on a public base, the public base weights; shapes only in phantom runs.
@@ -28,7 +33,8 @@ PartyReport run_party(const Point& p, Role role, Transport& transport);
 
 struct PointResult {
   Point point;
-  SessionResult session;  // one report per party, in roles_of(setting) order
+  SessionResult session;  // one report per party, in session_roles order
+  std::string output_sha256;  // p.reveal_output: of the output the client opened
 };
 
 // The primitives and shapes of `marill bench primitives` (quick: the small shape of each).
@@ -36,5 +42,9 @@ std::vector<PrimitiveOp> primitive_bench_ops(bool quick);
 
 // Every party of the point as a CAF actor in this process. Throws SessionError if a party fails.
 PointResult run_point(const Point& p);
+
+// The dealer of a 2pc-dealer point in a run of its own: writes the key files of the point's online
+// run to `dir` (p.correlations.dealer_seed applies).
+DealReport deal_point(const Point& p, const std::string& dir);
 
 }  // namespace marill

@@ -11,6 +11,7 @@
 #include "models/secure/secure_transformer.h"
 #include "protocols/mpc/dealer_backend.h"
 #include "protocols/mpc/key_file.h"
+#include "runner/runner.h"
 
 using namespace marill;
 using namespace marill::test;
@@ -197,4 +198,35 @@ TEST_CASE("size-only source: a phantom online run without a dealer sends the onl
   SessionResult phantom = run_session(ph, ph_prog.program());
   REQUIRE(phantom.parties.size() == 2);
   require_same_online_costs(real, phantom);
+}
+
+TEST_CASE("runner: deal a point, then run it from the key files: the client opens the live run's output") {
+  TempDir dir("runner");
+  Point p;
+  p.setting = Setting::two_pc_dealer;
+  p.model.d_model = 32;
+  p.model.n_heads = 4;
+  p.model.ffn_dim = 64;
+  p.b = 6;
+  p.blocks = 2;
+  p.reveal_output = true;
+  p.correlations.dealer_seed = 99;
+  const PointResult live = run_point(p);
+  REQUIRE(live.output_sha256.size() == 64);
+
+  const DealReport deal = deal_point(p, dir.str());
+  Point online = p;
+  online.correlations.source = CorrelationSourceKind::key_files;
+  online.correlations.key_dir = dir.str();
+  const PointResult files = run_point(online);
+  REQUIRE(files.output_sha256 == live.output_sha256);
+  require_same_online_costs(live.session, files.session);
+  REQUIRE(deal.ledger.total(Phase::offline).bytes_sent + 32 == live.session.party(Role::dealer).ledger.total(Phase::offline).bytes_sent);
+
+  Point bad = online;
+  bad.setting = Setting::three_pc;
+  REQUIRE_THROWS_WITH(run_point(bad), Catch::Contains("2pc-dealer only"));
+  Point phantom = p;
+  phantom.mode = Mode::phantom;
+  REQUIRE_THROWS_WITH(deal_point(phantom, dir.str()), Catch::Contains("phantom"));
 }

@@ -1,0 +1,54 @@
+#include "app/layer_options.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace marill {
+
+const char* const kLayerPointUsage =
+    "[--net lan] [--arch llama|gpt2] [--b 128] [--d 256] [--heads 8] [--ffn 4*d] [--stage prefill|decode]\n"
+    "        [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--policy silu=poly,exp=spline,...]\n"
+    "        [--blocks 1] [--phantom] [--keys DIR] [--dealer-seed N] [--reveal]\n"
+    "--policy: function methods over each setting's default (names: silu gelu exp reciprocal rsqrt softmax act)\n"
+    "--blocks: identical private blocks one after the other\n"
+    "--keys: 2pc-dealer reads its correlated randomness from the key files `marill deal --keys DIR` wrote\n"
+    "--dealer-seed: the dealer's randomness from this seed (the same seed deals the same material: compare runs)\n"
+    "--reveal: open the block's output to the client after the measured pass and print its SHA-256\n";
+
+std::vector<Opt> layer_point_options(std::vector<Opt> more) {
+  std::vector<Opt> opts{{"--net", Opt::text},       {"--arch", Opt::text},    {"--b", Opt::integer},      {"--d", Opt::integer},
+                        {"--heads", Opt::integer},  {"--ffn", Opt::integer},  {"--stage", Opt::text},     {"--softmax", Opt::text},
+                        {"--act", Opt::text},       {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--blocks", Opt::integer},
+                        {"--phantom", Opt::flag},   {"--keys", Opt::text},    {"--dealer-seed", Opt::integer}, {"--reveal", Opt::flag}};
+  opts.insert(opts.end(), more.begin(), more.end());
+  return opts;
+}
+
+Point layer_point(const Args& args) {
+  Point p;
+  p.stage = args.parsed("--stage", args.get("--stage", "prefill"), parse_stage);
+  p.b = args.get_int("--b", 128, 1, 1 << 16);
+  const std::string arch = args.get("--arch", "llama");
+  if (arch != "llama" && arch != "gpt2") throw std::invalid_argument("option '--arch': expected llama or gpt2, got '" + arch + "'");
+  p.model.arch = arch == "gpt2" ? Arch::gpt2 : Arch::llama;
+  p.model.d_model = args.get_int("--d", 256, 1, 1 << 16);
+  p.model.n_heads = args.get_int("--heads", 8, 1, 4096);
+  p.model.ffn_dim = args.get_int("--ffn", 4 * p.model.d_model, 1, 1 << 20);
+  p.marill.softmax = args.parsed("--softmax", args.get("--softmax", "exact"), parse_softmax_approx);
+  p.marill.act = args.parsed("--act", args.get("--act", "exact"), parse_act_approx);
+  p.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
+  p.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
+  p.mode = args.has("--phantom") ? Mode::phantom : Mode::real;
+  p.policy = args.get("--policy", "");
+  p.blocks = static_cast<int>(args.get_int("--blocks", 1, 1, 4096));
+  p.reveal_output = args.has("--reveal");
+  if (args.has("--keys")) {
+    if (args.has("--phantom")) throw std::invalid_argument("option '--keys': key files hold real material; a phantom run needs none");
+    p.correlations.source = CorrelationSourceKind::key_files;
+    p.correlations.key_dir = args.get("--keys", "");
+  }
+  if (args.has("--dealer-seed")) p.correlations.dealer_seed = static_cast<std::uint64_t>(args.get_int("--dealer-seed", 0, 0, (1LL << 62)));
+  return p;
+}
+
+}  // namespace marill
