@@ -61,12 +61,4 @@ FloatBlock random_block(const BlockShape& s, i64 lora, std::uint32_t seed) {
 
 FloatBlock shape_only_block(const BlockShape& s, i64 lora) { return make_block(s, lora, nullptr); }
 
-FloatBlock shapes_of(FloatBlock w) {
-  w.shape_only = true;
-  for (auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.mlp_norm, &w.mlp_norm_bias}) std::vector<float>().swap(*v);
-  for (auto* l : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down})
-    for (auto* v : {&l->w, &l->bias, &l->lora_a, &l->lora_b}) std::vector<float>().swap(*v);
-  return w;
-}
-
 }  // namespace marill

@@ -16,7 +16,5 @@ FloatBlock random_block(const BlockShape& s, i64 lora, std::uint32_t seed = 7);
 // The same structure as random_block(s, lora) with every value vector empty (FloatBlock::shape_only):
 // what a phantom run needs, in memory that does not grow with the weights.
 FloatBlock shape_only_block(const BlockShape& s, i64 lora);
-// The structure of any block (biases, LoRA, public parts) with every value vector dropped.
-FloatBlock shapes_of(FloatBlock w);
 
 }  // namespace marill

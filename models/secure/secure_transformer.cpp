@@ -243,7 +243,9 @@ FloatLinear linear_shape(const FloatLinear& f) {
   return o;
 }
 
-FloatBlock block_shape(const FloatBlock& w) {
+}  // namespace
+
+FloatBlock shapes_of(const FloatBlock& w) {
   FloatBlock o;
   o.shape = w.shape;
   o.shape_only = true;
@@ -253,15 +255,13 @@ FloatBlock block_shape(const FloatBlock& w) {
   return o;
 }
 
-}  // namespace
-
 SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   // The server reads the private values (cleartext: all of them); a party that holds none passes shapes.
   const bool reads_private = be.role() == Role::server || be.setting() == Setting::cleartext;
   if (w.shape_only && !be.phantom() && reads_private)
     throw std::invalid_argument("setup_block: the weights are shapes only (shape_only_block); only a phantom run, or a party that holds no private weight, can take them");
   // A phantom run never reads values: work on the shapes, so nothing here copies the weights.
-  if (be.phantom() && !w.shape_only) return setup_block(be, block_shape(w));
+  if (be.phantom() && !w.shape_only) return setup_block(be, shapes_of(w));
   OpScope op(be.ledger(), "setup");
   const BlockShape& s = w.shape;
   s.validate();

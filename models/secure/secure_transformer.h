@@ -107,6 +107,9 @@ struct KvCache {
 // applied to the weights here, so the runtime layout has merged heads contiguous.
 SecureBlock setup_block(Backend& be, const FloatBlock& weights);
 
+// The structure of a block (biases, LoRA, public parts) without any value: what a phantom run needs.
+FloatBlock shapes_of(const FloatBlock& w);
+
 // y = x W_pub + x W_sec + (x A) B + bias. x (T, in) -> (T, out). One truncation for the sum.
 Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x);
 
