@@ -125,6 +125,7 @@ int data_manifest(const Args& a) {
   const std::string path = a.get("--check", "");
   const auto bad = data::check_manifest(path, dir);
   if (bad.empty()) {
+    std::filesystem::remove(dir + "/package_drift.txt");  // a drift note of an earlier build no longer applies
     std::printf("data: all %zu files match %s\n", kManifestFiles.size(), path.c_str());
     return 0;
   }
@@ -135,14 +136,24 @@ int data_manifest(const Args& a) {
   if (mj.contains("packages"))
     for (const auto& [p, v] : packages)
       if (mj["packages"].value(p, std::string()) != v) changed.push_back(p + " " + mj["packages"].value(p, std::string("(none)")) + " -> " + v);
-  for (const auto& b : bad) std::fprintf(stderr, "data: MISMATCH %s\n", b.c_str());
-  if (!changed.empty()) {
-    std::fprintf(stderr, "data: these packages differ from the manifest's, which explains a different build:\n");
-    for (const auto& c : changed) std::fprintf(stderr, "  %s\n", c.c_str());
-  } else {
+  if (changed.empty()) {
+    for (const auto& b : bad) std::fprintf(stderr, "data: MISMATCH %s\n", b.c_str());
     std::fprintf(stderr, "data: same package versions as the manifest: the build is not reproducing (a bug)\n");
+    return 1;
   }
-  return 1;
+  // Debian mirrors keep only current versions: a newer package (a security or point update) can
+  // change the data. That is explained drift, a warning recorded beside the data, not a stop.
+  const std::string drift_path = dir + "/package_drift.txt";
+  std::ofstream drift(drift_path);
+  drift << "# marill data: the build differs from " << path << " because these Debian packages are newer\n";
+  for (const auto& c : changed) drift << "package " << c << "\n";
+  for (const auto& b : bad) drift << "file " << b << "\n";
+  std::fprintf(stderr, "data: WARNING: %zu file(s) differ from %s, explained by %zu package version(s) newer than the manifest's:\n",
+               bad.size(), path.c_str(), changed.size());
+  for (const auto& c : changed) std::fprintf(stderr, "  %s\n", c.c_str());
+  for (const auto& b : bad) std::fprintf(stderr, "  differs: %s\n", b.c_str());
+  std::fprintf(stderr, "data: recorded in %s (results made from this data should carry it)\n", drift_path.c_str());
+  return 0;
 }
 
 int data_encode(const Args& a) {
