@@ -29,6 +29,9 @@ void BlockShape::validate() const {
   auto bad = [](const std::string& m) { throw std::invalid_argument("block shape: " + m); };
   if (d_model <= 0 || n_heads <= 0 || ffn_dim <= 0) bad("d_model, n_heads and ffn_dim must be positive");
   if (d_model % n_heads) bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
+  if (n_kv_heads < 0 || n_heads % kv_heads())
+    bad("n_heads " + std::to_string(n_heads) + " is not a multiple of the key/value heads " + std::to_string(n_kv_heads));
+  if (kv_heads() != n_heads) bad("grouped-query attention (" + std::to_string(kv_heads()) + " key/value heads for " + std::to_string(n_heads) + " query heads) is not supported by the secure block yet");
   if (merge < 1 || n_heads % merge)
     bad("n_heads " + std::to_string(n_heads) + " is not divisible by the merge factor m = " + std::to_string(merge));
   if (arch_traits(arch).rotary && head_dim() % 2) bad("rotary embeddings need an even head_dim, got " + std::to_string(head_dim()));

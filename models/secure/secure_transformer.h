@@ -36,6 +36,7 @@ struct BlockShape {
   Arch arch = Arch::llama;
   i64 d_model = 256;
   i64 n_heads = 8;
+  i64 n_kv_heads = 0;          // key/value heads (grouped-query attention); 0: n_heads
   i64 ffn_dim = 1024;
   int merge = 1;               // m: heads merged into groups of m (paper §5.3)
   std::vector<i64> head_perm;  // grouping: merged head j = heads head_perm[j*m .. j*m+m-1]; empty = adjacent
@@ -44,6 +45,7 @@ struct BlockShape {
 
   i64 head_dim() const { return d_model / n_heads; }
   i64 merged_heads() const { return n_heads / merge; }
+  i64 kv_heads() const { return n_kv_heads ? n_kv_heads : n_heads; }
   // Throws std::invalid_argument naming the problem (heads not divisible by m, bad permutation, ...).
   void validate() const;
 };
