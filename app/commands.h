@@ -9,6 +9,7 @@ int bench_ring_matmul(int argc, char** argv);  // app/bench_matmul.cpp
 int bench_dcf(int argc, char** argv);  // DCF / LTZ micro benchmark (app/bench_dcf.cpp)
 int bench_layer(int argc, char** argv);  // app/bench_layer.cpp: one private block by op kind
 int cmd_deal(int argc, char** argv);     // app/cmd_deal.cpp: the 2pc-dealer dealer's key files for one point
+int cmd_generate(int argc, char** argv); // app/cmd_generate.cpp: a secure generation with a whole model, cost per token
 
 }  // namespace marill
 

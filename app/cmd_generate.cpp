@@ -1,0 +1,160 @@
+// `marill generate`: a secure generation with a whole model (runner/generation.h): the client's
+// public layers in plaintext, the private layers, head and argmax in MPC, each token revealed to the
+// client only. Prints the text (or the ids), then the cost of each token: prefill, then each decode
+// step, with bytes per party online and offline, rounds, simulated time and CPU time.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "models/package/tokenizer.h"
+#include "runner/generation.h"
+
+namespace marill {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The tokenizer a model directory carries, if marill reads it (the trainer's conventions).
+std::optional<Tokenizer> tokenizer_in(const std::string& dir) {
+  if (dir.empty()) return std::nullopt;
+  if (fs::exists(dir + "/tokenizer.vocab")) return Tokenizer::load(dir + "/tokenizer.vocab");
+  if (fs::exists(dir + "/spm.vocab")) return Tokenizer::load(dir + "/spm.vocab");
+  if (fs::exists(dir + "/BYTES_TOKENIZER")) return Tokenizer::bytes_only();
+  return std::nullopt;
+}
+
+std::string mb(u64 bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_generate(int argc, char** argv) {
+  Args args(argc, argv,
+            {{"--package", Opt::text}, {"--hf", Opt::text}, {"--preset", Opt::text}, {"--freeze", Opt::number}, {"--settings", Opt::texts},
+             {"--net", Opt::text}, {"--prompt", Opt::text}, {"--prompt-ids", Opt::ints}, {"--max-new-tokens", Opt::integer},
+             {"--phantom", Opt::flag}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--fss", Opt::text},
+             {"--dealer-seed", Opt::integer}},
+            "usage: marill generate (--package DIR | --hf DIR --freeze f | --preset NAME --freeze f --phantom)\n"
+            "                       (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens 8] [--settings 2pc-dealer] [--net lan]\n"
+            "                       [--phantom] [--csv FILE] [--frac-bits 16] [--policy silu=poly,...] [--fss on|off] [--dealer-seed N]\n"
+            "--package: a secure-inference package (its base model's SHA-256 is checked)\n"
+            "--hf: a Hugging Face LLaMA directory; --freeze f: the top fraction f of its layers is private\n"
+            "--preset: a real model's shapes without weights (openllama-3b-v2, deepseek-coder-1.3b-base, LLaMA-2-7B,\n"
+            "          Llama-3-8B, gpt2, bert-base), for phantom runs: the cost of the whole model per token\n"
+            "--prompt: text, for a directory with a tokenizer marill reads; else --prompt-ids\n"
+            "--phantom: shapes only (the same bytes and rounds, no values: no text comes out)\n");
+  if (args.help()) return 0;
+  const int sources = args.has("--package") + args.has("--hf") + args.has("--preset");
+  if (sources != 1) throw std::invalid_argument("generate: give exactly one of --package DIR, --hf DIR, --preset NAME");
+  GenerationPoint base;
+  std::string tokenizer_dir;
+  if (args.has("--package")) {
+    base.source.kind = ModelSource::package;
+    base.source.path = args.get("--package", "");
+    if (args.has("--freeze")) throw std::invalid_argument("option '--freeze': a package's freezing is fixed by its training");
+    tokenizer_dir = base.source.path;
+  } else {
+    base.source.kind = args.has("--hf") ? ModelSource::hf : ModelSource::preset;
+    base.source.path = args.get(args.has("--hf") ? "--hf" : "--preset", "");
+    if (!args.has("--freeze")) throw std::invalid_argument("generate: --hf and --preset need --freeze f (the top fraction of private layers)");
+    base.source.freeze = args.get_double("--freeze", 0.5);
+    if (!(base.source.freeze > 0 && base.source.freeze <= 1)) throw std::invalid_argument("option '--freeze': f must be in (0, 1]");
+    if (args.has("--hf")) tokenizer_dir = base.source.path;
+  }
+  base.mode = args.has("--phantom") ? Mode::phantom : Mode::real;
+  base.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
+  base.new_tokens = static_cast<int>(args.get_int("--max-new-tokens", 8, 1, 1 << 16));
+  base.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
+  base.policy = args.get("--policy", "");
+  const std::string fss = args.get("--fss", "on");
+  if (fss != "on" && fss != "off") throw std::invalid_argument("option '--fss': expected on or off, got '" + fss + "'");
+  base.fss_gates = fss == "on";
+  if (args.has("--dealer-seed")) base.correlations.dealer_seed = static_cast<std::uint64_t>(args.get_int("--dealer-seed", 0, 0, (1LL << 62)));
+
+  std::optional<Tokenizer> tok;
+  if (args.has("--prompt") == args.has("--prompt-ids")) throw std::invalid_argument("generate: give one of --prompt TEXT or --prompt-ids 1,2,3");
+  if (args.has("--prompt")) {
+    const std::string text = args.get("--prompt", "");
+    if (text.empty()) throw std::invalid_argument("option '--prompt': the prompt is empty");
+    if (base.source.kind == ModelSource::package) {
+      tok = tokenizer_in(tokenizer_dir);
+      if (!tok) tok = tokenizer_in(pkg::load_package(tokenizer_dir).base_path);  // the base's tokenizer
+    } else {
+      tok = tokenizer_in(tokenizer_dir);
+    }
+    if (!tok) throw std::invalid_argument("option '--prompt': " + (tokenizer_dir.empty() ? std::string("a preset") : tokenizer_dir) +
+                                          " carries no tokenizer marill reads (tokenizer.vocab, spm.vocab); give --prompt-ids");
+    base.prompt.push_back(tok->bos);
+    for (int id : tok->encode(text)) base.prompt.push_back(id);
+  } else {
+    for (long long id : args.get_ints("--prompt-ids", {}, 0, (1LL << 31) - 1)) base.prompt.push_back(static_cast<int>(id));
+    if (base.prompt.empty()) throw std::invalid_argument("option '--prompt-ids': the prompt is empty");
+  }
+  std::vector<Setting> settings;
+  for (const auto& s : args.get_texts("--settings", {"2pc-dealer"})) settings.push_back(args.parsed("--settings", s, parse_setting));
+
+  const GenerationInputs in = load_generation(base);
+  if (tok && tok->vocab_size() > in.plan.vocab)
+    throw std::invalid_argument("generate: the tokenizer has " + std::to_string(tok->vocab_size()) + " pieces, the model " + std::to_string(in.plan.vocab));
+  std::unique_ptr<std::ofstream> csv;
+  if (args.has("--csv")) {
+    csv = std::make_unique<std::ofstream>(args.get("--csv", ""));
+    if (!*csv) throw std::runtime_error("cannot write " + args.get("--csv", ""));
+    *csv << generation_csv_header() << '\n';
+  }
+  std::printf("marill generate: %s\n  prompt %zu tokens, %d new, %s on %s\n", in.description.c_str(), base.prompt.size(), base.new_tokens,
+              mode_name(base.mode), base.network.name.c_str());
+  for (Setting st : settings) {
+    GenerationPoint p = base;
+    p.setting = st;
+    const auto t0 = std::chrono::steady_clock::now();
+    bool progress_shown = false;
+    // A progress line with rate and ETA once a run takes more than a couple of seconds.
+    auto on_step = [&](int done, int total) {
+      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (el < 2.0 && !progress_shown) return;
+      progress_shown = true;
+      const double rate = done / el;
+      std::fprintf(stderr, "\r  [%s] %d/%d tokens, %.2f tokens/s, ETA %.0f s   ", setting_name(st), done, total, rate, (total - done) / rate);
+      std::fflush(stderr);
+    };
+    const GenerationResult r = run_generation(p, in, on_step);
+    if (progress_shown) std::fprintf(stderr, "\n");
+    std::printf("\n[%s] %.2f s wall\n", setting_name(st), r.wall_s);
+    if (p.mode == Mode::phantom) std::printf("  (phantom: no values, no tokens; costs only)\n");
+    else if (tok) std::printf("  text: %s\n  ids: ", tok->decode(r.tokens).c_str());
+    else std::printf("  ids: ");
+    if (p.mode == Mode::real) {
+      for (size_t i = 0; i < r.tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.tokens[i]);
+      std::printf("\n");
+    }
+    std::printf("  %-11s", "step");
+    for (Role role : r.roles) std::printf(" %14s", (std::string(role_name(role)) + " MB on").c_str());
+    for (Role role : r.roles)
+      if (st == Setting::two_pc_dealer && role == Role::dealer) std::printf(" %14s", "dealer MB off");
+    std::printf(" %8s %10s %10s\n", "rounds", "sim_s", "cpu_s");
+    for (const StepCost& s : r.steps) {
+      std::printf("  %-11s", s.step.c_str());
+      for (size_t i = 0; i < r.roles.size(); ++i) std::printf(" %14s", mb(s.online_bytes[i]).c_str());
+      for (size_t i = 0; i < r.roles.size(); ++i)
+        if (st == Setting::two_pc_dealer && r.roles[i] == Role::dealer) std::printf(" %14s", mb(s.offline_bytes[i]).c_str());
+      std::printf(" %8llu %10.4f %10.3f\n", static_cast<unsigned long long>(s.rounds), s.sim_s, s.cpu_s);
+      if (csv) *csv << generation_csv_line(r, s) << '\n';
+    }
+  }
+  return 0;
+}
+
+}  // namespace marill

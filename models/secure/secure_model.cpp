@@ -1,0 +1,275 @@
+#include "models/secure/secure_model.h"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "models/secure/block_weights.h"
+#include "models/secure/secure_block.h"
+
+namespace marill {
+
+namespace {
+
+// [rows, cols] -> [cols, rows] row-major (a package's [out, in] to FloatLinear's (in, out)).
+std::vector<float> transposed(const pkg::Tensor& t) {
+  const std::int64_t r = t.shape.at(0), c = t.shape.at(1);
+  std::vector<float> out(static_cast<size_t>(r * c));
+  for (std::int64_t i = 0; i < r; ++i)
+    for (std::int64_t j = 0; j < c; ++j) out[static_cast<size_t>(j * r + i)] = t.data[static_cast<size_t>(i * c + j)];
+  return out;
+}
+
+FloatHead head_shape(const ModelPlan& plan) {
+  FloatHead h;
+  h.arch = plan.block.arch;
+  h.d_model = plan.block.d_model;
+  h.vocab = plan.vocab;
+  h.norm_eps = plan.block.norm_eps;
+  h.lm_head.in = plan.block.d_model;
+  h.lm_head.out = plan.vocab;
+  h.lm_head.has_bias = false;
+  return h;
+}
+
+}  // namespace
+
+void ModelPlan::validate() const {
+  auto bad = [](const std::string& m) { throw std::invalid_argument("model: " + m); };
+  block.validate();
+  if (vocab < 1 || n_layers < 1) bad("vocab and layers must be positive");
+  if (frozen_layers < 0 || frozen_layers > n_layers) bad("frozen layers " + std::to_string(frozen_layers) + " outside [0, " + std::to_string(n_layers) + "]");
+  if (private_embed && frozen_layers > 0) bad("a private embedding under public layers (the client could not run them)");
+  if (prompt_len < 1) bad("the prompt is empty");
+  if (new_tokens < 1) bad("at least one new token must be asked");
+  if (prompt_len + new_tokens - 1 > max_seq)
+    bad("the prompt (" + std::to_string(prompt_len) + " tokens) and " + std::to_string(new_tokens) + " new tokens exceed the context of " +
+        std::to_string(max_seq) + " tokens");
+}
+
+bool PartyModel::holds_private_values() const {
+  if (!embed.empty() || !head.final_norm.empty() || !head.final_norm_bias.empty() || !head.lm_head.w.empty()) return true;
+  for (const FloatBlock& b : blocks) {
+    if (!b.attn_norm.empty() || !b.mlp_norm.empty() || !b.attn_norm_bias.empty() || !b.mlp_norm_bias.empty()) return true;
+    for (const FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down})
+      if ((!f->w_public && !f->w.empty()) || !f->bias.empty() || !f->lora_a.empty() || !f->lora_b.empty()) return true;
+  }
+  return false;
+}
+
+std::string step_scope(int step) {
+  if (step == 0) return "prefill";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "decode %03d", step);
+  return buf;
+}
+
+void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens) {
+  const ModelPlan& plan = m.plan;
+  plan.validate();
+  const i64 d = plan.block.d_model, V = plan.vocab;
+  const bool client = be.role() == Role::client || be.setting() == Setting::cleartext;
+  const bool client_values = client && !be.phantom();
+  if (client_values && static_cast<i64>(m.prompt.size()) != plan.prompt_len)
+    throw std::invalid_argument("generate: the client's prompt has " + std::to_string(m.prompt.size()) + " tokens, the plan " +
+                                std::to_string(plan.prompt_len));
+  if (client_values && !plan.private_embed && !m.public_layers) throw std::invalid_argument("generate: the client has no public layers");
+  if (static_cast<int>(m.blocks.size()) != plan.private_layers())
+    throw std::invalid_argument("generate: " + std::to_string(m.blocks.size()) + " private blocks for " + std::to_string(plan.private_layers()) + " private layers");
+
+  std::vector<SecureBlock> blocks;
+  SecureHead head;
+  PrivateWeight embed;
+  {
+    OpScope op(be.ledger(), "setup");
+    for (const FloatBlock& b : m.blocks) blocks.push_back(setup_block(be, b));
+    head = setup_head(be, m.head);
+    if (plan.private_embed) {
+      const bool reads = be.role() == Role::server || be.setting() == Setting::cleartext;
+      RingTensor w = RingTensor::phantom({V, d});
+      if (reads && !be.phantom()) {
+        if (static_cast<i64>(m.embed.size()) != V * d) throw std::invalid_argument("generate: the private embedding has the wrong size");
+        w = be.fxp().encode(m.embed, {V, d});
+      }
+      embed = be.setup_private_weight(Private{Role::server, w, be.frac_bits()});
+    }
+  }
+  std::vector<KvCache> caches(blocks.size());
+  pkg::PlainKvCache public_cache;  // the client's plaintext cache of the public layers
+  std::vector<int> step_ids = client_values ? m.prompt : std::vector<int>{};
+  for (int step = 0; step < plan.new_tokens; ++step) {
+    OpScope op(be.ledger(), step_scope(step));
+    const i64 T = step == 0 ? plan.prompt_len : 1;
+    Shared x;
+    if (plan.private_embed) {
+      // The client's one-hot tokens (integers: the product with the f-bit embedding is already at f bits).
+      RingTensor onehot = RingTensor::phantom({T, V});
+      if (client_values) {
+        onehot = RingTensor({T, V});
+        for (i64 t = 0; t < T; ++t) {
+          const int id = step_ids[static_cast<size_t>(t)];
+          if (id < 0 || id >= V) throw std::invalid_argument("generate: token id " + std::to_string(id) + " outside the vocabulary");
+          onehot[t * V + id] = 1;
+        }
+      }
+      OpScope emb(be.ledger(), "embedding");
+      x = be.mmul_sv(be.input(Role::client, onehot), embed);
+    } else {
+      RingTensor h = RingTensor::phantom({T, d});
+      if (client_values) h = be.fxp().encode(pkg::plain_forward(*m.public_layers, step_ids, public_cache), {T, d});
+      OpScope in(be.ledger(), "input");
+      x = be.input(Role::client, h);
+    }
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      OpScope layer(be.ledger(), "layers");
+      x = block_forward(be, blocks[i], x, caches[i]);
+    }
+    const i64 id = next_token(be, head, x);
+    if (client_values) {
+      if (tokens) tokens->push_back(static_cast<int>(id));
+      step_ids = {static_cast<int>(id)};
+    }
+    if (client && m.on_step) m.on_step(step + 1, plan.new_tokens);
+  }
+}
+
+BlockShape package_block_shape(const pkg::ModelConfig& m, const pkg::MarillConfig& mc) {
+  BlockShape s;
+  s.arch = Arch::llama;
+  s.d_model = m.d_model;
+  s.n_heads = m.n_heads;
+  s.ffn_dim = m.ffn_dim;
+  s.merge = mc.merge;
+  s.rope_theta = m.rope_theta;
+  s.norm_eps = m.norm_eps;
+  return s;
+}
+
+ModelPlan package_plan(const pkg::ModelConfig& m, const pkg::MarillConfig& mc, bool has_embed) {
+  ModelPlan plan;
+  plan.block = package_block_shape(m, mc);
+  plan.vocab = m.vocab;
+  plan.n_layers = mc.frozen_layers + mc.private_layers;
+  plan.frozen_layers = mc.frozen_layers;
+  plan.private_embed = has_embed;
+  plan.max_seq = m.max_seq;
+  return plan;
+}
+
+pkg::Package package_from_hf(const pkg::HfModel& hf, double freeze) {
+  pkg::Package p;
+  p.model = hf.config;
+  pkg::set_freeze(p.marill, hf.config, freeze);
+  p.frozen_layers = p.marill.frozen_layers;
+  auto get = [&](const std::string& name) -> const pkg::Tensor& {
+    auto it = hf.tensors.find(name);
+    if (it == hf.tensors.end()) throw std::invalid_argument("hf model: tensor '" + name + "' is missing");
+    return it->second;
+  };
+  for (int l = p.frozen_layers; l < hf.config.n_layers; ++l) {
+    pkg::LayerWeights L;
+    L.index = l;
+    L.attn_norm = get(pkg::hf_name(l, "attn_norm"));
+    L.mlp_norm = get(pkg::hf_name(l, "mlp_norm"));
+    for (const char* t : {"q", "k", "v", "o", "gate", "up", "down"}) L.weight(t) = get(pkg::hf_name(l, t));
+    p.layers.push_back(std::move(L));
+  }
+  p.final_norm = get("model.norm.weight");
+  p.lm_head = get("lm_head.weight");
+  return p;
+}
+
+ModelPlan preset_plan(const pkg::ShapePreset& preset, double freeze) {
+  if (!(freeze > 0 && freeze <= 1)) throw std::invalid_argument("freeze f = " + std::to_string(freeze) + " is outside (0, 1]");
+  ModelPlan plan;
+  plan.block.arch = parse_arch(preset.arch);
+  plan.block.d_model = preset.d_model;
+  plan.block.n_heads = preset.n_heads;
+  plan.block.n_kv_heads = preset.n_kv_heads == preset.n_heads ? 0 : preset.n_kv_heads;
+  plan.block.ffn_dim = preset.ffn_dim;
+  plan.block.rope_theta = preset.rope_theta;
+  plan.block.norm_eps = preset.norm_eps;
+  plan.vocab = preset.vocab;
+  plan.n_layers = preset.n_layers;
+  const int priv = static_cast<int>(std::lround(freeze * preset.n_layers));
+  plan.frozen_layers = preset.n_layers - std::max(priv, 1);
+  plan.max_seq = preset.max_seq;
+  return plan;
+}
+
+void add_server_part(PartyModel& m, const pkg::Package& package, bool phantom) {
+  m.blocks.clear();
+  for (size_t i = 0; i < package.layers.size(); ++i) {
+    FloatBlock b = ml::block_from_package(package, i);
+    m.blocks.push_back(phantom ? shapes_of(b) : std::move(b));
+  }
+  m.head = head_shape(m.plan);
+  m.head.lm_head.has_w = true;
+  if (!phantom) {
+    m.head.final_norm = package.final_norm.data;
+    m.head.lm_head.w = transposed(package.lm_head);
+    if (package.has_embed) m.embed = package.embed.data;
+  }
+}
+
+void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg::HfModel* base, bool phantom) {
+  m.head = head_shape(m.plan);
+  m.blocks.clear();
+  const int priv = m.plan.private_layers();
+  if (mc.lora_rank == 0 || !base) {
+    // Every weight of the private layers is private: the structure is all the others know.
+    if (mc.lora_rank != 0) throw std::invalid_argument("generate: LoRA layers need the public base model for their base weights");
+    for (int i = 0; i < priv; ++i) m.blocks.push_back(shape_only_block(m.plan.block, 0));
+    return;
+  }
+  // LoRA on the public base: x·W is computed locally with the base's weights, heads grouped as the
+  // package's (head_perm is public); the adapters' values stay the server's.
+  pkg::Package pub;
+  pub.model = base->config;
+  pub.marill = mc;
+  for (int i = 0; i < priv; ++i) {
+    const int l = m.plan.frozen_layers + i;
+    pkg::LayerWeights L;
+    L.index = l;
+    const std::vector<int>* perm = static_cast<size_t>(i) < mc.head_perm.size() ? &mc.head_perm[static_cast<size_t>(i)] : nullptr;
+    const std::int64_t dh = base->config.head_dim;
+    for (const char* t : {"q", "k", "v", "o", "gate", "up", "down"}) {
+      pkg::Tensor w = base->tensors.at(pkg::hf_name(l, t));
+      const std::string target = t;
+      if (perm && mc.merge > 1 && (target == "q" || target == "k" || target == "v" || target == "o")) {
+        // Rows (q, k, v) or columns (o) of head perm[j] move to slot j, as merge_heads does.
+        pkg::Tensor src = w;
+        const std::int64_t rows = w.shape[0], cols = w.shape[1];
+        for (size_t j = 0; j < perm->size(); ++j)
+          for (std::int64_t e = 0; e < dh; ++e) {
+            const std::int64_t to = static_cast<std::int64_t>(j) * dh + e, from = static_cast<std::int64_t>((*perm)[j]) * dh + e;
+            if (target == "o")
+              for (std::int64_t r = 0; r < rows; ++r) w.data[static_cast<size_t>(r * cols + to)] = src.data[static_cast<size_t>(r * cols + from)];
+            else
+              std::copy_n(&src.data[static_cast<size_t>(from * cols)], cols, &w.data[static_cast<size_t>(to * cols)]);
+          }
+      }
+      L.weight(t) = w;
+      for (const std::string& lt : mc.lora_targets)
+        if (lt == target) L.lora[lt] = pkg::LoraPair{pkg::Tensor::zeros({mc.lora_rank, w.shape[1]}), pkg::Tensor::zeros({w.shape[0], mc.lora_rank})};
+    }
+    pub.layers.push_back(std::move(L));
+  }
+  for (size_t i = 0; i < pub.layers.size(); ++i) {
+    FloatBlock b = ml::block_from_package(pub, i);
+    b.attn_norm.clear();
+    b.mlp_norm.clear();
+    for (FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
+      f->lora_a.clear();
+      f->lora_b.clear();
+    }
+    m.blocks.push_back(phantom ? shapes_of(b) : std::move(b));
+  }
+}
+
+void add_client_part(PartyModel& m, const pkg::HfModel& base, const std::vector<int>& prompt) {
+  m.prompt = prompt;
+  if (!m.plan.private_embed) m.public_layers = std::make_shared<const pkg::PlainLlama>(pkg::plain_llama(base, m.plan.frozen_layers, false));
+}
+
+}  // namespace marill

@@ -1,0 +1,81 @@
+// The whole model as one secure program (DESIGN.md, "The secure generation flow"; the paper's
+// Fig. 1, 6, 7): the client tokenizes, runs the embedding and the frozen (public) layers in
+// plaintext with its own KV cache, and inputs the hidden state as shares; the private layers run in
+// MPC (shared KV caches), then the final norm, the LM head and a secure argmax; the token is
+// revealed to the client only, and the decode loop goes on from it. Where the embedding is private
+// (full fine-tuning), the lookup is the client's one-hot tokens times the server's embedding in MPC.
+//
+// Each party runs the same program on what it holds (PartyModel): the server the private weights,
+// the client the public layers and the prompt, every party the public plan (shapes, lengths).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/package/package.h"
+#include "models/package/plain_llama.h"
+#include "models/package/presets.h"
+#include "models/secure/secure_transformer.h"
+
+namespace marill {
+
+// What every party knows: the model's structure and the run's lengths.
+struct ModelPlan {
+  BlockShape block;  // the private layers' shape (merge applied; a package's heads are already grouped)
+  i64 vocab = 0;
+  int n_layers = 0, frozen_layers = 0;  // the bottom frozen_layers are public, the rest private
+  bool private_embed = false;           // the embedding was trained: its lookup runs in MPC
+  i64 max_seq = 0;
+  i64 prompt_len = 0;  // the prompt's length is public (it sets the shapes)
+  int new_tokens = 0;  // tokens generated (prefill gives the first, each decode step one more)
+  int private_layers() const { return n_layers - frozen_layers; }
+  // Throws std::invalid_argument: empty prompt, context longer than max_seq, a private embedding
+  // under public layers, bad shapes.
+  void validate() const;
+};
+
+// What one party holds for the run.
+struct PartyModel {
+  ModelPlan plan;
+  std::vector<FloatBlock> blocks;  // private layers: values on the server; elsewhere the structure
+                                   // (and, with LoRA, the public base weights); shapes only when phantom
+  FloatHead head;                  // values on the server only
+  std::vector<float> embed;        // private embedding (vocab, d) row-major: the server only
+  std::shared_ptr<const pkg::PlainLlama> public_layers;  // the client: embedding + frozen layers
+  std::vector<int> prompt;                               // the client only
+  // The client: called after each step with (steps done, steps in all); for progress lines.
+  std::function<void(int, int)> on_step;
+  bool holds_private_values() const;  // any private weight value (blocks, head, embedding)
+};
+
+// The ledger scope of generation step `step`: "prefill" (0), then "decode 001", "decode 002", ...
+std::string step_scope(int step);
+
+// The program: set-up ("setup"), then plan.new_tokens steps. On the client (cleartext: the one
+// party) `tokens` receives the generated ids; elsewhere it is left empty (phantom: empty too).
+void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens);
+
+// ---- building the parties' models
+
+// The shape of a package's private layers (as block_from_package makes them).
+BlockShape package_block_shape(const pkg::ModelConfig& m, const pkg::MarillConfig& mc);
+// The public plan of a package's model (lengths left to the caller).
+ModelPlan package_plan(const pkg::ModelConfig& m, const pkg::MarillConfig& mc, bool has_embed);
+// A Hugging Face LLaMA model with its top `freeze` fraction of layers private (the paper's layer
+// freezing; the private layers are the base's own weights): a package in memory.
+pkg::Package package_from_hf(const pkg::HfModel& hf, double freeze);
+// The plan of a shape preset (real scale, no weights) with its top `freeze` fraction private.
+ModelPlan preset_plan(const pkg::ShapePreset& preset, double freeze);
+
+// The server's private part: the package's private layers, head and (trained) embedding.
+// Phantom: the structure only.
+void add_server_part(PartyModel& m, const pkg::Package& package, bool phantom);
+// The structure every other party uses for the private part; `base` (the public base model) gives
+// the public base weights of LoRA layers (head_perm applied as in the package). Phantom: no values.
+void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg::HfModel* base, bool phantom);
+// The client's public part: the embedding and frozen layers of the base, and the prompt.
+void add_client_part(PartyModel& m, const pkg::HfModel& base, const std::vector<int>& prompt);
+
+}  // namespace marill

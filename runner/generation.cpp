@@ -1,0 +1,147 @@
+#include "runner/generation.h"
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/secure/block_weights.h"
+#include "models/secure/secure_block.h"
+
+namespace marill {
+
+namespace {
+
+bool holds(Setting s, Role role, Role owner) { return s == Setting::cleartext || role == owner; }
+
+FunctionPolicy base_policy(const GenerationPoint& p) {
+  return parse_policy(p.policy, default_policy(p.fss_gates ? p.setting : Setting::three_pc));
+}
+
+}  // namespace
+
+GenerationInputs load_generation(const GenerationPoint& p) {
+  if (p.frac_bits < 1 || p.frac_bits > 30) throw std::invalid_argument("generate: frac_bits " + std::to_string(p.frac_bits) + " is outside [1, 30]");
+  GenerationInputs in;
+  in.policy = base_policy(p);
+  std::ostringstream what;
+  switch (p.source.kind) {
+    case ModelSource::package: {
+      // Validated, with the base's SHA-256 recomputed: a package is only meaningful on its own base.
+      auto pk = std::make_shared<pkg::Package>(pkg::load_package(p.source.path, true));
+      in.base = std::make_shared<const pkg::HfModel>(pkg::read_hf_llama(pk->base_path));
+      if (in.base->config.d_model != pk->model.d_model || in.base->config.vocab != pk->model.vocab)
+        throw std::invalid_argument("generate: the base model in " + pk->base_path + " does not have the package's shape");
+      in.plan = package_plan(pk->model, pk->marill, pk->has_embed);
+      in.policy = ml::package_policy(*pk, in.policy);
+      what << "package " << p.source.path << " (" << pk->layers.size() << " of " << pk->model.n_layers << " layers private, m = "
+           << pk->marill.merge << ", LoRA r = " << pk->marill.lora_rank << (pk->has_embed ? ", private embedding" : "")
+           << ", softmax " << to_string(pk->marill.softmax) << ", act " << to_string(pk->marill.act) << ")";
+      in.package = pk;
+      break;
+    }
+    case ModelSource::hf: {
+      auto hf = std::make_shared<const pkg::HfModel>(pkg::read_hf_llama(p.source.path));
+      auto pk = std::make_shared<pkg::Package>(package_from_hf(*hf, p.source.freeze));
+      in.plan = package_plan(pk->model, pk->marill, false);
+      what << "Hugging Face model " << p.source.path << " (top " << pk->layers.size() << " of " << hf->config.n_layers << " layers private)";
+      in.base = hf;
+      in.package = pk;
+      break;
+    }
+    case ModelSource::preset: {
+      if (p.mode != Mode::phantom) throw std::invalid_argument("generate: a shape preset has no weights; run it with --phantom");
+      const pkg::ShapePreset& preset = pkg::shape_preset(p.source.path);
+      in.plan = preset_plan(preset, p.source.freeze);
+      what << "preset " << preset.name << " (shapes only; top " << in.plan.private_layers() << " of " << preset.n_layers << " layers private)";
+      if (!preset.note.empty()) what << "; " << preset.note;
+      break;
+    }
+  }
+  in.plan.prompt_len = static_cast<i64>(p.prompt.size());
+  in.plan.new_tokens = p.new_tokens;
+  in.plan.validate();
+  if (p.mode == Mode::real)
+    for (int id : p.prompt)
+      if (id < 0 || id >= in.plan.vocab)
+        throw std::invalid_argument("generate: prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(in.plan.vocab) + ")");
+  in.description = what.str();
+  return in;
+}
+
+PartyModel generation_party_model(const GenerationPoint& p, const GenerationInputs& in, Role role) {
+  PartyModel m;
+  m.plan = in.plan;
+  const bool phantom = p.mode == Mode::phantom;
+  if (!in.package) {  // a preset: shapes only, for every party
+    pkg::MarillConfig none;
+    add_public_structure(m, none, nullptr, true);
+    return m;
+  }
+  if (holds(p.setting, role, Role::server)) add_server_part(m, *in.package, phantom);
+  else add_public_structure(m, in.package->marill, in.base.get(), phantom);
+  if (holds(p.setting, role, Role::client) && !phantom) add_client_part(m, *in.base, p.prompt);
+  return m;
+}
+
+GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in, std::function<void(int, int)> on_step) {
+  SessionConfig cfg;
+  cfg.setting = p.setting;
+  cfg.network = p.network;
+  cfg.fxp.frac_bits = p.frac_bits;
+  cfg.phantom = p.mode == Mode::phantom;
+  cfg.policy = in.policy;
+  cfg.correlations = p.correlations;
+  GenerationResult res;
+  res.point = p;
+  res.roles = roles_of(p.setting);
+  auto tokens = std::make_shared<std::vector<int>>();
+  const auto t0 = std::chrono::steady_clock::now();
+  res.session = run_parties(cfg, [&p, &in, tokens, on_step](Role r) -> Program {
+    auto model = std::make_shared<PartyModel>(generation_party_model(p, in, r));
+    const bool client = holds(p.setting, r, Role::client);
+    if (client) model->on_step = on_step;
+    return [model, tokens, client](Backend& be) { secure_generate(be, *model, client ? tokens.get() : nullptr); };
+  });
+  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.tokens = *tokens;
+  std::vector<std::string> names{"setup"};
+  for (int s = 0; s < p.new_tokens; ++s) names.push_back(step_scope(s));
+  for (const std::string& name : names) {
+    StepCost c;
+    c.step = name;
+    for (const PartyReport& pr : res.session.parties) {
+      u64 on = 0, off = 0;
+      for (Phase ph : {Phase::online, Phase::offline}) {
+        auto it = pr.ledger.by_op(ph).find(name);
+        if (it == pr.ledger.by_op(ph).end()) continue;
+        (ph == Phase::online ? on : off) += it->second.bytes_sent;
+        if (ph == Phase::online) c.sim_s = std::max(c.sim_s, it->second.sim_s);
+        c.cpu_s += it->second.cpu_s;
+      }
+      c.online_bytes.push_back(on);
+      c.offline_bytes.push_back(off);
+    }
+    c.rounds = res.session.op_rounds(name);
+    res.steps.push_back(c);
+  }
+  return res;
+}
+
+const char* generation_csv_header() {
+  return "setting,mode,model,prompt_tokens,step,party,online_bytes,offline_bytes,rounds,sim_time_s,cpu_time_s";
+}
+
+std::string generation_csv_line(const GenerationResult& r, const StepCost& s) {
+  std::ostringstream out;
+  for (size_t i = 0; i < r.roles.size(); ++i) {
+    if (i) out << '\n';
+    out << setting_name(r.point.setting) << ',' << mode_name(r.point.mode) << ',' << r.point.source.path << ',' << r.point.prompt.size() << ','
+        << s.step << ',' << role_name(r.roles[i]) << ',' << s.online_bytes[i] << ',' << s.offline_bytes[i] << ',' << s.rounds << ','
+        << s.sim_s << ',' << s.cpu_s;
+  }
+  return out.str();
+}
+
+}  // namespace marill

@@ -1,0 +1,328 @@
+// The whole-model secure generation (models/secure/secure_model.h, runner/generation.h): the
+// client's torch-free public layers against LibTorch, secure greedy ids against plaintext greedy
+// ids on tiny packages and Hugging Face directories built here, phantom = real in bytes and
+// rounds, what each role holds, and bad input.
+#include "models/train/llama.h"
+#undef CHECK
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "models/package/plain_llama.h"
+#include "models/package/presets.h"
+#include "runner/generation.h"
+
+using namespace marill;
+using namespace marill::ml;
+namespace fs = std::filesystem;
+
+namespace {
+
+ModelConfig gen_cfg() {
+  ModelConfig c;
+  c.vocab = 48;
+  c.d_model = 32;
+  c.n_layers = 4;
+  c.n_heads = 4;
+  c.head_dim = 8;
+  c.ffn_dim = 48;
+  c.max_seq = 24;
+  c.pad_id = 0;
+  c.bos_id = 2;
+  c.eos_id = 3;
+  return c;
+}
+
+std::string tmpdir(const std::string& name) {
+  const std::string d = (fs::temp_directory_path() / ("marill_gen_test_" + name)).string();
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A random model whose logits are far apart (a larger LM head), so greedy ids are a fair test of
+// the secure program rather than of ties.
+Llama random_model(uint64_t seed) {
+  torch::manual_seed(seed);
+  Llama m(gen_cfg());
+  torch::NoGradGuard ng;
+  m->lm_head.mul_(8.0);
+  for (auto& b : m->layers)
+    for (const char* t : {"q", "k"}) b->proj(t)->weight.mul_(3.0);
+  return m;
+}
+
+// Greedy ids of a LibTorch model by recomputation (no EOS stop), and the smallest top-1 margin.
+std::vector<int> torch_greedy(Llama& m, std::vector<int> seq, int n, double* margin) {
+  torch::NoGradGuard ng;
+  std::vector<int> out;
+  *margin = 1e9;
+  for (int s = 0; s < n; ++s) {
+    auto t = torch::tensor(std::vector<int64_t>(seq.begin(), seq.end())).view({1, -1});
+    auto logits = m->forward(t).select(1, t.size(1) - 1)[0];
+    auto top = logits.topk(2);
+    *margin = std::min(*margin, (std::get<0>(top)[0] - std::get<0>(top)[1]).item<double>());
+    const int next = static_cast<int>(std::get<1>(top)[0].item<int64_t>());
+    out.push_back(next);
+    seq.push_back(next);
+  }
+  return out;
+}
+
+GenerationPoint point_of(ModelSource::Kind kind, const std::string& path, double freeze, Setting st, std::vector<int> prompt, int n) {
+  GenerationPoint p;
+  p.source.kind = kind;
+  p.source.path = path;
+  p.source.freeze = freeze;
+  p.setting = st;
+  p.prompt = std::move(prompt);
+  p.new_tokens = n;
+  return p;
+}
+
+const std::vector<int> kPrompt = {2, 17, 5, 30, 9, 41};
+
+}  // namespace
+
+TEST_CASE("the client's torch-free public layers compute LibTorch's LLaMA, KV cache included", "[generate][plain]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("plain");
+  Llama m = random_model(3);
+  save_base(d + "/base", m);
+  const pkg::HfModel hf = pkg::read_hf_llama(d + "/base");
+  const pkg::PlainLlama plain = pkg::plain_llama(hf, 4, true);
+  std::vector<int> seq = kPrompt;
+  pkg::PlainKvCache cache;
+  std::vector<int> step = seq;
+  for (int s = 0; s < 4; ++s) {
+    const std::vector<float> got = pkg::plain_logits(plain, pkg::plain_forward(plain, step, cache));
+    torch::NoGradGuard ng;
+    auto t = torch::tensor(std::vector<int64_t>(seq.begin(), seq.end())).view({1, -1});
+    auto want = m->forward(t).select(1, t.size(1) - 1)[0].contiguous();
+    REQUIRE(static_cast<int64_t>(got.size()) == want.size(0));
+    double err = 0;
+    for (size_t i = 0; i < got.size(); ++i) err = std::max(err, std::fabs(got[i] - want[static_cast<int64_t>(i)].item<double>()));
+    INFO("step " << s << ": max |logit err| " << err);
+    CHECK(err < 1e-3);
+    const int next = static_cast<int>(want.argmax().item<int64_t>());
+    seq.push_back(next);
+    step = {next};
+  }
+  // a frozen prefix: the hidden state after 2 layers equals LibTorch's
+  Capture cap;
+  cap.want_hidden = true;
+  {
+    torch::NoGradGuard ng;
+    m->forward(torch::tensor(std::vector<int64_t>(kPrompt.begin(), kPrompt.end())).view({1, -1}), {}, {}, nullptr, &cap);
+  }
+  pkg::PlainKvCache c2;
+  const std::vector<float> h = pkg::plain_forward(pkg::plain_llama(hf, 2, false), kPrompt, c2);
+  auto want = cap.hiddens.at(1)[0].contiguous();
+  double err = 0;
+  for (size_t i = 0; i < h.size(); ++i) err = std::max(err, static_cast<double>(std::fabs(h[i] - want.data_ptr<float>()[i])));
+  CHECK(err < 1e-4);
+  CHECK_THROWS_WITH(pkg::plain_forward(plain, {2, 99}, c2), Catch::Contains("token id 99"));
+}
+
+TEST_CASE("secure generation on a Hugging Face directory with layer freezing equals plaintext greedy", "[generate][secure]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("hf");
+  Llama m = random_model(5);
+  save_base(d + "/base", m);
+  double margin = 0;
+  const std::vector<int> want = torch_greedy(m, kPrompt, 5, &margin);
+  INFO("smallest top-1 logit margin " << margin);
+  const pkg::HfModel hf = pkg::read_hf_llama(d + "/base");
+  CHECK(pkg::plain_greedy(pkg::plain_llama(hf, 4, true), kPrompt, 5) == want);
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    const GenerationPoint p = point_of(ModelSource::hf, d + "/base", 0.5, st, kPrompt, 5);
+    const GenerationInputs in = load_generation(p);
+    CHECK(in.plan.frozen_layers == 2);
+    const GenerationResult r = run_generation(p, in);
+    INFO(setting_name(st));
+    CHECK(r.tokens == want);
+    REQUIRE(r.steps.size() == 6);  // setup, prefill, 4 decode steps
+    CHECK(r.steps[1].step == "prefill");
+    CHECK(r.steps[5].step == "decode 004");
+    if (st != Setting::cleartext) {
+      for (size_t s = 1; s < r.steps.size(); ++s) CHECK(r.steps[s].rounds > 0);
+      CHECK(r.steps[1].online_bytes[0] > r.steps[2].online_bytes[0]);  // prefill (6 tokens) costs more than a decode step
+    }
+  }
+}
+
+TEST_CASE("secure generation with packages (LF + merged heads + LoRA, full fine-tuning) equals the fine-tuned model's greedy ids", "[generate][secure][package]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("pkg");
+  Llama base = random_model(7);
+  save_base(d + "/base", base);
+  SECTION("layer freezing f = 1/2, similar-style grouping m = 2, LoRA") {
+    Llama m = random_model(7);
+    pkg::MarillConfig mc;
+    pkg::set_freeze(mc, m->cfg, 0.5);
+    mc.merge = 2;
+    mc.grouping = "similar";
+    for (int l = 2; l < 4; ++l) {
+      std::vector<int> perm = {2, 0, 3, 1};
+      merge_heads(m->layers[static_cast<size_t>(l)], perm, 2);
+      mc.head_perm.push_back(perm);
+    }
+    mc.lora_rank = 2;
+    mc.lora_targets = {"q", "v", "up"};
+    add_lora(m, mc, 11);
+    {
+      torch::NoGradGuard ng;
+      for (int l = 2; l < 4; ++l)
+        for (const auto& t : mc.lora_targets) m->layers[static_cast<size_t>(l)]->proj(t)->B.normal_(0, 0.2);
+    }
+    mc.validate(m->cfg);
+    pkg::save_package(d + "/lf_hm2", make_package(m, mc, d + "/base", "test"));
+    double margin = 0;
+    const std::vector<int> want = torch_greedy(m, kPrompt, 4, &margin);
+    INFO("smallest top-1 logit margin " << margin);
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+      const GenerationPoint p = point_of(ModelSource::package, d + "/lf_hm2", 0, st, kPrompt, 4);
+      const GenerationInputs in = load_generation(p);
+      INFO(setting_name(st));
+      CHECK(run_generation(p, in).tokens == want);
+      // The client's LoRA base weights (from the public base, heads grouped by the public head_perm)
+      // are the package's own base weights.
+      const PartyModel server = generation_party_model(p, in, Role::server), client = generation_party_model(p, in, Role::client);
+      for (size_t i = 0; i < server.blocks.size(); ++i) {
+        CHECK(client.blocks[i].wq.w == server.blocks[i].wq.w);
+        CHECK(client.blocks[i].wo.w == server.blocks[i].wo.w);
+        CHECK(client.blocks[i].wq.lora_rank == server.blocks[i].wq.lora_rank);
+      }
+    }
+  }
+  SECTION("full fine-tuning: private embedding looked up in MPC") {
+    Llama m = random_model(7);
+    {
+      torch::NoGradGuard ng;
+      m->embed.add_(torch::randn_like(m->embed) * 0.5);
+      m->layers[0]->up->weight.mul_(1.5);
+    }
+    pkg::MarillConfig mc;
+    pkg::set_freeze(mc, m->cfg, 1.0);
+    mc.embed_trained = true;
+    mc.validate(m->cfg);
+    pkg::save_package(d + "/full", make_package(m, mc, d + "/base", "test"));
+    double margin = 0;
+    const std::vector<int> want = torch_greedy(m, kPrompt, 4, &margin);
+    INFO("smallest top-1 logit margin " << margin);
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+      const GenerationPoint p = point_of(ModelSource::package, d + "/full", 0, st, kPrompt, 4);
+      const GenerationInputs in = load_generation(p);
+      CHECK(in.plan.private_embed);
+      const GenerationResult r = run_generation(p, in);
+      INFO(setting_name(st));
+      CHECK(r.tokens == want);
+      const PartyReport& client = r.session.party(Role::client);
+      CHECK(client.ledger.by_op(Phase::online).count("prefill/embedding") == 1);  // costed like any other layer
+      CHECK(client.ledger.by_op(Phase::online).at("prefill/embedding").bytes_sent > 0);
+    }
+  }
+}
+
+TEST_CASE("a phantom whole-model generation costs what the real one does, step by step", "[generate][phantom]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("phantom");
+  Llama m = random_model(9);
+  save_base(d + "/base", m);
+  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+    GenerationPoint p = point_of(ModelSource::hf, d + "/base", 0.5, st, kPrompt, 3);
+    const GenerationResult real = run_generation(p, load_generation(p));
+    p.mode = Mode::phantom;
+    const GenerationResult ph = run_generation(p, load_generation(p));
+    CHECK(ph.tokens.empty());
+    REQUIRE(ph.steps.size() == real.steps.size());
+    for (size_t s = 0; s < real.steps.size(); ++s) {
+      INFO(setting_name(st) << " " << real.steps[s].step);
+      CHECK(ph.steps[s].online_bytes == real.steps[s].online_bytes);
+      CHECK(ph.steps[s].offline_bytes == real.steps[s].offline_bytes);
+      CHECK(ph.steps[s].rounds == real.steps[s].rounds);
+    }
+  }
+}
+
+TEST_CASE("shape presets run a whole model at real scale in phantom mode", "[generate][preset]") {
+  CHECK(pkg::shape_preset("openllama-3b-v2").d_model == 3200);
+  CHECK(pkg::shape_preset("Llama-3-8B").n_kv_heads == 8);
+  CHECK_THROWS_WITH(pkg::shape_preset("llama-9000"), Catch::Contains("openllama-3b-v2") && Catch::Contains("bert-base"));
+  GenerationPoint p = point_of(ModelSource::preset, "gpt2", 1.0 / 6, Setting::two_pc_dealer, {1, 2, 3, 4}, 2);
+  CHECK_THROWS_WITH(load_generation(p), Catch::Contains("--phantom"));
+  p.mode = Mode::phantom;
+  const GenerationInputs in = load_generation(p);
+  CHECK(in.plan.private_layers() == 2);
+  CHECK(in.plan.vocab == 50257);
+  const GenerationResult r = run_generation(p, in);
+  CHECK(r.tokens.empty());
+  CHECK(r.steps.at(1).online_bytes.at(0) > 0);
+  CHECK(r.steps.at(1).rounds > 0);
+  for (Role role : {Role::client, Role::server, Role::dealer}) CHECK_FALSE(generation_party_model(p, in, role).holds_private_values());
+}
+
+TEST_CASE("each role's program is built from its own inputs only", "[generate][roles]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("roles");
+  Llama m = random_model(4);
+  save_base(d + "/base", m);
+  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+    const GenerationPoint p = point_of(ModelSource::hf, d + "/base", 0.5, st, kPrompt, 2);
+    const GenerationInputs in = load_generation(p);
+    const PartyModel server = generation_party_model(p, in, Role::server);
+    CHECK(server.prompt.empty());          // never the prompt
+    CHECK(server.public_layers == nullptr);  // nor the client's hidden states (it runs no public layer)
+    CHECK(server.holds_private_values());
+    CHECK_FALSE(server.on_step);
+    const PartyModel client = generation_party_model(p, in, Role::client);
+    CHECK(client.prompt == kPrompt);
+    CHECK(client.public_layers != nullptr);
+    CHECK(client.public_layers->layers.size() == 2);  // the frozen layers only
+    CHECK_FALSE(client.holds_private_values());
+    for (Role other : roles_of(st)) {
+      if (other == Role::client || other == Role::server) continue;
+      const PartyModel o = generation_party_model(p, in, other);
+      CHECK(o.prompt.empty());
+      CHECK(o.public_layers == nullptr);
+      CHECK_FALSE(o.holds_private_values());
+    }
+  }
+}
+
+TEST_CASE("bad generation input is a clear error", "[generate][errors]") {
+  at::set_num_threads(1);
+  const std::string d = tmpdir("bad");
+  Llama m = random_model(6);
+  save_base(d + "/base", m);
+  pkg::MarillConfig mc;
+  pkg::set_freeze(mc, m->cfg, 0.5);
+  mc.validate(m->cfg);
+  pkg::save_package(d + "/pkg", make_package(m, mc, d + "/base", "test"));
+  auto pkg_point = [&](const std::string& dir, std::vector<int> prompt, int n) {
+    return point_of(ModelSource::package, dir, 0, Setting::two_pc_dealer, std::move(prompt), n);
+  };
+  CHECK_NOTHROW(load_generation(pkg_point(d + "/pkg", kPrompt, 2)));
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/nothing", kPrompt, 2)), Catch::Contains("nothing"));
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/pkg", {}, 2)), Catch::Contains("prompt is empty"));
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/pkg", std::vector<int>(20, 5), 8)), Catch::Contains("exceed the context of 24"));
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/pkg", {2, 48}, 2)), Catch::Contains("token id 48"));
+  // damaged: the private tensors truncated
+  fs::copy(d + "/pkg", d + "/damaged", fs::copy_options::recursive);
+  fs::resize_file(d + "/damaged/private.safetensors", fs::file_size(d + "/damaged/private.safetensors") / 2);
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/damaged", kPrompt, 2)), Catch::Contains("private.safetensors"));
+  // a base that is not the package's: its SHA-256 differs
+  Llama other = random_model(99);
+  save_base(d + "/base", other);
+  CHECK_THROWS_WITH(load_generation(pkg_point(d + "/pkg", kPrompt, 2)), Catch::Contains("SHA-256"));
+  // an architecture the reader does not take
+  {
+    std::ifstream in(d + "/base/config.json");
+    std::string j((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    j.replace(j.find("\"llama\""), 7, "\"gpt_neox\"");
+    std::ofstream(d + "/base/config.json") << j;
+  }
+  CHECK_THROWS_WITH(load_generation(point_of(ModelSource::hf, d + "/base", 0.5, Setting::three_pc, kPrompt, 2)), Catch::Contains("gpt_neox"));
+  CHECK_THROWS_WITH(load_generation(point_of(ModelSource::preset, "Llama-3-8B", 0.5, Setting::three_pc, kPrompt, 2)), Catch::Contains("--phantom"));
+}
