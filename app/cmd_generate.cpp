@@ -153,6 +153,17 @@ int cmd_generate(int argc, char** argv) {
       std::printf(" %8llu %10.4f %10.3f\n", static_cast<unsigned long long>(s.rounds), s.sim_s, s.cpu_s);
       if (csv) *csv << generation_csv_line(r, s) << '\n';
     }
+    // The decode steps' mean, all parties together: the per-token price once the prompt is in.
+    if (r.steps.size() > 2) {
+      double on = 0, off = 0, sim = 0;
+      for (size_t i = 2; i < r.steps.size(); ++i) {
+        for (u64 b : r.steps[i].online_bytes) on += static_cast<double>(b);
+        for (u64 b : r.steps[i].offline_bytes) off += static_cast<double>(b);
+        sim += r.steps[i].sim_s;
+      }
+      const double n = static_cast<double>(r.steps.size() - 2);
+      std::printf("  decode mean per token: %.3f MB online (all parties), %.3f MB offline, %.4f s simulated\n", on / n / 1e6, off / n / 1e6, sim / n);
+    }
   }
   return 0;
 }

@@ -33,7 +33,7 @@ GenerationInputs load_generation(const GenerationPoint& p) {
       in.base = std::make_shared<const pkg::HfModel>(pkg::read_hf_llama(pk->base_path));
       if (in.base->config.d_model != pk->model.d_model || in.base->config.vocab != pk->model.vocab)
         throw std::invalid_argument("generate: the base model in " + pk->base_path + " does not have the package's shape");
-      in.plan = package_plan(pk->model, pk->marill, pk->has_embed);
+      in.plan = package_plan(*pk);
       in.policy = ml::package_policy(*pk, in.policy);
       what << "package " << p.source.path << " (" << pk->layers.size() << " of " << pk->model.n_layers << " layers private, m = "
            << pk->marill.merge << ", LoRA r = " << pk->marill.lora_rank << (pk->has_embed ? ", private embedding" : "")
@@ -44,7 +44,7 @@ GenerationInputs load_generation(const GenerationPoint& p) {
     case ModelSource::hf: {
       auto hf = std::make_shared<const pkg::HfModel>(pkg::read_hf_llama(p.source.path));
       auto pk = std::make_shared<pkg::Package>(package_from_hf(*hf, p.source.freeze));
-      in.plan = package_plan(pk->model, pk->marill, false);
+      in.plan = package_plan(*pk);
       what << "Hugging Face model " << p.source.path << " (top " << pk->layers.size() << " of " << hf->config.n_layers << " layers private)";
       in.base = hf;
       in.package = pk;
@@ -113,15 +113,20 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
     c.step = name;
     for (const PartyReport& pr : res.session.parties) {
       u64 on = 0, off = 0;
+      double sim = 0, cpu = 0;
       for (Phase ph : {Phase::online, Phase::offline}) {
         auto it = pr.ledger.by_op(ph).find(name);
         if (it == pr.ledger.by_op(ph).end()) continue;
         (ph == Phase::online ? on : off) += it->second.bytes_sent;
-        if (ph == Phase::online) c.sim_s = std::max(c.sim_s, it->second.sim_s);
-        c.cpu_s += it->second.cpu_s;
+        if (ph == Phase::online) sim = it->second.sim_s;
+        cpu += it->second.cpu_s;
       }
       c.online_bytes.push_back(on);
       c.offline_bytes.push_back(off);
+      c.party_sim_s.push_back(sim);
+      c.party_cpu_s.push_back(cpu);
+      c.sim_s = std::max(c.sim_s, sim);
+      c.cpu_s += cpu;
     }
     c.rounds = res.session.op_rounds(name);
     res.steps.push_back(c);
@@ -139,7 +144,7 @@ std::string generation_csv_line(const GenerationResult& r, const StepCost& s) {
     if (i) out << '\n';
     out << setting_name(r.point.setting) << ',' << mode_name(r.point.mode) << ',' << r.point.source.path << ',' << r.point.prompt.size() << ','
         << s.step << ',' << role_name(r.roles[i]) << ',' << s.online_bytes[i] << ',' << s.offline_bytes[i] << ',' << s.rounds << ','
-        << s.sim_s << ',' << s.cpu_s;
+        << s.party_sim_s[i] << ',' << s.party_cpu_s[i];
   }
   return out.str();
 }

@@ -58,6 +58,7 @@ struct StepCost {
   u64 rounds = 0;                   // session-wide online rounds
   double sim_s = 0;                 // simulated time on the network (the slowest party)
   double cpu_s = 0;                 // CPU seconds of all parties together
+  std::vector<double> party_sim_s, party_cpu_s;  // per party
 };
 
 struct GenerationResult {
@@ -74,6 +75,7 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
                                 std::function<void(int, int)> on_step = nullptr);
 
 const char* generation_csv_header();
+// One row per party of the step (a line each).
 std::string generation_csv_line(const GenerationResult& r, const StepCost& s);
 
 }  // namespace marill

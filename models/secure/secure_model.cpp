@@ -133,26 +133,15 @@ void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens)
   }
 }
 
-BlockShape package_block_shape(const pkg::ModelConfig& m, const pkg::MarillConfig& mc) {
-  BlockShape s;
-  s.arch = Arch::llama;
-  s.d_model = m.d_model;
-  s.n_heads = m.n_heads;
-  s.ffn_dim = m.ffn_dim;
-  s.merge = mc.merge;
-  s.rope_theta = m.rope_theta;
-  s.norm_eps = m.norm_eps;
-  return s;
-}
-
-ModelPlan package_plan(const pkg::ModelConfig& m, const pkg::MarillConfig& mc, bool has_embed) {
+ModelPlan package_plan(const pkg::Package& p) {
+  if (p.layers.empty()) throw std::invalid_argument("package: no private layer");
   ModelPlan plan;
-  plan.block = package_block_shape(m, mc);
-  plan.vocab = m.vocab;
-  plan.n_layers = mc.frozen_layers + mc.private_layers;
-  plan.frozen_layers = mc.frozen_layers;
-  plan.private_embed = has_embed;
-  plan.max_seq = m.max_seq;
+  plan.block = ml::block_from_package(p, 0).shape;
+  plan.vocab = p.model.vocab;
+  plan.n_layers = p.frozen_layers + static_cast<int>(p.layers.size());
+  plan.frozen_layers = p.frozen_layers;
+  plan.private_embed = p.has_embed;
+  plan.max_seq = p.model.max_seq;
   return plan;
 }
 

@@ -59,10 +59,9 @@ void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens)
 
 // ---- building the parties' models
 
-// The shape of a package's private layers (as block_from_package makes them).
-BlockShape package_block_shape(const pkg::ModelConfig& m, const pkg::MarillConfig& mc);
-// The public plan of a package's model (lengths left to the caller).
-ModelPlan package_plan(const pkg::ModelConfig& m, const pkg::MarillConfig& mc, bool has_embed);
+// The public plan of a package's model (lengths left to the caller). The private layers' shape is
+// block_from_package's (the one definition), read off the lowest private layer.
+ModelPlan package_plan(const pkg::Package& p);
 // A Hugging Face LLaMA model with its top `freeze` fraction of layers private (the paper's layer
 // freezing; the private layers are the base's own weights): a package in memory.
 pkg::Package package_from_hf(const pkg::HfModel& hf, double freeze);
