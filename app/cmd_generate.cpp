@@ -32,6 +32,19 @@ std::optional<Tokenizer> tokenizer_in(const std::string& dir) {
   return std::nullopt;
 }
 
+// Control characters shown as escapes, so a generation of whitespace is visible.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '"') out += "\\\"";
+    else if (static_cast<unsigned char>(c) < 0x20) out += "?";
+    else out += c;
+  }
+  return out;
+}
+
 std::string mb(u64 bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(bytes) / 1e6);
@@ -134,7 +147,7 @@ int cmd_generate(int argc, char** argv) {
     if (progress_shown) std::fprintf(stderr, "\n");
     std::printf("\n[%s] %.2f s wall\n", setting_name(st), r.wall_s);
     if (p.mode == Mode::phantom) std::printf("  (phantom: no values, no tokens; costs only)\n");
-    else if (tok) std::printf("  text: %s\n  ids: ", tok->decode(r.tokens).c_str());
+    else if (tok) std::printf("  text: \"%s\"\n  ids: ", escaped(tok->decode(r.tokens)).c_str());
     else std::printf("  ids: ");
     if (p.mode == Mode::real) {
       for (size_t i = 0; i < r.tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.tokens[i]);

@@ -196,6 +196,36 @@ TEST_CASE("secure generation with packages (LF + merged heads + LoRA, full fine-
       }
     }
   }
+  SECTION("layer freezing with the approximations it was trained with (2ReLU softmax, quadratic activation)") {
+    Llama m = random_model(7);
+    pkg::MarillConfig mc;
+    pkg::set_freeze(mc, m->cfg, 0.5);
+    mc.softmax = SoftmaxApprox::relu2;
+    mc.act = ActApprox::quad;
+    set_approx(m, mc.frozen_layers, mc.softmax, mc.act);
+    {
+      torch::NoGradGuard ng;
+      for (int l = 2; l < 4; ++l) m->layers[static_cast<size_t>(l)]->down->weight.mul_(1.3);
+    }
+    mc.validate(m->cfg);
+    pkg::save_package(d + "/approx", make_package(m, mc, d + "/base", "test"));
+    double margin = 0;
+    const std::vector<int> want = torch_greedy(m, kPrompt, 4, &margin);
+    INFO("smallest top-1 logit margin " << margin);
+    Llama exact = random_model(7);
+    {
+      torch::NoGradGuard ng;
+      for (int l = 2; l < 4; ++l) exact->layers[static_cast<size_t>(l)]->down->weight.mul_(1.3);
+    }
+    double m2 = 0;
+    INFO("the exact model's ids differ, so the approximations are what is tested");
+    CHECK(torch_greedy(exact, kPrompt, 4, &m2) != want);
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+      const GenerationPoint p = point_of(ModelSource::package, d + "/approx", 0, st, kPrompt, 4);
+      INFO(setting_name(st));
+      CHECK(run_generation(p, load_generation(p)).tokens == want);
+    }
+  }
   SECTION("full fine-tuning: private embedding looked up in MPC") {
     Llama m = random_model(7);
     {
