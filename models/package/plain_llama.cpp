@@ -154,10 +154,10 @@ std::vector<float> plain_forward(const PlainLlama& m, const std::vector<int>& id
 }
 
 std::vector<float> plain_logits(const PlainLlama& m, const std::vector<float>& h) {
-  const std::int64_t d = m.config.d_model, T = static_cast<std::int64_t>(h.size()) / d;
+  const std::int64_t d = m.config.d_model;
   if (m.lm_head.shape.empty()) throw std::invalid_argument("plain model: built without its head");
+  if (h.empty() || static_cast<std::int64_t>(h.size()) % d) throw std::invalid_argument("plain model: hidden states are not (T, d)");
   Vec last(h.end() - d, h.end());
-  (void)T;
   return linear(rms_norm(last, 1, d, m.final_norm, m.config.norm_eps), 1, m.lm_head);
 }
 

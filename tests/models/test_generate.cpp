@@ -189,6 +189,8 @@ TEST_CASE("secure generation with packages (LF + merged heads + LoRA, full fine-
       // The client's LoRA base weights (from the public base, heads grouped by the public head_perm)
       // are the package's own base weights.
       const PartyModel server = generation_party_model(p, in, Role::server), client = generation_party_model(p, in, Role::client);
+      CHECK_FALSE(client.holds_private_values());  // the public base weights only, never the adapters
+      CHECK(server.holds_private_values());
       for (size_t i = 0; i < server.blocks.size(); ++i) {
         CHECK(client.blocks[i].wq.w == server.blocks[i].wq.w);
         CHECK(client.blocks[i].wo.w == server.blocks[i].wo.w);
