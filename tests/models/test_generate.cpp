@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "models/package/plain_llama.h"
 #include "models/package/presets.h"
@@ -357,4 +358,110 @@ TEST_CASE("bad generation input is a clear error", "[generate][errors]") {
   }
   CHECK_THROWS_WITH(load_generation(point_of(ModelSource::hf, d + "/base", 0.5, Setting::three_pc, kPrompt, 2)), Catch::Contains("gpt_neox"));
   CHECK_THROWS_WITH(load_generation(point_of(ModelSource::preset, "Llama-3-8B", 0.5, Setting::three_pc, kPrompt, 2)), Catch::Contains("--phantom"));
+}
+
+namespace {
+
+// An independent double-precision LLaMA (no cache: every step recomputes the whole sequence), for
+// the plain forward's grouped-query path, which LibTorch's model does not have yet.
+std::vector<double> reference_logits(const pkg::PlainLlama& m, const std::vector<int>& seq) {
+  const auto& c = m.config;
+  const int64_t T = static_cast<int64_t>(seq.size()), d = c.d_model, dh = c.head_dim, H = c.n_heads;
+  auto mat = [](const pkg::Tensor& w, const std::vector<double>& x) {  // W [out, in] · x
+    std::vector<double> y(static_cast<size_t>(w.shape[0]), 0.0);
+    for (int64_t o = 0; o < w.shape[0]; ++o)
+      for (int64_t i = 0; i < w.shape[1]; ++i) y[static_cast<size_t>(o)] += w.data[static_cast<size_t>(o * w.shape[1] + i)] * x[static_cast<size_t>(i)];
+    return y;
+  };
+  auto norm = [&](const std::vector<double>& x, const pkg::Tensor& g) {
+    double ss = 0;
+    for (double v : x) ss += v * v;
+    std::vector<double> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] / std::sqrt(ss / static_cast<double>(x.size()) + c.norm_eps) * g.data[i];
+    return y;
+  };
+  auto rope = [&](std::vector<double> v, int64_t pos) {  // pairs (j, j + dh/2) of each head turn by pos·θ^(-2j/dh)
+    for (size_t h0 = 0; h0 < v.size(); h0 += static_cast<size_t>(dh))
+      for (int64_t j = 0; j < dh / 2; ++j) {
+        const double a = static_cast<double>(pos) / std::pow(c.rope_theta, 2.0 * static_cast<double>(j) / static_cast<double>(dh));
+        const double x1 = v[h0 + static_cast<size_t>(j)], x2 = v[h0 + static_cast<size_t>(j + dh / 2)];
+        v[h0 + static_cast<size_t>(j)] = x1 * std::cos(a) - x2 * std::sin(a);
+        v[h0 + static_cast<size_t>(j + dh / 2)] = x1 * std::sin(a) + x2 * std::cos(a);
+      }
+    return v;
+  };
+  std::vector<std::vector<double>> x(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)].push_back(m.embed.data[static_cast<size_t>(seq[static_cast<size_t>(t)] * d + i)]);
+  for (const auto& L : m.layers) {
+    const int64_t group = H / (L.wk.shape[0] / dh);
+    std::vector<std::vector<double>> q, k, v;
+    for (int64_t t = 0; t < T; ++t) {
+      const auto h = norm(x[static_cast<size_t>(t)], L.attn_norm);
+      q.push_back(rope(mat(L.wq, h), t));
+      k.push_back(rope(mat(L.wk, h), t));
+      v.push_back(mat(L.wv, h));
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<double> ctx(static_cast<size_t>(H * dh), 0.0);
+      for (int64_t hd = 0; hd < H; ++hd) {
+        const int64_t kvh = hd / group;
+        std::vector<double> w;
+        double z = 0;
+        for (int64_t s = 0; s <= t; ++s) {
+          double dot = 0;
+          for (int64_t j = 0; j < dh; ++j) dot += q[static_cast<size_t>(t)][static_cast<size_t>(hd * dh + j)] * k[static_cast<size_t>(s)][static_cast<size_t>(kvh * dh + j)];
+          w.push_back(std::exp(dot / std::sqrt(static_cast<double>(dh))));
+          z += w.back();
+        }
+        for (int64_t s = 0; s <= t; ++s)
+          for (int64_t j = 0; j < dh; ++j)
+            ctx[static_cast<size_t>(hd * dh + j)] += w[static_cast<size_t>(s)] / z * v[static_cast<size_t>(s)][static_cast<size_t>(kvh * dh + j)];
+      }
+      const auto o = mat(L.wo, ctx);
+      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)][static_cast<size_t>(i)] += o[static_cast<size_t>(i)];
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const auto h = norm(x[static_cast<size_t>(t)], L.mlp_norm);
+      auto g = mat(L.w_gate, h);
+      const auto u = mat(L.w_up, h);
+      for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
+      const auto dn = mat(L.w_down, g);
+      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)][static_cast<size_t>(i)] += dn[static_cast<size_t>(i)];
+    }
+  }
+  return mat(m.lm_head, norm(x.back(), m.final_norm));
+}
+
+}  // namespace
+
+TEST_CASE("the client's public layers with grouped-query attention equal an independent double reference", "[generate][plain][gqa]") {
+  pkg::PlainLlama m;
+  m.config = gen_cfg();
+  m.config.rope_theta = 500000.0;
+  const int64_t d = 32, kv = 2 * 8, ffn = 48, V = 48;  // 4 query heads, 2 key/value heads of 8
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd(0.0f, 0.3f);
+  auto t = [&](std::vector<int64_t> shape, float mean = 0) {
+    pkg::Tensor x = pkg::Tensor::zeros(shape);
+    for (auto& v : x.data) v = mean + nd(rng);
+    return x;
+  };
+  m.embed = t({V, d});
+  for (int l = 0; l < 2; ++l) m.layers.push_back({t({d}, 1), t({d, d}), t({kv, d}), t({kv, d}), t({d, d}), t({d}, 1), t({ffn, d}), t({ffn, d}), t({d, ffn})});
+  m.final_norm = t({d}, 1);
+  m.lm_head = t({V, d});
+  std::vector<int> seq = kPrompt, step = seq;
+  pkg::PlainKvCache cache;
+  for (int s = 0; s < 4; ++s) {
+    const std::vector<float> got = pkg::plain_logits(m, pkg::plain_forward(m, step, cache));
+    const std::vector<double> want = reference_logits(m, seq);
+    double err = 0;
+    for (size_t i = 0; i < want.size(); ++i) err = std::max(err, std::fabs(got[i] - want[i]));
+    INFO("step " << s << ": max |logit err| " << err);
+    CHECK(err < 1e-3);
+    const int next = static_cast<int>(std::max_element(want.begin(), want.end()) - want.begin());
+    seq.push_back(next);
+    step = {next};
+  }
 }
