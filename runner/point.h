@@ -14,8 +14,7 @@ namespace marill {
 
 enum class Stage : std::uint8_t { prefill, decode };
 enum class Mode : std::uint8_t { real, phantom };  // phantom: shapes only, the same bytes and rounds
-// What the point runs: one private block today; whole models (public layers, head, generation)
-// come as a further workload.
+// What the point runs: one private block or one primitive (whole-model generation: runner/generation.h).
 enum class Workload : std::uint8_t { block, primitive };
 
 const char* stage_name(Stage s);
