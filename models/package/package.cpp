@@ -272,9 +272,8 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
   return f.read_all();
 }
 
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path + ": cannot open (missing file?)");
+namespace {
+std::string sha256_stream(std::istream& in) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) fail("sha256: OpenSSL init failed");
   std::vector<char> buf(1 << 20);
@@ -293,6 +292,33 @@ std::string sha256_file(const std::string& path) {
     out.push_back(hex[md[i] & 15]);
   }
   return out;
+}
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot open (missing file?)");
+  return sha256_stream(in);
+}
+
+std::string base_model_sha256(const std::string& dir) {
+  const std::string single = dir + "/model.safetensors", index = dir + "/model.safetensors.index.json";
+  if (fs::exists(single)) return sha256_file(single);
+  if (!fs::exists(index)) fail(dir + ": neither model.safetensors nor model.safetensors.index.json is present");
+  json j = read_json_file(index);
+  if (!j.contains("weight_map") || !j["weight_map"].is_object()) fail(index + ": missing weight_map");
+  std::set<std::string> shards;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it)
+    if (it->is_string()) shards.insert(it->get<std::string>());
+  // one line per file, in a fixed order: a changed index or shard changes the hash
+  std::string manifest = "model.safetensors.index.json " + sha256_file(index) + "\n";
+  for (const auto& f : shards) {
+    if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
+      fail(index + ": weight_map file name '" + f + "' must be a plain file name");
+    manifest += f + " " + sha256_file(dir + "/" + f) + "\n";
+  }
+  std::istringstream in(manifest);
+  return sha256_stream(in);
 }
 
 // ---------------------------------------------------------------- configs
@@ -598,10 +624,9 @@ Package load_package(const std::string& dir, bool check_base) {
   p.lm_head = f.read("lm_head", {m.vocab, d});
   if (p.has_embed) p.embed = f.read("embed", {m.vocab, d});
   if (check_base) {
-    const std::string base_file = p.base_path + "/model.safetensors";
-    const std::string h = sha256_file(base_file);
+    const std::string h = base_model_sha256(p.base_path);
     if (h != p.base_sha256)
-      fail(cfg_path + ": base model " + base_file + " has SHA-256 " + h + " but the package expects " + p.base_sha256);
+      fail(cfg_path + ": base model " + p.base_path + " has SHA-256 " + h + " but the package expects " + p.base_sha256);
   }
   return p;
 }

@@ -76,6 +76,9 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
 
 // SHA-256 of a file's bytes, lowercase hex.
 std::string sha256_file(const std::string& path);
+// A base model directory's SHA-256: of model.safetensors when there is one (so packages written
+// before keep their hash), else of a manifest listing the SHA-256 of the index and of each shard.
+std::string base_model_sha256(const std::string& dir);
 
 // ---------------------------------------------------------------- configurations
 struct ModelConfig {
@@ -166,7 +169,7 @@ struct Package {
   MarillConfig marill;
   // public part
   std::string base_path;    // the base model directory (HF layout)
-  std::string base_sha256;  // of <base_path>/model.safetensors
+  std::string base_sha256;  // base_model_sha256(base_path): model.safetensors, or the index and its shards
   int frozen_layers = 0;
   // private part
   std::vector<LayerWeights> layers;  // the private layers, bottom-up

@@ -418,7 +418,7 @@ pkg::Package make_package(Llama& m, const MarillConfig& mc, const std::string& b
   p.model = m->cfg;
   p.marill = mc;
   p.base_path = base_dir;
-  p.base_sha256 = pkg::sha256_file(base_dir + "/model.safetensors");
+  p.base_sha256 = pkg::base_model_sha256(base_dir);  // a sharded HF base too
   p.frozen_layers = mc.frozen_layers;
   p.note = note;
   for (size_t i = static_cast<size_t>(mc.frozen_layers); i < m->layers.size(); ++i) {

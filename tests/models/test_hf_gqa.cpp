@@ -385,7 +385,6 @@ TEST_CASE("the secure block computes a grouped-query package's private layers (m
   const std::string dir = fresh_dir("secure");
   write_tiny_gqa(dir + "/base", "llama", nlohmann::json::object());
   ml::Llama m = ml::load_base(dir + "/base");
-  ml::save_base(dir + "/base1", m);  // one F32 file: a package's base SHA-256 is over model.safetensors
   MarillConfig mc;
   set_freeze(mc, m->cfg, 0.5);  // layer 1 is private
   mc.merge = 2;
@@ -400,8 +399,19 @@ TEST_CASE("the secure block computes a grouped-query package's private layers (m
     for (const auto& t : mc.lora_targets) m->layers[1]->proj(t)->B.normal_(0, 0.2);
   }
   mc.validate(m->cfg);
-  Package p = ml::make_package(m, mc, dir + "/base1", "gqa secure block test");
+  Package p = ml::make_package(m, mc, dir + "/base", "gqa secure block test");
   REQUIRE(p.layers[0].wk.shape == std::vector<std::int64_t>{16, 64});  // K at the KV width in the package
+  // the sharded base's hash covers the index and both shards; a changed shard is caught on load
+  save_package(dir + "/pkg", p);
+  CHECK(load_package(dir + "/pkg", true).base_sha256 == p.base_sha256);
+  {
+    std::fstream shard(dir + "/base/model-00002-of-00002.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    shard.seekg(-1, std::ios::end);
+    const char last = static_cast<char>(shard.get());
+    shard.seekp(-1, std::ios::end);
+    shard.put(static_cast<char>(last ^ 0x5a));  // one byte of one weight differs
+  }
+  CHECK_THROWS_WITH(load_package(dir + "/pkg", true), Catch::Contains("has SHA-256") && Catch::Contains("but the package expects"));
   const int64_t T = 10, D = m->cfg.d_model;
   ml::Capture cap;
   cap.want_hidden = true;
