@@ -272,9 +272,8 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
   return f.read_all();
 }
 
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path + ": cannot open (missing file?)");
+namespace {
+std::string sha256_stream(std::istream& in) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) fail("sha256: OpenSSL init failed");
   std::vector<char> buf(1 << 20);
@@ -293,6 +292,33 @@ std::string sha256_file(const std::string& path) {
     out.push_back(hex[md[i] & 15]);
   }
   return out;
+}
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot open (missing file?)");
+  return sha256_stream(in);
+}
+
+std::string base_model_sha256(const std::string& dir) {
+  const std::string single = dir + "/model.safetensors", index = dir + "/model.safetensors.index.json";
+  if (fs::exists(single)) return sha256_file(single);
+  if (!fs::exists(index)) fail(dir + ": neither model.safetensors nor model.safetensors.index.json is present");
+  json j = read_json_file(index);
+  if (!j.contains("weight_map") || !j["weight_map"].is_object()) fail(index + ": missing weight_map");
+  std::set<std::string> shards;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it)
+    if (it->is_string()) shards.insert(it->get<std::string>());
+  // one line per file, in a fixed order: a changed index or shard changes the hash
+  std::string manifest = "model.safetensors.index.json " + sha256_file(index) + "\n";
+  for (const auto& f : shards) {
+    if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
+      fail(index + ": weight_map file name '" + f + "' must be a plain file name");
+    manifest += f + " " + sha256_file(dir + "/" + f) + "\n";
+  }
+  std::istringstream in(manifest);
+  return sha256_stream(in);
 }
 
 // ---------------------------------------------------------------- configs
@@ -313,6 +339,9 @@ void ModelConfig::validate() const {
   if (head_dim != d_model / n_heads)
     throw std::invalid_argument("model config: head_dim (" + std::to_string(head_dim) + ") != d_model / n_heads (" +
                                 std::to_string(d_model / n_heads) + ")");
+  if (n_kv_heads < 0 || n_heads % kv_heads())
+    throw std::invalid_argument("model config: n_heads (" + std::to_string(n_heads) + ") is not divisible by n_kv_heads (" +
+                                std::to_string(n_kv_heads) + ")");
   if (head_dim % 2) throw std::invalid_argument("model config: head_dim must be even for rotary embeddings");
   if (!(rope_theta > 0)) throw std::invalid_argument("model config: rope_theta must be positive");
   if (!(norm_eps > 0)) throw std::invalid_argument("model config: norm_eps must be positive");
@@ -350,6 +379,13 @@ void MarillConfig::validate(const ModelConfig& m) const {
   if (prune_heads < 1 || m.n_heads % prune_heads)
     bad("n_heads (" + std::to_string(m.n_heads) + ") is not divisible by the head-pruning factor m=" + std::to_string(prune_heads));
   if (merge > 1 && prune_heads > 1) bad("head merging and head pruning cannot be combined");
+  const int per_group = m.n_heads / m.kv_heads();  // query heads per key/value head
+  if (m.gqa() && prune_heads > 1)
+    bad("head pruning is not supported with grouped-query attention (" + std::to_string(m.kv_heads()) + " key/value heads)");
+  if (m.gqa() && per_group % merge)
+    bad("the merge factor m=" + std::to_string(merge) + " does not divide the " + std::to_string(per_group) +
+        " query heads per key/value head (grouped-query attention: " + std::to_string(m.n_heads) + " heads, " +
+        std::to_string(m.kv_heads()) + " key/value heads)");
   if (grouping != "adjacent" && grouping != "similar") bad("grouping '" + grouping + "' (adjacent, similar)");
   if (!head_perm.empty()) {
     if (static_cast<int>(head_perm.size()) != private_layers) bad("head_perm needs one permutation per private layer");
@@ -358,6 +394,11 @@ void MarillConfig::validate(const ModelConfig& m) const {
       std::sort(s.begin(), s.end());
       for (int i = 0; i < m.n_heads; ++i)
         if (static_cast<int>(s.size()) != m.n_heads || s[static_cast<size_t>(i)] != i) bad("head_perm entry is not a permutation of the heads");
+      if (m.gqa())
+        for (int j = 0; j < m.n_heads; ++j)
+          if (p[static_cast<size_t>(j)] / per_group != j / per_group)
+            bad("head_perm moves head " + std::to_string(p[static_cast<size_t>(j)]) + " out of its key/value group (" +
+                std::to_string(per_group) + " query heads per key/value head)");
     }
   }
   if (prune_heads > 1) {
@@ -392,7 +433,7 @@ namespace {
 
 json model_to_json(const ModelConfig& c) {
   return json{{"arch", c.arch},         {"vocab", c.vocab},     {"d_model", c.d_model},       {"n_layers", c.n_layers},
-              {"n_heads", c.n_heads},   {"head_dim", c.head_dim}, {"ffn_dim", c.ffn_dim},     {"rope_theta", c.rope_theta},
+              {"n_heads", c.n_heads},   {"n_kv_heads", c.kv_heads()}, {"head_dim", c.head_dim}, {"ffn_dim", c.ffn_dim},     {"rope_theta", c.rope_theta},
               {"norm_eps", c.norm_eps}, {"max_seq", c.max_seq}, {"tie_embeddings", c.tie_embeddings},
               {"bos_id", c.bos_id},     {"eos_id", c.eos_id},   {"pad_id", c.pad_id}};
 }
@@ -414,6 +455,8 @@ ModelConfig model_from_json(const json& j, const std::string& where) {
   c.d_model = get_field<int>(j, "d_model", where);
   c.n_layers = get_field<int>(j, "n_layers", where);
   c.n_heads = get_field<int>(j, "n_heads", where);
+  // packages written before grouped-query attention have no n_kv_heads: one K/V head per head
+  c.n_kv_heads = j.contains("n_kv_heads") ? get_field<int>(j, "n_kv_heads", where) : c.n_heads;
   c.head_dim = get_field<int>(j, "head_dim", where);
   c.ffn_dim = get_field<int>(j, "ffn_dim", where);
   c.rope_theta = get_field<double>(j, "rope_theta", where);
@@ -467,10 +510,18 @@ MarillConfig marill_from_json(const json& j, const std::string& where) {
   return m;
 }
 
+// Rows of a private layer's K and V: the KV width under grouped-query attention (never merged or
+// permuted), else the attention width like Q.
+std::int64_t kv_width(const ModelConfig& mc, const MarillConfig& mm) {
+  if (mc.gqa()) return static_cast<std::int64_t>(mc.kv_heads()) * mc.head_dim;
+  return static_cast<std::int64_t>(mm.attn_heads(mc)) * mm.attn_head_dim(mc);
+}
+
 // in/out dims of a LoRA target in a private layer
 std::pair<std::int64_t, std::int64_t> target_in_out(const std::string& t, const ModelConfig& mc, const MarillConfig& mm) {
   const std::int64_t d = mc.d_model, a = static_cast<std::int64_t>(mm.attn_heads(mc)) * mm.attn_head_dim(mc), f = mc.ffn_dim;
-  if (t == "q" || t == "k" || t == "v") return {d, a};
+  if (t == "q") return {d, a};
+  if (t == "k" || t == "v") return {d, kv_width(mc, mm)};
   if (t == "o") return {a, d};
   if (t == "gate" || t == "up") return {d, f};
   if (t == "down") return {f, d};
@@ -551,8 +602,8 @@ Package load_package(const std::string& dir, bool check_base) {
     l.index = li;
     l.attn_norm = f.read(layer_key(li, "attn_norm"), {d});
     l.wq = f.read(layer_key(li, "wq"), {a, d});
-    l.wk = f.read(layer_key(li, "wk"), {a, d});
-    l.wv = f.read(layer_key(li, "wv"), {a, d});
+    l.wk = f.read(layer_key(li, "wk"), {kv_width(m, p.marill), d});
+    l.wv = f.read(layer_key(li, "wv"), {kv_width(m, p.marill), d});
     l.wo = f.read(layer_key(li, "wo"), {d, a});
     l.mlp_norm = f.read(layer_key(li, "mlp_norm"), {d});
     l.w_gate = f.read(layer_key(li, "w_gate"), {ff, d});
@@ -573,10 +624,9 @@ Package load_package(const std::string& dir, bool check_base) {
   p.lm_head = f.read("lm_head", {m.vocab, d});
   if (p.has_embed) p.embed = f.read("embed", {m.vocab, d});
   if (check_base) {
-    const std::string base_file = p.base_path + "/model.safetensors";
-    const std::string h = sha256_file(base_file);
+    const std::string h = base_model_sha256(p.base_path);
     if (h != p.base_sha256)
-      fail(cfg_path + ": base model " + base_file + " has SHA-256 " + h + " but the package expects " + p.base_sha256);
+      fail(cfg_path + ": base model " + p.base_path + " has SHA-256 " + h + " but the package expects " + p.base_sha256);
   }
   return p;
 }
@@ -602,8 +652,8 @@ Tensor merged_lora_weight(const Tensor& w, const LoraPair& lp, double alpha, int
 ModelConfig read_hf_config(const std::string& path) {
   json j = read_json_file(path);
   if (!j.is_object()) fail(path + ": not a JSON object");
-  const std::string type = j.value("model_type", "");
-  if (type != "llama") fail(path + ": model_type '" + type + "' is not supported (llama)");
+  const std::string type = j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
+  if (type != "llama" && type != "mistral") fail(path + ": model_type '" + type + "' is not supported (llama, mistral)");
   ModelConfig c;
   c.vocab = get_field<int>(j, "vocab_size", path);
   c.d_model = get_field<int>(j, "hidden_size", path);
@@ -612,17 +662,32 @@ ModelConfig read_hf_config(const std::string& path) {
   c.ffn_dim = get_field<int>(j, "intermediate_size", path);
   if (c.n_heads <= 0) fail(path + ": num_attention_heads must be positive");
   c.head_dim = j.contains("head_dim") && j["head_dim"].is_number_integer() ? j["head_dim"].get<int>() : c.d_model / c.n_heads;
-  if (j.contains("num_key_value_heads") && j["num_key_value_heads"].is_number_integer() &&
-      j["num_key_value_heads"].get<int>() != c.n_heads)
-    fail(path + ": grouped-query attention (num_key_value_heads=" + std::to_string(j["num_key_value_heads"].get<int>()) +
-         " != num_attention_heads=" + std::to_string(c.n_heads) + ") is not supported");
+  c.n_kv_heads = c.n_heads;  // HF: a missing or null num_key_value_heads means multi-head attention
+  if (j.contains("num_key_value_heads") && !j["num_key_value_heads"].is_null()) {
+    if (!j["num_key_value_heads"].is_number_integer() || j["num_key_value_heads"].get<int>() <= 0)
+      fail(path + ": num_key_value_heads must be a positive integer");
+    c.n_kv_heads = j["num_key_value_heads"].get<int>();
+    if (c.n_heads % c.n_kv_heads)
+      fail(path + ": num_attention_heads (" + std::to_string(c.n_heads) + ") is not divisible by num_key_value_heads (" +
+           std::to_string(c.n_kv_heads) + ")");
+  }
   const std::string act = j.value("hidden_act", "silu");
   if (act != "silu") fail(path + ": hidden_act '" + act + "' is not supported (silu)");
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) fail(path + ": rope_scaling is not supported");
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
+    fail(path + ": rope_scaling (" + j["rope_scaling"].dump() + ") is not supported: only plain rotary embeddings (rope_scaling null)");
   if (j.contains("rope_theta") && j["rope_theta"].is_number()) c.rope_theta = j["rope_theta"].get<double>();
   if (j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number()) c.norm_eps = j["rms_norm_eps"].get<double>();
   if (j.contains("max_position_embeddings") && j["max_position_embeddings"].is_number_integer())
     c.max_seq = j["max_position_embeddings"].get<int>();
+  // Mistral is LLaMA with grouped-query attention plus a sliding attention window; a window that
+  // no position can reach (>= the context) changes nothing, a smaller one would need banded masks.
+  if (type == "mistral" && j.contains("sliding_window") && !j["sliding_window"].is_null()) {
+    if (!j["sliding_window"].is_number_integer()) fail(path + ": sliding_window must be an integer or null");
+    const long long window = j["sliding_window"].get<long long>();
+    if (window < c.max_seq)
+      fail(path + ": mistral sliding_window " + std::to_string(window) + " is smaller than max_position_embeddings " +
+           std::to_string(c.max_seq) + ": sliding-window attention is not supported (set it to null or >= the context)");
+  }
   c.tie_embeddings = j.value("tie_word_embeddings", false);
   auto id = [&](const char* k, int dflt) {
     return j.contains(k) && j[k].is_number_integer() ? j[k].get<int>() : (j.contains(k) && j[k].is_null() ? -1 : dflt);
@@ -647,7 +712,7 @@ void write_hf_config(const std::string& path, const ModelConfig& c) {
   j["hidden_size"] = c.d_model;
   j["num_hidden_layers"] = c.n_layers;
   j["num_attention_heads"] = c.n_heads;
-  j["num_key_value_heads"] = c.n_heads;
+  j["num_key_value_heads"] = c.kv_heads();
   j["intermediate_size"] = c.ffn_dim;
   j["hidden_act"] = "silu";
   j["rope_theta"] = c.rope_theta;
@@ -673,13 +738,14 @@ std::string hf_name(int layer, const std::string& what) {
 std::map<std::string, std::vector<std::int64_t>> hf_expected_shapes(const ModelConfig& c) {
   std::map<std::string, std::vector<std::int64_t>> s;
   const std::int64_t d = c.d_model, a = static_cast<std::int64_t>(c.n_heads) * c.head_dim, f = c.ffn_dim, v = c.vocab;
+  const std::int64_t kv = static_cast<std::int64_t>(c.kv_heads()) * c.head_dim;  // K/V width (grouped-query attention)
   s["model.embed_tokens.weight"] = {v, d};
   s["model.norm.weight"] = {d};
   if (!c.tie_embeddings) s["lm_head.weight"] = {v, d};
   for (int i = 0; i < c.n_layers; ++i) {
     s[hf_name(i, "q")] = {a, d};
-    s[hf_name(i, "k")] = {a, d};
-    s[hf_name(i, "v")] = {a, d};
+    s[hf_name(i, "k")] = {kv, d};
+    s[hf_name(i, "v")] = {kv, d};
     s[hf_name(i, "o")] = {d, a};
     s[hf_name(i, "gate")] = {f, d};
     s[hf_name(i, "up")] = {f, d};

@@ -76,6 +76,9 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
 
 // SHA-256 of a file's bytes, lowercase hex.
 std::string sha256_file(const std::string& path);
+// A base model directory's SHA-256: of model.safetensors when there is one (so packages written
+// before keep their hash), else of a manifest listing the SHA-256 of the index and of each shard.
+std::string base_model_sha256(const std::string& dir);
 
 // ---------------------------------------------------------------- configurations
 struct ModelConfig {
@@ -84,6 +87,7 @@ struct ModelConfig {
   int d_model = 0;
   int n_layers = 0;
   int n_heads = 0;
+  int n_kv_heads = 0;  // key/value heads (grouped-query attention); 0: n_heads
   int head_dim = 0;  // d_model / n_heads
   int ffn_dim = 0;
   double rope_theta = 10000.0;
@@ -92,6 +96,8 @@ struct ModelConfig {
   bool tie_embeddings = false;
   // BOS/EOS/PAD ids of the tokenizer the model was trained with (-1: none)
   int bos_id = 1, eos_id = 2, pad_id = 0;
+  int kv_heads() const { return n_kv_heads ? n_kv_heads : n_heads; }
+  bool gqa() const { return kv_heads() != n_heads; }
   void validate() const;  // throws std::invalid_argument naming the bad field
 };
 
@@ -115,6 +121,9 @@ struct MarillConfig {
   std::vector<std::string> lora_targets;  // subset of q,k,v,o,gate,up,down
   // Head merging: m heads -> 1 head of dim m·head_dim. head_perm[l] (per private layer, in order
   // of private layers) lists the original heads so that group j = perm[j·m .. j·m+m-1].
+  // Grouped-query attention: m must divide the query heads per key/value head, and a permutation
+  // must keep every head inside its key/value group (the m heads of a merged head then share their
+  // group's K/V, which stays at the KV width).
   int merge = 1;
   std::string grouping = "adjacent";  // adjacent | similar
   std::vector<std::vector<int>> head_perm;
@@ -145,6 +154,7 @@ struct LayerWeights {
   int index = 0;  // absolute layer index in the base model
   Tensor attn_norm;          // [d]
   Tensor wq, wk, wv;         // [attn_heads·attn_head_dim, d], heads permuted into groups
+                             // (grouped-query attention: wk, wv [kv_heads·head_dim, d], never permuted)
   Tensor wo;                 // [d, attn_heads·attn_head_dim]
   Tensor mlp_norm;           // [d]
   Tensor w_gate, w_up;       // [ffn, d]
@@ -159,7 +169,7 @@ struct Package {
   MarillConfig marill;
   // public part
   std::string base_path;    // the base model directory (HF layout)
-  std::string base_sha256;  // of <base_path>/model.safetensors
+  std::string base_sha256;  // base_model_sha256(base_path): model.safetensors, or the index and its shards
   int frozen_layers = 0;
   // private part
   std::vector<LayerWeights> layers;  // the private layers, bottom-up
@@ -179,7 +189,9 @@ Package load_package(const std::string& dir, bool check_base = false);
 Tensor merged_lora_weight(const Tensor& w, const LoraPair& lp, double alpha, int rank);
 
 // ---------------------------------------------------------------- Hugging Face LLaMA
-// config.json of a HF LLaMA model -> ModelConfig (model_type llama, silu, no GQA).
+// config.json of a HF LLaMA model -> ModelConfig (model_type llama, or mistral whose sliding window
+// is never reached (>= max_position_embeddings, or null); silu; grouped-query attention through
+// num_key_value_heads). rope_scaling other than null is refused, naming the field.
 ModelConfig read_hf_config(const std::string& config_json_path);
 void write_hf_config(const std::string& config_json_path, const ModelConfig& cfg);
 // HF tensor names

@@ -43,8 +43,8 @@ FloatBlock make_block(const BlockShape& s, i64 lora, std::mt19937* rng) {
     b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
   }
   b.wq = random_linear(rng, d, d, lora);
-  b.wk = random_linear(rng, d, d, lora);
-  b.wv = random_linear(rng, d, d, lora);
+  b.wk = random_linear(rng, d, s.kv_heads() * s.head_dim(), lora);  // the K/V width (grouped-query attention)
+  b.wv = random_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
   b.wo = random_linear(rng, d, d, lora);
   if (arch_traits(s.arch).gated_mlp) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
   b.w_up = random_linear(rng, d, s.ffn_dim, lora);

@@ -36,6 +36,7 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
   s.arch = Arch::llama;
   s.d_model = m.d_model;
   s.n_heads = m.n_heads;
+  s.n_kv_heads = m.kv_heads();  // grouped-query attention: the package's wk, wv are at the KV width
   s.ffn_dim = m.ffn_dim;
   s.merge = mc.merge;
   s.rope_theta = m.rope_theta;

@@ -31,9 +31,13 @@ void BlockShape::validate() const {
   if (d_model % n_heads) bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
   if (n_kv_heads < 0 || n_heads % kv_heads())
     bad("n_heads " + std::to_string(n_heads) + " is not a multiple of the key/value heads " + std::to_string(n_kv_heads));
-  if (kv_heads() != n_heads) bad("grouped-query attention (" + std::to_string(kv_heads()) + " key/value heads for " + std::to_string(n_heads) + " query heads) is not supported by the secure block yet");
   if (merge < 1 || n_heads % merge)
     bad("n_heads " + std::to_string(n_heads) + " is not divisible by the merge factor m = " + std::to_string(merge));
+  const i64 per_group = n_heads / kv_heads();
+  if (gqa() && per_group % merge)
+    bad("the merge factor m = " + std::to_string(merge) + " does not divide the " + std::to_string(per_group) +
+        " query heads per key/value head (grouped-query attention: " + std::to_string(n_heads) + " query heads, " +
+        std::to_string(kv_heads()) + " key/value heads)");
   if (arch_traits(arch).rotary && head_dim() % 2) bad("rotary embeddings need an even head_dim, got " + std::to_string(head_dim()));
   if (!head_perm.empty()) {
     if (static_cast<i64>(head_perm.size()) != n_heads) bad("head_perm has " + std::to_string(head_perm.size()) + " entries for " + std::to_string(n_heads) + " heads");
@@ -42,11 +46,21 @@ void BlockShape::validate() const {
       if (h < 0 || h >= n_heads || seen[static_cast<size_t>(h)]) bad("head_perm is not a permutation of 0.." + std::to_string(n_heads - 1));
       seen[static_cast<size_t>(h)] = true;
     }
+    if (gqa())  // the m heads of a merged head must share one K/V head
+      for (i64 j = 0; j < n_heads; j += merge)
+        for (i64 i = 1; i < merge; ++i)
+          if (head_perm[static_cast<size_t>(j + i)] / per_group != head_perm[static_cast<size_t>(j)] / per_group)
+            bad("head_perm merges heads " + std::to_string(head_perm[static_cast<size_t>(j)]) + " and " +
+                std::to_string(head_perm[static_cast<size_t>(j + i)]) + " of different key/value groups (" +
+                std::to_string(per_group) + " query heads per key/value head)");
   }
 }
 
-void rotary_tables(const BlockShape& s, i64 pos0, i64 T, double scale, std::vector<double>& cos_out, std::vector<double>& sin_out) {
-  const i64 d = s.d_model, dh = s.head_dim(), half = dh / 2;
+namespace {
+// Rotary tables for `d` columns of heads of head_dim (q and k differ in width under grouped-query attention).
+void rotary_tables_cols(const BlockShape& s, i64 d, i64 pos0, i64 T, double scale, std::vector<double>& cos_out,
+                        std::vector<double>& sin_out) {
+  const i64 dh = s.head_dim(), half = dh / 2;
   cos_out.assign(static_cast<size_t>(T * d), 0);
   sin_out.assign(static_cast<size_t>(T * d), 0);
   for (i64 t = 0; t < T; ++t)
@@ -57,6 +71,11 @@ void rotary_tables(const BlockShape& s, i64 pos0, i64 T, double scale, std::vect
       cos_out[static_cast<size_t>(t * d + c)] = scale * std::cos(ang);
       sin_out[static_cast<size_t>(t * d + c)] = scale * std::sin(ang);
     }
+}
+}  // namespace
+
+void rotary_tables(const BlockShape& s, i64 pos0, i64 T, double scale, std::vector<double>& cos_out, std::vector<double>& sin_out) {
+  rotary_tables_cols(s, s.d_model, pos0, T, scale, cos_out, sin_out);
 }
 
 namespace {
@@ -86,6 +105,57 @@ std::vector<i64> merged_column_order(const BlockShape& s) {
   for (i64 h : perm)
     for (i64 j = 0; j < dh; ++j) cols.push_back(h * dh + j);
   return cols;
+}
+
+// The runtime attention layout: query heads and K/V heads of `width` columns each, `q_heads /
+// kv_heads` query heads per K/V head (adjacent). Multi-head: h' merged heads of D' both sides.
+struct AttnLayout {
+  i64 q_heads, kv_heads, width;
+};
+AttnLayout attn_layout(const BlockShape& s) {
+  if (!s.gqa()) return {s.merged_heads(), s.merged_heads(), s.merge * s.head_dim()};
+  return {s.merged_heads(), s.kv_heads(), s.head_dim()};
+}
+
+// Grouped-query attention: the query heads each runtime head sums (each head_dim wide), merged
+// heads ordered by their K/V head so that every K/V head's query heads are adjacent.
+std::vector<std::vector<i64>> gqa_head_sums(const BlockShape& s) {
+  std::vector<i64> perm = s.head_perm;
+  if (perm.empty()) {
+    perm.resize(static_cast<size_t>(s.n_heads));
+    std::iota(perm.begin(), perm.end(), 0);
+  }
+  const i64 per_group = s.n_heads / s.kv_heads();
+  std::vector<std::vector<i64>> merged;
+  for (i64 j = 0; j < s.n_heads; j += s.merge) merged.emplace_back(perm.begin() + j, perm.begin() + j + s.merge);
+  std::stable_sort(merged.begin(), merged.end(),
+                   [per_group](const std::vector<i64>& a, const std::vector<i64>& b) { return a[0] / per_group < b[0] / per_group; });
+  return merged;
+}
+
+// out column (h, j) = sum over heads g in sums[h] of column (g, j), heads dh wide; m (rows, n·dh).
+std::vector<float> sum_head_cols(const std::vector<float>& m, i64 rows, i64 dh, const std::vector<std::vector<i64>>& sums) {
+  if (m.empty()) return m;
+  const i64 in_cols = static_cast<i64>(m.size()) / rows, out_cols = static_cast<i64>(sums.size()) * dh;
+  std::vector<float> out(static_cast<size_t>(rows * out_cols), 0.0f);
+  for (i64 r = 0; r < rows; ++r)
+    for (size_t h = 0; h < sums.size(); ++h)
+      for (i64 g : sums[h])
+        for (i64 j = 0; j < dh; ++j)
+          out[static_cast<size_t>(r * out_cols + static_cast<i64>(h) * dh + j)] += m[static_cast<size_t>(r * in_cols + g * dh + j)];
+  return out;
+}
+
+// out row (h, j) = sum over heads g in sums[h] of row (g, j); m (n·dh, width).
+std::vector<float> sum_head_rows(const std::vector<float>& m, i64 width, i64 dh, const std::vector<std::vector<i64>>& sums) {
+  if (m.empty()) return m;
+  std::vector<float> out(static_cast<size_t>(static_cast<i64>(sums.size()) * dh * width), 0.0f);
+  for (size_t h = 0; h < sums.size(); ++h)
+    for (i64 g : sums[h])
+      for (i64 j = 0; j < dh; ++j)
+        for (i64 c = 0; c < width; ++c)
+          out[static_cast<size_t>((static_cast<i64>(h) * dh + j) * width + c)] += m[static_cast<size_t>((g * dh + j) * width + c)];
+  return out;
 }
 
 std::vector<float> permute_cols(const std::vector<float>& m, i64 rows, const std::vector<i64>& cols) {
@@ -275,17 +345,31 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   // Head grouping and the attention scale 1/sqrt(D') are folded into the weights (both linear).
   const std::vector<i64> cols = merged_column_order(s);
   const double qscale = 1.0 / std::sqrt(static_cast<double>(s.merge * s.head_dim()));
-  auto qkv = [&](FloatLinear f, double c, const char* name) {
-    if (f.in != d || f.out != d) throw std::invalid_argument(std::string(name) + ": expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
-    f.w = permute_cols(f.w, f.in, cols);
-    f.bias = permute_cols(f.bias, 1, cols);
-    f.lora_b = permute_cols(f.lora_b, f.lora_rank, cols);
+  const i64 dh = s.head_dim(), kv_width = s.kv_heads() * dh;
+  // Grouped-query attention: each runtime query head sums its merged heads' columns (W_q) and rows
+  // (W_o); K/V keep their layout. Multi-head: the merged column order on Q, K, V alike.
+  const std::vector<std::vector<i64>> sums = s.gqa() ? gqa_head_sums(s) : std::vector<std::vector<i64>>{};
+  auto arrange_cols = [&](const std::vector<float>& m, i64 rows) {
+    return s.gqa() ? sum_head_cols(m, rows, dh, sums) : permute_cols(m, rows, cols);
+  };
+  auto qkv = [&](FloatLinear f, double c, const char* name, bool is_q) {
+    const i64 want_out = is_q || !s.gqa() ? d : kv_width;
+    if (f.in != d || f.out != want_out)
+      throw std::invalid_argument(std::string(name) + ": expected (" + std::to_string(d) + "," + std::to_string(want_out) + "), got (" +
+                                  std::to_string(f.in) + "," + std::to_string(f.out) + ")");
+    if (is_q || !s.gqa()) {
+      check_size(f.w, f.in * f.out, std::string(name) + ".w");
+      f.w = arrange_cols(f.w, f.in);
+      f.bias = arrange_cols(f.bias, 1);
+      f.lora_b = arrange_cols(f.lora_b, f.lora_rank);
+      f.out = attn_layout(s).q_heads * attn_layout(s).width;
+    }
     scale_vec(f.w, c);
     scale_vec(f.bias, c);
     scale_vec(f.lora_b, c);
     return f;
   };
-  FloatLinear fq = qkv(w.wq, qscale, "wq"), fk = qkv(w.wk, 1.0, "wk"), fv = qkv(w.wv, 1.0, "wv");
+  FloatLinear fq = qkv(w.wq, qscale, "wq", true), fk = qkv(w.wk, 1.0, "wk", false), fv = qkv(w.wv, 1.0, "wv", false);
   b.attn_norm_folded = gain_foldable(s, {&fq, &fk, &fv});
   if (b.attn_norm_folded)
     for (FloatLinear* f : {&fq, &fk, &fv}) fold_gain(*f, w.attn_norm);
@@ -299,8 +383,15 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   }
   FloatLinear wo = w.wo;
   if (wo.in != d || wo.out != d) throw std::invalid_argument("wo: expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
-  wo.w = permute_rows(wo.w, wo.out, cols);
-  wo.lora_a = permute_rows(wo.lora_a, wo.lora_rank, cols);
+  if (s.gqa()) {
+    check_size(wo.w, wo.in * wo.out, "wo.w");
+    wo.w = sum_head_rows(wo.w, wo.out, dh, sums);
+    wo.lora_a = sum_head_rows(wo.lora_a, wo.lora_rank, dh, sums);
+    wo.in = attn_layout(s).q_heads * dh;
+  } else {
+    wo.w = permute_rows(wo.w, wo.out, cols);
+    wo.lora_a = permute_rows(wo.lora_a, wo.lora_rank, cols);
+  }
   b.wo = setup_linear(be, wo, "wo");
   FloatLinear fgate = w.w_gate, fup = w.w_up;
   b.mlp_norm_folded = gain_foldable(s, {&fgate, &fup});
@@ -409,7 +500,10 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
   const ArchTraits arch = arch_traits(s.arch);
   if (x.shape().size() != 2 || x.shape()[1] != s.d_model)
     throw std::invalid_argument("block input must be (T, " + std::to_string(s.d_model) + "), got " + shape_str(x.shape()));
-  const i64 T = x.shape()[0], H = s.merged_heads();
+  const i64 T = x.shape()[0];
+  const AttnLayout lay = attn_layout(s);
+  const i64 q_cols = lay.q_heads * lay.width, kv_cols = lay.kv_heads * lay.width;
+  const i64 per_kv = lay.q_heads / lay.kv_heads;  // runtime query heads per K/V head (1 without GQA)
   const i64 pos0 = cache.len;
   Shared attn_out;
   {
@@ -419,10 +513,10 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     {
       OpScope lin(be.ledger(), "linear");
       if (blk.fused_qkv) {
-        Shared y = linear_forward(be, blk.wqkv, h);  // (T, 3d)
-        q = cols(be, y, 0, s.d_model);
-        k = cols(be, y, s.d_model, s.d_model);
-        v = cols(be, y, 2 * s.d_model, s.d_model);
+        Shared y = linear_forward(be, blk.wqkv, h);  // (T, q_cols + 2 kv_cols)
+        q = cols(be, y, 0, q_cols);
+        k = cols(be, y, q_cols, kv_cols);
+        v = cols(be, y, q_cols + kv_cols, kv_cols);
       } else {
         std::vector<Shared> qkv = linear_forward_many(be, {&blk.wq, &blk.wk, &blk.wv}, h);
         q = qkv[0];
@@ -432,18 +526,19 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     }
     if (arch.rotary) {
       OpScope rot(be.ledger(), "rotary");
-      std::vector<double> c, sn;
-      if (!be.phantom()) rotary_tables(s, pos0, T, 1.0, c, sn);  // phantom: public_tensor takes the shape only
-      RingTensor cos_t = public_tensor(be, c, {T, s.d_model}), sin_t = public_tensor(be, sn, {T, s.d_model});
       const i64 dh = s.head_dim();
       auto rope = [&](const Shared& t) {
+        const i64 width = t.shape()[1];
+        std::vector<double> c, sn;
+        if (!be.phantom()) rotary_tables_cols(s, width, pos0, T, 1.0, c, sn);  // phantom: public_tensor takes the shape only
+        RingTensor cos_t = public_tensor(be, c, {T, width}), sin_t = public_tensor(be, sn, {T, width});
         Shared rh = be.map(t, [dh](const RingTensor& r) { return rotate_half_cols(r, dh); });
         return be.trunc(be.add(be.mul_public(t, cos_t), be.mul_public(rh, sin_t)), be.frac_bits());
       };
       q = rope(q);
       k = rope(k);
     }
-    Shared qh = to_heads(be, q, H), kh = to_heads(be, k, H), vh = to_heads(be, v, H);  // (h', T, D')
+    Shared qh = to_heads(be, q, lay.q_heads), kh = to_heads(be, k, lay.kv_heads), vh = to_heads(be, v, lay.kv_heads);  // (h', T, D')
     if (cache.len > 0) {
       kh = be.concat({cache.k, kh}, 1);  // (h', S, D')
       vh = be.concat({cache.v, vh}, 1);
@@ -452,12 +547,21 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     cache.v = vh;
     cache.len += T;
     Shared kt = be.map(kh, [](const RingTensor& r) { return transpose_last2(r); });  // (h', D', S)
-    Shared scores = be.matmul_trunc(qh, kt);                                        // (h', T, S)
+    // Grouped-query attention: the query heads of one K/V head are stacked as rows, (kv, r·T, D'),
+    // so one batched product per K/V head serves them all (local reshapes; r = 1 leaves them as is).
+    auto regroup = [&](const Shared& t, Shape shape) {
+      if (per_kv == 1) return t;
+      return be.map(t, [shape](const RingTensor& r) { return r.reshaped(shape); });
+    };
+    const i64 S = cache.len;
+    Shared scores = regroup(be.matmul_trunc(regroup(qh, {lay.kv_heads, per_kv * T, lay.width}), kt),
+                            {lay.q_heads, T, S});  // (h', T, S)
     SoftmaxOptions sm;
     sm.causal = true;
     sm.query_offset = pos0;
     Shared probs = softmax_by_policy(be, scores, sm);
-    Shared ctx = be.matmul_trunc(probs, vh);                       // (h', T, D')
+    Shared ctx = regroup(be.matmul_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), vh),
+                         {lay.q_heads, T, lay.width});  // (h', T, D')
     Shared merged = from_heads(be, ctx);                          // (T, d)
     OpScope lin(be.ledger(), "linear");
     attn_out = linear_forward(be, blk.wo, merged);

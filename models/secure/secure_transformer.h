@@ -6,6 +6,12 @@
 //   KV cache in shares for decode; final norm + LM head + secure argmax.
 // Shapes in comments: T = tokens this step, S = cached + new tokens, d = model width,
 // h' = n_heads / m merged heads of width D' = m * head_dim.
+// Grouped-query attention (n_kv_heads < n_heads, G = n_heads / n_kv_heads query heads per K/V head):
+// K and V are n_kv_heads heads of head_dim, in the cache too; query head j reads K/V head j / G
+// (HF's repeat_kv). With merged heads m must divide G: a merged head's m query heads read the same
+// K/V head, so its score q_1·k + ... + q_m·k = (q_1 + ... + q_m)·k and its context is the same for
+// all m; the set-up folds that sum into W_q's columns and W_o's rows, so the runtime has h' query
+// heads of head_dim, r = h' / n_kv_heads per K/V head.
 #pragma once
 
 #include <string>
@@ -46,6 +52,7 @@ struct BlockShape {
   i64 head_dim() const { return d_model / n_heads; }
   i64 merged_heads() const { return n_heads / merge; }
   i64 kv_heads() const { return n_kv_heads ? n_kv_heads : n_heads; }
+  bool gqa() const { return kv_heads() != n_heads; }
   // Throws std::invalid_argument naming the problem (heads not divisible by m, bad permutation, ...).
   void validate() const;
 };
@@ -98,7 +105,7 @@ struct SecureBlock {
   bool attn_norm_folded = false, mlp_norm_folded = false;
 };
 
-// The KV cache of one block, in shares: (h', S, D').
+// The KV cache of one block, in shares: (h', S, D'); grouped-query attention: (n_kv_heads, S, head_dim).
 struct KvCache {
   Shared k, v;
   i64 len = 0;

@@ -62,14 +62,15 @@ torch::Tensor LoraLinearImpl::merged_weight() const {
 
 // ---------------------------------------------------------------- block
 BlockImpl::BlockImpl(const ModelConfig& c)
-    : n_heads(c.n_heads), head_dim(c.head_dim), rope_dim(c.head_dim), scale(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
+    : n_heads(c.n_heads), kv_heads(c.kv_heads()), head_dim(c.head_dim), rope_dim(c.head_dim), scale(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
       eps(c.norm_eps) {
   const int64_t d = c.d_model, a = static_cast<int64_t>(c.n_heads) * c.head_dim, f = c.ffn_dim;
+  const int64_t kv = static_cast<int64_t>(c.kv_heads()) * c.head_dim;  // K/V width
   attn_norm = register_parameter("attn_norm", torch::ones({d}));
   mlp_norm = register_parameter("mlp_norm", torch::ones({d}));
   q = register_module("q", LoraLinear(d, a));
-  k = register_module("k", LoraLinear(d, a));
-  v = register_module("v", LoraLinear(d, a));
+  k = register_module("k", LoraLinear(d, kv));
+  v = register_module("v", LoraLinear(d, kv));
   o = register_module("o", LoraLinear(a, d));
   gate = register_module("gate", LoraLinear(d, f));
   up = register_module("up", LoraLinear(d, f));
@@ -94,8 +95,10 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& co
   const bool rec = cap && layer >= cap->from_layer;
   auto h = rmsnorm(x, attn_norm, eps);
   auto qh = q->forward(h).view({Bn, T, n_heads, head_dim}).transpose(1, 2);
-  auto kh = k->forward(h).view({Bn, T, n_heads, head_dim}).transpose(1, 2);
-  auto vh = v->forward(h).view({Bn, T, n_heads, head_dim}).transpose(1, 2);
+  // K/V at their own width: kv_heads heads of rope_dim (merging leaves them alone under GQA)
+  const int k_dim = kv_heads == n_heads ? head_dim : rope_dim;
+  auto kh = k->forward(h).view({Bn, T, kv_heads, k_dim}).transpose(1, 2);
+  auto vh = v->forward(h).view({Bn, T, kv_heads, k_dim}).transpose(1, 2);
   qh = apply_rope(qh, cos, sin, rope_dim);
   kh = apply_rope(kh, cos, sin, rope_dim);
   if (k_cache) {
@@ -105,6 +108,14 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& co
     }
     *k_cache = kh;
     *v_cache = vh;
+  }
+  if (kv_heads != n_heads) {  // HF's repeat_kv: query head j reads K/V head j / (n_heads / kv_heads)
+    kh = kh.repeat_interleave(n_heads / kv_heads, 1);
+    vh = vh.repeat_interleave(n_heads / kv_heads, 1);
+    if (head_dim != k_dim) {  // a merged head of m query heads of one group: its K/V are the group's, m times
+      kh = kh.repeat({1, 1, 1, head_dim / k_dim});
+      vh = vh.repeat({1, 1, 1, head_dim / k_dim});
+    }
   }
   auto scores = torch::matmul(qh, kh.transpose(-2, -1)) * scale;  // [B,H,T,Tk]
   torch::Tensor w;
@@ -315,13 +326,25 @@ void merge_heads(Block& b, const std::vector<int>& perm, int mf) {
   if (mf < 1 || H % mf) fail("merge_heads: " + std::to_string(H) + " heads are not divisible by m=" + std::to_string(mf));
   if (static_cast<int>(perm.size()) != H) fail("merge_heads: the permutation must list all " + std::to_string(H) + " heads");
   if (b->q->A.defined()) fail("merge_heads: merge before adding LoRA");
+  const bool gqa = b->kv_heads != H;
+  const int per_group = H / b->kv_heads;
+  if (gqa && per_group % mf)
+    fail("merge_heads: m=" + std::to_string(mf) + " does not divide the " + std::to_string(per_group) +
+         " query heads per key/value head (grouped-query attention)");
+  if (gqa)
+    for (int j = 0; j < H; ++j)
+      if (perm.at(static_cast<size_t>(j)) / per_group != j / per_group)
+        fail("merge_heads: the permutation moves head " + std::to_string(perm[static_cast<size_t>(j)]) +
+             " out of its key/value group (grouped-query attention)");
   torch::NoGradGuard ng;
   std::vector<int64_t> rows;
   for (int h : perm)
     for (int j = 0; j < d; ++j) rows.push_back(static_cast<int64_t>(h) * d + j);
   auto idx = torch::tensor(rows, torch::kLong);
-  for (auto* p : {&b->q, &b->k, &b->v}) (*p)->weight.set_data((*p)->weight.index_select(0, idx).contiguous());
+  for (auto* p : {&b->q, &b->k, &b->v})
+    if (!gqa || p == &b->q) (*p)->weight.set_data((*p)->weight.index_select(0, idx).contiguous());
   b->o->weight.set_data(b->o->weight.index_select(1, idx).contiguous());
+  if (!gqa) b->kv_heads = H / mf;  // multi-head: K/V merge with Q
   b->n_heads = H / mf;
   b->head_dim = d * mf;
   b->scale = 1.0 / std::sqrt(static_cast<double>(b->head_dim));  // 1/sqrt(m·d) as in the paper
@@ -331,6 +354,7 @@ void prune_heads(Block& b, const std::vector<int>& kept) {
   const int H = b->n_heads, d = b->head_dim;
   if (kept.empty() || static_cast<int>(kept.size()) > H) fail("prune_heads: bad list of kept heads");
   if (b->q->A.defined()) fail("prune_heads: prune before adding LoRA");
+  if (b->kv_heads != H) fail("prune_heads: head pruning is not supported with grouped-query attention");
   torch::NoGradGuard ng;
   std::vector<int64_t> rows;
   for (int h : kept) {
@@ -341,6 +365,7 @@ void prune_heads(Block& b, const std::vector<int>& kept) {
   for (auto* p : {&b->q, &b->k, &b->v}) (*p)->weight.set_data((*p)->weight.index_select(0, idx).contiguous());
   b->o->weight.set_data(b->o->weight.index_select(1, idx).contiguous());
   b->n_heads = static_cast<int>(kept.size());
+  b->kv_heads = b->n_heads;
 }
 
 void prune_top_layers(Llama& m, int k) {
@@ -393,7 +418,7 @@ pkg::Package make_package(Llama& m, const MarillConfig& mc, const std::string& b
   p.model = m->cfg;
   p.marill = mc;
   p.base_path = base_dir;
-  p.base_sha256 = pkg::sha256_file(base_dir + "/model.safetensors");
+  p.base_sha256 = pkg::base_model_sha256(base_dir);  // a sharded HF base too
   p.frozen_layers = mc.frozen_layers;
   p.note = note;
   for (size_t i = static_cast<size_t>(mc.frozen_layers); i < m->layers.size(); ++i) {
@@ -419,6 +444,7 @@ Llama model_from_package(const pkg::Package& p, Llama& base) {
   const ModelConfig& c = p.model;
   const ModelConfig& bc = base->cfg;
   if (c.vocab != bc.vocab || c.d_model != bc.d_model || c.n_layers != bc.n_layers || c.n_heads != bc.n_heads ||
+      c.kv_heads() != bc.kv_heads() ||
       c.ffn_dim != bc.ffn_dim)
     fail("package model config does not match its base model (" + p.base_path + ")");
   Llama m(c);

@@ -39,7 +39,7 @@ struct Capture {
 };
 
 struct KVCache {
-  std::vector<torch::Tensor> k, v;  // per layer [B,H,T,Dh]
+  std::vector<torch::Tensor> k, v;  // per layer [B,kv_heads,T,rope_dim]
 };
 
 struct BlockImpl : torch::nn::Module {
@@ -47,6 +47,7 @@ struct BlockImpl : torch::nn::Module {
   torch::Tensor attn_norm, mlp_norm;
   LoraLinear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr}, gate{nullptr}, up{nullptr}, down{nullptr};
   int n_heads;     // heads the softmax runs over (after merging / pruning)
+  int kv_heads;    // key/value heads of width rope_dim (grouped-query attention: fewer than the query heads)
   int head_dim;    // per merged head (m·rope_dim)
   int rope_dim;    // the pre-trained head dim: RoPE is applied per block of rope_dim
   double scale;    // 1/sqrt(head_dim)
@@ -92,6 +93,8 @@ void set_trainable(Llama& m, const MarillConfig& mc, bool full_finetune);
 std::vector<torch::Tensor> trainable_params(Llama& m);
 void add_lora(Llama& m, const MarillConfig& mc, uint64_t seed);  // on the private layers' targets
 // Head merging on one layer: heads reordered by `perm` (group j = perm[j·m..]), m per group.
+// Grouped-query attention: K/V stay as they are; m must divide the query heads per K/V head and
+// `perm` keep each head in its K/V group (a merged head then attends to its group's K/V).
 void merge_heads(Block& b, const std::vector<int>& perm, int m);
 void prune_heads(Block& b, const std::vector<int>& kept);
 void prune_top_layers(Llama& m, int k);  // drop the top k layers (a new, smaller model)

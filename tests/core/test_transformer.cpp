@@ -1,6 +1,7 @@
 // The secure LLaMA-style and GPT-2-style blocks against a double-precision float reference, in
 // every backend: prefill and decode with a KV cache, merged heads m in {1,2,4} (with a non-trivial
-// grouping), LoRA ranks 8 and 64 on a public base; GPT-2 with LayerNorm and linear biases.
+// grouping), LoRA ranks 8 and 64 on a public base; GPT-2 with LayerNorm and linear biases;
+// grouped-query attention (K/V at the KV width, with and without merged heads).
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <tuple>
 
 #include "models/secure/block_weights.h"
 #include "models/secure/secure_transformer.h"
@@ -74,26 +76,31 @@ Mat norm_ref(const BlockShape& s, const Mat& x, const std::vector<float>& g, con
   return s.arch == Arch::llama ? rmsnorm_ref(x, g, T, s.d_model, s.norm_eps) : layernorm_ref(x, g, b, T, s.d_model, s.norm_eps);
 }
 
+// x (T, w): w = d for queries, the KV width for keys (grouped-query attention); the table's
+// columns repeat every head_dim, so its first w columns serve.
 void rope_ref(Mat& x, const BlockShape& s, i64 pos0, i64 T) {
   std::vector<double> c, sn;
   rotary_tables(s, pos0, T, 1.0, c, sn);
-  const i64 d = s.d_model, dh = s.head_dim(), half = dh / 2;
+  const i64 d = static_cast<i64>(x.size()) / T, td = s.d_model, dh = s.head_dim(), half = dh / 2;
   Mat out(x.size());
   for (i64 t = 0; t < T; ++t)
     for (i64 col = 0; col < d; ++col) {
       i64 base = col - col % dh, j = col % dh;
       double rot = j < half ? -x[static_cast<size_t>(t * d + base + j + half)] : x[static_cast<size_t>(t * d + base + j - half)];
-      out[static_cast<size_t>(t * d + col)] = x[static_cast<size_t>(t * d + col)] * c[static_cast<size_t>(t * d + col)] + rot * sn[static_cast<size_t>(t * d + col)];
+      out[static_cast<size_t>(t * d + col)] = x[static_cast<size_t>(t * d + col)] * c[static_cast<size_t>(t * td + col)] + rot * sn[static_cast<size_t>(t * td + col)];
     }
   x = out;
 }
 
 // The float model: merged heads per the paper's §5.3 formula; kcache/vcache hold K (roped in
-// llama) and V (S, d). llama: RMSNorm, rotary, SwiGLU; gpt2: LayerNorm, no rotary (positions are
+// llama) and V (S, kv): kv = d, or the KV width under grouped-query attention, where query head h
+// reads K/V head h / (n_heads / kv_heads) (HF's repeat_kv) and a merged head concatenates its heads'
+// (shared) K/V as in the formula. llama: RMSNorm, rotary, SwiGLU; gpt2: LayerNorm, no rotary (positions are
 // the embedding's, outside the block), GeLU (erf form) MLP; biases wherever the weights have them.
 Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache, i64& len) {
   const BlockShape& s = w.shape;
   const i64 d = s.d_model, dh = s.head_dim(), m = s.merge, H = s.merged_heads();
+  const i64 kvw = s.kv_heads() * dh, per_group = s.n_heads / s.kv_heads();
   Mat h = norm_ref(s, x, w.attn_norm, w.attn_norm_bias, T);
   Mat q = linear_ref(w.wq, h, T), k = linear_ref(w.wk, h, T), v = linear_ref(w.wv, h, T);
   if (s.arch == Arch::llama) {
@@ -116,9 +123,9 @@ Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache
       for (i64 j = 0; j <= pos0 + t; ++j) {
         double acc = 0;
         for (i64 u = 0; u < m; ++u) {
-          i64 head = perm[static_cast<size_t>(g * m + u)];
+          i64 head = perm[static_cast<size_t>(g * m + u)], kvh = head / per_group;
           for (i64 e = 0; e < dh; ++e)
-            acc += q[static_cast<size_t>(t * d + head * dh + e)] * kcache[static_cast<size_t>(j * d + head * dh + e)];
+            acc += q[static_cast<size_t>(t * d + head * dh + e)] * kcache[static_cast<size_t>(j * kvw + kvh * dh + e)];
         }
         sc[static_cast<size_t>(j)] = acc / std::sqrt(static_cast<double>(m * dh));
         mx = std::max(mx, sc[static_cast<size_t>(j)]);
@@ -126,10 +133,10 @@ Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache
       double sum = 0;
       for (i64 j = 0; j <= pos0 + t; ++j) sum += (sc[static_cast<size_t>(j)] = std::exp(sc[static_cast<size_t>(j)] - mx));
       for (i64 u = 0; u < m; ++u) {
-        i64 head = perm[static_cast<size_t>(g * m + u)];
+        i64 head = perm[static_cast<size_t>(g * m + u)], kvh = head / per_group;
         for (i64 e = 0; e < dh; ++e) {
           double acc = 0;
-          for (i64 j = 0; j <= pos0 + t; ++j) acc += sc[static_cast<size_t>(j)] / sum * vcache[static_cast<size_t>(j * d + head * dh + e)];
+          for (i64 j = 0; j <= pos0 + t; ++j) acc += sc[static_cast<size_t>(j)] / sum * vcache[static_cast<size_t>(j * kvw + kvh * dh + e)];
           ctx[static_cast<size_t>(t * d + head * dh + e)] = acc;
         }
       }
@@ -158,6 +165,19 @@ std::vector<float> randv(std::mt19937& rng, i64 n, double scale) {  // test data
   return v;
 }
 
+FloatLinear rand_linear(std::mt19937& rng, i64 in, i64 out, i64 lora);
+FloatLinear rand_linear_for_test(i64 in, i64 out) {
+  std::mt19937 rng(3);
+  return rand_linear(rng, in, out, 0);
+}
+
+// setup_block in a cleartext session (its shape checks).
+void setup_block_cleartext(const FloatBlock& w) {
+  SessionConfig cfg;
+  cfg.setting = Setting::cleartext;
+  run_session(cfg, [&](Backend& be) { setup_block(be, w); });
+}
+
 FloatLinear rand_linear(std::mt19937& rng, i64 in, i64 out, i64 lora) {
   FloatLinear f;
   f.in = in;
@@ -182,8 +202,8 @@ FloatBlock rand_block(const BlockShape& s, i64 lora, unsigned seed) {
   for (auto& g : b.attn_norm) g += 1.0f;
   for (auto& g : b.mlp_norm) g += 1.0f;
   b.wq = rand_linear(rng, d, d, lora);
-  b.wk = rand_linear(rng, d, d, lora);
-  b.wv = rand_linear(rng, d, d, lora);
+  b.wk = rand_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
+  b.wv = rand_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
   b.wo = rand_linear(rng, d, d, lora);
   if (s.arch == Arch::llama) b.w_gate = rand_linear(rng, d, s.ffn_dim, lora);
   b.w_up = rand_linear(rng, d, s.ffn_dim, lora);
@@ -266,6 +286,7 @@ struct BlockCase {
   int m;
   i64 lora;
   std::vector<i64> perm;
+  i64 kv_heads = 0;  // grouped-query attention; 0: one per head
 };
 
 FloatBlock case_block(Arch arch, i64 ffn, const BlockCase& c, unsigned seed) {
@@ -276,6 +297,7 @@ FloatBlock case_block(Arch arch, i64 ffn, const BlockCase& c, unsigned seed) {
   s.ffn_dim = ffn;
   s.merge = c.m;
   s.head_perm = c.perm;
+  s.n_kv_heads = c.kv_heads;
   return rand_block(s, c.lora, seed + static_cast<unsigned>(c.m));
 }
 
@@ -293,6 +315,63 @@ TEST_CASE("secure LLaMA block matches the float reference: prefill, decode, merg
       CHECK(e.max_err < 1e-3);
     }
   }
+}
+
+TEST_CASE("secure LLaMA block with grouped-query attention matches the float reference: prefill, decode, merged heads", "[transformer][gqa]") {
+  // 8 query heads on 2 K/V heads (4 per group): plain GQA; merged m = 2 with a grouping that
+  // reorders heads inside and across groups (each merged head's heads share one K/V head); LoRA on
+  // a public base; Llama-3's ratio (8 query heads per K/V head) with m = 4.
+  for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}, 2},
+                                                   {2, 0, {5, 4, 1, 3, 0, 2, 7, 6}, 2},
+                                                   {2, 8, {}, 4},
+                                                   {4, 0, {}, 1}}) {
+    FloatBlock w = case_block(Arch::llama, 256, c, 2468u);
+    REQUIRE(w.wk.out == c.kv_heads * 16);
+    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+      INFO(setting_name(st) << " kv heads " << c.kv_heads << " m=" << c.m << " lora=" << c.lora);
+      BlockError e = block_error(st, w, 6, 2);
+      INFO("max abs error " << e.max_err << " (outputs up to " << e.max_ref << ", block contribution up to " << e.max_delta << ")");
+      if (std::getenv("MARILL_BLOCK_REPORT"))
+        std::cout << "gqa " << setting_name(st) << " kv=" << c.kv_heads << " m=" << c.m << " lora=" << c.lora << ": max err "
+                  << e.max_err << ", max |y - x| " << e.max_delta << "\n";
+      // The multi-head LLaMA block's bound (same width, fixed point and functions).
+      CHECK(e.max_err < 1e-3);
+      CHECK(e.max_err < 0.01 * e.max_delta);
+    }
+  }
+}
+
+TEST_CASE("grouped-query attention: the KV cache is at the KV width, shapes that cannot group are named", "[transformer][gqa][errors]") {
+  BlockShape s;
+  s.d_model = 64;
+  s.n_heads = 8;
+  s.n_kv_heads = 2;
+  s.ffn_dim = 96;
+  s.merge = 2;
+  FloatBlock w = rand_block(s, 0, 11u);
+  SessionConfig cfg;
+  cfg.setting = Setting::cleartext;
+  run_session(cfg, [&](Backend& be) {
+    SecureBlock blk = setup_block(be, w);
+    KvCache cache;
+    std::vector<double> rows(5 * 64, 0.5);
+    block_forward(be, blk, be.input(Role::client, be.fxp().encode(rows, {5, 64})), cache);
+    CHECK(cache.k.shape() == Shape{2, 5, 8});  // 2 K/V heads of head_dim 8, not 8 heads (or 4 merged) of 16
+    CHECK(cache.v.shape() == Shape{2, 5, 8});
+  });
+  BlockShape bad = s;
+  bad.n_kv_heads = 3;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("n_heads 8 is not a multiple of the key/value heads 3"));
+  bad.n_kv_heads = 4;  // 2 query heads per K/V head
+  bad.merge = 4;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("merge factor m = 4 does not divide the 2 query heads per key/value head"));
+  bad.merge = 2;
+  bad.head_perm = {0, 2, 1, 3, 4, 5, 6, 7};  // merges head 0 (K/V head 0) with head 2 (K/V head 1)
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("merges heads 0 and 2 of different key/value groups"));
+  BlockShape wrong = s;
+  FloatBlock wide = rand_block(wrong, 0, 12u);
+  wide.wk = rand_linear_for_test(64, 64);  // K at the query width where the shape says 2 K/V heads
+  CHECK_THROWS_WITH(setup_block_cleartext(wide), Catch::Contains("wk: expected (64,16), got (64,64)"));
 }
 
 TEST_CASE("secure GPT-2 block matches the float reference: LayerNorm, biases, GeLU, prefill, decode", "[transformer]") {
@@ -380,11 +459,13 @@ TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds
   s.n_heads = 4;
   s.ffn_dim = 64;
   s.merge = 2;
-  for (auto [arch, lora] : std::vector<std::pair<Arch, i64>>{{Arch::llama, 0}, {Arch::llama, 4}, {Arch::gpt2, 0}}) {
+  for (auto [arch, lora, kv] : std::vector<std::tuple<Arch, i64, i64>>{
+           {Arch::llama, 0, 0}, {Arch::llama, 4, 0}, {Arch::gpt2, 0, 0}, {Arch::llama, 0, 2}, {Arch::llama, 4, 1}}) {
     s.arch = arch;
+    s.n_kv_heads = kv;  // grouped-query attention: 2 query heads per K/V head (merged: 1 runtime head each), or 4
     FloatBlock w = rand_block(s, lora, 77u);
     for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
-      INFO(setting_name(st) << " " << arch_name(arch) << " lora " << lora);
+      INFO(setting_name(st) << " " << arch_name(arch) << " lora " << lora << " kv heads " << kv);
       SessionConfig cfg;
       cfg.setting = st;
       require_phantom_equals_real(cfg, [&](Backend& be) {

@@ -185,8 +185,9 @@ TEST_CASE("HF LLaMA directories: write, read, tied embeddings, shards, clear err
 
   // errors
   std::ofstream(d + "/s/config.json") << R"({"model_type":"llama","vocab_size":40,"hidden_size":16,"num_hidden_layers":4,
-    "num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":24})";
-  CHECK_THROWS_WITH(read_hf_llama(d + "/s"), Catch::Contains("grouped-query attention"));
+    "num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":24,"tie_word_embeddings":true})";
+  // grouped-query attention is read: K/V must then be at the KV width (2 heads of 4)
+  CHECK_THROWS_WITH(read_hf_llama(d + "/s"), Catch::Contains("k_proj.weight' has shape 16x16, expected 8x16"));
   std::ofstream(d + "/s/config.json") << R"({"model_type":"gpt2"})";
   CHECK_THROWS_WITH(read_hf_llama(d + "/s"), Catch::Contains("model_type 'gpt2'"));
   TensorMap missing = t;
