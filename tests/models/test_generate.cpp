@@ -44,9 +44,11 @@ std::string tmpdir(const std::string& name) {
 
 // A random model whose logits are far apart (a larger LM head), so greedy ids are a fair test of
 // the secure program rather than of ties.
-Llama random_model(uint64_t seed) {
+Llama random_model(uint64_t seed, int kv_heads = 0) {
   torch::manual_seed(seed);
-  Llama m(gen_cfg());
+  ModelConfig cfg = gen_cfg();
+  cfg.n_kv_heads = kv_heads;
+  Llama m(cfg);
   torch::NoGradGuard ng;
   m->lm_head.mul_(8.0);
   for (auto& b : m->layers)
@@ -128,8 +130,10 @@ TEST_CASE("the client's torch-free public layers compute LibTorch's LLaMA, KV ca
 
 TEST_CASE("secure generation on a Hugging Face directory with layer freezing equals plaintext greedy", "[generate][secure]") {
   at::set_num_threads(1);
-  const std::string d = tmpdir("hf");
-  Llama m = random_model(5);
+  const int kv_heads = GENERATE(0, 2);  // multi-head, and grouped-query attention (2 KV heads for 4 query heads)
+  INFO("kv heads " << kv_heads);
+  const std::string d = tmpdir("hf" + std::to_string(kv_heads));
+  Llama m = random_model(5, kv_heads);
   save_base(d + "/base", m);
   double margin = 0;
   const std::vector<int> want = torch_greedy(m, kPrompt, 5, &margin);
