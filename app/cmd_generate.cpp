@@ -56,17 +56,18 @@ std::string mb(u64 bytes) {
 int cmd_generate(int argc, char** argv) {
   Args args(argc, argv,
             {{"--package", Opt::text}, {"--hf", Opt::text}, {"--preset", Opt::text}, {"--freeze", Opt::number}, {"--settings", Opt::texts},
-             {"--net", Opt::text}, {"--prompt", Opt::text}, {"--prompt-ids", Opt::ints}, {"--max-new-tokens", Opt::integer},
+             {"--net", Opt::text}, {"--prompt", Opt::text}, {"--task", Opt::text}, {"--prompt-ids", Opt::ints}, {"--max-new-tokens", Opt::integer},
              {"--phantom", Opt::flag}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--fss", Opt::text},
              {"--dealer-seed", Opt::integer}},
             "usage: marill generate (--package DIR | --hf DIR --freeze f | --preset NAME --freeze f --phantom)\n"
-            "                       (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens 8] [--settings 2pc-dealer] [--net lan]\n"
+            "                       (--prompt TEXT [--task translate|code] | --prompt-ids 1,2,3) [--max-new-tokens 8] [--settings 2pc-dealer] [--net lan]\n"
             "                       [--phantom] [--csv FILE] [--frac-bits 16] [--policy silu=poly,...] [--fss on|off] [--dealer-seed N]\n"
             "--package: a secure-inference package (its base model's SHA-256 is checked)\n"
             "--hf: a Hugging Face LLaMA directory; --freeze f: the top fraction f of its layers is private\n"
             "--preset: a real model's shapes without weights (openllama-3b-v2, deepseek-coder-1.3b-base, LLaMA-2-7B,\n"
             "          Llama-3-8B, gpt2, bert-base), for phantom runs: the cost of the whole model per token\n"
             "--prompt: text, for a directory with a tokenizer marill reads; else --prompt-ids\n"
+            "--task: frame the text as the task's training sequences do (translate: <s> <de> TEXT <en>; code: <s> <py> TEXT)\n"
             "--phantom: shapes only (the same bytes and rounds, no values: no text comes out)\n");
   if (args.help()) return 0;
   const int sources = args.has("--package") + args.has("--hf") + args.has("--preset");
@@ -109,8 +110,15 @@ int cmd_generate(int argc, char** argv) {
     }
     if (!tok) throw std::invalid_argument("option '--prompt': " + (tokenizer_dir.empty() ? std::string("a preset") : tokenizer_dir) +
                                           " carries no tokenizer marill reads (tokenizer.vocab, spm.vocab); give --prompt-ids");
+    // As the task's training sequences begin (models/train/train.cpp): <s> <de> German <en> | <s> <py> code.
+    const std::string task = args.get("--task", "");
+    if (!task.empty() && task != "translate" && task != "code")
+      throw std::invalid_argument("option '--task': expected translate or code, got '" + task + "'");
     base.prompt.push_back(tok->bos);
+    if (task == "translate") base.prompt.push_back(tok->de);
+    if (task == "code") base.prompt.push_back(tok->py);
     for (int id : tok->encode(text)) base.prompt.push_back(id);
+    if (task == "translate") base.prompt.push_back(tok->en);
   } else {
     for (long long id : args.get_ints("--prompt-ids", {}, 0, (1LL << 31) - 1)) base.prompt.push_back(static_cast<int>(id));
     if (base.prompt.empty()) throw std::invalid_argument("option '--prompt-ids': the prompt is empty");
@@ -147,7 +155,16 @@ int cmd_generate(int argc, char** argv) {
     if (progress_shown) std::fprintf(stderr, "\n");
     std::printf("\n[%s] %.2f s wall\n", setting_name(st), r.wall_s);
     if (p.mode == Mode::phantom) std::printf("  (phantom: no values, no tokens; costs only)\n");
-    else if (tok) std::printf("  text: \"%s\"\n  ids: ", escaped(tok->decode(r.tokens)).c_str());
+    else if (tok) {
+      // The text up to the end-of-sequence token (the ids below are all that were generated).
+      std::vector<int> shown = r.tokens;
+      for (size_t i = 0; i < shown.size(); ++i)
+        if (shown[i] == tok->eos) {
+          shown.resize(i);
+          break;
+        }
+      std::printf("  text: \"%s\"\n  ids: ", escaped(tok->decode(shown)).c_str());
+    }
     else std::printf("  ids: ");
     if (p.mode == Mode::real) {
       for (size_t i = 0; i < r.tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.tokens[i]);
