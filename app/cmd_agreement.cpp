@@ -34,6 +34,7 @@ const char* kAgreementUsage =
     "Teacher-forced next-token agreement of secure inference with the LibTorch float model: each of the\n"
     "first N held-out test prompts of the task with its reference continuation; the last `positions`\n"
     "rows (each predicting the next reference token from the same reference prefix) are scored by both.\n"
+    "--show N: also N free-running greedy generations (secure, in the first setting, and float) from the first prompts\n"
     "--logits: also reveal the secure logits to the client (a test-only path: the client then sees the\n"
     "          whole output distribution) and report the largest |secure - float| logit difference\n";
 
@@ -44,13 +45,38 @@ int trained_context(const std::string& base_dir, int max_seq) {
   return std::min(max_seq, nlohmann::json::parse(pj).value("seq", max_seq));
 }
 
+// Free-running greedy generations of the first `n` prompts: the secure one (run_generation, the
+// token revealed to the client at each step) beside LibTorch's (which stops at EOS; the secure run
+// generates `max_new` tokens and is shown up to its first EOS).
+void show_generations(const std::string& dir, ml::Llama& model, const std::vector<ml::TeacherForced>& set, int n, int max_new, Setting st,
+                      const GenerationPoint& base_point) {
+  const Tokenizer tok = ml::tokenizer_of(pkg::load_package(dir).base_path);
+  for (size_t i = 0; i < set.size() && static_cast<int>(i) < n; ++i) {
+    GenerationPoint p = base_point;
+    p.setting = st;
+    p.source.kind = ModelSource::package;
+    p.source.path = dir;
+    p.prompt.assign(set[i].ids.begin(), set[i].ids.begin() + set[i].prompt_len);
+    p.new_tokens = std::min<int>(max_new, static_cast<int>(model->cfg.max_seq) - set[i].prompt_len + 1);
+    if (p.new_tokens < 1) continue;
+    std::vector<int> secure = run_generation(p, load_generation(p)).tokens;
+    const auto eos = std::find(secure.begin(), secure.end(), tok.eos);
+    secure.erase(eos, secure.end());
+    const std::vector<int> plain = ml::generate(model, {p.prompt}, p.new_tokens, -1, 1).at(0);
+    std::printf("  greedy %zu [%s] prompt \"%s\"\n    secure: \"%s\"\n    float : \"%s\"%s\n", i + 1, setting_name(st),
+                tok.decode(p.prompt).c_str(), tok.decode(secure).c_str(), tok.decode(plain).c_str(),
+                secure == plain ? "   (same ids)" : "   (ids differ)");
+  }
+}
+
 }  // namespace
 
 int cmd_agreement(int argc, char** argv) {
   const int k = argc > 0 && std::string(argv[0]) == "agreement" ? 1 : 0;
   Args a(argc - k, argv + k,
          {{"--package", Opt::texts}, {"--data", Opt::text}, {"--task", Opt::text}, {"--prompts", Opt::integer}, {"--positions", Opt::integer},
-          {"--settings", Opt::texts}, {"--logits", Opt::flag}, {"--net", Opt::text}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer}},
+          {"--settings", Opt::texts}, {"--logits", Opt::flag}, {"--net", Opt::text}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer},
+          {"--show", Opt::integer}},
          kAgreementUsage);
   if (a.help()) return 0;
   if (!a.has("--package")) throw std::invalid_argument(std::string("agreement needs --package DIR\n") + kAgreementUsage);
@@ -62,6 +88,7 @@ int cmd_agreement(int argc, char** argv) {
   const int n_prompts = static_cast<int>(a.get_int("--prompts", 200, 1, 100000));
   const int positions = static_cast<int>(a.get_int("--positions", 16, 1, 4096));
   const bool logits = a.has("--logits");
+  const int show = static_cast<int>(a.get_int("--show", 0, 0, 1000));
   std::vector<Setting> settings;
   for (const auto& s : a.get_texts("--settings", {"3pc", "2pc-dealer"})) settings.push_back(a.parsed("--settings", s, parse_setting));
   GenerationPoint base_point;
@@ -79,6 +106,7 @@ int cmd_agreement(int argc, char** argv) {
               logits ? ", logits revealed (test-only path)" : "");
   std::printf("%-28s %-11s %9s %10s %9s %14s %12s %9s %10s\n", "package", "setting", "positions", "agreements", "%", "max|dlogit|",
               "min margin*", "wall_s", "sim_s");
+  std::fflush(stdout);
   for (const std::string& dir : packages) {
     // The float reference: the package applied to its base (SHA-256 checked), as `marill eval` loads it.
     const pkg::Package package = pkg::load_package(dir, true);
@@ -95,6 +123,7 @@ int cmd_agreement(int argc, char** argv) {
       rows.push_back(t.rows);
       float_logits.push_back(ml::float_scored_logits(model, t.ids, t.rows));
     }
+    if (show > 0) show_generations(dir, model, set, show, positions, settings.front(), base_point);
     for (Setting st : settings) {
       GenerationPoint p = base_point;
       p.setting = st;

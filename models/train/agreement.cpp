@@ -17,6 +17,7 @@ std::vector<TeacherForced> teacher_forced_test_set(const std::string& tokenizer_
     t.rows = std::min(positions, static_cast<int>(ref.size()));
     if (t.rows < 1) continue;
     t.ids = prompt;
+    t.prompt_len = static_cast<int>(prompt.size());
     t.ids.insert(t.ids.end(), ref.begin(), ref.begin() + (t.rows - 1));
     t.reference.assign(ref.begin(), ref.begin() + t.rows);
     out.push_back(std::move(t));

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/package/tokenizer.h"
 #include "models/train/llama.h"
 
 namespace marill::ml {
@@ -19,6 +20,7 @@ namespace marill::ml {
 struct TeacherForced {
   std::vector<int> ids;
   int rows = 0;
+  int prompt_len = 0;          // ids[0 .. prompt_len): the prompt alone
   std::vector<int> reference;  // the tokens the scored rows predict (the reference continuation's first `rows`)
 };
 
@@ -34,6 +36,10 @@ std::vector<std::pair<std::vector<int>, std::vector<int>>> encoded_test_set(cons
 // that a sequence fits in `context` tokens.
 std::vector<TeacherForced> teacher_forced_test_set(const std::string& tokenizer_dir, const std::string& data_dir, const std::string& task,
                                                    int n, int positions, int context);
+
+// The tokenizer a base model or data directory carries (tokenizer.vocab, spm.vocab, byte-level);
+// throws naming the directory when there is none.
+Tokenizer tokenizer_of(const std::string& dir);
 
 // The float model's logits on the last `rows` rows of `ids` (one forward pass): rows x vocab, row-major.
 std::vector<float> float_scored_logits(Llama& m, const std::vector<int>& ids, int rows);

@@ -634,6 +634,8 @@ void finetune(const FinetuneOptions& o) {
   if (!o.quiet) std::fprintf(stderr, "%s: done in %s (%.2f epochs), package %s\n", tag.c_str(), hms(since(t0)).c_str(), smp.epochs(), o.out_dir.c_str());
 }
 
+Tokenizer tokenizer_of(const std::string& dir) { return load_tokenizer_from(dir); }
+
 std::vector<std::pair<std::vector<int>, std::vector<int>>> encoded_test_set(const std::string& tokenizer_dir, const std::string& data_dir,
                                                                             const std::string& task, int n, int max_prompt) {
   std::vector<std::pair<std::vector<int>, std::vector<int>>> out;
