@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 const char* kAgreementUsage =
     "usage: marill-train agreement --package DIR[,DIR...] [--data data] [--task translate|code] [--prompts 200]\n"
-    "                              [--positions 16] [--settings 3pc,2pc-dealer] [--logits] [--net lan] [--csv FILE]\n"
+    "                              [--positions 16] [--settings 3pc,2pc-dealer] [--logits] [--show N] [--net lan] [--csv FILE]\n"
     "Teacher-forced next-token agreement of secure inference with the LibTorch float model: each of the\n"
     "first N held-out test prompts of the task with its reference continuation; the last `positions`\n"
     "rows (each predicting the next reference token from the same reference prefix) are scored by both.\n"
@@ -159,7 +159,7 @@ int cmd_agreement(int argc, char** argv) {
       for (u64 b : r.score.online_bytes) online += b;
       char diff[32] = "-", margin[32] = "-";
       if (max_diff >= 0) std::snprintf(diff, sizeof diff, "%.4f", max_diff);
-      if (min_margin >= 0) std::snprintf(margin, sizeof margin, "%.4f", min_margin);
+      if (min_margin >= 0) std::snprintf(margin, sizeof margin, "%.1e", min_margin);
       std::printf("%-28s %-11s %9d %10d %8.2f%% %14s %12s %9.1f %10.2f\n", dir.c_str(), setting_name(st), pos, agree, pct, diff, margin, r.wall_s,
                   r.setup.sim_s + r.score.sim_s);
       std::fflush(stdout);
