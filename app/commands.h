@@ -20,4 +20,5 @@ int cmd_train(int argc, char** argv);     // marill train: pre-train the public 
 int cmd_finetune(int argc, char** argv);  // marill finetune: one MARILL technique on a private task -> package
 int cmd_eval(int argc, char** argv);      // marill eval: chrF / exact match / perplexity of a model or package
 int cmd_export(int argc, char** argv);    // marill export: validate/show/copy a package; read a HF LLaMA dir
+int cmd_agreement(int argc, char** argv); // app/cmd_agreement.cpp: teacher-forced secure vs float next-token agreement
 }  // namespace marill

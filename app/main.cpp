@@ -25,7 +25,8 @@ const char* kUsage =
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
-    "                         (run by the sibling executable marill-train, which alone links LibTorch)\n"
+    "  agreement              teacher-forced next-token agreement of secure inference with LibTorch's float model\n"
+    "                         (these run in the sibling executable marill-train, which alone links LibTorch)\n"
     "Run 'marill COMMAND --help' for a command's options.\n";
 
 // The ML commands run in the sibling executable marill-train (it alone links LibTorch, so the MPC
@@ -71,7 +72,7 @@ int dispatch(int argc, char** argv) {
     std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf)\n", what.c_str());
     return 2;
   }
-  if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export") return exec_train(argc, argv);
+  if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);
   std::fprintf(stderr, "marill: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

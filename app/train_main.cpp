@@ -14,6 +14,7 @@ const char* kUsage =
     "usage: marill-train COMMAND ...   (also: marill COMMAND ...)\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
+    "  agreement              teacher-forced next-token agreement of secure inference with the float model\n"
     "Run 'marill-train COMMAND --help' for a command's options.\n";
 
 int dispatch(int argc, char** argv) {
@@ -32,6 +33,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "finetune") return marill::cmd_finetune(argc - 1, argv + 1);
   if (cmd == "eval") return marill::cmd_eval(argc - 1, argv + 1);
   if (cmd == "export") return marill::cmd_export(argc - 1, argv + 1);
+  if (cmd == "agreement") return marill::cmd_agreement(argc - 1, argv + 1);
   std::fprintf(stderr, "marill-train: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -85,7 +85,7 @@ PartyModel generation_party_model(const GenerationPoint& p, const GenerationInpu
   return m;
 }
 
-GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in, std::function<void(int, int)> on_step) {
+SessionConfig generation_session_config(const GenerationPoint& p, const GenerationInputs& in) {
   SessionConfig cfg;
   cfg.setting = p.setting;
   cfg.network = p.network;
@@ -93,6 +93,35 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
   cfg.phantom = p.mode == Mode::phantom;
   cfg.policy = in.policy;
   cfg.correlations = p.correlations;
+  return cfg;
+}
+
+StepCost step_cost(const SessionResult& session, const std::string& name) {
+  StepCost c;
+  c.step = name;
+  for (const PartyReport& pr : session.parties) {
+    u64 on = 0, off = 0;
+    double sim = 0, cpu = 0;
+    for (Phase ph : {Phase::online, Phase::offline}) {
+      auto it = pr.ledger.by_op(ph).find(name);
+      if (it == pr.ledger.by_op(ph).end()) continue;
+      (ph == Phase::online ? on : off) += it->second.bytes_sent;
+      if (ph == Phase::online) sim = it->second.sim_s;
+      cpu += it->second.cpu_s;
+    }
+    c.online_bytes.push_back(on);
+    c.offline_bytes.push_back(off);
+    c.party_sim_s.push_back(sim);
+    c.party_cpu_s.push_back(cpu);
+    c.sim_s = std::max(c.sim_s, sim);
+    c.cpu_s += cpu;
+  }
+  c.rounds = session.op_rounds(name);
+  return c;
+}
+
+GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in, std::function<void(int, int)> on_step) {
+  const SessionConfig cfg = generation_session_config(p, in);
   GenerationResult res;
   res.point = p;
   res.roles = roles_of(p.setting);
@@ -108,29 +137,7 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
   res.tokens = *tokens;
   std::vector<std::string> names{"setup"};
   for (int s = 0; s < p.new_tokens; ++s) names.push_back(step_scope(s));
-  for (const std::string& name : names) {
-    StepCost c;
-    c.step = name;
-    for (const PartyReport& pr : res.session.parties) {
-      u64 on = 0, off = 0;
-      double sim = 0, cpu = 0;
-      for (Phase ph : {Phase::online, Phase::offline}) {
-        auto it = pr.ledger.by_op(ph).find(name);
-        if (it == pr.ledger.by_op(ph).end()) continue;
-        (ph == Phase::online ? on : off) += it->second.bytes_sent;
-        if (ph == Phase::online) sim = it->second.sim_s;
-        cpu += it->second.cpu_s;
-      }
-      c.online_bytes.push_back(on);
-      c.offline_bytes.push_back(off);
-      c.party_sim_s.push_back(sim);
-      c.party_cpu_s.push_back(cpu);
-      c.sim_s = std::max(c.sim_s, sim);
-      c.cpu_s += cpu;
-    }
-    c.rounds = res.session.op_rounds(name);
-    res.steps.push_back(c);
-  }
+  for (const std::string& name : names) res.steps.push_back(step_cost(res.session, name));
   return res;
 }
 

@@ -70,6 +70,11 @@ struct GenerationResult {
   double wall_s = 0;
 };
 
+// The session of a generation point (setting, network, fixed point, policy, correlations).
+SessionConfig generation_session_config(const GenerationPoint& p, const GenerationInputs& in);
+// The cost of the ledger scope `name` over all parties of the session.
+StepCost step_cost(const SessionResult& session, const std::string& name);
+
 // Runs every party in this process. on_step (optional) is called by the client after each step.
 GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in,
                                 std::function<void(int, int)> on_step = nullptr);

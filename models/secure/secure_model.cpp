@@ -64,72 +64,165 @@ std::string step_scope(int step) {
   return buf;
 }
 
+namespace {
+
+bool is_client(const Backend& be) { return be.role() == Role::client || be.setting() == Setting::cleartext; }
+
+// The private part of the model after set-up: the same on every party (values on the server only).
+struct SecureModel {
+  std::vector<SecureBlock> blocks;
+  SecureHead head;
+  PrivateWeight embed;  // the trained embedding (plan.private_embed only)
+};
+
+// Checks what the party holds against the plan, then inputs the private weights (scope "setup").
+SecureModel setup_model(Backend& be, const PartyModel& m) {
+  const ModelPlan& plan = m.plan;
+  const i64 d = plan.block.d_model, V = plan.vocab;
+  if (is_client(be) && !be.phantom() && !plan.private_embed && !m.public_layers)
+    throw std::invalid_argument("generate: the client has no public layers");
+  if (static_cast<int>(m.blocks.size()) != plan.private_layers())
+    throw std::invalid_argument("generate: " + std::to_string(m.blocks.size()) + " private blocks for " + std::to_string(plan.private_layers()) + " private layers");
+  SecureModel sm;
+  OpScope op(be.ledger(), "setup");
+  for (const FloatBlock& b : m.blocks) sm.blocks.push_back(setup_block(be, b));
+  sm.head = setup_head(be, m.head);
+  if (plan.private_embed) {
+    const bool reads = be.role() == Role::server || be.setting() == Setting::cleartext;
+    RingTensor w = RingTensor::phantom({V, d});
+    if (reads && !be.phantom()) {
+      if (static_cast<i64>(m.embed.size()) != V * d) throw std::invalid_argument("generate: the private embedding has the wrong size");
+      w = be.fxp().encode(m.embed, {V, d});
+    }
+    sm.embed = be.setup_private_weight(Private{Role::server, w, be.frac_bits()});
+  }
+  return sm;
+}
+
+// The hidden state (T, d) entering the private layers for the client's `ids` (T of them; empty on
+// the other parties): the client's public layers in plaintext (its cache goes on), or, with a
+// private embedding, the client's one-hot tokens times the shared embedding.
+Shared model_input(Backend& be, const PartyModel& m, const SecureModel& sm, const std::vector<int>& ids, i64 T,
+                   pkg::PlainKvCache& public_cache) {
+  const i64 d = m.plan.block.d_model, V = m.plan.vocab;
+  const bool client_values = is_client(be) && !be.phantom();
+  if (m.plan.private_embed) {
+    // The client's one-hot tokens (integers: the product with the f-bit embedding is already at f bits).
+    RingTensor onehot = RingTensor::phantom({T, V});
+    if (client_values) {
+      onehot = RingTensor({T, V});
+      for (i64 t = 0; t < T; ++t) {
+        const int id = ids[static_cast<size_t>(t)];
+        if (id < 0 || id >= V) throw std::invalid_argument("generate: token id " + std::to_string(id) + " outside the vocabulary");
+        onehot[t * V + id] = 1;
+      }
+    }
+    OpScope emb(be.ledger(), "embedding");
+    return be.mmul_sv(be.input(Role::client, onehot), sm.embed);
+  }
+  RingTensor h = RingTensor::phantom({T, d});
+  if (client_values) h = be.fxp().encode(pkg::plain_forward(*m.public_layers, ids, public_cache), {T, d});
+  OpScope in(be.ledger(), "input");
+  return be.input(Role::client, h);
+}
+
+Shared private_layers(Backend& be, const SecureModel& sm, Shared x, std::vector<KvCache>& caches) {
+  for (size_t i = 0; i < sm.blocks.size(); ++i) {
+    OpScope layer(be.ledger(), "layers");
+    x = block_forward(be, sm.blocks[i], x, caches[i]);
+  }
+  return x;
+}
+
+// The last `rows` rows of x (T, d) through the final norm and the LM head: logits (rows, vocab).
+// next_token (secure_transformer.h) is this for one row followed by its argmax.
+Shared head_logits(Backend& be, const SecureHead& head, const Shared& x, i64 rows) {
+  const i64 T = x.shape()[0];
+  Shared last = be.map(x, [T, rows](const RingTensor& r) { return slice(r, 0, T - rows, T); });
+  NormOptions opt;
+  opt.eps = head.norm_eps;
+  Shared h = arch_traits(head.arch).rms_norm ? rmsnorm(be, last, head.final_norm, opt)
+                                             : layernorm(be, last, head.final_norm, head.final_norm_bias, opt);
+  OpScope op(be.ledger(), "lm_head");
+  return linear_forward(be, head.lm_head, h);
+}
+
+}  // namespace
+
 void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens) {
   const ModelPlan& plan = m.plan;
   plan.validate();
-  const i64 d = plan.block.d_model, V = plan.vocab;
-  const bool client = be.role() == Role::client || be.setting() == Setting::cleartext;
+  const bool client = is_client(be);
   const bool client_values = client && !be.phantom();
   if (client_values && static_cast<i64>(m.prompt.size()) != plan.prompt_len)
     throw std::invalid_argument("generate: the client's prompt has " + std::to_string(m.prompt.size()) + " tokens, the plan " +
                                 std::to_string(plan.prompt_len));
-  if (client_values && !plan.private_embed && !m.public_layers) throw std::invalid_argument("generate: the client has no public layers");
-  if (static_cast<int>(m.blocks.size()) != plan.private_layers())
-    throw std::invalid_argument("generate: " + std::to_string(m.blocks.size()) + " private blocks for " + std::to_string(plan.private_layers()) + " private layers");
-
-  std::vector<SecureBlock> blocks;
-  SecureHead head;
-  PrivateWeight embed;
-  {
-    OpScope op(be.ledger(), "setup");
-    for (const FloatBlock& b : m.blocks) blocks.push_back(setup_block(be, b));
-    head = setup_head(be, m.head);
-    if (plan.private_embed) {
-      const bool reads = be.role() == Role::server || be.setting() == Setting::cleartext;
-      RingTensor w = RingTensor::phantom({V, d});
-      if (reads && !be.phantom()) {
-        if (static_cast<i64>(m.embed.size()) != V * d) throw std::invalid_argument("generate: the private embedding has the wrong size");
-        w = be.fxp().encode(m.embed, {V, d});
-      }
-      embed = be.setup_private_weight(Private{Role::server, w, be.frac_bits()});
-    }
-  }
-  std::vector<KvCache> caches(blocks.size());
+  const SecureModel sm = setup_model(be, m);
+  std::vector<KvCache> caches(sm.blocks.size());
   pkg::PlainKvCache public_cache;  // the client's plaintext cache of the public layers
   std::vector<int> step_ids = client_values ? m.prompt : std::vector<int>{};
   for (int step = 0; step < plan.new_tokens; ++step) {
     OpScope op(be.ledger(), step_scope(step));
     const i64 T = step == 0 ? plan.prompt_len : 1;
-    Shared x;
-    if (plan.private_embed) {
-      // The client's one-hot tokens (integers: the product with the f-bit embedding is already at f bits).
-      RingTensor onehot = RingTensor::phantom({T, V});
-      if (client_values) {
-        onehot = RingTensor({T, V});
-        for (i64 t = 0; t < T; ++t) {
-          const int id = step_ids[static_cast<size_t>(t)];
-          if (id < 0 || id >= V) throw std::invalid_argument("generate: token id " + std::to_string(id) + " outside the vocabulary");
-          onehot[t * V + id] = 1;
-        }
-      }
-      OpScope emb(be.ledger(), "embedding");
-      x = be.mmul_sv(be.input(Role::client, onehot), embed);
-    } else {
-      RingTensor h = RingTensor::phantom({T, d});
-      if (client_values) h = be.fxp().encode(pkg::plain_forward(*m.public_layers, step_ids, public_cache), {T, d});
-      OpScope in(be.ledger(), "input");
-      x = be.input(Role::client, h);
-    }
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      OpScope layer(be.ledger(), "layers");
-      x = block_forward(be, blocks[i], x, caches[i]);
-    }
-    const i64 id = next_token(be, head, x);
+    const Shared x = private_layers(be, sm, model_input(be, m, sm, step_ids, T, public_cache), caches);
+    const i64 id = next_token(be, sm.head, x);
     if (client_values) {
       if (tokens) tokens->push_back(static_cast<int>(id));
       step_ids = {static_cast<int>(id)};
     }
     if (client && m.on_step) m.on_step(step + 1, plan.new_tokens);
+  }
+}
+
+void ScoringPlan::validate(const ModelPlan& plan) const {
+  auto bad = [](const std::string& msg) { throw std::invalid_argument("scoring: " + msg); };
+  if (lengths.empty()) bad("no sequence");
+  if (rows.size() != lengths.size()) bad(std::to_string(rows.size()) + " row counts for " + std::to_string(lengths.size()) + " sequences");
+  ModelPlan structure = plan;  // the model's structure; the lengths are checked here, each on its own
+  structure.prompt_len = 1;
+  structure.new_tokens = 1;
+  structure.validate();
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    const std::string which = "sequence " + std::to_string(i + 1);
+    if (lengths[i] < 1) bad(which + " is empty");
+    if (lengths[i] > plan.max_seq)
+      bad(which + " has " + std::to_string(lengths[i]) + " tokens, more than the context of " + std::to_string(plan.max_seq));
+    if (rows[i] < 1 || rows[i] > lengths[i]) bad(which + ": " + std::to_string(rows[i]) + " scored rows outside [1, " + std::to_string(lengths[i]) + "]");
+  }
+}
+
+void secure_score(Backend& be, const PartyModel& m, const ScoringPlan& sp, const std::vector<std::vector<int>>& sequences,
+                  std::vector<ScoredSequence>* out) {
+  sp.validate(m.plan);
+  const bool client = is_client(be);
+  const bool client_values = client && !be.phantom();
+  if (client_values) {
+    if (sequences.size() != sp.lengths.size())
+      throw std::invalid_argument("scoring: the client holds " + std::to_string(sequences.size()) + " sequences, the plan " + std::to_string(sp.lengths.size()));
+    for (size_t i = 0; i < sequences.size(); ++i)
+      if (static_cast<i64>(sequences[i].size()) != sp.lengths[i])
+        throw std::invalid_argument("scoring: sequence " + std::to_string(i + 1) + " has " + std::to_string(sequences[i].size()) + " tokens, the plan " +
+                                    std::to_string(sp.lengths[i]));
+  }
+  const SecureModel sm = setup_model(be, m);
+  for (size_t i = 0; i < sp.lengths.size(); ++i) {
+    OpScope op(be.ledger(), "score");
+    std::vector<KvCache> caches(sm.blocks.size());  // each sequence from an empty context
+    pkg::PlainKvCache public_cache;
+    const std::vector<int> no_ids;
+    const Shared x = private_layers(be, sm, model_input(be, m, sm, client_values ? sequences[i] : no_ids, sp.lengths[i], public_cache), caches);
+    const Shared logits = head_logits(be, sm.head, x, sp.rows[i]);
+    const RingTensor ids = be.reveal(argmax(be, logits).index, Role::client);
+    RingTensor revealed_logits;
+    if (sp.reveal_logits) revealed_logits = be.reveal(logits, Role::client);  // test only (ScoringPlan)
+    if (client_values && out) {
+      ScoredSequence s;
+      for (i64 r = 0; r < sp.rows[i]; ++r) s.ids.push_back(static_cast<int>(ids[r]));
+      if (sp.reveal_logits)
+        for (double v : be.fxp().decode(revealed_logits)) s.logits.push_back(static_cast<float>(v));
+      out->push_back(std::move(s));
+    }
+    if (client && m.on_step) m.on_step(static_cast<int>(i + 1), static_cast<int>(sp.lengths.size()));
   }
 }
 

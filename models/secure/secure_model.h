@@ -57,6 +57,34 @@ std::string step_scope(int step);
 // party) `tokens` receives the generated ids; elsewhere it is left empty (phantom: empty too).
 void secure_generate(Backend& be, const PartyModel& m, std::vector<int>* tokens);
 
+// ---- teacher-forced scoring (the agreement benchmark: marill-train agreement)
+//
+// Each sequence is a reference text the client holds (prompt + reference continuation); one prefill
+// runs over all of it, and the final norm, the LM head and a secure argmax run on its last `rows`
+// rows only. Row i of a sequence of length T is the model's next-token choice after the reference
+// prefix of T - rows + i + 1 tokens, so one early difference cannot cascade into later positions.
+// The choices are revealed to the client only. Lengths and row counts are public (as the prompt
+// length is in generation); the set-up (the private weights) runs once for all sequences.
+struct ScoringPlan {
+  std::vector<i64> lengths;  // tokens of each sequence
+  std::vector<i64> rows;     // scored rows of each sequence, in [1, length]
+  // TEST ONLY: also reveal each scored row's logits to the client. It shows the client far more
+  // than the token (the whole output distribution), so generation never does it; the benchmark and
+  // tests use it to bound the secure logits against the float model's.
+  bool reveal_logits = false;
+  void validate(const ModelPlan& plan) const;  // std::invalid_argument naming the sequence
+};
+struct ScoredSequence {
+  std::vector<int> ids;       // rows: the secure argmax of each scored row
+  std::vector<float> logits;  // rows x vocab row-major when reveal_logits, else empty
+};
+
+// The program: "setup", then every sequence under the scope "score". On the client (cleartext: the
+// one party) `sequences` are its token ids and `out` receives one ScoredSequence each; elsewhere
+// both are ignored / left empty (phantom: empty too). m.prompt is not used.
+void secure_score(Backend& be, const PartyModel& m, const ScoringPlan& sp, const std::vector<std::vector<int>>& sequences,
+                  std::vector<ScoredSequence>* out);
+
 // ---- building the parties' models
 
 // The public plan of a package's model (lengths left to the caller). The private layers' shape is

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/train/agreement.h"
 #include "models/train/api.h"
 #include "models/train/data.h"
 #include "models/train/grouping.h"
@@ -631,6 +632,15 @@ void finetune(const FinetuneOptions& o) {
                {"seconds", since(t0)}};
   std::ofstream(o.out_dir + "/finetune.json") << info.dump(2) << "\n";
   if (!o.quiet) std::fprintf(stderr, "%s: done in %s (%.2f epochs), package %s\n", tag.c_str(), hms(since(t0)).c_str(), smp.epochs(), o.out_dir.c_str());
+}
+
+Tokenizer tokenizer_of(const std::string& dir) { return load_tokenizer_from(dir); }
+
+std::vector<std::pair<std::vector<int>, std::vector<int>>> encoded_test_set(const std::string& tokenizer_dir, const std::string& data_dir,
+                                                                            const std::string& task, int n, int max_prompt) {
+  std::vector<std::pair<std::vector<int>, std::vector<int>>> out;
+  for (auto& it : test_items(load_tokenizer_from(tokenizer_dir), data_dir, task, n, max_prompt)) out.emplace_back(std::move(it.prompt), std::move(it.ref_ids));
+  return out;
 }
 
 // ---------------------------------------------------------------- evaluation
