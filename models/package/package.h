@@ -158,7 +158,8 @@ struct Package {
   ModelConfig model;
   MarillConfig marill;
   // public part
-  std::string base_path;    // the base model directory (HF layout)
+  std::string base_path;    // the base model directory (HF layout); a relative path in marill.json is
+                            // relative to the package directory, load_package resolves it
   std::string base_sha256;  // of <base_path>/model.safetensors
   int frozen_layers = 0;
   // private part
