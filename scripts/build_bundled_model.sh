@@ -8,7 +8,7 @@
 # Packages name their base relative to themselves (../base), so a clone anywhere loads them with
 # the SHA-256 check. Every run gets the same step budget (docs/training.md, "Budgets"). Each
 # model's eval.json holds `marill eval` on the first 100 held-out translate pairs.
-# Measured: ~35 min on this 2-core machine while other builds ran (~10 min on idle cores). Usage:
+# Measured: ~50 min on this 2-core machine while other builds ran (~4 s a step). Usage:
 #   bash scripts/build_bundled_model.sh [--resume] [OUT_DIR]      (default models/bundled/tiny)
 # --resume keeps the stages already finished (their pretrain.json / finetune.json / eval.json)
 # instead of starting from scratch.
@@ -55,7 +55,7 @@ for m in base full lf+hm2; do
   sed -i "s#\"model\": \".*\"#\"model\": \"$m\"#" "$OUT/$m/eval.json"  # no absolute paths in committed files
 done
 for p in full lf+hm2; do $M export --package "$OUT/$p" --check-base; done
-say "sizes:"; du -sh "$OUT"/* "$OUT"
+say "sizes:"; du -sh "$OUT"/*; du -sh "$OUT"
 say "a few translations of lf+hm2 (hypothesis <- reference):"
 head -5 "$WORK/lf+hm2.hyps.jsonl"
 say "done in $(( ($(date +%s) - t0) / 60 )) min"
