@@ -584,6 +584,10 @@ Package load_package(const std::string& dir, bool check_base) {
     fail(cfg_path + ": " + e.what());
   }
   p.base_path = get_field<std::string>(j["public"], "base_path", cfg_path + ": public");
+  // a relative base path names the base from the package directory, so a package committed beside
+  // its base loads from any clone location
+  if (!p.base_path.empty() && std::filesystem::path(p.base_path).is_relative())
+    p.base_path = (std::filesystem::path(dir) / p.base_path).lexically_normal().string();
   p.base_sha256 = get_field<std::string>(j["public"], "base_sha256", cfg_path + ": public");
   p.frozen_layers = get_field<int>(j["public"], "frozen_layers", cfg_path + ": public");
   if (p.frozen_layers != p.marill.frozen_layers) fail(cfg_path + ": public.frozen_layers disagrees with marill.frozen_layers");

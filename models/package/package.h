@@ -168,7 +168,8 @@ struct Package {
   ModelConfig model;
   MarillConfig marill;
   // public part
-  std::string base_path;    // the base model directory (HF layout)
+  std::string base_path;    // the base model directory (HF layout); a relative path in marill.json is
+                            // relative to the package directory, load_package resolves it
   std::string base_sha256;  // base_model_sha256(base_path): model.safetensors, or the index and its shards
   int frozen_layers = 0;
   // private part

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocols/mpc/function_policy.h"
@@ -96,6 +97,17 @@ struct ReproduceOptions {
 };
 // Runs (or resumes) the pipeline and writes results.csv + table.md into results_dir.
 void reproduce(const ReproduceOptions& o);
+
+// The optimizer steps one run of the reproduction trains: `stage1` (stage I, two-stage students
+// only) + `steps` (stage II, or the one stage). The rule (models/train/pipeline.cpp, run_budget):
+// every run of a task, the teacher included, trains the same total.
+struct RunBudget {
+  int steps = 0, stage1 = 0;
+  int total() const { return steps + stage1; }
+};
+// What the pipeline plans for each technique of a task at a scale (full | small | tiny), in the
+// scale's technique order. Throws on an unknown scale or task.
+std::vector<std::pair<std::string, RunBudget>> planned_budgets(const std::string& scale, const std::string& task);
 
 // torch threads (default 2; MARILL_THREADS overrides)
 void set_threads();

@@ -21,8 +21,9 @@ using nlohmann::json;
 
 namespace {
 
+// `total` optimizer steps per run, the same for every run of a task (see run_budget)
 struct TaskBudget {
-  int steps, stage1, batch, max_len, n_test;
+  int total, stage1, batch, max_len, n_test;
   std::vector<std::string> techniques;
 };
 
@@ -49,8 +50,9 @@ Scale scale_preset(const std::string& name) {
     s.pre.lr = 2e-3;
     s.pre.log_every = full ? 20 : 10;
     // the code task carries the paper's Table 1b (m = 4) and §6.3 approximations; translation the core
-    s.task["translate"] = {full ? 500 : 100, full ? 150 : 30, 32, 128, full ? 400 : 100, core};
-    s.task["code"] = {full ? 150 : 20, full ? 40 : 6, 12, 192, full ? 400 : 100, all};
+    // total = stage I + stage II of a distilled student (150 + 500 on translate)
+    s.task["translate"] = {full ? 650 : 130, full ? 150 : 30, 32, 128, full ? 400 : 100, core};
+    s.task["code"] = {full ? 190 : 26, full ? 40 : 6, 12, 192, full ? 400 : 100, all};
   } else if (name == "tiny") {
     s.pre.d_model = 32;
     s.pre.n_layers = 2;
@@ -61,12 +63,24 @@ Scale scale_preset(const std::string& name) {
     s.pre.warmup = 5;
     s.pre.lr = 3e-3;
     s.pre.log_every = 10;
-    s.task["translate"] = {8, 3, 4, 64, 6, all};
-    s.task["code"] = {8, 3, 4, 96, 6, all};
+    s.task["translate"] = {11, 3, 4, 64, 6, all};
+    s.task["code"] = {11, 3, 4, 96, 6, all};
   } else {
     throw std::invalid_argument("unknown scale '" + name + "' (full, small, tiny)");
   }
   return s;
+}
+
+// The budget rule: every run of a task trains the same number of optimizer steps. Runs trained
+// in one stage (full fine-tuning, the teacher; lf, lora, lf+lora, lp from the base) train `total`
+// steps; two-stage students (head merging/pruning, approximations, lf+hm2) spend the same total
+// on stage I + stage II. So the teacher is not trained for fewer steps than a student, and
+// "% of full fine-tuning" compares equal budgets (students still start from their teacher's
+// weights, as in the paper's App. E: docs/training.md says how to read that).
+RunBudget run_budget(const TaskBudget& b, const Technique& t) {
+  if (b.stage1 < 0 || b.total <= b.stage1) throw std::logic_error("budget: stage I must be shorter than the total");
+  if (t.two_stage) return {b.total - b.stage1, b.stage1};
+  return {b.total, 0};
 }
 
 std::string describe(const std::string& t) {
@@ -125,7 +139,7 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
   fs::create_directories(o.results_dir);
   std::ofstream csv(o.results_dir + "/results.csv");
   csv << "task,technique,description,metric,score,pct_of_full,chrf,exact_match,perplexity,frozen_layers,private_layers,"
-         "attn_heads,trainable_params,train_seconds,n_test\n";
+         "attn_heads,trainable_params,train_steps,train_seconds,n_test\n";
   std::ostringstream md;
   const json pj = read_json(o.work_dir + "/base/pretrain.json");
   md << "# MARILL fine-tuning results (" << o.scale << " scale)\n\n";
@@ -168,29 +182,34 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
     const double full = ev[task]["full"].is_object() ? ev[task]["full"].value("chrf", 0.0) : 0.0;
     const std::string metric = task == "translate" ? "chrF" : "chrF of the completed line";
     md << "## " << task << " (" << metric << ", " << b.n_test << " test examples)\n\n";
-    md << "| technique | what | score | % of full FT | chrF | exact match | perplexity | private layers | MPC heads/layer | trainable params | train time |\n";
-    md << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    md << "Budget: every run trains " << b.total << " optimizer steps of " << b.batch << " examples, the teacher (full) included; "
+       << "distilled students split them into stage I " << b.stage1 << " + stage II " << b.total - b.stage1
+       << " and start from their teacher's weights.\n\n";
+    md << "| technique | what | score | % of full FT | chrF | exact match | perplexity | private layers | MPC heads/layer | trainable params | steps | train time |\n";
+    md << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& t : rows) {
       const json& e = ev[task][t];
       if (!e.is_object()) {
-        md << "| " << t << " | " << describe(t) << " | (not run) | | | | | | | | |\n";
+        md << "| " << t << " | " << describe(t) << " | (not run) | | | | | | | | | |\n";
         continue;
       }
       const json& f = ft[task][t];
       const double sc = e.value("chrf", 0.0);
+      // optimizer steps of the run itself (stage I + II for a student)
+      const std::string steps = f.is_object() ? std::to_string(f.value("steps", 0) + f.value("stage1_steps", 0)) : "";
       const std::string pct = full > 0 ? fmt(100.0 * sc / full, 0) + "%" : "-";
       md << "| " << t << " | " << describe(t) << " | " << fmt(sc, 2) << " | " << pct << " | " << fmt(e.value("chrf", 0.0), 2) << " | "
          << fmt(e.value("exact", 0.0), 2) << " | " << fmt(e.value("ppl", 0.0), 2) << " | "
          << (f.is_object() ? std::to_string(f.value("private_layers", 0)) : "-") << " | "
          << (f.is_object() ? std::to_string(f.value("attn_heads", 0)) : "-") << " | "
-         << (f.is_object() ? std::to_string(f.value("trainable_params", 0LL)) : "-") << " | "
+         << (f.is_object() ? std::to_string(f.value("trainable_params", 0LL)) : "-") << " | " << (steps.empty() ? "-" : steps) << " | "
          << (f.is_object() ? fmt(f.value("seconds", 0.0), 0) + " s" : "-") << " |\n";
       csv << task << "," << t << ",\"" << describe(t) << "\",chrF," << fmt(sc, 3) << ","
           << (full > 0 ? fmt(100.0 * sc / full, 1) : "") << "," << fmt(e.value("chrf", 0.0), 3) << "," << fmt(e.value("exact", 0.0), 3)
           << "," << fmt(e.value("ppl", 0.0), 3) << "," << (f.is_object() ? std::to_string(f.value("frozen_layers", 0)) : "") << ","
           << (f.is_object() ? std::to_string(f.value("private_layers", 0)) : "") << ","
           << (f.is_object() ? std::to_string(f.value("attn_heads", 0)) : "") << ","
-          << (f.is_object() ? std::to_string(f.value("trainable_params", 0LL)) : "") << ","
+          << (f.is_object() ? std::to_string(f.value("trainable_params", 0LL)) : "") << "," << steps << ","
           << (f.is_object() ? fmt(f.value("seconds", 0.0), 1) : "") << "," << e.value("n", 0) << "\n";
     }
     md << "\n";
@@ -229,6 +248,15 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, RunBudget>> planned_budgets(const std::string& scale, const std::string& task) {
+  const Scale s = scale_preset(scale);
+  auto it = s.task.find(task);
+  if (it == s.task.end()) throw std::invalid_argument("unknown task '" + task + "' (translate, code)");
+  std::vector<std::pair<std::string, RunBudget>> out;
+  for (const auto& t : it->second.techniques) out.emplace_back(t, run_budget(it->second, technique(t)));
+  return out;
+}
 
 void reproduce(const ReproduceOptions& o) {
   const Scale s = scale_preset(o.scale);
@@ -301,11 +329,12 @@ void reproduce(const ReproduceOptions& o) {
                                    "' in --techniques");
         f.teacher_dir = teacher;
       }
-      f.steps = b.steps;
-      f.stage1_steps = b.stage1;
+      const RunBudget rb = run_budget(b, f.tech);
+      f.steps = rb.steps;
+      f.stage1_steps = rb.stage1;
       f.batch = b.batch;
       f.max_len = b.max_len;
-      f.log_every = std::max(1, b.steps / 4);
+      f.log_every = std::max(1, rb.steps / 4);
       f.quiet = o.quiet;
       finetune(f);
       model = dir;

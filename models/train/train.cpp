@@ -623,8 +623,12 @@ void finetune(const FinetuneOptions& o) {
     tokens += tok1;
   }
   m->eval();
-  const std::string base_abs = fs::absolute(o.base_dir).lexically_normal().string();
-  pkg::Package p = make_package(m, mc, base_abs, "marill finetune --task " + o.task + " --technique " + t.name);
+  const fs::path base_abs = fs::absolute(o.base_dir).lexically_normal();
+  pkg::Package p = make_package(m, mc, base_abs.string(), "marill finetune --task " + o.task + " --technique " + t.name);
+  // the package names its base relative to itself (e.g. ../base): a tree of base + packages can
+  // move or be committed and still load with the SHA-256 check
+  p.base_path = base_abs.lexically_relative(fs::absolute(o.out_dir).lexically_normal()).string();
+  if (p.base_path.empty()) p.base_path = base_abs.string();  // no relative path (another root)
   pkg::save_package(o.out_dir, p);
   json info = {{"task", o.task}, {"technique", t.name}, {"steps", o.steps}, {"stage1_steps", t.two_stage ? o.stage1_steps : 0},
                {"batch", o.batch}, {"lr", lr}, {"seed", o.seed}, {"epochs", smp.epochs()}, {"trainable_params", n_train_params},

@@ -247,6 +247,21 @@ TEST_CASE("secure-inference package round trip, LoRA merge arithmetic, validatio
   for (int r = 0; r < 2; ++r) want += 2.0 * l.lora.at("q").B.data[3 * 2 + r] * l.lora.at("q").A.data[r * 16 + 5];
   CHECK(m.data[3 * 16 + 5] == Approx(want).epsilon(1e-5));
 
+  // a base path relative to the package directory (as marill finetune writes it): base and
+  // package moved together load from their new place, with the SHA-256 check
+  {
+    Package rel = p;
+    rel.base_path = "../base";
+    save_package(d + "/tree/pkg", rel);
+    fs::copy(d + "/base", d + "/tree/base");
+    fs::rename(d + "/tree", d + "/moved");
+    Package r = load_package(d + "/moved/pkg", true);
+    CHECK(fs::equivalent(r.base_path, d + "/moved/base"));
+    CHECK(r.layers.at(1).wv.data == p.layers[1].wv.data);
+    fs::remove_all(d + "/moved/base");  // a package without its base: the error names the base file
+    CHECK_THROWS_WITH(load_package(d + "/moved/pkg", true), Catch::Contains("moved/base/model.safetensors"));
+  }
+
   // the base model changed: its hash no longer matches
   write_hf_llama(d + "/base", c, random_hf_tensors(c, 2));
   CHECK_THROWS_WITH(load_package(d + "/pkg", true), Catch::Contains("SHA-256"));

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 
@@ -400,6 +401,17 @@ TEST_CASE("the tiny pipeline: pre-train, every technique family, evaluation, tab
   for (const auto& t : o.techniques) CHECK(csv.find("translate," + t + ",") != std::string::npos);
   CHECK(csv.find("code,hm2-sim,") != std::string::npos);
   CHECK(fs::exists(o.results_dir + "/table.md"));
+  // the budget rule, as trained: the teacher ran as many optimizer steps as every student
+  auto steps_of = [&](const std::string& t) {
+    std::ifstream f(work + "/translate/" + t + "/finetune.json");
+    const auto j = nlohmann::json::parse(f);
+    return j.value("steps", 0) + j.value("stage1_steps", 0);
+  };
+  for (const auto& t : o.techniques) CHECK(steps_of(t) == steps_of("full"));
+  CHECK(steps_of("full") == 11);
+  // packages name their base relative to themselves
+  std::ifstream lf_json(work + "/translate/lf/marill.json");
+  CHECK(nlohmann::json::parse(lf_json)["public"]["base_path"] == "../../base");
   // the packages are readable by the torch-free reader; LF packages hold only the top layers
   pkg::Package lf = pkg::load_package(work + "/translate/lf", true);
   CHECK(lf.frozen_layers == 1);
