@@ -1,10 +1,9 @@
 #include "runner/runner.h"
 
-#include <openssl/evp.h>
-
 #include <memory>
 #include <stdexcept>
 
+#include "models/package/package.h"
 #include "models/secure/block_weights.h"
 #include "protocols/functions/functions.h"
 #include "protocols/ring/prg.h"
@@ -15,16 +14,6 @@ namespace {
 
 // Whether `role` holds the inputs of `owner` (in cleartext the one party holds everything).
 bool holds(const Point& p, Role role, Role owner) { return p.setting == Setting::cleartext || role == owner; }
-
-std::string sha256_hex(const RingTensor& t) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(t.data(), static_cast<size_t>(t.numel()) * 8, md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) out += {hex[md[i] >> 4], hex[md[i] & 15]};
-  return out;
-}
 
 Program block_program(const Point& p, Role role, std::shared_ptr<std::string> output_digest) {
   auto weights = std::make_shared<const FloatBlock>(party_block(p, role));
@@ -56,7 +45,7 @@ Program block_program(const Point& p, Role role, std::shared_ptr<std::string> ou
     OpScope op(be.ledger(), "output");
     RingTensor out = be.reveal(y, Role::client);
     if (output_digest && (be.role() == Role::client || be.setting() == Setting::cleartext) && !out.is_phantom())
-      *output_digest = sha256_hex(out);
+      *output_digest = pkg::sha256_hex(out.data(), static_cast<size_t>(out.numel()) * 8);
   };
 }
 

@@ -76,6 +76,8 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
 
 // SHA-256 of a file's bytes, lowercase hex.
 std::string sha256_file(const std::string& path);
+// SHA-256 of n bytes in memory, lowercase hex.
+std::string sha256_hex(const void* data, std::size_t n);
 // A base model directory's SHA-256: of model.safetensors when there is one (so packages written
 // before keep their hash), else of a manifest listing the SHA-256 of the index and of each shard.
 std::string base_model_sha256(const std::string& dir);

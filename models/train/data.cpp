@@ -1,8 +1,6 @@
 // Dataset building from Debian package files, chrF / exact match, the data manifest. Torch-free.
 #include "models/train/data.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -14,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <unordered_set>
+
+#include "models/package/package.h"
 
 namespace marill::data {
 
@@ -694,18 +694,7 @@ double exact_match(const std::vector<std::string>& hyps, const std::vector<std::
 }
 
 // ---------------------------------------------------------------- manifest
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
+std::string sha256_hex(const std::string& bytes) { return pkg::sha256_hex(bytes.data(), bytes.size()); }
 
 void write_manifest(const std::string& path, const std::string& data_dir, const std::vector<std::string>& files,
                     const std::map<std::string, std::int64_t>& counts, const std::map<std::string, std::string>& packages) {

@@ -31,8 +31,8 @@ std::unique_ptr<Backend> two_pc_dealer_backend(Role role, Comm& comm, const Back
       break;
     case CorrelationSourceKind::key_files: {
       if (opt.phantom) throw std::invalid_argument("2pc-dealer: key files hold real material; a phantom run uses the size-only source");
-      auto in = key_file_input(c.key_dir, party);
-      const Key128 key = read_key_file_header(key_file_path(c.key_dir, party)).prg_key;
+      Key128 key{};
+      auto in = key_file_input(c.key_dir, party, &key);
       source = std::make_unique<PartyDealing>(party, key, false, std::move(in));
       break;
     }

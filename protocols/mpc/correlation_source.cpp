@@ -103,6 +103,11 @@ class SizeOnlyInput final : public DealtInput {
 
 }  // namespace
 
+void require_compute_party(Role r, const char* what) {
+  if (r != Role::client && r != Role::server)
+    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
+}
+
 const char* correlation_source_name(CorrelationSourceKind k) {
   switch (k) {
     case CorrelationSourceKind::dealer_stream: return "dealer-stream";
@@ -210,7 +215,11 @@ DealerDealing::Keys dealer_keys(const std::optional<std::uint64_t>& seed) {
 
 std::unique_ptr<DealtInput> dealer_stream_input(Comm& comm) { return std::make_unique<DealerStreamInput>(comm); }
 std::unique_ptr<DealtOutput> dealer_stream_output(Comm& comm) { return std::make_unique<DealerStreamOutput>(comm); }
-std::unique_ptr<DealtInput> key_file_input(const std::string& dir, int party) { return std::make_unique<KeyFileInput>(dir, party); }
+std::unique_ptr<DealtInput> key_file_input(const std::string& dir, int party, Key128* prg_key) {
+  auto in = std::make_unique<KeyFileInput>(dir, party);
+  *prg_key = in->header().prg_key;
+  return in;
+}
 std::unique_ptr<DealtOutput> key_file_output(const std::string& dir, std::uint64_t run_id, const DealerDealing::Keys& keys, Ledger& ledger) {
   return std::make_unique<KeyFileOutput>(dir, run_id, keys, ledger);
 }

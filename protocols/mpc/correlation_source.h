@@ -85,13 +85,17 @@ class DealerDealing final : public Dealing {
 // The dealer's keys: from the OS, or derived from a seed (CorrelationOptions::dealer_seed).
 DealerDealing::Keys dealer_keys(const std::optional<std::uint64_t>& seed);
 
+// Throws std::invalid_argument unless r is client or server (the roles that hold shares).
+void require_compute_party(Role r, const char* what);
+
 // ---- the sources ----
 // Dealer stream: the party receives from Role::dealer over its communicator.
 std::unique_ptr<DealtInput> dealer_stream_input(Comm& comm);
 std::unique_ptr<DealtOutput> dealer_stream_output(Comm& comm);
 // Key files: the party reads its file; the dealer writes both (and books their payload bytes as its
 // offline bytes on `ledger`, so a dealer run reports what a live dealer would send).
-std::unique_ptr<DealtInput> key_file_input(const std::string& dir, int party);
+// The reader also gives the PRG key the dealer shares with this party (from the file's header).
+std::unique_ptr<DealtInput> key_file_input(const std::string& dir, int party, Key128* prg_key);
 std::unique_ptr<DealtOutput> key_file_output(const std::string& dir, std::uint64_t run_id, const DealerDealing::Keys& keys,
                                              Ledger& ledger);
 // Size only: phantom material from nowhere (phantom runs only).

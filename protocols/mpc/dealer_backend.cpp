@@ -13,11 +13,6 @@ namespace marill {
 
 namespace {
 
-void require_compute_party(Role r, const char* what) {
-  if (r != Role::client && r != Role::server)
-    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
-}
-
 Shared shape_only(const Shape& s) { return Shared{RingTensor::phantom(s), {}, {}}; }
 
 // The dealer's side of a prepared weight: the whole mask.

@@ -80,9 +80,8 @@ void KeyFileWriter::close() {
   out_.close();
 }
 
-KeyFileHeader read_key_file_header(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw KeyFileError("key file '" + path + "' cannot be opened (missing? run the dealer first)");
+namespace {
+KeyFileHeader parse_header(std::istream& in, const std::string& path) {
   unsigned char head[kHeaderBytes];
   in.read(reinterpret_cast<char*>(head), kHeaderBytes);
   if (in.gcount() != static_cast<std::streamsize>(kHeaderBytes) || std::memcmp(head, kMagic, 8) != 0)
@@ -96,13 +95,19 @@ KeyFileHeader read_key_file_header(const std::string& path) {
   h.run_id = get_u64(head + 32);
   return h;
 }
+}  // namespace
+
+KeyFileHeader read_key_file_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw KeyFileError("key file '" + path + "' cannot be opened (missing? run the dealer first)");
+  return parse_header(in, path);
+}
 
 KeyFileReader::KeyFileReader(const std::string& path) : path_(path), buffer_(new char[kReadBuffer]) {
-  header_ = read_key_file_header(path);
   in_.rdbuf()->pubsetbuf(buffer_.get(), kReadBuffer);
   in_.open(path, std::ios::binary);
-  if (!in_) throw KeyFileError("key file '" + path + "' cannot be opened");
-  in_.seekg(static_cast<std::streamoff>(kHeaderBytes));
+  if (!in_) throw KeyFileError("key file '" + path + "' cannot be opened (missing? run the dealer first)");
+  header_ = parse_header(in_, path);
 }
 
 std::uint64_t KeyFileReader::next(char tag, std::uint64_t n, const char* what) {

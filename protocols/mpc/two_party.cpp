@@ -12,11 +12,6 @@ namespace marill {
 
 namespace {
 
-void require_compute_party(Role r, const char* what) {
-  if (r != Role::client && r != Role::server)
-    throw std::invalid_argument(std::string("2pc-dealer: ") + what + " " + role_name(r) + " (only client and server hold shares)");
-}
-
 // A prepared weight: F = W - B opened at set-up, B this party's share of the weight mask.
 struct PreparedMask final : PreparedWeight {
   WeightMask mask;
@@ -126,10 +121,11 @@ std::vector<Shared> TwoPartyBackend::matmul_many(const std::vector<std::pair<Sha
   // Each product's material in order, then one exchange of every masked operand. A prepared right
   // operand's F is public since set-up: only the left operand is opened.
   std::vector<MatmulTriple> triples;
+  std::vector<const PreparedMask*> preps;
   std::vector<RingTensor> masked;
   for (const auto& [x, y] : pairs) {
     ledger().record_macs(matmul_macs(x.shape(), y.shape()));
-    const PreparedMask* prep = y.prepared ? &prepared_mask(y) : nullptr;
+    const PreparedMask* prep = preps.emplace_back(y.prepared ? &prepared_mask(y) : nullptr);
     triples.push_back(deal_matmul_triple(*source_, x.shape(), y.shape(), prep ? &prep->mask : nullptr));
     masked.push_back(flat(marill::sub(x.s0, triples.back().a)));
     if (!prep) masked.push_back(flat(marill::sub(y.s0, triples.back().b)));
@@ -146,7 +142,7 @@ std::vector<Shared> TwoPartyBackend::matmul_many(const std::vector<std::pair<Sha
   };
   for (size_t i = 0; i < pairs.size(); ++i) {
     const auto& [x, y] = pairs[i];
-    const PreparedMask* prep = y.prepared ? &prepared_mask(y) : nullptr;
+    const PreparedMask* prep = preps[i];
     RingTensor E = take(x.shape());
     RingTensor F = prep ? prep->F : take(y.shape());
     const RingTensor& B = prep ? prep->mask.b : triples[i].b;
