@@ -8,6 +8,7 @@ PKGS=(
   catch2 libyaml-cpp-dev libssl-dev libsodium-dev
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev libopenblas0-openmp
+  gnuplot-nox
 )
 missing=()
 for p in "${PKGS[@]}"; do
