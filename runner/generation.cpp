@@ -50,12 +50,23 @@ GenerationInputs load_generation(const GenerationPoint& p) {
       in.package = pk;
       break;
     }
-    case ModelSource::preset: {
-      if (p.mode != Mode::phantom) throw std::invalid_argument("generate: a shape preset has no weights; run it with --phantom");
-      const pkg::ShapePreset& preset = pkg::shape_preset(p.source.path);
-      in.plan = preset_plan(preset, p.source.freeze);
-      what << "preset " << preset.name << " (shapes only; top " << in.plan.private_layers() << " of " << preset.n_layers << " layers private)";
-      if (!preset.note.empty()) what << "; " << preset.note;
+    case ModelSource::preset:
+    case ModelSource::config: {
+      const bool preset = p.source.kind == ModelSource::preset;
+      if (p.mode != Mode::phantom)
+        throw std::invalid_argument(std::string("generate: a ") + (preset ? "shape preset" : "config.json") + " has no weights; run it with --phantom");
+      const pkg::ShapePreset* named = preset ? &pkg::shape_preset(p.source.path) : nullptr;
+      const pkg::ModelConfig shape = preset ? preset_config(*named) : pkg::read_hf_config(p.source.path);
+      pkg::MarillConfig knobs = p.source.knobs.value_or(pkg::MarillConfig{});
+      if (!p.source.knobs) knobs.freeze = p.source.freeze;
+      const pkg::MarillConfig mc = shape_marill(shape, knobs);
+      in.plan = shape_plan(shape, mc);
+      in.knobs = mc;
+      in.policy.softmax = mc.softmax;
+      in.policy.act = mc.act;
+      in.policy = parse_policy(p.policy, in.policy);  // the explicit overrides stay on top
+      what << (preset ? "preset " : "config ") << p.source.path << " (shapes only; " << describe_marill(mc, shape.n_layers) << ")";
+      if (named && !named->note.empty()) what << "; " << named->note;
       break;
     }
   }
@@ -74,9 +85,9 @@ PartyModel generation_party_model(const GenerationPoint& p, const GenerationInpu
   PartyModel m;
   m.plan = in.plan;
   const bool phantom = p.mode == Mode::phantom;
-  if (!in.package) {  // a preset: shapes only, for every party
-    pkg::MarillConfig none;
-    add_public_structure(m, none, nullptr, true);
+  if (!in.package) {  // a preset or config.json: shapes only, for every party
+    add_public_structure(m, pkg::MarillConfig{}, nullptr, true);  // the head's shape
+    m.blocks = shape_blocks(in.plan, in.knobs);
     return m;
   }
   if (holds(p.setting, role, Role::server)) add_server_part(m, *in.package, phantom);

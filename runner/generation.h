@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,14 @@ namespace marill {
 
 // Where the model comes from.
 struct ModelSource {
-  enum Kind { package, hf, preset } kind = package;
-  std::string path;    // package: its directory; hf: the Hugging Face LLaMA directory; preset: its name
-  double freeze = 0.5;  // hf and preset: the top fraction of layers that is private
+  enum Kind { package, hf, preset, config } kind = package;
+  // package: its directory; hf: the Hugging Face LLaMA directory; preset: its name; config: a Hugging
+  // Face config.json alone (its shapes, no weights: phantom runs)
+  std::string path;
+  double freeze = 0.5;  // hf, and preset or config without knobs: the top fraction of layers that is private
+  // preset and config: MARILL's knobs on the shape (freeze, LoRA, merge, pruning, approximations;
+  // shape_marill in models/secure/secure_model.h); when set, its freeze replaces `freeze`.
+  std::optional<pkg::MarillConfig> knobs;
 };
 
 struct GenerationPoint {
@@ -43,6 +49,7 @@ struct GenerationInputs {
   std::shared_ptr<const pkg::Package> package;  // the server's private part (none for presets)
   std::shared_ptr<const pkg::HfModel> base;     // the public base model (none for presets)
   FunctionPolicy policy;
+  pkg::MarillConfig knobs;  // preset and config: the knobs on the shape (shape_marill), layer counts derived
   std::string description;  // one line: what runs
 };
 GenerationInputs load_generation(const GenerationPoint& p);

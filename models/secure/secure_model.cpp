@@ -1,7 +1,9 @@
 #include "models/secure/secure_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
 #include "models/secure/block_weights.h"
@@ -262,21 +264,94 @@ pkg::Package package_from_hf(const pkg::HfModel& hf, double freeze) {
 }
 
 ModelPlan preset_plan(const pkg::ShapePreset& preset, double freeze) {
-  if (!(freeze > 0 && freeze <= 1)) throw std::invalid_argument("freeze f = " + std::to_string(freeze) + " is outside (0, 1]");
+  const pkg::ModelConfig shape = preset_config(preset);
+  pkg::MarillConfig knobs;
+  knobs.freeze = freeze;
+  return shape_plan(shape, shape_marill(shape, knobs));
+}
+
+pkg::ModelConfig preset_config(const pkg::ShapePreset& preset) {
+  pkg::ModelConfig c;
+  c.arch = preset.arch;
+  c.vocab = preset.vocab;
+  c.d_model = preset.d_model;
+  c.n_layers = preset.n_layers;
+  c.n_heads = preset.n_heads;
+  c.n_kv_heads = preset.n_kv_heads;
+  c.head_dim = preset.d_model / preset.n_heads;
+  c.ffn_dim = preset.ffn_dim;
+  c.rope_theta = preset.rope_theta;
+  c.norm_eps = preset.norm_eps;
+  c.max_seq = preset.max_seq;
+  return c;
+}
+
+namespace {
+const std::vector<std::string> kAllLoraTargets = {"q", "k", "v", "o", "gate", "up", "down"};
+}  // namespace
+
+pkg::MarillConfig shape_marill(const pkg::ModelConfig& shape, pkg::MarillConfig knobs) {
+  pkg::set_freeze(knobs, shape, knobs.freeze, knobs.prune_layers);
+  if (knobs.lora_rank > 0 && knobs.lora_targets.empty()) knobs.lora_targets = kAllLoraTargets;
+  if (knobs.lora_rank == 0) knobs.lora_targets.clear();
+  // Which heads survive does not change the costs: the first h/m (MarillConfig::validate wants a list per layer).
+  knobs.kept_heads.clear();
+  if (knobs.prune_heads > 1 && shape.n_heads % knobs.prune_heads == 0) {
+    std::vector<int> kept(static_cast<size_t>(shape.n_heads / knobs.prune_heads));
+    for (size_t i = 0; i < kept.size(); ++i) kept[i] = static_cast<int>(i);
+    knobs.kept_heads.assign(static_cast<size_t>(knobs.private_layers), kept);
+  }
+  knobs.head_perm.clear();  // grouping is a weight layout: adjacent and similar cost the same
+  knobs.embed_trained = false;
+  knobs.validate(shape);
+  return knobs;
+}
+
+ModelPlan shape_plan(const pkg::ModelConfig& shape, const pkg::MarillConfig& mc) {
+  if (mc.prune_heads > 1)
+    throw std::invalid_argument("head pruning (prune_heads = " + std::to_string(mc.prune_heads) +
+                                ") does not run in the secure block yet (its attention needs (d, d) Q, K, V); merge heads instead");
   ModelPlan plan;
-  plan.block.arch = parse_arch(preset.arch);
-  plan.block.d_model = preset.d_model;
-  plan.block.n_heads = preset.n_heads;
-  plan.block.n_kv_heads = preset.n_kv_heads == preset.n_heads ? 0 : preset.n_kv_heads;
-  plan.block.ffn_dim = preset.ffn_dim;
-  plan.block.rope_theta = preset.rope_theta;
-  plan.block.norm_eps = preset.norm_eps;
-  plan.vocab = preset.vocab;
-  plan.n_layers = preset.n_layers;
-  const int priv = static_cast<int>(std::lround(freeze * preset.n_layers));
-  plan.frozen_layers = preset.n_layers - std::max(priv, 1);
-  plan.max_seq = preset.max_seq;
+  plan.block.arch = parse_arch(shape.arch);
+  plan.block.d_model = shape.d_model;
+  plan.block.n_heads = shape.n_heads;
+  plan.block.n_kv_heads = shape.gqa() ? shape.kv_heads() : 0;
+  plan.block.ffn_dim = shape.ffn_dim;
+  plan.block.merge = mc.merge;
+  plan.block.rope_theta = shape.rope_theta;
+  plan.block.norm_eps = shape.norm_eps;
+  plan.vocab = shape.vocab;
+  plan.n_layers = shape.n_layers - mc.prune_layers;  // the pruned top layers are gone
+  plan.frozen_layers = mc.frozen_layers;
+  plan.max_seq = shape.max_seq;
+  plan.block.validate();
   return plan;
+}
+
+std::vector<FloatBlock> shape_blocks(const ModelPlan& plan, const pkg::MarillConfig& mc) {
+  FloatBlock b = shape_only_block(plan.block, mc.lora_rank);
+  if (mc.lora_rank > 0) {
+    const std::pair<const char*, FloatLinear*> linears[] = {{"q", &b.wq},   {"k", &b.wk},  {"v", &b.wv},    {"o", &b.wo},
+                                                            {"gate", &b.w_gate}, {"up", &b.w_up}, {"down", &b.w_down}};
+    for (const auto& [name, lin] : linears)
+      if (std::find(mc.lora_targets.begin(), mc.lora_targets.end(), name) == mc.lora_targets.end()) lin->lora_rank = 0;  // a public base weight alone
+  }
+  return std::vector<FloatBlock>(static_cast<size_t>(plan.private_layers()), b);
+}
+
+std::string describe_marill(const pkg::MarillConfig& mc, int n_layers) {
+  std::ostringstream out;
+  out << mc.private_layers << " of " << n_layers << " layers private";
+  if (mc.prune_layers) out << ", top " << mc.prune_layers << " pruned";
+  if (mc.merge > 1) out << ", m = " << mc.merge << " " << mc.grouping;
+  if (mc.prune_heads > 1) out << ", heads pruned by " << mc.prune_heads;
+  if (mc.lora_rank > 0) {
+    out << ", LoRA r = " << mc.lora_rank << " on ";
+    for (size_t i = 0; i < mc.lora_targets.size(); ++i) out << (i ? "+" : "") << mc.lora_targets[i];
+  }
+  if (mc.softmax != SoftmaxApprox::exact) out << ", softmax " << to_string(mc.softmax);
+  if (mc.act != ActApprox::exact) out << ", act " << to_string(mc.act);
+  return out.str();
 }
 
 void add_server_part(PartyModel& m, const pkg::Package& package, bool phantom) {

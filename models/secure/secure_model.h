@@ -96,6 +96,26 @@ pkg::Package package_from_hf(const pkg::HfModel& hf, double freeze);
 // The plan of a shape preset (real scale, no weights) with its top `freeze` fraction private.
 ModelPlan preset_plan(const pkg::ShapePreset& preset, double freeze);
 
+// ---- model shapes without weights under MARILL's knobs (presets, a config.json alone; phantom runs)
+//
+// A preset's public config.json values as a ModelConfig (arch "llama" or "gpt2").
+pkg::ModelConfig preset_config(const pkg::ShapePreset& preset);
+// The knobs (freeze, lora_rank + lora_targets, merge + grouping, prune_heads, prune_layers, softmax,
+// act) on a shape: the layer counts derived (set_freeze) and everything checked by
+// MarillConfig::validate (h not divisible by m; grouped-query attention: m must divide the query
+// heads per key/value head; f outside (0, 1]; a negative LoRA rank ...). Throws std::invalid_argument.
+// LoRA rank > 0 without targets: all seven linears. Head pruning keeps the first h/m heads (the
+// costs do not depend on which).
+pkg::MarillConfig shape_marill(const pkg::ModelConfig& shape, pkg::MarillConfig knobs);
+// The plan of a shape with shape_marill's config: merged heads in the private layers, the pruned top
+// layers gone. Head pruning (prune_heads > 1) is refused until the secure block runs pruned heads.
+ModelPlan shape_plan(const pkg::ModelConfig& shape, const pkg::MarillConfig& mc);
+// The private layers' structure on a shape plan, the same for every party (shapes only): with LoRA,
+// each target a public base weight plus a rank-r adapter, the other linears public base weights.
+std::vector<FloatBlock> shape_blocks(const ModelPlan& plan, const pkg::MarillConfig& mc);
+// One line: "13 of 26 layers private, m = 4 similar, LoRA r = 8 on q+k+v+o, softmax 2relu"
+std::string describe_marill(const pkg::MarillConfig& mc, int n_layers);
+
 // The server's private part: the package's private layers, head and (trained) embedding.
 // Phantom: the structure only.
 void add_server_part(PartyModel& m, const pkg::Package& package, bool phantom);
