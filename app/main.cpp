@@ -22,6 +22,7 @@ const char* kUsage =
     "  bench matmul           ring matrix multiply throughput\n"
     "  bench dcf              DCF / comparison key generation and evaluation\n"
     "  generate               secure generation with a whole model (package, HF directory or shape preset): cost per token\n"
+    "  run SCENARIO.yaml      a scenario's sweep (scenarios/README.md): one CSV row per point, --resume, --jobs N\n"
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
@@ -59,6 +60,7 @@ int dispatch(int argc, char** argv) {
   }
   if (cmd == "deal") return marill::cmd_deal(argc - 2, argv + 2);
   if (cmd == "generate") return marill::cmd_generate(argc - 2, argv + 2);
+  if (cmd == "run") return marill::cmd_run(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
       std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");

@@ -1,0 +1,97 @@
+// `marill run SCENARIO.yaml`: a scenario's sweep (runner/scenario.h, runner/sweep.h): every point
+// through the runner, one CSV row per point and repeat as it finishes (the ops CSV beside it),
+// progress with rate and ETA on stderr, the ratios to the baseline at the end, then a compact
+// table of the rows on stdout. Exit status 1 when a point failed (the sweep goes on without it).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "runner/sweep.h"
+
+namespace marill {
+
+namespace {
+
+// "full" / "f=0.5 m=4": what distinguishes a point in a table.
+std::string point_name(const ScenarioPoint& p) {
+  std::string s = p.label;
+  for (const KnobValue& v : p.knobs) s += (s.empty() ? "" : " ") + v.knob + "=" + v.text();
+  return s.empty() ? "(defaults)" : s;
+}
+
+void print_points(const Scenario& sc) {
+  std::printf("%-12s %-11s %-8s %-7s %6s  %s\n", "point_id", "setting", "network", "stage", "b", "config");
+  for (const ScenarioPoint& p : sc.points)
+    std::printf("%-12s %-11s %-8s %-7s %6lld  %s\n", p.id.c_str(), setting_name(p.setting), p.network.name.c_str(), stage_name(p.stage),
+                static_cast<long long>(p.b), point_name(p).c_str());
+}
+
+void print_rows(const Scenario& sc, const std::vector<CsvFields>& rows) {
+  std::map<std::string, const ScenarioPoint*> point_of;
+  for (const ScenarioPoint& p : sc.points) point_of[p.id] = &p;
+  std::printf("%-11s %-8s %-7s %6s %-40s %3s %12s %12s %7s %10s %8s %8s\n", "setting", "network", "stage", "b", "config", "rep", "online MB",
+              "offline MB", "rounds", "sim s", "x time", "x comm");
+  for (const CsvFields& r : rows) {
+    auto it = point_of.find(r[1]);
+    const std::string name = it == point_of.end() ? r[2] : point_name(*it->second);
+    std::printf("%-11s %-8s %-7s %6s %-40s %3s %12.3f %12.3f %7s %10.4f %8s %8s\n", r[5].c_str(), r[6].c_str(), r[7].c_str(), r[8].c_str(),
+                name.c_str(), r[20].c_str(), std::stod(r[22]) / 1e6, std::stod(r[23]) / 1e6, r[24].c_str(), std::stod(r[25]),
+                r[29].empty() ? "-" : r[29].c_str(), r[30].empty() ? "-" : r[30].c_str());
+  }
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  Args args(argc, argv, {{"--out", Opt::text}, {"--resume", Opt::flag}, {"--jobs", Opt::integer}, {"--dry-run", Opt::flag},
+                         {"--stop-after", Opt::integer}},
+            "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run]\n"
+            "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
+            "points finish, the op kinds in FILE minus .csv plus .ops.csv, the ratios to the baseline at the end.\n"
+            "--out: the CSV (default: the scenario's output:, relative to the current directory)\n"
+            "--resume: keep the finished rows of an existing output and run only the rest (without it an\n"
+            "          existing output is an error)\n"
+            "--jobs N: run N points in parallel (each its own session)\n"
+            "--dry-run: list the points, run nothing\n"
+            "--stop-after N: (tests) stop after N points, leaving the files as a killed sweep would\n",
+            true);
+  if (args.help()) return 0;
+  if (args.positional().size() != 1) throw std::invalid_argument("run: give one scenario file (marill run SCENARIO.yaml)");
+  const Scenario sc = load_scenario(args.positional()[0]);
+  const size_t total = sc.points.size() * static_cast<size_t>(sc.repeats);
+  if (args.has("--dry-run")) {
+    print_points(sc);
+    std::printf("%zu points x %d repeats = %zu runs (dry run: nothing ran)\n", sc.points.size(), sc.repeats, total);
+    return 0;
+  }
+  SweepOptions opt;
+  opt.out = args.get("--out", sc.output);
+  if (opt.out.empty()) throw std::invalid_argument("run: " + sc.file + " names no output: give --out FILE");
+  opt.resume = args.has("--resume");
+  opt.jobs = static_cast<int>(args.get_int("--jobs", 1, 1, 256));
+  opt.stop_after = static_cast<int>(args.get_int("--stop-after", 0, 0, 1 << 30));
+  std::fprintf(stderr, "marill run: %s: %zu points x %d repeats (%s, %s) -> %s\n", sc.name.c_str(), sc.points.size(), sc.repeats,
+               sc.model.name.c_str(), mode_name(sc.mode), opt.out.c_str());
+  const SweepReport rep = run_sweep(sc, opt, std::cerr);
+  if (rep.stopped) {
+    std::fprintf(stderr, "marill run: stopped after %zu points (--stop-after); --resume continues\n", rep.ran + rep.failed);
+    return 0;
+  }
+  print_rows(sc, rep.rows);
+  std::printf("%zu rows in %s (%zu already done, %zu ran, %zu failed)\n", rep.rows.size(), opt.out.c_str(), rep.already_done, rep.ran,
+              rep.failed);
+  if (rep.failed) {
+    std::fprintf(stderr, "marill run: %zu points failed:\n", rep.failed);
+    for (const std::string& e : rep.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace marill

@@ -1,0 +1,356 @@
+#include "runner/sweep.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "runner/runner.h"
+
+namespace marill {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Columns of the sweep CSV used below (the header is the schema).
+enum Col : size_t {
+  kPointId = 1, kRepeat = 20, kOnlineTotal = 22, kSim = 25, kBaselineId = 28, kTimeRatio = 29, kCommRatio = 30, kColumns = 31
+};
+
+std::string fmt(const char* f, double x) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+// The whole file or nothing: a killed rewrite leaves the previous file.
+void write_atomic(const std::string& path, const std::string& header, const std::vector<CsvFields>& rows) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << header << '\n';
+    for (const CsvFields& r : rows) out << csv_join(r) << '\n';
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot replace " + path + ": " + ec.message());
+}
+
+// The rows of an existing CSV of `header` (a line that does not parse, e.g. cut by a kill, is skipped).
+std::vector<CsvFields> read_rows(const std::string& path, const std::string& header, size_t columns, size_t* skipped) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::string line;
+  if (!std::getline(in, line) || line != header)
+    throw std::invalid_argument(path + ": not a `marill run` output (its header is not the sweep schema's)");
+  std::vector<CsvFields> rows;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      CsvFields f = csv_split(line);
+      if (f.size() == columns) {
+        rows.push_back(std::move(f));
+        continue;
+      }
+    } catch (const std::invalid_argument&) {
+    }
+    ++*skipped;
+  }
+  return rows;
+}
+
+}  // namespace
+
+const char* sweep_csv_header() {
+  return "scenario,point_id,label,model,workload,setting,network,stage,b,freeze,private_layers,lora_rank,lora_targets,merge,grouping,"
+         "prune_heads,prune_layers,softmax,act,mode,repeat,online_bytes_max,online_bytes_total,offline_bytes_total,rounds,sim_s,cpu_s,"
+         "wall_s,baseline_id,time_ratio,comm_ratio";
+}
+
+const char* sweep_ops_csv_header() { return "point_id,kind,online_bytes_total,rounds,sim_s"; }
+
+std::string sweep_ops_path(const std::string& csv_path) {
+  const std::string ext = ".csv";
+  const bool has_ext = csv_path.size() >= ext.size() && csv_path.compare(csv_path.size() - ext.size(), ext.size(), ext) == 0;
+  return (has_ext ? csv_path.substr(0, csv_path.size() - ext.size()) : csv_path) + ".ops.csv";
+}
+
+std::string csv_join(const CsvFields& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ',';
+    const std::string& f = fields[i];
+    if (f.find_first_of(",\"\n\r") == std::string::npos) {
+      out += f;
+      continue;
+    }
+    out += '"';
+    for (char c : f) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    out += '"';
+  }
+  return out;
+}
+
+CsvFields csv_split(const std::string& line) {
+  CsvFields out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') out.back() += c;
+      else if (i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else quoted = false;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else if (c == '"' && out.back().empty()) {
+      quoted = true;
+    } else {
+      out.back() += c;
+    }
+  }
+  if (quoted) throw std::invalid_argument("csv: an unterminated quote in '" + line + "'");
+  return out;
+}
+
+SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p) {
+  SweepCost c;
+  const auto t0 = std::chrono::steady_clock::now();
+  SessionResult session;
+  std::string scope;
+  if (sc.workload == SweepWorkload::block) {
+    session = run_point(block_point(sc, p)).session;
+    scope = "forward";
+  } else {
+    const GenerationPoint g = generation_point(sc, p);
+    session = run_generation(g, load_generation(g)).session;
+    scope = step_scope(p.stage == Stage::prefill ? 0 : 1);  // decode: the first step, after a prompt of b tokens
+  }
+  c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.step = step_cost(session, scope);
+  // Op kinds at most two levels below the step: bytes of all parties, the slowest party's time.
+  std::map<std::string, std::pair<u64, double>> kinds;
+  const std::string prefix = scope + "/";
+  for (const PartyReport& pr : session.parties)
+    for (const auto& [path, cost] : pr.ledger.by_op(Phase::online)) {
+      if (path.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string kind = path.substr(prefix.size());
+      if (std::count(kind.begin(), kind.end(), '/') > 1) continue;
+      auto& k = kinds[kind];
+      k.first += cost.bytes_sent;
+      k.second = std::max(k.second, cost.sim_s);
+    }
+  for (const auto& [kind, v] : kinds)
+    c.ops.push_back({p.id, kind, std::to_string(v.first), std::to_string(session.op_rounds(prefix + kind)), fmt("%.9g", v.second)});
+  return c;
+}
+
+CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, const SweepCost& c) {
+  const pkg::MarillConfig& mc = p.marill;
+  std::string targets;
+  if (mc.lora_rank > 0)
+    for (size_t i = 0; i < mc.lora_targets.size(); ++i) targets += (i ? "+" : "") + mc.lora_targets[i];
+  u64 on_max = 0, on_total = 0, off_total = 0;
+  for (u64 b : c.step.online_bytes) on_max = std::max(on_max, b), on_total += b;
+  for (u64 b : c.step.offline_bytes) off_total += b;
+  const bool block = sc.workload == SweepWorkload::block;
+  return {sc.name,
+          p.id,
+          p.label,
+          sc.model.name,
+          sweep_workload_name(sc.workload),
+          setting_name(p.setting),
+          p.network.name,
+          stage_name(p.stage),
+          std::to_string(p.b),
+          fmt("%.6g", block ? 1.0 : mc.freeze),
+          std::to_string(block ? 1 : mc.private_layers),
+          std::to_string(mc.lora_rank),
+          targets,
+          std::to_string(mc.merge),
+          mc.grouping,
+          std::to_string(mc.prune_heads),
+          std::to_string(mc.prune_layers),
+          to_string(mc.softmax),
+          to_string(mc.act),
+          mode_name(sc.mode),
+          std::to_string(repeat),
+          std::to_string(on_max),
+          std::to_string(on_total),
+          std::to_string(off_total),
+          std::to_string(c.step.rounds),
+          fmt("%.9g", c.step.sim_s),
+          fmt("%.6g", c.step.cpu_s),
+          fmt("%.6g", c.wall_s),
+          "",
+          "",
+          ""};
+}
+
+void fill_ratios(const Scenario& sc, std::vector<CsvFields>& rows) {
+  std::map<std::string, size_t> point_of;
+  for (size_t i = 0; i < sc.points.size(); ++i) point_of[sc.points[i].id] = i;
+  std::map<std::pair<std::string, std::string>, size_t> row_of;  // (point_id, repeat)
+  for (size_t i = 0; i < rows.size(); ++i) row_of[{rows[i][kPointId], rows[i][kRepeat]}] = i;
+  for (CsvFields& r : rows) {
+    r[kBaselineId] = r[kTimeRatio] = r[kCommRatio] = "";
+    auto p = point_of.find(r[kPointId]);
+    if (p == point_of.end() || sc.baseline[p->second] < 0) continue;
+    const std::string& base_id = sc.points[static_cast<size_t>(sc.baseline[p->second])].id;
+    auto b = row_of.find({base_id, r[kRepeat]});
+    if (b == row_of.end()) continue;  // the baseline point failed: no ratio
+    const CsvFields& base = rows[b->second];
+    r[kBaselineId] = base_id;
+    const double sim = std::stod(r[kSim]), bytes = std::stod(r[kOnlineTotal]);
+    if (sim > 0) r[kTimeRatio] = fmt("%.4f", std::stod(base[kSim]) / sim);
+    if (bytes > 0) r[kCommRatio] = fmt("%.4f", std::stod(base[kOnlineTotal]) / bytes);
+  }
+}
+
+SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream& log) {
+  if (opt.out.empty()) throw std::invalid_argument("run: no output file (output: in the scenario, or --out FILE)");
+  if (opt.jobs < 1) throw std::invalid_argument("run: jobs must be at least 1");
+  const std::string ops_out = sweep_ops_path(opt.out);
+  const size_t repeats = static_cast<size_t>(sc.repeats);
+  SweepReport rep;
+  rep.total = sc.points.size() * repeats;
+  // Work item k: point k / repeats, repeat k % repeats + 1.
+  std::map<std::pair<std::string, std::string>, size_t> item_of;
+  for (size_t k = 0; k < rep.total; ++k) item_of[{sc.points[k / repeats].id, std::to_string(k % repeats + 1)}] = k;
+  std::vector<std::optional<CsvFields>> done(rep.total);
+  std::map<std::string, std::vector<CsvFields>> ops_of;  // point_id -> its op-kind rows (from repeat 1)
+
+  const bool exists = fs::exists(opt.out);
+  if (!opt.resume)
+    for (const std::string& f : {opt.out, ops_out})
+      if (fs::exists(f)) throw std::invalid_argument(f + " exists: --resume continues that sweep; give another --out for a new one");
+  if (exists) {
+    size_t skipped = 0, foreign = 0;
+    for (CsvFields& r : read_rows(opt.out, sweep_csv_header(), kColumns, &skipped)) {
+      auto it = item_of.find({r[kPointId], r[kRepeat]});
+      if (it == item_of.end()) {
+        ++foreign;
+        continue;
+      }
+      done[it->second] = std::move(r);
+    }
+    if (fs::exists(ops_out))
+      for (CsvFields& r : read_rows(ops_out, sweep_ops_csv_header(), 5, &skipped)) {
+        auto it = item_of.find({r[0], "1"});
+        if (it != item_of.end() && done[it->second]) ops_of[r[0]].push_back(std::move(r));
+      }
+    if (skipped) log << "marill run: " << skipped << " unreadable lines of " << opt.out << " dropped (cut by a kill?)\n";
+    if (foreign) log << "marill run: " << foreign << " rows of " << opt.out << " belong to no point of this scenario: dropped\n";
+  }
+  rep.already_done = static_cast<size_t>(std::count_if(done.begin(), done.end(), [](const auto& d) { return d.has_value(); }));
+  if (opt.resume) log << "marill run: " << rep.already_done << " of " << rep.total << " points already done\n";
+
+  auto ordered_rows = [&] {
+    std::vector<CsvFields> rows;
+    for (const auto& d : done)
+      if (d) rows.push_back(*d);
+    return rows;
+  };
+  auto ordered_ops = [&] {
+    std::vector<CsvFields> rows;
+    for (const ScenarioPoint& p : sc.points)
+      for (const CsvFields& r : ops_of[p.id]) rows.push_back(r);
+    return rows;
+  };
+  // Start from the kept rows (ratios cleared: they are filled at the end), then append as points finish.
+  if (!fs::path(opt.out).parent_path().empty()) fs::create_directories(fs::path(opt.out).parent_path());
+  std::vector<CsvFields> kept = ordered_rows();
+  for (CsvFields& r : kept) r[kBaselineId] = r[kTimeRatio] = r[kCommRatio] = "";
+  write_atomic(opt.out, sweep_csv_header(), kept);
+  write_atomic(ops_out, sweep_ops_csv_header(), ordered_ops());
+  std::ofstream csv(opt.out, std::ios::binary | std::ios::app), ops(ops_out, std::ios::binary | std::ios::app);
+  if (!csv || !ops) throw std::runtime_error("cannot append to " + opt.out);
+
+  std::vector<size_t> todo;
+  for (size_t k = 0; k < rep.total; ++k)
+    if (!done[k]) todo.push_back(k);
+  std::mutex mu;
+  size_t next = 0, finished = 0;
+  bool stop = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto progress = [&] {  // under mu
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double rate = el > 0 ? static_cast<double>(finished) / el : 0;
+    const size_t left = todo.size() - finished;
+    log << "marill run: " << rep.already_done + finished << "/" << rep.total << " points, " << fmt("%.2f", rate) << " points/s, ETA "
+        << (rate > 0 ? fmt("%.0f s", static_cast<double>(left) / rate) : std::string("?"))
+        << (rep.failed ? ", " + std::to_string(rep.failed) + " failed" : "") << "\n";
+    log.flush();
+  };
+  auto worker = [&] {
+    for (;;) {
+      size_t k;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop || next >= todo.size()) return;
+        k = todo[next++];
+      }
+      const ScenarioPoint& p = sc.points[k / repeats];
+      const int repeat = static_cast<int>(k % repeats) + 1;
+      std::optional<SweepCost> cost;
+      std::string error;
+      try {
+        cost = run_sweep_point(sc, p);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      ++finished;
+      if (cost) {
+        done[k] = sweep_row(sc, p, repeat, *cost);
+        csv << csv_join(*done[k]) << '\n';
+        csv.flush();
+        if (repeat == 1) {
+          for (const CsvFields& r : cost->ops) ops << csv_join(r) << '\n';
+          ops.flush();
+          ops_of[p.id] = cost->ops;
+        }
+        ++rep.ran;
+      } else {
+        std::string what = "point " + p.id + " (" + setting_name(p.setting) + " " + p.network.name + " " + stage_name(p.stage) +
+                           " b=" + std::to_string(p.b) + (p.label.empty() ? "" : " " + p.label);
+        for (const KnobValue& v : p.knobs) what += " " + v.knob + "=" + v.text();
+        what += ", repeat " + std::to_string(repeat) + "): " + error;
+        log << "marill run: " << what << "\n";
+        rep.errors.push_back(what);
+        ++rep.failed;
+      }
+      progress();
+      if (opt.stop_after > 0 && finished >= static_cast<size_t>(opt.stop_after)) stop = true;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < std::min<int>(opt.jobs, static_cast<int>(todo.size())); ++j) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  csv.close();
+  ops.close();
+  rep.rows = ordered_rows();
+  if (stop && next < todo.size()) {
+    rep.stopped = true;  // as if killed: the files stay as they are
+    return rep;
+  }
+  fill_ratios(sc, rep.rows);
+  write_atomic(opt.out, sweep_csv_header(), rep.rows);
+  write_atomic(ops_out, sweep_ops_csv_header(), ordered_ops());
+  return rep;
+}
+
+}  // namespace marill

@@ -1,0 +1,57 @@
+// A scenario's sweep: each point (and repeat) through the runner, one CSV row each in the schema
+// `marill run` and `marill plot` share (scenarios/README.md), written as points finish so a killed
+// sweep loses only its running points and --resume continues it.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "runner/scenario.h"
+
+namespace marill {
+
+const char* sweep_csv_header();      // scenario,point_id,label,...,comm_ratio
+const char* sweep_ops_csv_header();  // point_id,kind,online_bytes_total,rounds,sim_s
+// RESULTS.csv -> RESULTS.ops.csv (the op-kind breakdown beside the rows).
+std::string sweep_ops_path(const std::string& csv_path);
+
+using CsvFields = std::vector<std::string>;
+std::string csv_join(const CsvFields& fields);  // quotes fields holding ',', '"' or a line break
+CsvFields csv_split(const std::string& line);   // the inverse; throws std::invalid_argument on a bad quote
+
+// What one run of a point costs: the stage's step (whole model: "prefill" or "decode 001";
+// block: "forward") over all parties, and its op kinds (at most two levels below the step).
+struct SweepCost {
+  StepCost step;
+  double wall_s = 0;
+  std::vector<CsvFields> ops;  // point_id,kind,online_bytes_total,rounds,sim_s
+};
+SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p);
+// The row of one repeat (ratios empty: fill_ratios sets them once the baselines are in).
+CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, const SweepCost& c);
+// baseline_id, time_ratio, comm_ratio of every row whose baseline row (same repeat) is present.
+void fill_ratios(const Scenario& sc, std::vector<CsvFields>& rows);
+
+struct SweepOptions {
+  std::string out;      // the CSV (the ops CSV beside it)
+  bool resume = false;  // keep the finished rows of an existing output, run the rest
+  int jobs = 1;         // points run in parallel, each its own session
+  int stop_after = 0;   // TEST ONLY: stop taking points after this many of this run finished, and leave
+                        // the files as a killed sweep would (no final rewrite)
+};
+
+struct SweepReport {
+  size_t total = 0;         // points x repeats
+  size_t already_done = 0;  // kept from the output (--resume)
+  size_t ran = 0, failed = 0;
+  bool stopped = false;     // stop_after ended the sweep early
+  std::vector<std::string> errors;  // one per failed point
+  std::vector<CsvFields> rows;      // the final rows, in point order
+};
+
+// Runs the sweep; progress lines (rate, ETA) and each failure go to `log`.
+SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream& log);
+
+}  // namespace marill
