@@ -331,11 +331,13 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
   if (!root.IsMap()) throw std::invalid_argument(file + ": a scenario is a map of keys (name, model, settings, ...)");
   r.check_map(root, "", {"name", "model", "workload", "mode", "settings", "networks", "stages", "b", "repeats", "axes", "configs",
                          "baseline", "output"});
-  for (const char* k : {"name", "model", "settings", "networks", "stages", "b"}) r.require(root, "", k);
+  // Required keys are checked as they are read: the first error in the file's order is the one shown.
 
   Scenario sc;
   sc.file = file;
+  r.require(root, "", "name");
   sc.name = r.word(root["name"], "name");
+  r.require(root, "", "model");
   sc.model = read_model(r, root["model"], dir);
   const bool weights = sc.model.kind == ModelSource::package || sc.model.kind == ModelSource::hf;
   if (root["workload"]) {
@@ -357,6 +359,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
       r.fail(root["mode"], "mode", "a " + std::string(sc.model.kind == ModelSource::preset ? "shape preset" : "config.json") +
                                        " has no weights: the whole model runs in phantom mode only (or workload: block, random weights)");
   }
+  r.require(root, "", "settings");
   const YAML::Node settings = r.list(root["settings"], "settings");
   for (size_t i = 0; i < settings.size(); ++i) {
     Setting s{};
@@ -370,6 +373,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
     if (std::find(sc.settings.begin(), sc.settings.end(), s) != sc.settings.end()) r.fail(settings[i], r.item("settings", i), "given twice");
     sc.settings.push_back(s);
   }
+  r.require(root, "", "networks");
   const YAML::Node networks = r.list(root["networks"], "networks");
   for (size_t i = 0; i < networks.size(); ++i) {
     NetworkModel m = read_network(r, networks[i], r.item("networks", i));
@@ -377,6 +381,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
       if (o.name == m.name) r.fail(networks[i], r.item("networks", i), "network '" + m.name + "' given twice");
     sc.networks.push_back(m);
   }
+  r.require(root, "", "stages");
   const YAML::Node stages = r.list(root["stages"], "stages");
   for (size_t i = 0; i < stages.size(); ++i) {
     try {
@@ -385,6 +390,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
       r.fail(stages[i], r.item("stages", i), e.what());
     }
   }
+  r.require(root, "", "b");
   const YAML::Node bs = r.list(root["b"], "b");
   for (size_t i = 0; i < bs.size(); ++i) {
     const i64 b = r.integer(bs[i], r.item("b", i), 1, 1 << 20);
@@ -507,16 +513,18 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
     const std::string label = by_label ? r.word(bn["label"], "baseline.label") : "";
     if (!by_label && want.empty()) r.fail(bn, "baseline", "give a label or knob values");
     std::map<std::string, std::vector<int>> groups;  // group -> matching points
-    std::vector<std::string> group_of(sc.points.size());
+    std::vector<std::string> group_of(sc.points.size()), group_order;
     for (size_t i = 0; i < sc.points.size(); ++i) {
       const ScenarioPoint& p = sc.points[i];
       group_of[i] = std::string(setting_name(p.setting)) + " " + p.network.name + " " + stage_name(p.stage) + " b=" + std::to_string(p.b);
       bool match = !by_label || p.label == label;
       for (const KnobValue& k : want) match = match && same_value(k, p.marill);
+      if (!groups.count(group_of[i])) group_order.push_back(group_of[i]);
       auto& g = groups[group_of[i]];
       if (match) g.push_back(static_cast<int>(i));
     }
-    for (const auto& [group, matches] : groups) {
+    for (const std::string& group : group_order) {
+      const std::vector<int>& matches = groups[group];
       if (matches.empty()) r.fail(bn, "baseline", "matches no point of " + group);
       if (matches.size() > 1)
         r.fail(bn, "baseline", "matches " + std::to_string(matches.size()) + " points of " + group + " (give a label or more knobs)");
