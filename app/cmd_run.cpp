@@ -18,10 +18,12 @@ namespace marill {
 
 namespace {
 
-// "full" / "f=0.5 m=4": what distinguishes a point in a table.
+// What distinguishes a point in a table: its label and its axes' values ("lf merge=4"), or all its
+// knobs without a label.
 std::string point_name(const ScenarioPoint& p) {
   std::string s = p.label;
-  for (const KnobValue& v : p.knobs) s += (s.empty() ? "" : " ") + v.knob + "=" + v.text();
+  for (const KnobValue& v : p.knobs)
+    if (p.label.empty() || v.where.find(": axes.") != std::string::npos) s += (s.empty() ? "" : " ") + v.knob + "=" + v.text();
   return s.empty() ? "(defaults)" : s;
 }
 
@@ -35,12 +37,12 @@ void print_points(const Scenario& sc) {
 void print_rows(const Scenario& sc, const std::vector<CsvFields>& rows) {
   std::map<std::string, const ScenarioPoint*> point_of;
   for (const ScenarioPoint& p : sc.points) point_of[p.id] = &p;
-  std::printf("%-11s %-8s %-7s %6s %-40s %3s %12s %12s %7s %10s %8s %8s\n", "setting", "network", "stage", "b", "config", "rep", "online MB",
+  std::printf("%-11s %-8s %-7s %6s %-28s %3s %12s %12s %7s %10s %8s %8s\n", "setting", "network", "stage", "b", "config", "rep", "online MB",
               "offline MB", "rounds", "sim s", "x time", "x comm");
   for (const CsvFields& r : rows) {
     auto it = point_of.find(r[1]);
     const std::string name = it == point_of.end() ? r[2] : point_name(*it->second);
-    std::printf("%-11s %-8s %-7s %6s %-40s %3s %12.3f %12.3f %7s %10.4f %8s %8s\n", r[5].c_str(), r[6].c_str(), r[7].c_str(), r[8].c_str(),
+    std::printf("%-11s %-8s %-7s %6s %-28s %3s %12.3f %12.3f %7s %10.4f %8s %8s\n", r[5].c_str(), r[6].c_str(), r[7].c_str(), r[8].c_str(),
                 name.c_str(), r[20].c_str(), std::stod(r[22]) / 1e6, std::stod(r[23]) / 1e6, r[24].c_str(), std::stod(r[25]),
                 r[29].empty() ? "-" : r[29].c_str(), r[30].empty() ? "-" : r[30].c_str());
   }

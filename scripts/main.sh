@@ -4,6 +4,8 @@
 # merging m = 2) in 2pc-dealer over the simulated LAN, with its per-token costs, and the same
 # generation with the fully fine-tuned package (models/bundled/tiny/full) beside it: the ratio is
 # what MARILL saves. Extra arguments go to both generations (e.g. --net wan, --settings 3pc).
+# Then the default scenario (scenarios/default.yaml): the whole openllama-3b-v2 at its real shape in
+# phantom mode, layer freezing and head merging against full fine-tuning in 3pc and 2pc-dealer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,3 +36,6 @@ awk -F, '
       printf "  %-11s %-7s %13.2fx %13.2fx %7.2fx %8.2fx\n", s, "ratio", on[f] / on[m], (off[m] ? off[f] / off[m] : 0), r[f] / r[m], t[f] / t[m]
     }
   }' "$tmp/lf+hm2.csv" "$tmp/full.csv"
+echo
+echo "=== the default scenario (scenarios/default.yaml): openllama-3b-v2 shapes, phantom, b = 128"
+./build/marill run scenarios/default.yaml --out "$tmp/default.csv"
