@@ -77,6 +77,7 @@ int cmd_run(int argc, char** argv) {
   if (opt.out.empty()) throw std::invalid_argument("run: " + sc.file + " names no output: give --out FILE");
   opt.resume = args.has("--resume");
   opt.jobs = static_cast<int>(args.get_int("--jobs", 1, 1, 256));
+  opt.progress_inline = ::isatty(STDERR_FILENO);
   opt.stop_after = static_cast<int>(args.get_int("--stop-after", 0, 0, 1 << 30));
   std::fprintf(stderr, "marill run: %s: %zu points x %d repeats (%s, %s) -> %s\n", sc.name.c_str(), sc.points.size(), sc.repeats,
                sc.model.name.c_str(), mode_name(sc.mode), opt.out.c_str());

@@ -289,9 +289,9 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double rate = el > 0 ? static_cast<double>(finished) / el : 0;
     const size_t left = todo.size() - finished;
-    log << "marill run: " << rep.already_done + finished << "/" << rep.total << " points, " << fmt("%.2f", rate) << " points/s, ETA "
+    log << (opt.progress_inline ? "\r" : "") << "marill run: " << rep.already_done + finished << "/" << rep.total << " points, " << fmt("%.2f", rate) << " points/s, ETA "
         << (rate > 0 ? fmt("%.0f s", static_cast<double>(left) / rate) : std::string("?"))
-        << (rep.failed ? ", " + std::to_string(rep.failed) + " failed" : "") << "\n";
+        << (rep.failed ? ", " + std::to_string(rep.failed) + " failed" : "") << (opt.progress_inline ? "   " : "\n");
     log.flush();
   };
   auto worker = [&] {
@@ -328,7 +328,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
                            " b=" + std::to_string(p.b) + (p.label.empty() ? "" : " " + p.label);
         for (const KnobValue& v : p.knobs) what += " " + v.knob + "=" + v.text();
         what += ", repeat " + std::to_string(repeat) + "): " + error;
-        log << "marill run: " << what << "\n";
+        log << (opt.progress_inline ? "\n" : "") << "marill run: " << what << "\n";
         rep.errors.push_back(what);
         ++rep.failed;
       }
@@ -340,6 +340,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
   for (int j = 1; j < std::min<int>(opt.jobs, static_cast<int>(todo.size())); ++j) threads.emplace_back(worker);
   worker();
   for (std::thread& t : threads) t.join();
+  if (opt.progress_inline && finished) log << "\n";
   csv.close();
   ops.close();
   rep.rows = ordered_rows();

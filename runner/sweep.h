@@ -38,6 +38,7 @@ struct SweepOptions {
   std::string out;      // the CSV (the ops CSV beside it)
   bool resume = false;  // keep the finished rows of an existing output, run the rest
   int jobs = 1;         // points run in parallel, each its own session
+  bool progress_inline = false;  // one progress line rewritten in place (a terminal), else a line per point
   int stop_after = 0;   // TEST ONLY: stop taking points after this many of this run finished, and leave
                         // the files as a killed sweep would (no final rewrite)
 };

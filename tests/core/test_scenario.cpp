@@ -383,3 +383,42 @@ TEST_CASE("marill run: a stopped sweep resumes without rerunning its rows, and -
   CHECK(shell(exe + " run " + bad, &out) == 1);
   CHECK_THAT(out, Contains("error: " + bad + ":8: axes.merge[0]"));
 }
+
+TEST_CASE("generation: a preset's knobs reach the secure program (approximations, merge, LoRA targets)", "[scenario][generate]") {
+  auto online = [](const pkg::MarillConfig& knobs) {
+    GenerationPoint g;
+    g.setting = Setting::two_pc_dealer;
+    g.mode = Mode::phantom;
+    g.source.kind = ModelSource::preset;
+    g.source.path = "gpt2";
+    g.source.knobs = knobs;
+    g.prompt.assign(16, 1);
+    g.new_tokens = 1;
+    const GenerationInputs in = load_generation(g);
+    const StepCost c = run_generation(g, in).steps.at(1);
+    u64 bytes = 0;
+    for (u64 b : c.online_bytes) bytes += b;
+    return std::make_pair(in, bytes);
+  };
+  pkg::MarillConfig exact;
+  exact.freeze = 0.5;
+  const auto [exact_in, exact_bytes] = online(exact);
+  CHECK(exact_in.plan.private_layers() == 6);
+  CHECK_THAT(exact_in.description, Contains("6 of 12 layers private"));
+  pkg::MarillConfig relu = exact;
+  relu.softmax = parse_softmax_approx("2relu");
+  relu.act = parse_act_approx("relu");
+  const auto [relu_in, relu_bytes] = online(relu);
+  CHECK(relu_in.policy.softmax == relu.softmax);
+  CHECK(relu_in.policy.act == relu.act);
+  CHECK(relu_bytes < exact_bytes);
+  pkg::MarillConfig merged = exact;
+  merged.merge = 4;
+  const auto [merged_in, merged_bytes] = online(merged);
+  CHECK(merged_in.plan.block.merge == 4);
+  CHECK(merged_bytes < exact_bytes);
+  pkg::MarillConfig lora_qv = exact, lora_all = exact;
+  lora_qv.lora_rank = lora_all.lora_rank = 8;
+  lora_qv.lora_targets = {"q", "v"};
+  CHECK(online(lora_qv).second < online(lora_all).second);  // fewer adapters, fewer secret products
+}
