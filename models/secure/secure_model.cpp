@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <stdexcept>
 
 #include "models/secure/block_weights.h"
@@ -340,18 +339,17 @@ std::vector<FloatBlock> shape_blocks(const ModelPlan& plan, const pkg::MarillCon
 }
 
 std::string describe_marill(const pkg::MarillConfig& mc, int n_layers) {
-  std::ostringstream out;
-  out << mc.private_layers << " of " << n_layers << " layers private";
-  if (mc.prune_layers) out << ", top " << mc.prune_layers << " pruned";
-  if (mc.merge > 1) out << ", m = " << mc.merge << " " << mc.grouping;
-  if (mc.prune_heads > 1) out << ", heads pruned by " << mc.prune_heads;
+  std::string out = std::to_string(mc.private_layers) + " of " + std::to_string(n_layers) + " layers private";
+  if (mc.prune_layers) out += ", top " + std::to_string(mc.prune_layers) + " pruned";
+  if (mc.merge > 1) out += ", m = " + std::to_string(mc.merge) + " " + mc.grouping;
+  if (mc.prune_heads > 1) out += ", heads pruned by " + std::to_string(mc.prune_heads);
   if (mc.lora_rank > 0) {
-    out << ", LoRA r = " << mc.lora_rank << " on ";
-    for (size_t i = 0; i < mc.lora_targets.size(); ++i) out << (i ? "+" : "") << mc.lora_targets[i];
+    out += ", LoRA r = " + std::to_string(mc.lora_rank) + " on ";
+    for (size_t i = 0; i < mc.lora_targets.size(); ++i) out += (i ? "+" : "") + mc.lora_targets[i];
   }
-  if (mc.softmax != SoftmaxApprox::exact) out << ", softmax " << to_string(mc.softmax);
-  if (mc.act != ActApprox::exact) out << ", act " << to_string(mc.act);
-  return out.str();
+  if (mc.softmax != SoftmaxApprox::exact) out += ", softmax " + to_string(mc.softmax);
+  if (mc.act != ActApprox::exact) out += ", act " + to_string(mc.act);
+  return out;
 }
 
 void add_server_part(PartyModel& m, const pkg::Package& package, bool phantom) {
