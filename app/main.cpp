@@ -23,6 +23,7 @@ const char* kUsage =
     "  bench dcf              DCF / comparison key generation and evaluation\n"
     "  generate               secure generation with a whole model (package, HF directory or shape preset): cost per token\n"
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
+    "  plot                   PNGs of a sweep's RESULTS.csv with gnuplot; --quality: quality beside cost\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
     "  agreement              teacher-forced next-token agreement of secure inference with LibTorch's float model\n"
@@ -59,6 +60,7 @@ int dispatch(int argc, char** argv) {
   }
   if (cmd == "deal") return marill::cmd_deal(argc - 2, argv + 2);
   if (cmd == "generate") return marill::cmd_generate(argc - 2, argv + 2);
+  if (cmd == "plot") return marill::cmd_plot(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
       std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");
