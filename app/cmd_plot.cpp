@@ -656,13 +656,15 @@ int cmd_plot(int argc, char** argv) {
   o.quality = args.get("--quality", "");
   o.task = args.get("--task", "");
   const PlotOutput out = make_plots(o);
-  // the figures and the table first, then the gnuplot script and data that drew them
+  // the figures and the table; then the gnuplot script that drew them (its data files beside it)
   std::printf("marill plot: wrote\n");
   auto ends_with = [](const std::string& p, const std::string& e) { return p.size() >= e.size() && p.compare(p.size() - e.size(), e.size(), e) == 0; };
-  for (const std::string& p : out.files)
-    if (ends_with(p, ".png") || ends_with(p, ".md")) std::printf("  %s\n", p.c_str());
-  for (const std::string& p : out.files)
-    if (!ends_with(p, ".png") && !ends_with(p, ".md")) std::printf("  %s\n", p.c_str());
+  size_t data_files = 0;
+  for (const std::string& p : out.files) {
+    if (ends_with(p, ".png") || ends_with(p, ".md") || ends_with(p, ".gp")) std::printf("  %s\n", p.c_str());
+    data_files += ends_with(p, ".dat");
+  }
+  std::printf("  and %zu gnuplot data files and its log beside them\n", data_files);
   for (const std::string& n : out.notes) std::printf("note: %s\n", n.c_str());
   return 0;
 }

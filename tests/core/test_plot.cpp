@@ -175,7 +175,7 @@ TEST_CASE("marill plot draws Fig. 4 bars, Table 2 curves and op-kind stacks as P
   for (const std::string& f : out.files) {
     INFO(f);
     CHECK(fs::path(f).parent_path() == fs::path(d + "/plots"));
-    CHECK(fs::file_size(f) > 0);
+    if (fs::path(f).extension() != ".log") CHECK(fs::file_size(f) > 0);  // gnuplot's log is empty when all went well
     if (f.size() > 4 && f.compare(f.size() - 4, 4, ".png") == 0) CHECK(png_file(f));
   }
   // Fig. 4, prefill time: groups 3pc, 2pc-dealer; labels full, lf (repeats 1.9 and 2.1), lf+hm4, hp4.

@@ -454,6 +454,28 @@ TEST_CASE("final norm, LM head and secure argmax give the client the float model
   }
 }
 
+namespace {
+
+// A block's prefill (5 tokens) and one decode step, run real and phantom (weights as shapes): the
+// same bytes and rounds.
+void require_block_phantom_equals_real(Setting st, const FloatBlock& w) {
+  SessionConfig cfg;
+  cfg.setting = st;
+  const i64 d = w.shape.d_model;
+  require_phantom_equals_real(cfg, [&](Backend& be) {
+    SecureBlock blk = setup_block(be, be.phantom() ? shapes_of(w) : w);  // phantom: weights as shapes
+    KvCache cache;
+    for (i64 T : {i64{5}, i64{1}}) {
+      const bool mine = be.role() == Role::client && !be.phantom();
+      std::vector<double> rows(static_cast<size_t>(T * d), 0.25);
+      Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, d}) : RingTensor::phantom({T, d}));
+      be.reveal(block_forward(be, blk, x, cache), Role::client);
+    }
+  });
+}
+
+}  // namespace
+
 TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds of a real one", "[transformer][phantom]") {
   BlockShape s;
   s.d_model = 32;
@@ -467,18 +489,7 @@ TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds
     FloatBlock w = rand_block(s, lora, 77u);
     for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " " << arch_name(arch) << " lora " << lora << " kv heads " << kv);
-      SessionConfig cfg;
-      cfg.setting = st;
-      require_phantom_equals_real(cfg, [&](Backend& be) {
-        SecureBlock blk = setup_block(be, be.phantom() ? shapes_of(w) : w);  // phantom: weights as shapes
-        KvCache cache;
-        for (i64 T : {i64{5}, i64{1}}) {
-          const bool mine = be.role() == Role::client && !be.phantom();
-          std::vector<double> rows(static_cast<size_t>(T * s.d_model), 0.25);
-          Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, s.d_model}) : RingTensor::phantom({T, s.d_model}));
-          be.reveal(block_forward(be, blk, x, cache), Role::client);
-        }
-      });
+      require_block_phantom_equals_real(st, w);
     }
   }
 }
@@ -542,18 +553,7 @@ TEST_CASE("secure LLaMA block with pruned heads matches the float reference and 
       CHECK(online_bytes(pruned_cost, "attention") < online_bytes(full_cost, "attention"));
       CHECK(online_bytes(pruned_cost, "mlp") == online_bytes(full_cost, "mlp"));
       CHECK(online_bytes(pruned_cost, "mlp") > 0);
-      SessionConfig cfg;
-      cfg.setting = st;
-      require_phantom_equals_real(cfg, [&](Backend& be) {
-        SecureBlock blk = setup_block(be, be.phantom() ? shapes_of(w) : w);
-        KvCache cache;
-        for (i64 T : {i64{5}, i64{1}}) {
-          const bool mine = be.role() == Role::client && !be.phantom();
-          std::vector<double> rows(static_cast<size_t>(T * s.d_model), 0.25);
-          Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, s.d_model}) : RingTensor::phantom({T, s.d_model}));
-          be.reveal(block_forward(be, blk, x, cache), Role::client);
-        }
-      });
+      require_block_phantom_equals_real(st, w);
     }
   }
 }
