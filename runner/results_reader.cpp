@@ -47,7 +47,8 @@ CsvTable parse_csv(const std::string& text, const std::string& path) {
     }
     record.clear();
   };
-  for (size_t i = 0; i < text.size(); ++i) {
+  const size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a UTF-8 byte-order mark (spreadsheets write one)
+  for (size_t i = start; i < text.size(); ++i) {
     const char c = text[i];
     any = true;
     if (quoted) {

@@ -154,6 +154,7 @@ TEST_CASE("CSV reading: quoted commas, doubled quotes, line breaks in quotes, CR
   CHECK_THROWS_WITH(parse_csv("a,b\n1,2,3\n", "t.csv"), Catch::Contains("t.csv:2: 3 fields where the header has 2"));
   CHECK_THROWS_WITH(parse_csv("a,b\n1,\"open\n", "t.csv"), Catch::Contains("t.csv:2: a quoted field is not closed"));
   CHECK_THROWS_WITH(parse_csv("", "t.csv"), Catch::Contains("t.csv: empty file"));
+  CHECK(parse_csv("\xEF\xBB\xBF" "a,b\n1,2\n", "bom.csv").column("a") == 0);  // a byte-order mark is not part of the first name
   CHECK(ops_csv_path("out/paper.csv") == "out/paper.ops.csv");
 }
 
