@@ -3,8 +3,9 @@
 //
 // Orientation: packages store W as [out, in] (torch/HF, y = x·Wᵀ); FloatLinear wants (in, out).
 // Heads in a package are already permuted into their merge groups, so the block's grouping is the
-// adjacent one; a head-pruned package holds only its kept heads (pkg::MarillConfig::kept_heads). With LoRA the base weights are the public base's (x·W is free in MPC) and only
-// A, B are private; B is scaled by alpha/r here, as LibTorch's LoraLinear does at run time.
+// adjacent one; a head-pruned package holds only its kept heads (pkg::MarillConfig::kept_heads).
+// With LoRA the base weights are the public base's (x·W is free in MPC) and only A, B are
+// private; B is scaled by alpha/r here, as LibTorch's LoraLinear does at run time.
 #pragma once
 
 #include <cstddef>
