@@ -548,6 +548,8 @@ TEST_CASE("secure LLaMA block with pruned heads matches the float reference and 
     for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " pruned m=" << m << " lora=" << lora);
       const SessionResult pruned_cost = phantom_block_costs(st, w, 16), full_cost = phantom_block_costs(st, unpruned, 16);
+      INFO("online bytes, pruned / unpruned: all " << online_bytes(pruned_cost) << " / " << online_bytes(full_cost) << ", attention "
+                                                   << online_bytes(pruned_cost, "attention") << " / " << online_bytes(full_cost, "attention"));
       // Pruning removes attention work only: fewer bytes in the attention, the MLP's unchanged.
       CHECK(online_bytes(pruned_cost) < online_bytes(full_cost));
       CHECK(online_bytes(pruned_cost, "attention") < online_bytes(full_cost, "attention"));
