@@ -3,7 +3,8 @@
 // secret weights and with LoRA on the public base) generates in 3pc and 2pc-dealer exactly the
 // greedy ids of the float reference of the same pruned model; its private layers cost fewer bytes
 // than the unpruned package's. And a merge factor that does not divide the query heads per K/V
-// group is named where a package or a shape preset is loaded.
+// group is named where a package or a shape preset is loaded; LoRA on a grouped-query base with
+// merged heads gives the client the base's K/V unpermuted.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -55,10 +56,11 @@ pkg::Tensor random_tensor(std::mt19937& rng, std::vector<std::int64_t> shape, do
 
 // A random LLaMA base with far-apart logits (a larger LM head, sharper attention), so greedy ids
 // test the secure program rather than ties; written as a HF directory.
-pkg::HfModel write_random_base(const std::string& dir, unsigned seed) {
+pkg::HfModel write_random_base(const std::string& dir, unsigned seed, int kv_heads = 0) {
   std::mt19937 rng(seed);
   pkg::HfModel hf;
   hf.config = tiny_config();
+  hf.config.n_kv_heads = kv_heads;
   for (const auto& [name, shape] : pkg::hf_expected_shapes(hf.config)) {
     double scale = shape.size() == 2 ? 1.0 / std::sqrt(static_cast<double>(shape[1])) : 0.0;
     if (name == "model.embed_tokens.weight") scale = 1.0;
@@ -299,4 +301,66 @@ TEST_CASE("a merge factor that does not divide the query heads per K/V group is 
   plan.prompt_len = plan.new_tokens = 1;
   plan.block.merge = 8;
   CHECK_THROWS_WITH(plan.validate(), Catch::Contains("the merge factor m = 8 does not divide the 4 query heads per key/value head"));
+}
+
+TEST_CASE("LoRA on a grouped-query base with merged heads: the client's base weights are the package's, K/V unpermuted", "[prune][gqa][generate]") {
+  // 4 query heads on 2 K/V heads, merged in pairs inside their groups in a non-adjacent order; the
+  // package's W_q rows and W_o columns follow the grouping, its K/V stay at the KV width (as the
+  // training side's merge_heads writes them). The client rebuilds its LoRA base weights from the
+  // public base and the public head_perm: they must equal the server's.
+  const std::string d = fresh_dir("gqa_lora");
+  const pkg::HfModel base = write_random_base(d + "/base", 23u, 2);
+  std::mt19937 rng(5);
+  pkg::Package p;
+  p.model = base.config;
+  pkg::set_freeze(p.marill, p.model, 0.5);
+  p.frozen_layers = p.marill.frozen_layers;
+  p.marill.merge = 2;
+  p.marill.grouping = "similar";
+  const std::vector<int> perm = {1, 0, 3, 2};
+  p.marill.head_perm = {perm, perm};
+  p.marill.lora_rank = 2;
+  p.marill.lora_targets = {"q", "k", "o"};
+  p.base_path = d + "/base";
+  p.base_sha256 = pkg::base_model_sha256(d + "/base");
+  for (int l = p.frozen_layers; l < p.model.n_layers; ++l) {
+    pkg::LayerWeights L;
+    L.index = l;
+    L.attn_norm = base.tensors.at(pkg::hf_name(l, "attn_norm"));
+    L.mlp_norm = base.tensors.at(pkg::hf_name(l, "mlp_norm"));
+    for (const char* t : {"q", "k", "v", "o", "gate", "up", "down"}) {
+      const std::string target = t;
+      const pkg::Tensor& w = base.tensors.at(pkg::hf_name(l, t));
+      L.weight(t) = target == "q" || target == "o" ? kept_rows(w, perm, p.model.head_dim, target == "o") : w;
+    }
+    for (const std::string& t : p.marill.lora_targets) {
+      const pkg::Tensor& w = L.weight(t);
+      L.lora[t] = pkg::LoraPair{random_tensor(rng, {2, w.shape[1]}, 0.3), random_tensor(rng, {w.shape[0], 2}, 0.3)};
+    }
+    p.layers.push_back(std::move(L));
+  }
+  p.final_norm = base.tensors.at("model.norm.weight");
+  p.lm_head = base.tensors.at("lm_head.weight");
+  pkg::save_package(d + "/lf_hm2_lora", p);
+  std::vector<int> cleartext_ids;
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(st));
+    const GenerationPoint point = package_point(d + "/lf_hm2_lora", st);
+    const GenerationInputs in = load_generation(point);
+    const std::vector<int> ids = run_generation(point, in).tokens;
+    if (st == Setting::cleartext) {
+      cleartext_ids = ids;
+      continue;
+    }
+    CHECK(ids == cleartext_ids);  // the cleartext run holds the package's weights
+    const PartyModel server = generation_party_model(point, in, Role::server), client = generation_party_model(point, in, Role::client);
+    CHECK_FALSE(client.holds_private_values());
+    for (size_t i = 0; i < server.blocks.size(); ++i) {
+      CHECK(client.blocks[i].wk.out == 16);  // 2 K/V heads of 8
+      CHECK(client.blocks[i].wq.w == server.blocks[i].wq.w);
+      CHECK(client.blocks[i].wk.w == server.blocks[i].wk.w);
+      CHECK(client.blocks[i].wv.w == server.blocks[i].wv.w);
+      CHECK(client.blocks[i].wo.w == server.blocks[i].wo.w);
+    }
+  }
 }
