@@ -11,6 +11,7 @@ int bench_layer(int argc, char** argv);  // app/bench_layer.cpp: one private blo
 int cmd_deal(int argc, char** argv);     // app/cmd_deal.cpp: the 2pc-dealer dealer's key files for one point
 int cmd_generate(int argc, char** argv); // app/cmd_generate.cpp: a secure generation with a whole model, cost per token
 int cmd_run(int argc, char** argv);      // app/cmd_run.cpp: a scenario's sweep -> CSV rows
+int cmd_plot(int argc, char** argv);     // app/cmd_plot.cpp: PNGs of a sweep's CSV (gnuplot), quality beside cost
 
 }  // namespace marill
 

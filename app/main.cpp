@@ -24,6 +24,7 @@ const char* kUsage =
     "  generate               secure generation with a whole model (package, HF directory or shape preset): cost per token\n"
     "  run SCENARIO.yaml      a scenario's sweep (scenarios/README.md): one CSV row per point, --resume, --jobs N\n"
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
+    "  plot                   PNGs of a sweep's RESULTS.csv with gnuplot; --quality: quality beside cost\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
     "  agreement              teacher-forced next-token agreement of secure inference with LibTorch's float model\n"
@@ -61,6 +62,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "deal") return marill::cmd_deal(argc - 2, argv + 2);
   if (cmd == "generate") return marill::cmd_generate(argc - 2, argv + 2);
   if (cmd == "run") return marill::cmd_run(argc - 2, argv + 2);
+  if (cmd == "plot") return marill::cmd_plot(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
       std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");

@@ -56,7 +56,8 @@ void rotary(Vec& x, std::int64_t T, std::int64_t width, std::int64_t dh, std::in
 
 Vec layer_forward(const PlainLayer& L, const ModelConfig& c, const Vec& x, std::int64_t T, std::vector<float>& kc,
                   std::vector<float>& vc, std::int64_t pos0) {
-  const std::int64_t d = c.d_model, dh = c.head_dim, H = c.n_heads;
+  // H from W_q's rows: a head-pruned layer keeps fewer heads than the config's (same head_dim)
+  const std::int64_t d = c.d_model, dh = c.head_dim, H = L.wq.shape.at(0) / dh;
   const std::int64_t kv_width = L.wk.shape.at(0), kv_heads = kv_width / dh, group = H / kv_heads;
   Vec h = rms_norm(x, T, d, L.attn_norm, c.norm_eps);
   Vec q = linear(h, T, L.wq), k = linear(h, T, L.wk), v = linear(h, T, L.wv);

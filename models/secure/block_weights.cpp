@@ -42,10 +42,10 @@ FloatBlock make_block(const BlockShape& s, i64 lora, std::mt19937* rng) {
     b.attn_norm_bias.assign(static_cast<size_t>(d), 0.0f);
     b.mlp_norm_bias.assign(static_cast<size_t>(d), 0.0f);
   }
-  b.wq = random_linear(rng, d, d, lora);
+  b.wq = random_linear(rng, d, s.attn_width(), lora);  // narrower than d when heads were pruned
   b.wk = random_linear(rng, d, s.kv_heads() * s.head_dim(), lora);  // the K/V width (grouped-query attention)
   b.wv = random_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
-  b.wo = random_linear(rng, d, d, lora);
+  b.wo = random_linear(rng, s.attn_width(), d, lora);
   if (arch_traits(s.arch).gated_mlp) b.w_gate = random_linear(rng, d, s.ffn_dim, lora);
   b.w_up = random_linear(rng, d, s.ffn_dim, lora);
   b.w_down = random_linear(rng, s.ffn_dim, d, lora);

@@ -26,9 +26,6 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
                                 std::to_string(p.layers.size()));
   const pkg::ModelConfig& m = p.model;
   const pkg::MarillConfig& mc = p.marill;
-  if (mc.prune_heads != 1)
-    throw std::invalid_argument("package: head pruning (m = " + std::to_string(mc.prune_heads) +
-                                ") is not supported by the secure block (it needs (d, d) Q, K, V); merge heads instead");
   const pkg::LayerWeights& L = p.layers[i];
   const std::string where = "package layer " + std::to_string(L.index);
   FloatBlock b;
@@ -41,6 +38,9 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
   s.merge = mc.merge;
   s.rope_theta = m.rope_theta;
   s.norm_eps = m.norm_eps;
+  // Head pruning: the package holds the kept heads' rows of wq, wk, wv and columns of wo (in
+  // kept_heads order), so the block runs over those heads alone.
+  s = head_pruned(s, mc.prune_heads);
   s.validate();
   const bool lora = mc.lora_rank > 0;
   auto linear = [&](const std::string& target) {

@@ -21,6 +21,22 @@ std::vector<float> transposed(const pkg::Tensor& t) {
   return out;
 }
 
+// Rows (columns: W_o) of `heads`, head_dim wide each, in that order: a merge grouping's permutation,
+// or a pruned layer's kept heads, as the training side's merge_heads / prune_heads arrange them.
+pkg::Tensor select_heads(const pkg::Tensor& w, const std::vector<int>& heads, std::int64_t dh, bool columns) {
+  const std::int64_t rows = w.shape.at(0), cols = w.shape.at(1), n = static_cast<std::int64_t>(heads.size()) * dh;
+  pkg::Tensor out = pkg::Tensor::zeros(columns ? std::vector<std::int64_t>{rows, n} : std::vector<std::int64_t>{n, cols});
+  for (size_t j = 0; j < heads.size(); ++j)
+    for (std::int64_t e = 0; e < dh; ++e) {
+      const std::int64_t to = static_cast<std::int64_t>(j) * dh + e, from = static_cast<std::int64_t>(heads[j]) * dh + e;
+      if (columns)
+        for (std::int64_t r = 0; r < rows; ++r) out.data[static_cast<size_t>(r * n + to)] = w.data[static_cast<size_t>(r * cols + from)];
+      else
+        std::copy_n(&w.data[static_cast<size_t>(from * cols)], cols, &out.data[static_cast<size_t>(to * cols)]);
+    }
+  return out;
+}
+
 FloatHead head_shape(const ModelPlan& plan) {
   FloatHead h;
   h.arch = plan.block.arch;
@@ -307,9 +323,6 @@ pkg::MarillConfig shape_marill(const pkg::ModelConfig& shape, pkg::MarillConfig 
 }
 
 ModelPlan shape_plan(const pkg::ModelConfig& shape, const pkg::MarillConfig& mc) {
-  if (mc.prune_heads > 1)
-    throw std::invalid_argument("head pruning (prune_heads = " + std::to_string(mc.prune_heads) +
-                                ") does not run in the secure block yet (its attention needs (d, d) Q, K, V); merge heads instead");
   ModelPlan plan;
   plan.block.arch = parse_arch(shape.arch);
   plan.block.d_model = shape.d_model;
@@ -323,6 +336,7 @@ ModelPlan shape_plan(const pkg::ModelConfig& shape, const pkg::MarillConfig& mc)
   plan.n_layers = shape.n_layers - mc.prune_layers;  // the pruned top layers are gone
   plan.frozen_layers = mc.frozen_layers;
   plan.max_seq = shape.max_seq;
+  if (mc.prune_heads > 1) plan.block = head_pruned(plan.block, mc.prune_heads);
   plan.block.validate();
   return plan;
 }
@@ -377,8 +391,8 @@ void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg:
     for (int i = 0; i < priv; ++i) m.blocks.push_back(shape_only_block(m.plan.block, 0));
     return;
   }
-  // LoRA on the public base: x·W is computed locally with the base's weights, heads grouped as the
-  // package's (head_perm is public); the adapters' values stay the server's.
+  // LoRA on the public base: x·W is computed locally with the base's weights, heads grouped or
+  // pruned as the package's (head_perm and kept_heads are public); the adapters' values stay the server's.
   pkg::Package pub;
   pub.model = base->config;
   pub.marill = mc;
@@ -386,24 +400,17 @@ void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg:
     const int l = m.plan.frozen_layers + i;
     pkg::LayerWeights L;
     L.index = l;
-    const std::vector<int>* perm = static_cast<size_t>(i) < mc.head_perm.size() ? &mc.head_perm[static_cast<size_t>(i)] : nullptr;
+    const size_t li = static_cast<size_t>(i);
+    const std::vector<int>* heads = mc.prune_heads > 1                            ? &mc.kept_heads.at(li)
+                                    : mc.merge > 1 && li < mc.head_perm.size() ? &mc.head_perm[li]
+                                                                                 : nullptr;
     const std::int64_t dh = base->config.head_dim;
     for (const char* t : {"q", "k", "v", "o", "gate", "up", "down"}) {
       pkg::Tensor w = base->tensors.at(pkg::hf_name(l, t));
       const std::string target = t;
-      if (perm && mc.merge > 1 && (target == "q" || target == "k" || target == "v" || target == "o")) {
-        // Rows (q, k, v) or columns (o) of head perm[j] move to slot j, as merge_heads does.
-        pkg::Tensor src = w;
-        const std::int64_t rows = w.shape[0], cols = w.shape[1];
-        for (size_t j = 0; j < perm->size(); ++j)
-          for (std::int64_t e = 0; e < dh; ++e) {
-            const std::int64_t to = static_cast<std::int64_t>(j) * dh + e, from = static_cast<std::int64_t>((*perm)[j]) * dh + e;
-            if (target == "o")
-              for (std::int64_t r = 0; r < rows; ++r) w.data[static_cast<size_t>(r * cols + to)] = src.data[static_cast<size_t>(r * cols + from)];
-            else
-              std::copy_n(&src.data[static_cast<size_t>(from * cols)], cols, &w.data[static_cast<size_t>(to * cols)]);
-          }
-      }
+      // K and V stay at the KV width under grouped-query attention (never permuted, as in the package).
+      const bool kv = target == "k" || target == "v";
+      if (heads && (target == "q" || target == "o" || (kv && !base->config.gqa()))) w = select_heads(w, *heads, dh, target == "o");
       L.weight(t) = w;
       for (const std::string& lt : mc.lora_targets)
         if (lt == target) L.lora[lt] = pkg::LoraPair{pkg::Tensor::zeros({mc.lora_rank, w.shape[1]}), pkg::Tensor::zeros({w.shape[0], mc.lora_rank})};

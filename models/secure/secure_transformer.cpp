@@ -28,7 +28,9 @@ ArchTraits arch_traits(Arch a) {
 void BlockShape::validate() const {
   auto bad = [](const std::string& m) { throw std::invalid_argument("block shape: " + m); };
   if (d_model <= 0 || n_heads <= 0 || ffn_dim <= 0) bad("d_model, n_heads and ffn_dim must be positive");
-  if (d_model % n_heads) bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
+  if (explicit_head_dim < 0) bad("head_dim " + std::to_string(explicit_head_dim) + " is negative");
+  if (!explicit_head_dim && d_model % n_heads)
+    bad("d_model " + std::to_string(d_model) + " is not divisible by n_heads " + std::to_string(n_heads));
   if (n_kv_heads < 0 || n_heads % kv_heads())
     bad("n_heads " + std::to_string(n_heads) + " is not a multiple of the key/value heads " + std::to_string(n_kv_heads));
   if (merge < 1 || n_heads % merge)
@@ -54,6 +56,21 @@ void BlockShape::validate() const {
                 std::to_string(head_perm[static_cast<size_t>(j + i)]) + " of different key/value groups (" +
                 std::to_string(per_group) + " query heads per key/value head)");
   }
+}
+
+BlockShape head_pruned(BlockShape s, int m) {
+  auto bad = [](const std::string& msg) { throw std::invalid_argument("head pruning: " + msg); };
+  if (m < 1 || s.n_heads % m)
+    bad("the factor m = " + std::to_string(m) + " does not divide the " + std::to_string(s.n_heads) + " heads");
+  if (m == 1) return s;
+  if (s.merge > 1) bad("head merging and head pruning cannot be combined");
+  if (s.gqa()) bad("not supported with grouped-query attention (" + std::to_string(s.kv_heads()) + " key/value heads)");
+  if (!s.head_perm.empty()) bad("a head permutation belongs to head merging");
+  s.explicit_head_dim = s.head_dim();
+  s.n_heads /= m;
+  s.n_kv_heads = 0;  // multi-head (n_kv_heads was 0 or n_heads): K/V keep one head per kept query head
+  s.validate();
+  return s;
 }
 
 namespace {
@@ -339,7 +356,7 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   const BlockShape& s = w.shape;
   s.validate();
   const ArchTraits arch = arch_traits(s.arch);
-  const i64 d = s.d_model;
+  const i64 d = s.d_model, aw = s.attn_width();  // aw = d unless heads were pruned
   SecureBlock b;
   b.shape = s;
   // Head grouping and the attention scale 1/sqrt(D') are folded into the weights (both linear).
@@ -353,7 +370,7 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     return s.gqa() ? sum_head_cols(m, rows, dh, sums) : permute_cols(m, rows, cols);
   };
   auto qkv = [&](FloatLinear f, double c, const char* name, bool is_q) {
-    const i64 want_out = is_q || !s.gqa() ? d : kv_width;
+    const i64 want_out = is_q || !s.gqa() ? aw : kv_width;
     if (f.in != d || f.out != want_out)
       throw std::invalid_argument(std::string(name) + ": expected (" + std::to_string(d) + "," + std::to_string(want_out) + "), got (" +
                                   std::to_string(f.in) + "," + std::to_string(f.out) + ")");
@@ -382,7 +399,9 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     b.wv = setup_linear(be, fv, "wv");
   }
   FloatLinear wo = w.wo;
-  if (wo.in != d || wo.out != d) throw std::invalid_argument("wo: expected (" + std::to_string(d) + "," + std::to_string(d) + ")");
+  if (wo.in != aw || wo.out != d)
+    throw std::invalid_argument("wo: expected (" + std::to_string(aw) + "," + std::to_string(d) + "), got (" + std::to_string(wo.in) + "," +
+                                std::to_string(wo.out) + ")");
   if (s.gqa()) {
     check_size(wo.w, wo.in * wo.out, "wo.w");
     wo.w = sum_head_rows(wo.w, wo.out, dh, sums);
@@ -562,7 +581,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     Shared probs = softmax_by_policy(be, scores, sm);
     Shared ctx = regroup(be.matmul_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), vh),
                          {lay.q_heads, T, lay.width});  // (h', T, D')
-    Shared merged = from_heads(be, ctx);                          // (T, d)
+    Shared merged = from_heads(be, ctx);                          // (T, h'·D')
     OpScope lin(be.ledger(), "linear");
     attn_out = linear_forward(be, blk.wo, merged);
   }

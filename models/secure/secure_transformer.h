@@ -5,7 +5,7 @@
 //   every linear layer: public base weight (free), secret weight, and/or unmerged LoRA (X A) B;
 //   KV cache in shares for decode; final norm + LM head + secure argmax.
 // Shapes in comments: T = tokens this step, S = cached + new tokens, d = model width,
-// h' = n_heads / m merged heads of width D' = m * head_dim.
+// h' = n_heads / m merged heads of width D' = m * head_dim (h'·D' = d unless heads were pruned).
 // Grouped-query attention (n_kv_heads < n_heads, G = n_heads / n_kv_heads query heads per K/V head):
 // K and V are n_kv_heads heads of head_dim, in the cache too; query head j reads K/V head j / G
 // (HF's repeat_kv). With merged heads m must divide G: a merged head's m query heads read the same
@@ -46,16 +46,25 @@ struct BlockShape {
   i64 ffn_dim = 1024;
   int merge = 1;               // m: heads merged into groups of m (paper §5.3)
   std::vector<i64> head_perm;  // grouping: merged head j = heads head_perm[j*m .. j*m+m-1]; empty = adjacent
+  // One head's width when it is not d_model / n_heads: head pruning keeps n_heads / m heads of the
+  // pre-trained width (head_pruned), so the attention is narrower than d_model. 0: d_model / n_heads.
+  i64 explicit_head_dim = 0;
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
 
-  i64 head_dim() const { return d_model / n_heads; }
+  i64 head_dim() const { return explicit_head_dim ? explicit_head_dim : d_model / n_heads; }
+  i64 attn_width() const { return n_heads * head_dim(); }  // Q's columns and W_o's rows (d_model unpruned)
   i64 merged_heads() const { return n_heads / merge; }
   i64 kv_heads() const { return n_kv_heads ? n_kv_heads : n_heads; }
   bool gqa() const { return kv_heads() != n_heads; }
   // Throws std::invalid_argument naming the problem (heads not divisible by m, bad permutation, ...).
   void validate() const;
 };
+
+// Head pruning by factor m (paper §5.3's baseline): n_heads / m heads of the same head_dim, their Q,
+// K, V columns and W_o rows only. Throws std::invalid_argument when m does not divide the heads, with
+// merged heads, or with grouped-query attention (packages refuse both: pkg::MarillConfig::validate).
+BlockShape head_pruned(BlockShape s, int m);
 
 // Float weights as a model package holds them (row-major, y = x W with W of shape (in, out)).
 // The structure (which parts exist) must be the same on every party; values of private parts are

@@ -253,8 +253,10 @@ TEST_CASE("scenario: every kind of error names the file, the line and the key", 
   CHECK_THROWS_WITH(load_scenario("/nonexistent/marill/s.yaml"), Contains("/nonexistent/marill/s.yaml: cannot read the scenario file"));
 }
 
-TEST_CASE("scenario: head pruning and block LoRA targets are refused with a clear error", "[scenario][errors]") {
-  CHECK_THROWS_WITH(load(kHead + "axes:\n  prune_heads: [2]\n"), Contains(":8: axes.prune_heads[0]") && Contains("head pruning (prune_heads = 2)"));
+TEST_CASE("scenario: impossible head pruning and block LoRA targets are refused with a clear error", "[scenario][errors]") {
+  CHECK(load(kHead + "axes:\n  prune_heads: [1, 2, 4]\n").points.size() == 6u);
+  CHECK_THROWS_WITH(load(kHead + "axes:\n  prune_heads: [3]\n"), Contains(":8: axes.prune_heads[0]") && Contains("not divisible by the head-pruning factor m=3"));
+  CHECK_THROWS_WITH(load(kHead + "axes:\n  prune_heads: [2]\n  merge: [2]\n"), Contains("head merging and head pruning cannot be combined"));
   CHECK_THROWS_WITH(load(kHead + "workload: block\naxes:\n  freeze: [1/2]\n"), Contains(":9: axes.freeze: a block point runs one private block"));
   CHECK_THROWS_WITH(load(kHead + "workload: block\naxes:\n  lora_rank: [4]\n  lora_targets: [[q]]\n"),
                     Contains(":10: axes.lora_targets[0]") && Contains("all seven linears"));

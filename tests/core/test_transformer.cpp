@@ -1,7 +1,8 @@
 // The secure LLaMA-style and GPT-2-style blocks against a double-precision float reference, in
 // every backend: prefill and decode with a KV cache, merged heads m in {1,2,4} (with a non-trivial
 // grouping), LoRA ranks 8 and 64 on a public base; GPT-2 with LayerNorm and linear biases;
-// grouped-query attention (K/V at the KV width, with and without merged heads).
+// grouped-query attention (K/V at the KV width, with and without merged heads); pruned heads (fewer
+// heads of the pre-trained width, cheaper than the unpruned block).
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
@@ -99,7 +100,7 @@ void rope_ref(Mat& x, const BlockShape& s, i64 pos0, i64 T) {
 // the embedding's, outside the block), GeLU (erf form) MLP; biases wherever the weights have them.
 Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache, i64& len) {
   const BlockShape& s = w.shape;
-  const i64 d = s.d_model, dh = s.head_dim(), m = s.merge, H = s.merged_heads();
+  const i64 aw = s.attn_width(), dh = s.head_dim(), m = s.merge, H = s.merged_heads();  // aw < d: pruned heads
   const i64 kvw = s.kv_heads() * dh, per_group = s.n_heads / s.kv_heads();
   Mat h = norm_ref(s, x, w.attn_norm, w.attn_norm_bias, T);
   Mat q = linear_ref(w.wq, h, T), k = linear_ref(w.wk, h, T), v = linear_ref(w.wv, h, T);
@@ -115,7 +116,7 @@ Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache
   std::vector<i64> perm = s.head_perm;
   if (perm.empty())
     for (i64 i = 0; i < s.n_heads; ++i) perm.push_back(i);
-  Mat ctx(static_cast<size_t>(T * d), 0.0);
+  Mat ctx(static_cast<size_t>(T * aw), 0.0);
   for (i64 g = 0; g < H; ++g) {
     for (i64 t = 0; t < T; ++t) {
       std::vector<double> sc(static_cast<size_t>(S), 0.0);
@@ -125,7 +126,7 @@ Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache
         for (i64 u = 0; u < m; ++u) {
           i64 head = perm[static_cast<size_t>(g * m + u)], kvh = head / per_group;
           for (i64 e = 0; e < dh; ++e)
-            acc += q[static_cast<size_t>(t * d + head * dh + e)] * kcache[static_cast<size_t>(j * kvw + kvh * dh + e)];
+            acc += q[static_cast<size_t>(t * aw + head * dh + e)] * kcache[static_cast<size_t>(j * kvw + kvh * dh + e)];
         }
         sc[static_cast<size_t>(j)] = acc / std::sqrt(static_cast<double>(m * dh));
         mx = std::max(mx, sc[static_cast<size_t>(j)]);
@@ -137,7 +138,7 @@ Mat block_ref(const FloatBlock& w, const Mat& x, i64 T, Mat& kcache, Mat& vcache
         for (i64 e = 0; e < dh; ++e) {
           double acc = 0;
           for (i64 j = 0; j <= pos0 + t; ++j) acc += sc[static_cast<size_t>(j)] / sum * vcache[static_cast<size_t>(j * kvw + kvh * dh + e)];
-          ctx[static_cast<size_t>(t * d + head * dh + e)] = acc;
+          ctx[static_cast<size_t>(t * aw + head * dh + e)] = acc;
         }
       }
     }
@@ -201,10 +202,10 @@ FloatBlock rand_block(const BlockShape& s, i64 lora, unsigned seed) {
   b.mlp_norm = randv(rng, d, 0.3);
   for (auto& g : b.attn_norm) g += 1.0f;
   for (auto& g : b.mlp_norm) g += 1.0f;
-  b.wq = rand_linear(rng, d, d, lora);
+  b.wq = rand_linear(rng, d, s.attn_width(), lora);
   b.wk = rand_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
   b.wv = rand_linear(rng, d, s.kv_heads() * s.head_dim(), lora);
-  b.wo = rand_linear(rng, d, d, lora);
+  b.wo = rand_linear(rng, s.attn_width(), d, lora);
   if (s.arch == Arch::llama) b.w_gate = rand_linear(rng, d, s.ffn_dim, lora);
   b.w_up = rand_linear(rng, d, s.ffn_dim, lora);
   b.w_down = rand_linear(rng, s.ffn_dim, d, lora);
@@ -453,6 +454,28 @@ TEST_CASE("final norm, LM head and secure argmax give the client the float model
   }
 }
 
+namespace {
+
+// A block's prefill (5 tokens) and one decode step, run real and phantom (weights as shapes): the
+// same bytes and rounds.
+void require_block_phantom_equals_real(Setting st, const FloatBlock& w) {
+  SessionConfig cfg;
+  cfg.setting = st;
+  const i64 d = w.shape.d_model;
+  require_phantom_equals_real(cfg, [&](Backend& be) {
+    SecureBlock blk = setup_block(be, be.phantom() ? shapes_of(w) : w);  // phantom: weights as shapes
+    KvCache cache;
+    for (i64 T : {i64{5}, i64{1}}) {
+      const bool mine = be.role() == Role::client && !be.phantom();
+      std::vector<double> rows(static_cast<size_t>(T * d), 0.25);
+      Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, d}) : RingTensor::phantom({T, d}));
+      be.reveal(block_forward(be, blk, x, cache), Role::client);
+    }
+  });
+}
+
+}  // namespace
+
 TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds of a real one", "[transformer][phantom]") {
   BlockShape s;
   s.d_model = 32;
@@ -466,18 +489,102 @@ TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds
     FloatBlock w = rand_block(s, lora, 77u);
     for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
       INFO(setting_name(st) << " " << arch_name(arch) << " lora " << lora << " kv heads " << kv);
-      SessionConfig cfg;
-      cfg.setting = st;
-      require_phantom_equals_real(cfg, [&](Backend& be) {
-        SecureBlock blk = setup_block(be, be.phantom() ? shapes_of(w) : w);  // phantom: weights as shapes
-        KvCache cache;
-        for (i64 T : {i64{5}, i64{1}}) {
-          const bool mine = be.role() == Role::client && !be.phantom();
-          std::vector<double> rows(static_cast<size_t>(T * s.d_model), 0.25);
-          Shared x = be.input(Role::client, mine ? be.fxp().encode(rows, {T, s.d_model}) : RingTensor::phantom({T, s.d_model}));
-          be.reveal(block_forward(be, blk, x, cache), Role::client);
-        }
-      });
+      require_block_phantom_equals_real(st, w);
     }
   }
+}
+
+namespace {
+
+// Online bytes sent by every party of a phantom run of `w` (prefill of T tokens, then one decode
+// step), and the session's ledgers for per-op comparisons.
+SessionResult phantom_block_costs(Setting st, const FloatBlock& w, i64 T) {
+  SessionConfig cfg;
+  cfg.setting = st;
+  cfg.phantom = true;
+  return run_session(cfg, [&](Backend& be) {
+    SecureBlock blk = setup_block(be, shapes_of(w));
+    KvCache cache;
+    for (i64 t : {T, i64{1}}) be.reveal(block_forward(be, blk, be.input(Role::client, RingTensor::phantom({t, w.shape.d_model})), cache), Role::client);
+  });
+}
+
+u64 online_bytes(const SessionResult& r, const std::string& op = "") {
+  u64 sum = 0;
+  for (const PartyReport& p : r.parties) {
+    if (op.empty()) {
+      sum += p.ledger.total(Phase::online).bytes_sent;
+      continue;
+    }
+    auto it = p.ledger.by_op(Phase::online).find(op);
+    if (it != p.ledger.by_op(Phase::online).end()) sum += it->second.bytes_sent;
+  }
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("secure LLaMA block with pruned heads matches the float reference and costs less than the unpruned one", "[transformer][prune]") {
+  // 8 heads of 16 pruned by m = 2 and 4 to 4 and 2 heads of 16 (the pre-trained width: the attention
+  // is 64 or 32 wide on a d = 128 block), with secret weights and with LoRA on a public base.
+  for (const auto& [m, lora] : std::vector<std::pair<int, i64>>{{2, 0}, {4, 8}}) {
+    BlockShape full;
+    full.d_model = 128;
+    full.n_heads = 8;
+    full.ffn_dim = 256;
+    const BlockShape s = head_pruned(full, m);
+    REQUIRE(s.n_heads == 8 / m);
+    REQUIRE(s.head_dim() == 16);
+    REQUIRE(s.attn_width() == 128 / m);
+    const FloatBlock w = rand_block(s, lora, 5150u + static_cast<unsigned>(m));
+    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+      INFO(setting_name(st) << " pruned m=" << m << " lora=" << lora);
+      BlockError e = block_error(st, w, 6, 2);
+      INFO("max abs error " << e.max_err << " (outputs up to " << e.max_ref << ", block contribution up to " << e.max_delta << ")");
+      CHECK(e.max_err < 1e-3);  // the multi-head block's bound (same width, fixed point and functions)
+      CHECK(e.max_err < 0.01 * e.max_delta);
+    }
+    const FloatBlock unpruned = rand_block(full, lora, 5150u);
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+      INFO(setting_name(st) << " pruned m=" << m << " lora=" << lora);
+      const SessionResult pruned_cost = phantom_block_costs(st, w, 16), full_cost = phantom_block_costs(st, unpruned, 16);
+      INFO("online bytes, pruned / unpruned: all " << online_bytes(pruned_cost) << " / " << online_bytes(full_cost) << ", attention "
+                                                   << online_bytes(pruned_cost, "attention") << " / " << online_bytes(full_cost, "attention"));
+      // Pruning removes attention work only: fewer bytes in the attention, the MLP's unchanged.
+      CHECK(online_bytes(pruned_cost) < online_bytes(full_cost));
+      CHECK(online_bytes(pruned_cost, "attention") < online_bytes(full_cost, "attention"));
+      CHECK(online_bytes(pruned_cost, "mlp") == online_bytes(full_cost, "mlp"));
+      CHECK(online_bytes(pruned_cost, "mlp") > 0);
+      require_block_phantom_equals_real(st, w);
+    }
+  }
+}
+
+TEST_CASE("head pruning: shapes that cannot be pruned are named, a block of the wrong width is refused", "[transformer][prune][errors]") {
+  BlockShape s;
+  s.d_model = 64;
+  s.n_heads = 8;
+  s.ffn_dim = 96;
+  CHECK_THROWS_WITH(head_pruned(s, 3), Catch::Contains("the factor m = 3 does not divide the 8 heads"));
+  CHECK_THROWS_WITH(head_pruned(s, 0), Catch::Contains("m = 0"));
+  BlockShape merged = s;
+  merged.merge = 2;
+  CHECK_THROWS_WITH(head_pruned(merged, 2), Catch::Contains("head merging and head pruning cannot be combined"));
+  BlockShape gqa = s;
+  gqa.n_kv_heads = 2;
+  CHECK_THROWS_WITH(head_pruned(gqa, 2), Catch::Contains("not supported with grouped-query attention (2 key/value heads)"));
+  BlockShape same = s;
+  same.n_kv_heads = 8;  // n_kv_heads = n_heads is multi-head: prunable, K/V follow the kept heads
+  CHECK(head_pruned(same, 2).kv_heads() == 4);
+  CHECK(head_pruned(s, 1).attn_width() == 64);
+  BlockShape neg = s;
+  neg.explicit_head_dim = -8;
+  CHECK_THROWS_WITH(neg.validate(), Catch::Contains("head_dim -8 is negative"));
+  // The unpruned block's Q where the shape says 4 heads of 8: named with both shapes.
+  FloatBlock wide = rand_block(head_pruned(s, 2), 0, 13u);
+  wide.wq = rand_linear_for_test(64, 64);
+  CHECK_THROWS_WITH(setup_block_cleartext(wide), Catch::Contains("wq: expected (64,32), got (64,64)"));
+  FloatBlock wide_o = rand_block(head_pruned(s, 2), 0, 14u);
+  wide_o.wo = rand_linear_for_test(64, 64);
+  CHECK_THROWS_WITH(setup_block_cleartext(wide_o), Catch::Contains("wo: expected (32,64), got (64,64)"));
 }

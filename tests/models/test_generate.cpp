@@ -157,7 +157,7 @@ TEST_CASE("secure generation on a Hugging Face directory with layer freezing equ
   }
 }
 
-TEST_CASE("secure generation with packages (LF + merged heads + LoRA, full fine-tuning) equals the fine-tuned model's greedy ids", "[generate][secure][package]") {
+TEST_CASE("secure generation with packages (LF + merged or pruned heads + LoRA, full fine-tuning) equals the fine-tuned model's greedy ids", "[generate][secure][package]") {
   at::set_num_threads(1);
   const std::string d = tmpdir("pkg");
   Llama base = random_model(7);
@@ -200,6 +200,41 @@ TEST_CASE("secure generation with packages (LF + merged heads + LoRA, full fine-
         CHECK(client.blocks[i].wq.w == server.blocks[i].wq.w);
         CHECK(client.blocks[i].wo.w == server.blocks[i].wo.w);
         CHECK(client.blocks[i].wq.lora_rank == server.blocks[i].wq.lora_rank);
+      }
+    }
+  }
+  SECTION("layer freezing f = 1/2, heads pruned m = 2 (kept heads out of order), LoRA on the pruned base") {
+    Llama m = random_model(7);
+    pkg::MarillConfig mc;
+    pkg::set_freeze(mc, m->cfg, 0.5);
+    mc.prune_heads = 2;
+    mc.kept_heads = {{3, 1}, {0, 2}};
+    for (int l = 2; l < 4; ++l) prune_heads(m->layers[static_cast<size_t>(l)], mc.kept_heads[static_cast<size_t>(l - 2)]);
+    mc.lora_rank = 2;
+    mc.lora_targets = {"q", "o", "down"};
+    add_lora(m, mc, 13);
+    {
+      torch::NoGradGuard ng;
+      for (int l = 2; l < 4; ++l)
+        for (const auto& t : mc.lora_targets) m->layers[static_cast<size_t>(l)]->proj(t)->B.normal_(0, 0.2);
+    }
+    mc.validate(m->cfg);
+    pkg::save_package(d + "/lf_hp2", make_package(m, mc, d + "/base", "test"));
+    double margin = 0;
+    const std::vector<int> want = torch_greedy(m, kPrompt, 4, &margin);
+    INFO("smallest top-1 logit margin " << margin);
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+      const GenerationPoint p = point_of(ModelSource::package, d + "/lf_hp2", 0, st, kPrompt, 4);
+      const GenerationInputs in = load_generation(p);
+      INFO(setting_name(st));
+      CHECK(run_generation(p, in).tokens == want);
+      // The client's base weights: the public base's rows (q) and columns (o) of the public kept heads.
+      const PartyModel server = generation_party_model(p, in, Role::server), client = generation_party_model(p, in, Role::client);
+      CHECK_FALSE(client.holds_private_values());
+      for (size_t i = 0; i < server.blocks.size(); ++i) {
+        CHECK(server.blocks[i].wq.out == 16);  // 2 of 4 heads of 8
+        CHECK(client.blocks[i].wq.w == server.blocks[i].wq.w);
+        CHECK(client.blocks[i].wo.w == server.blocks[i].wo.w);
       }
     }
   }
