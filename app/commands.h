@@ -10,6 +10,8 @@ int bench_dcf(int argc, char** argv);  // DCF / LTZ micro benchmark (app/bench_d
 int bench_layer(int argc, char** argv);  // app/bench_layer.cpp: one private block by op kind
 int cmd_deal(int argc, char** argv);     // app/cmd_deal.cpp: the 2pc-dealer dealer's key files for one point
 int cmd_generate(int argc, char** argv); // app/cmd_generate.cpp: a secure generation with a whole model, cost per token
+int cmd_calibrate(int argc, char** argv);       // app/cmd_calibrate.cpp: the compute model of phantom runs on this machine
+int bench_phantom_time(int argc, char** argv);  // app/bench_phantom_time.cpp: phantom vs real simulated time
 
 }  // namespace marill
 
