@@ -7,7 +7,10 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
+
+#include <sys/mman.h>
 
 #include <nlohmann/json.hpp>
 
@@ -291,6 +294,22 @@ ComputeModel Calibrator::run() {
     }
     fit(WorkKind::msg, s, "3pc sessions opening a few elements repeatedly (every party)");
   }
+  {  // fresh pages: a large buffer straight from the OS, touched once (its page faults); runs get
+     // many of their large buffers from the allocator's free lists instead, which the refinement weighs
+    std::vector<Sample> s;
+    for (i64 n : elems) {
+      if (n < kLargeAllocElements) continue;
+      s.push_back(measure(reps_, [&] {
+        count_work(WorkKind::large_alloc, n);
+        const size_t bytes = static_cast<size_t>(n) * 8;
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::runtime_error("calibrate: mmap failed");
+        std::memset(p, 1, bytes);
+        ::munmap(p, bytes);
+      }));
+    }
+    fit(WorkKind::large_alloc, s, "fresh anonymous pages of n elements, touched once");
+  }
   refine_on_real_runs();
   model_.machine = this_machine();
   model_.fit_json = report_.dump();
@@ -314,9 +333,10 @@ std::vector<std::pair<std::string, Point>> refinement_points(bool quick) {
     shapes = {{"llama d128 h4 b48 prefill", block(Arch::llama, 128, 4, 48, Stage::prefill)},
               {"gpt2 d192 h3 b24 prefill", block(Arch::gpt2, 192, 3, 24, Stage::prefill)}};
   else
-    shapes = {{"llama d384 h6 b96 prefill", block(Arch::llama, 384, 6, 96, Stage::prefill)},
-              {"gpt2 d384 h6 b48 prefill", block(Arch::gpt2, 384, 6, 48, Stage::prefill)},
-              {"llama d512 h8 decode after 64", block(Arch::llama, 512, 8, 64, Stage::decode)}};
+    shapes = {{"llama d640 h10 b96 prefill", block(Arch::llama, 640, 10, 96, Stage::prefill)},
+              {"gpt2 d512 h8 b96 prefill", block(Arch::gpt2, 512, 8, 96, Stage::prefill)},
+              {"llama d384 h6 b48 prefill", block(Arch::llama, 384, 6, 48, Stage::prefill)},
+              {"llama d640 h10 decode after 96", block(Arch::llama, 640, 10, 96, Stage::decode)}};
   std::vector<std::pair<std::string, Point>> out;
   for (Setting st : {Setting::three_pc, Setting::two_pc_dealer})
     for (auto [name, p] : shapes) {
@@ -406,6 +426,7 @@ void Calibrator::refine_on_real_runs() {
       {"bits", {WorkKind::bit_word, WorkKind::bit_extract}},
       {"fss", {WorkKind::dcf_gen_level, WorkKind::dcf_eval_level, WorkKind::spline_term}},
       {"messages", {WorkKind::msg, WorkKind::msg_byte, WorkKind::op_call}},
+      {"large_alloc", {WorkKind::large_alloc}},
   };
   std::vector<std::vector<double>> X;
   std::vector<double> y;

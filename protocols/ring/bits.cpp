@@ -11,6 +11,7 @@ Bits Bits::zeros(i64 n, int planes, bool phantom) {
   b.n = n;
   b.planes = planes;
   b.phantom = phantom;
+  count_alloc(static_cast<i64>(planes) * b.words());
   if (!phantom) b.w.assign(static_cast<size_t>(planes * b.words()), 0);
   return b;
 }

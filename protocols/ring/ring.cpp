@@ -25,13 +25,17 @@ i64 shape_numel(const Shape& s) {
   return n;
 }
 
+// Real and phantom tensors count their buffer alike (work_meter.h): a program creates the same tensors
+// in both modes, holding data or not.
 RingTensor::RingTensor(Shape shape) : shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
+  count_alloc(numel_);
   values_.assign(static_cast<size_t>(numel_), 0);
 }
 
 RingTensor::RingTensor(Shape shape, std::vector<u64> values) : shape_(std::move(shape)), values_(std::move(values)) {
   numel_ = shape_numel(shape_);
+  count_alloc(numel_);
   if (static_cast<i64>(values_.size()) != numel_)
     throw std::invalid_argument("RingTensor: " + std::to_string(values_.size()) + " values for shape " +
                                 shape_str(shape_));
@@ -42,6 +46,7 @@ RingTensor RingTensor::phantom(Shape shape) {
   t.shape_ = std::move(shape);
   t.numel_ = shape_numel(t.shape_);
   t.phantom_ = true;
+  count_alloc(t.numel_);
   return t;
 }
 

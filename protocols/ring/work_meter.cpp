@@ -11,7 +11,11 @@ thread_local WorkCounts t_work;
 namespace {
 constexpr const char* kNames[kWorkKinds] = {"gemm_mac",    "gemm_thin_mac", "ring_elem", "ring_copy", "prg_byte",
                                              "dcf_gen_level", "dcf_eval_level", "spline_term", "bit_word", "bit_extract",
-                                             "msg",         "msg_byte",      "op_call"};
+                                             "msg",         "msg_byte",      "op_call",   "large_alloc"};
+}
+
+void count_alloc(std::int64_t n) {
+  if (n >= kLargeAllocElements) count_work(WorkKind::large_alloc, n);
 }
 
 const char* work_kind_name(WorkKind k) { return kNames[static_cast<size_t>(k)]; }

@@ -30,8 +30,15 @@ enum class WorkKind : std::uint8_t {
   msg,             // messages a party sends or receives (framing, mailbox, per-message bookkeeping)
   msg_byte,        // payload bytes a party sends or receives (encode, copies, decode)
   op_call,         // secure ops entered (the ledger's op scopes: per-op fixed overhead)
+  large_alloc,     // elements of tensors (and words of bit planes) of at least kLargeAllocElements
+                   // created: big buffers come from the OS as fresh pages more often than not, and
+                   // the page faults cost more than the arithmetic on them
 };
-constexpr int kWorkKinds = 13;
+constexpr int kWorkKinds = 14;
+constexpr std::int64_t kLargeAllocElements = std::int64_t{1} << 15;  // 256 KiB: above glibc's first mmap threshold
+
+// Counts a new buffer of n 64-bit elements (large_alloc when it is large).
+void count_alloc(std::int64_t n);
 
 const char* work_kind_name(WorkKind k);
 // Throws std::invalid_argument naming the name and the known kinds.
