@@ -14,12 +14,12 @@ namespace marill {
 
 int bench_phantom_time(int argc, char** argv) {
   Args args(argc, argv, {{"--calibration", Opt::text}, {"--quick", Opt::flag}, {"--tolerance", Opt::number}, {"--verbose", Opt::flag}, {"--repeats", Opt::integer}},
-            "usage: marill bench phantom-time [--calibration FILE] [--quick] [--repeats 2] [--tolerance 0.2] [--verbose]\n"
+            "usage: marill bench phantom-time [--calibration FILE] [--quick] [--repeats 3] [--tolerance 0.2] [--verbose]\n"
             "  runs GPT-2-small-like (d768 h12 b128), LLaMA d512 b64 prefill and a LLaMA d768 decode step in 3pc and\n"
             "  2pc-dealer, real and phantom, and prints each point's simulated time both ways (LAN)\n"
             "--calibration: the compute model to check (default: the built-in calibration)\n"
             "--quick: smaller shapes\n"
-            "--repeats: real runs per point, the best counts (default 2: CPU time grows with other processes' load)\n"
+            "--repeats: real runs per point, the best counts (default 3: CPU time grows with other processes' load)\n"
             "--tolerance: the exit status is 1 when a ratio phantom/real is off by more than this\n"
             "--verbose: per party of each real run, its CPU seconds beside the model's seconds for its counted work, by kind\n");
   if (args.help()) return 0;
@@ -31,7 +31,7 @@ int bench_phantom_time(int argc, char** argv) {
   std::printf("%-34s %-11s %11s %11s %11s %7s\n", "point", "setting", "real_sim_s", "phant_sim_s", "real_cpu_s", "ratio");
   bool ok = true;
   for (const PhantomTimeCase& c : phantom_time_cases(args.has("--quick"))) {
-    const PhantomTimeRow r = phantom_time_check(c, model, static_cast<int>(args.get_int("--repeats", 2, 1, 100)));
+    const PhantomTimeRow r = phantom_time_check(c, model, static_cast<int>(args.get_int("--repeats", 3, 1, 100)));
     const bool in = std::fabs(r.ratio() - 1) <= tol;
     ok = ok && in;
     std::printf("%-34s %-11s %11.4f %11.4f %11.4f %7.3f%s\n", r.name.c_str(), setting_name(r.setting), r.real_sim_s, r.phantom_sim_s,

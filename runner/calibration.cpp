@@ -430,15 +430,19 @@ void Calibrator::refine_on_real_runs() {
   };
   std::vector<std::vector<double>> X;
   std::vector<double> y;
+  std::vector<std::pair<Point, double>> real_sim;  // each point's real simulated time (best run)
   nlohmann::ordered_json runs = nlohmann::ordered_json::array();
   for (const auto& [name, point] : refinement_points(opt_.quick)) {
     const PointResult res = run_point(point);
     std::vector<double> least(res.session.parties.size());
     for (size_t i = 0; i < least.size(); ++i) least[i] = res.session.parties[i].ledger.total(Phase::online).cpu_s;
-    for (int again = 1; again < (opt_.quick ? 1 : 2); ++again) {  // the best of two runs, as the check takes
+    double best_sim = res.session.online_time_s();
+    for (int again = 1; again < (opt_.quick ? 1 : 3); ++again) {  // the best of three runs, as the check takes
       const PointResult more = run_point(point);
       for (size_t i = 0; i < least.size(); ++i) least[i] = std::min(least[i], more.session.parties[i].ledger.total(Phase::online).cpu_s);
+      best_sim = std::min(best_sim, more.session.online_time_s());
     }
+    real_sim.emplace_back(point, best_sim);
     for (size_t i = 0; i < least.size(); ++i) {
       const PartyReport& party = res.session.parties[i];
       if (party.role == Role::dealer) continue;
@@ -454,6 +458,32 @@ void Calibrator::refine_on_real_runs() {
       y.push_back(1.0);
       runs.push_back({{"point", name}, {"party", role_name(party.role)}, {"cpu_s", cpu}, {"micro_model_s", model_.seconds(party.work)}});
     }
+  }
+  // Simulated time is not one party's CPU: at every exchange a party waits for the slower side, and a
+  // real run's step times jitter where a phantom run's are exact, so a real run's critical path is
+  // longer than its parties' CPU alone suggests. So the points' simulated times are fitted too:
+  // each group's share of a phantom run's time (its coefficients alone, less the network-only time)
+  // against the real run's time (best of its runs), relative errors as above.
+  nlohmann::ordered_json sims = nlohmann::ordered_json::array();
+  for (auto& [point, real] : real_sim) {
+    Point p = point;
+    p.mode = Mode::phantom;
+    auto phantom_time = [&](const ComputeModel& m) {
+      p.compute_model = std::make_shared<const ComputeModel>(m);
+      return run_point(p).session.online_time_s();
+    };
+    ComputeModel only = model_;
+    only.seconds_per_unit.fill(0);
+    const double network = phantom_time(only);
+    std::vector<double> row;
+    for (const Group& g : groups) {
+      only.seconds_per_unit.fill(0);
+      for (WorkKind k : g.kinds) only[k] = model_[k];
+      row.push_back(std::max(0.0, phantom_time(only) - network) / real);
+    }
+    X.push_back(row);
+    y.push_back(std::max(0.0, 1 - network / real));
+    sims.push_back({{"real_sim_s", real}, {"phantom_network_only_s", network}, {"phantom_micro_model_s", phantom_time(model_)}});
   }
   // A weak prior (scale 1: the micro-benchmarks) keeps a group the runs hardly weigh where it was.
   std::vector<std::vector<double>> Xp = X;
@@ -471,7 +501,7 @@ void Calibrator::refine_on_real_runs() {
     for (size_t i = 0; i < X.size(); ++i) {
       double pred = 0;
       for (size_t j = 0; j < sc.size(); ++j) pred += X[i][j] * sc[j];
-      e += (pred - 1) * (pred - 1);
+      e += (pred - y[i]) * (pred - y[i]);
     }
     return X.empty() ? 0.0 : std::sqrt(e / static_cast<double>(X.size()));
   };
@@ -482,7 +512,7 @@ void Calibrator::refine_on_real_runs() {
     for (WorkKind k : groups[j].kinds) model_[k] *= s;
     scales[groups[j].name] = s;
   }
-  report_["refinement"] = {{"method", "one non-negative scale per group of kinds, least squares on relative CPU errors of small real runs, weak prior at 1"},
+  report_["refinement"] = {{"method", "one non-negative scale per group of kinds: least squares on the relative errors of small real runs (each online party's CPU seconds, and each point's simulated time), weak prior at 1"}, {"sim_time_points", sims},
                            {"scales", scales}, {"relative_rms_error_micro_only", before}, {"relative_rms_error_refined", after_fit}, {"runs", runs}};
   if (opt_.log) {
     std::string line = "  refinement on " + std::to_string(X.size()) + " parties of small real runs: scales";
@@ -491,7 +521,7 @@ void Calibrator::refine_on_real_runs() {
       std::snprintf(b, sizeof b, " %s %.3f", it.key().c_str(), it->get<double>());
       line += b;
     }
-    char b[128];
+    char b[160];
     std::snprintf(b, sizeof b, "; relative RMS error %.3f -> %.3f", before, after_fit);
     opt_.log(line + b);
   }
@@ -513,7 +543,7 @@ MachineInfo this_machine() {
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   m.date = date;
 #ifdef MARILL_SOURCE_DIR
-  m.commit = first_line_of(std::string("git -C '") + MARILL_SOURCE_DIR + "' rev-parse --short=12 HEAD 2>/dev/null");
+  m.commit = first_line_of(std::string("git -C '") + MARILL_SOURCE_DIR + "' describe --always --dirty --abbrev=12 2>/dev/null");
 #endif
   if (m.commit.empty()) m.commit = "unknown";
   return m;

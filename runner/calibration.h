@@ -48,6 +48,6 @@ struct PhantomTimeRow {
 };
 // The real run's time is the best of `real_runs` runs (CPU time on a shared machine only ever grows
 // with other processes' load; the calibration takes the least of its timings too).
-PhantomTimeRow phantom_time_check(const PhantomTimeCase& c, std::shared_ptr<const ComputeModel> model, int real_runs = 2);
+PhantomTimeRow phantom_time_check(const PhantomTimeCase& c, std::shared_ptr<const ComputeModel> model, int real_runs = 3);
 
 }  // namespace marill
