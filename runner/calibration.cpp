@@ -316,18 +316,20 @@ ComputeModel Calibrator::run() {
   return model_;
 }
 
+// A block point of the calibration's runs: GPT-2's MLP is 4 d wide, LLaMA's about 8/3 d.
+Point block(Arch arch, i64 d, i64 heads, i64 b, Stage stage) {
+  Point p;
+  p.model.arch = arch;
+  p.model.d_model = d;
+  p.model.n_heads = heads;
+  p.model.ffn_dim = arch == Arch::gpt2 ? 4 * d : (8 * d / 3 + 63) / 64 * 64;
+  p.b = b;
+  p.stage = stage;
+  return p;
+}
+
 // Small real runs, none of them a point of the accuracy check (phantom_time_cases).
 std::vector<std::pair<std::string, Point>> refinement_points(bool quick) {
-  auto block = [](Arch arch, i64 d, i64 heads, i64 b, Stage stage) {
-    Point p;
-    p.model.arch = arch;
-    p.model.d_model = d;
-    p.model.n_heads = heads;
-    p.model.ffn_dim = arch == Arch::gpt2 ? 4 * d : (8 * d / 3 + 63) / 64 * 64;
-    p.b = b;
-    p.stage = stage;
-    return p;
-  };
   std::vector<std::pair<std::string, Point>> shapes;
   if (quick)
     shapes = {{"llama d128 h4 b48 prefill", block(Arch::llama, 128, 4, 48, Stage::prefill)},
@@ -552,16 +554,6 @@ MachineInfo this_machine() {
 ComputeModel calibrate_compute_model(const CalibrationOptions& opt) { return Calibrator(opt).run(); }
 
 std::vector<PhantomTimeCase> phantom_time_cases(bool quick) {
-  auto block = [](Arch arch, i64 d, i64 heads, i64 b, Stage stage) {
-    Point p;
-    p.model.arch = arch;
-    p.model.d_model = d;
-    p.model.n_heads = heads;
-    p.model.ffn_dim = arch == Arch::gpt2 ? 4 * d : (8 * d / 3 + 63) / 64 * 64;
-    p.b = b;
-    p.stage = stage;
-    return p;
-  };
   std::vector<std::pair<std::string, Point>> shapes;
   if (quick) {
     shapes = {{"gpt2 d256 h4 b32 prefill", block(Arch::gpt2, 256, 4, 32, Stage::prefill)},
