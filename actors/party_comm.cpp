@@ -3,14 +3,16 @@
 #include <algorithm>
 
 #include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
 PartyComm::PartyComm(Role me, std::vector<Role> peers, Transport& transport, NetworkModel net, bool phantom,
-                     std::chrono::milliseconds recv_timeout, bool charge_cpu)
+                     std::chrono::milliseconds recv_timeout, bool charge_cpu, std::shared_ptr<const ComputeModel> compute_model)
     : me_(me), peers_(std::move(peers)), transport_(transport), net_(std::move(net)), phantom_(phantom),
       charge_compute_(charge_cpu),
-      recv_timeout_(recv_timeout), last_cpu_(party_cpu_seconds()) {
+      recv_timeout_(recv_timeout), last_cpu_(party_cpu_seconds()),
+      model_(compute_model ? std::move(compute_model) : builtin_compute_model()), last_work_(thread_work()) {
   for (auto& per_to : links_)
     for (auto& l : per_to) l = LinkQueue(net_.link);
   ledger_.start(last_cpu_);
@@ -22,15 +24,21 @@ bool PartyComm::is_peer(Role r) const { return std::find(peers_.begin(), peers_.
 std::string PartyComm::where() const { return std::string(role_name(me_)); }
 
 void PartyComm::charge_compute() {
-  double now = party_cpu_seconds();
-  if (charge_compute_) ledger_.clock[static_cast<int>(ledger_.phase)].sim_time += now - last_cpu_;
+  const double now = party_cpu_seconds();
+  const WorkCounts work = thread_work();
+  // Phantom runs compute nothing: the model's time for the same counted work stands in for the CPU.
+  const double spent = phantom_ ? model_->seconds(work - last_work_) : now - last_cpu_;
+  if (charge_compute_) ledger_.clock[static_cast<int>(ledger_.phase)].sim_time += spent;
   last_cpu_ = now;
+  last_work_ = work;
 }
 
 void PartyComm::send_bytes(Role to, const std::uint8_t* data, u64 n) {
   if (!is_peer(to)) throw ProtocolError(where() + ": send to " + role_name(to) + ", not a peer in this session");
   if (data == nullptr && n > 0 && !phantom_)
     throw std::logic_error(where() + ": real-mode send without data (a phantom tensor leaked into a real run)");
+  count_work(WorkKind::msg, u64{1});
+  count_work(WorkKind::msg_byte, n);
   charge_compute();
   const Phase ph = ledger_.phase;
   auto& clock = ledger_.clock[static_cast<int>(ph)];
@@ -100,6 +108,8 @@ Frame PartyComm::next_from(Role from) {
 
 std::vector<std::uint8_t> PartyComm::recv_bytes(Role from, u64 n) {
   if (!is_peer(from)) throw ProtocolError(where() + ": receive from " + role_name(from) + ", not a peer in this session");
+  count_work(WorkKind::msg, u64{1});
+  count_work(WorkKind::msg_byte, n);
   charge_compute();
   Frame f = next_from(from);
   if (f.header.payload_bytes != n)

@@ -27,7 +27,7 @@ template <class Archive>
 void serialize(Archive& ar, PartyReport& r) {
   std::uint8_t role = static_cast<std::uint8_t>(r.role), cls = static_cast<std::uint8_t>(r.error_class);
   ar(cereal::make_nvp("role", role), cereal::make_nvp("ran", r.ran), cereal::make_nvp("ledger", r.ledger),
-     cereal::make_nvp("error_class", cls), cereal::make_nvp("error", r.error));
+     cereal::make_nvp("work", r.work.n), cereal::make_nvp("error_class", cls), cereal::make_nvp("error", r.error));
   if (role >= kMaxRoles || cls >= kErrorClassCount) throw ProtocolError("report: role or error class out of range");
   r.role = static_cast<Role>(role);
   r.error_class = static_cast<ErrorClass>(cls);

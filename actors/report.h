@@ -10,6 +10,7 @@
 
 #include "actors/party_error.h"
 #include "protocols/comm/ledger.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -27,6 +28,7 @@ struct PartyReport {
   Role role = Role::client;
   bool ran = false;                       // the program ran to its end
   LedgerReport ledger;
+  WorkCounts work;                        // the work its kernels counted (protocols/ring/work_meter.h)
   ErrorClass error_class = ErrorClass::none;
   std::string error;                      // this party's own error text: kept local, never sent to peers
 };

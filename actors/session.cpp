@@ -10,6 +10,7 @@
 #include "actors/party_comm.h"
 #include "actors/recording_transport.h"
 #include "protocols/mpc/backend_cleartext.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -77,13 +78,15 @@ double SessionResult::online_time_s() const {
 PartyReport run_party(const SessionConfig& cfg, Role me, Transport& transport, const PartyProgram& program_of) {
   PartyReport report;
   report.role = me;
+  const WorkCounts work0 = thread_work();
   const BackendOptions opt = backend_options(cfg);
   std::vector<Role> peers;
   for (Role r : session_roles(cfg.setting, opt))
     if (r != me) peers.push_back(r);
   std::unique_ptr<PartyComm> comm;
   try {
-    comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout, cfg.charge_compute);
+    comm = std::make_unique<PartyComm>(me, peers, transport, cfg.network, cfg.phantom, cfg.recv_timeout, cfg.charge_compute,
+                                       cfg.compute_model);
     auto backend = make_backend(cfg.setting, me, comm.get(), opt);
     const Program program = program_of(me);
     program(*backend);
@@ -101,6 +104,7 @@ PartyReport run_party(const SessionConfig& cfg, Role me, Transport& transport, c
     }
   }
   if (comm) report.ledger = LedgerReport::of(comm->ledger());
+  report.work = thread_work() - work0;
   return report;
 }
 

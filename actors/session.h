@@ -20,6 +20,7 @@
 #include "actors/report.h"
 #include "actors/transport.h"
 #include "protocols/mpc/backend.h"
+#include "sim/compute_model.h"
 #include "sim/network.h"
 
 namespace marill {
@@ -37,6 +38,8 @@ struct SessionConfig {
   std::optional<FunctionPolicy> policy;  // the functions' methods; empty: default_policy(setting)
   CorrelationOptions correlations;  // 2pc-dealer: dealer stream, key files or size only
   bool charge_compute = true;  // false: virtual clocks see the network only (for tests)
+  // Phantom runs' compute: seconds per unit of counted work (sim/compute_model.h; `marill calibrate`).
+  std::shared_ptr<const ComputeModel> compute_model = builtin_compute_model();
   std::chrono::milliseconds recv_timeout{120000};      // every receive gives up after this
   std::chrono::milliseconds session_timeout{3600000};  // the coordinator's wait for all parties
   std::shared_ptr<FrameLog> record_frames;  // tests: every party records every frame it sends and receives here

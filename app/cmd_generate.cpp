@@ -57,18 +57,19 @@ int cmd_generate(int argc, char** argv) {
   Args args(argc, argv,
             {{"--package", Opt::text}, {"--hf", Opt::text}, {"--preset", Opt::text}, {"--freeze", Opt::number}, {"--settings", Opt::texts},
              {"--net", Opt::text}, {"--prompt", Opt::text}, {"--task", Opt::text}, {"--prompt-ids", Opt::ints}, {"--max-new-tokens", Opt::integer},
-             {"--phantom", Opt::flag}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--fss", Opt::text},
+             {"--phantom", Opt::flag}, {"--calibration", Opt::text}, {"--csv", Opt::text}, {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--fss", Opt::text},
              {"--dealer-seed", Opt::integer}},
             "usage: marill generate (--package DIR | --hf DIR --freeze f | --preset NAME --freeze f --phantom)\n"
             "                       (--prompt TEXT [--task translate|code] | --prompt-ids 1,2,3) [--max-new-tokens 8] [--settings 2pc-dealer] [--net lan]\n"
-            "                       [--phantom] [--csv FILE] [--frac-bits 16] [--policy silu=poly,...] [--fss on|off] [--dealer-seed N]\n"
+            "                       [--phantom] [--calibration FILE] [--csv FILE] [--frac-bits 16] [--policy silu=poly,...] [--fss on|off] [--dealer-seed N]\n"
             "--package: a secure-inference package (its base model's SHA-256 is checked)\n"
             "--hf: a Hugging Face LLaMA directory; --freeze f: the top fraction f of its layers is private\n"
             "--preset: a real model's shapes without weights (openllama-3b-v2, deepseek-coder-1.3b-base, LLaMA-2-7B,\n"
             "          Llama-3-8B, gpt2, bert-base), for phantom runs: the cost of the whole model per token\n"
             "--prompt: text, for a directory with a tokenizer marill reads; else --prompt-ids\n"
             "--task: frame the text as the task's training sequences do (translate: <s> <de> TEXT <en>; code: <s> <py> TEXT)\n"
-            "--phantom: shapes only (the same bytes and rounds, no values: no text comes out)\n");
+            "--phantom: shapes only (the same bytes and rounds, no values: no text comes out)\n"
+            "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in calibration)\n");
   if (args.help()) return 0;
   const int sources = args.has("--package") + args.has("--hf") + args.has("--preset");
   if (sources != 1) throw std::invalid_argument("generate: give exactly one of --package DIR, --hf DIR, --preset NAME");
@@ -88,6 +89,7 @@ int cmd_generate(int argc, char** argv) {
     if (args.has("--hf")) tokenizer_dir = base.source.path;
   }
   base.mode = args.has("--phantom") ? Mode::phantom : Mode::real;
+  base.compute_model = compute_model_from(args.get("--calibration", ""));
   base.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
   base.new_tokens = static_cast<int>(args.get_int("--max-new-tokens", 8, 1, 1 << 16));
   base.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));

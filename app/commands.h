@@ -12,6 +12,8 @@ int cmd_deal(int argc, char** argv);     // app/cmd_deal.cpp: the 2pc-dealer dea
 int cmd_generate(int argc, char** argv); // app/cmd_generate.cpp: a secure generation with a whole model, cost per token
 int cmd_run(int argc, char** argv);      // app/cmd_run.cpp: a scenario's sweep -> CSV rows
 int cmd_plot(int argc, char** argv);     // app/cmd_plot.cpp: PNGs of a sweep's CSV (gnuplot), quality beside cost
+int cmd_calibrate(int argc, char** argv);       // app/cmd_calibrate.cpp: the compute model of phantom runs on this machine
+int bench_phantom_time(int argc, char** argv);  // app/bench_phantom_time.cpp: phantom vs real simulated time
 
 }  // namespace marill
 

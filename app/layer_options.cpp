@@ -8,7 +8,8 @@ namespace marill {
 const char* const kLayerPointUsage =
     "[--net lan] [--arch llama|gpt2] [--b 128] [--d 256] [--heads 8] [--ffn 4*d] [--stage prefill|decode]\n"
     "        [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--policy silu=poly,exp=spline,...]\n"
-    "        [--blocks 1] [--phantom] [--keys DIR] [--dealer-seed N] [--reveal]\n"
+    "        [--blocks 1] [--phantom] [--calibration FILE] [--keys DIR] [--dealer-seed N] [--reveal]\n"
+    "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in calibration)\n"
     "--policy: function methods over each setting's default (names: silu gelu exp reciprocal rsqrt softmax act)\n"
     "--blocks: identical private blocks one after the other\n"
     "--keys: 2pc-dealer reads its correlated randomness from the key files `marill deal --keys DIR` wrote\n"
@@ -19,7 +20,7 @@ std::vector<Opt> layer_point_options(std::vector<Opt> more) {
   std::vector<Opt> opts{{"--net", Opt::text},       {"--arch", Opt::text},    {"--b", Opt::integer},      {"--d", Opt::integer},
                         {"--heads", Opt::integer},  {"--ffn", Opt::integer},  {"--stage", Opt::text},     {"--softmax", Opt::text},
                         {"--act", Opt::text},       {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--blocks", Opt::integer},
-                        {"--phantom", Opt::flag},   {"--keys", Opt::text},    {"--dealer-seed", Opt::integer}, {"--reveal", Opt::flag}};
+                        {"--phantom", Opt::flag},   {"--calibration", Opt::text}, {"--keys", Opt::text},    {"--dealer-seed", Opt::integer}, {"--reveal", Opt::flag}};
   opts.insert(opts.end(), more.begin(), more.end());
   return opts;
 }
@@ -39,6 +40,7 @@ Point layer_point(const Args& args) {
   p.network = args.parsed("--net", args.get("--net", "lan"), network_preset);
   p.frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
   p.mode = args.has("--phantom") ? Mode::phantom : Mode::real;
+  p.compute_model = compute_model_from(args.get("--calibration", ""));
   p.policy = args.get("--policy", "");
   p.blocks = static_cast<int>(args.get_int("--blocks", 1, 1, 4096));
   p.reveal_output = args.has("--reveal");

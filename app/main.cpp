@@ -25,6 +25,8 @@ const char* kUsage =
     "  run SCENARIO.yaml      a scenario's sweep (scenarios/README.md): one CSV row per point, --resume, --jobs N\n"
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
     "  plot                   PNGs of a sweep's RESULTS.csv with gnuplot; --quality: quality beside cost\n"
+    "  calibrate              the compute model of phantom runs on this machine (--out FILE, --quick, --check)\n"
+    "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
     "  agreement              teacher-forced next-token agreement of secure inference with LibTorch's float model\n"
@@ -63,9 +65,10 @@ int dispatch(int argc, char** argv) {
   if (cmd == "generate") return marill::cmd_generate(argc - 2, argv + 2);
   if (cmd == "run") return marill::cmd_run(argc - 2, argv + 2);
   if (cmd == "plot") return marill::cmd_plot(argc - 2, argv + 2);
+  if (cmd == "calibrate") return marill::cmd_calibrate(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf, phantom-time)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -73,7 +76,8 @@ int dispatch(int argc, char** argv) {
     if (what == "dcf") return marill::bench_dcf(argc - 3, argv + 3);
     if (what == "matmul") return marill::bench_ring_matmul(argc - 3, argv + 3);
     if (what == "layer") return marill::bench_layer(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf)\n", what.c_str());
+    if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf, phantom-time)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);

@@ -104,6 +104,7 @@ SessionConfig generation_session_config(const GenerationPoint& p, const Generati
   cfg.phantom = p.mode == Mode::phantom;
   cfg.policy = in.policy;
   cfg.correlations = p.correlations;
+  if (p.compute_model) cfg.compute_model = p.compute_model;
   return cfg;
 }
 

@@ -38,6 +38,8 @@ struct GenerationPoint {
   std::string policy;     // function method overrides (protocols/mpc/function_policy.h)
   int frac_bits = 16;
   CorrelationOptions correlations;
+  // Phantom runs' compute: seconds per unit of counted work (sim/compute_model.h; `marill calibrate`).
+  std::shared_ptr<const ComputeModel> compute_model = builtin_compute_model();
 };
 
 // The inputs of a generation, loaded once and checked: the public plan, the server's package, the

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "models/secure/secure_transformer.h"
 #include "protocols/mpc/function_policy.h"
+#include "sim/compute_model.h"
 #include "sim/network.h"
 
 namespace marill {
@@ -60,6 +62,8 @@ struct Point {
   Mode mode = Mode::real;
   int frac_bits = 16;
   std::uint32_t weight_seed = 7;  // the server's random weights (and the public base weights)
+  // Phantom runs' compute: seconds per unit of counted work (sim/compute_model.h; `marill calibrate`).
+  std::shared_ptr<const ComputeModel> compute_model = builtin_compute_model();
 
   BlockShape block_shape() const;
   FunctionPolicy function_policy() const;  // the model shape with the MARILL config applied

@@ -112,6 +112,7 @@ SessionConfig session_config(const Point& p) {
   cfg.phantom = p.mode == Mode::phantom;
   cfg.policy = p.function_policy();
   cfg.correlations = p.correlations;
+  if (p.compute_model) cfg.compute_model = p.compute_model;
   return cfg;
 }
 

@@ -1,6 +1,7 @@
 #include "protocols/comm/ledger.h"
 
 #include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -38,6 +39,7 @@ void Ledger::record_macs(u64 n) {
 
 void Ledger::push_op(const std::string& kind, double cpu_now) {
   if (sync_clock) sync_clock();
+  count_work(WorkKind::op_call, u64{1});
   Frame f;
   f.path = stack_.empty() ? kind : stack_.back().path + "/" + kind;
   f.cpu0 = cpu_now;

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "protocols/ring/work_meter.h"
+
 #if defined(__AES__)
 #include <immintrin.h>
 #else
@@ -218,6 +220,7 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
                                   std::to_string(n_bits) + " bits");
 
   const int n = n_bits;
+  count_work(WorkKind::dcf_gen_level, static_cast<u64>(count) * static_cast<u64>(n));
   const std::size_t K = dcf_key_bytes(n);
   std::pair<DcfKeys, DcfKeys> keys;
   for (DcfKeys* k : {&keys.first, &keys.second}) {
@@ -405,6 +408,27 @@ void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState&
 
 }  // namespace
 
+void dcf_eval_work(int n_bits, i64 count, int points) {
+  count_work(WorkKind::dcf_eval_level, static_cast<u64>(count) * static_cast<u64>(points) * static_cast<u64>(n_bits));
+}
+
+namespace {
+// dcf_eval_shifts' split: the points share their top n - L levels (L = bit length of the largest
+// shift), walked on two paths, then each point walks its own L levels. Returns T = n - L (>= 0).
+int shared_top_levels(int n_bits, const u64* deltas, int points) {
+  u64 dmax = 0;
+  for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
+  const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
+  return std::max(0, n_bits - L);
+}
+}  // namespace
+
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points) {
+  const int T = shared_top_levels(n_bits, deltas, points);
+  const u64 per_element = static_cast<u64>(2 * T) + static_cast<u64>(points) * static_cast<u64>(n_bits - T);
+  count_work(WorkKind::dcf_eval_level, static_cast<u64>(count) * per_element);
+}
+
 void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out) {
   dcf_eval_points(party, keys, x, 1, out);
 }
@@ -413,6 +437,7 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   check_eval_args(party, keys, "dcf_eval");
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
   const i64 count = keys.count;
+  dcf_eval_work(keys.n_bits, count, points);
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
   WalkState st;
   std::vector<Blk> buf(2 * kChunk);
@@ -438,9 +463,10 @@ void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64*
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
   if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
+  dcf_eval_shifts_work(n, count, deltas, points);
   // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
   const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
-  const int T = std::max(0, n - L);
+  const int T = shared_top_levels(n, deltas, points);
   WalkState top_a, top_b, st;
   std::vector<Blk> buf(2 * kChunk);
   std::vector<u64> xa(static_cast<std::size_t>(count)), xb(static_cast<std::size_t>(count)), xp(static_cast<std::size_t>(count));
@@ -536,6 +562,15 @@ inline u64 ltz_combine(int party, u64 dcf_out, u64 r_hi_share, u64 xhat, int nl)
 }
 
 }  // namespace
+
+void ltz_eval_work(int n_bits, i64 count, int points) { dcf_eval_work(n_bits - 1, count, points); }
+
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points) {
+  const u64 lo_mask = low_mask(n_bits - 1);
+  std::vector<u64> dlo(static_cast<std::size_t>(points));
+  for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
+  dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points);
+}
 
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
   ltz_eval_points(party, keys, xhat, 1, out);

@@ -51,6 +51,12 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
 // base - 2^L), which are walked once: 2 (n-L) + points L levels per element instead of points n.
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
 
+// The work (protocols/ring/work_meter.h) the evaluations count: dcf_eval_points of `count` keys at
+// `points` points, and dcf_eval_shifts of `count` keys at the given shifts. Phantom runs, which
+// have no keys to walk, count through these.
+void dcf_eval_work(int n_bits, i64 count, int points);
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points);
+
 // ---- LTZ / MSB of a masked, additively shared value ----
 //
 // x is additively shared in Z_2^64 and considered modulo 2^n (n = n_bits, 2..64; n = 64 is the
@@ -80,5 +86,8 @@ void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out);
 void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out);
 // At xhat = base[e] - deltas[p] (mod 2^64), point-major, sharing tree prefixes (dcf_eval_shifts).
 void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
+// The work ltz_eval_points / ltz_eval_shifts count (for phantom runs).
+void ltz_eval_work(int n_bits, i64 count, int points);
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points);
 
 }  // namespace marill

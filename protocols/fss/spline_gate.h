@@ -36,5 +36,8 @@ RingTensor spline_masked_coefficients(const SplineTable& t, const SplineMaterial
 //    (the public terms sit in the client's c_0 already).
 RingTensor spline_combine(const SplineTable& t, const SplineMaterial& m, const std::vector<u64>& c,
                           const RingTensor& chat, const RingTensor& xhat);
+// The work (protocols/ring/work_meter.h) steps 1-3 count on n elements, for phantom runs that
+// skip them.
+void spline_eval_work(const SplineTable& t, i64 n);
 
 }  // namespace marill

@@ -1,5 +1,6 @@
 #include "protocols/mpc/backend.h"
 #include "protocols/fss/spline.h"
+#include "protocols/ring/work_meter.h"
 
 #include <stdexcept>
 
@@ -133,6 +134,7 @@ Shared Backend::spline(const Shared& x, const SplineTable& t) {
   // c_j = C[m-1][j] - sum_i [x < K_i] (C[i+1][j] - C[i][j]): rows j = 0..d, (d+1, n).
   RingTensor delta = phantom() ? RingTensor::phantom({d + 1, K}) : RingTensor({d + 1, K});
   RingTensor last = phantom() ? RingTensor::phantom({d + 1, n}) : RingTensor({d + 1, n});
+  count_work(WorkKind::ring_elem, (d + 1) * n);  // filling `last`, real runs only
   if (!phantom()) {
     for (i64 j = 0; j <= d; ++j) {
       for (i64 i = 0; i < K; ++i) delta.data()[j * K + i] = t.coef[static_cast<size_t>(i + 1)][static_cast<size_t>(j)] - t.coef[static_cast<size_t>(i)][static_cast<size_t>(j)];

@@ -6,6 +6,7 @@
 #include "protocols/comm/comm.h"
 #include "protocols/comm/pair_keys.h"
 #include "protocols/fss/trunc_mask.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -231,11 +232,15 @@ std::vector<ThreePcBackend::BShare> ThreePcBackend::and_many(const std::vector<B
   }
   Bits A = bits_stack(xa), B = bits_stack(xb), C = bits_stack(ya), D = bits_stack(yb);
   Bits z = bits_xor(bits_and(A, bits_xor(C, D)), bits_and(B, C));
+  const i64 words = z.planes * z.words();
+  count_work(WorkKind::bit_word, words);  // the masking below
   if (!phantom_) {
     std::vector<u64> r1(z.w.size()), r2(z.w.size());
     prg_next_.fill(r1.data(), r1.size());
     prg_prev_.fill(r2.data(), r2.size());
     for (size_t i = 0; i < z.w.size(); ++i) z.w[i] ^= r1[i] ^ r2[i];
+  } else {
+    count_work(WorkKind::prg_byte, 2 * 8 * words);  // what the two fills count in a real run
   }
   send_bits(prev_, z);
   Bits zn = recv_bits(next_, z.n, z.planes);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "protocols/comm/ledger.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -28,7 +29,7 @@ std::vector<RingTensor> split_block(const RingTensor& block, const std::vector<S
   i64 at = 0;
   for (const auto& s : shapes) {
     const i64 n = shape_numel(s);
-    out.push_back(block.is_phantom() ? RingTensor::phantom(s) : slice(block, 0, at, at + n).reshaped(s));
+    out.push_back(slice(block, 0, at, at + n).reshaped(s));  // phantom blocks too: the same work is counted
     at += n;
   }
   return out;
@@ -95,10 +96,24 @@ class KeyFileOutput final : public DealtOutput {
   Ledger& ledger_;
 };
 
+// Counts the messages a dealer stream would deliver (work_meter.h), so a phantom party is charged
+// the same receive work with or without a phantom dealer.
 class SizeOnlyInput final : public DealtInput {
  public:
-  RingTensor words(i64 count) override { return RingTensor::phantom(Shape{count}); }
-  Bytes keys(u64) override { return {}; }
+  RingTensor words(i64 count) override {
+    count_received(static_cast<u64>(count) * 8);
+    return RingTensor::phantom(Shape{count});
+  }
+  Bytes keys(u64 n) override {
+    count_received(n);
+    return {};
+  }
+
+ private:
+  static void count_received(u64 bytes) {
+    count_work(WorkKind::msg, u64{1});
+    count_work(WorkKind::msg_byte, bytes);
+  }
 };
 
 }  // namespace

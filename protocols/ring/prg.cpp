@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "protocols/ring/work_meter.h"
+
 namespace marill {
 
 Key128 random_key_from_os() {
@@ -40,6 +42,7 @@ Prg::Prg(Prg&&) noexcept = default;
 Prg& Prg::operator=(Prg&&) noexcept = default;
 
 void Prg::fill_bytes(std::uint8_t* out, std::size_t n) {
+  count_work(WorkKind::prg_byte, static_cast<u64>(n));
   // Encrypt zeros in place: the output buffer is its own input (EVP allows in == out).
   std::memset(out, 0, n);
   constexpr std::size_t kChunk = 1 << 30;
@@ -66,7 +69,10 @@ Key128 Prg::next_key() {
 }
 
 RingTensor Prg::random(const Shape& shape, bool phantom) {
-  if (phantom) return RingTensor::phantom(shape);
+  if (phantom) {
+    count_work(WorkKind::prg_byte, static_cast<u64>(shape_numel(shape)) * 8);  // what fill() counts
+    return RingTensor::phantom(shape);
+  }
   RingTensor t(shape);
   fill(t.data(), static_cast<std::size_t>(t.numel()));
   return t;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "protocols/ring/ring_matmul.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -24,13 +25,17 @@ i64 shape_numel(const Shape& s) {
   return n;
 }
 
+// Real and phantom tensors count their buffer alike (work_meter.h): a program creates the same tensors
+// in both modes, holding data or not.
 RingTensor::RingTensor(Shape shape) : shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
+  count_alloc(numel_);
   values_.assign(static_cast<size_t>(numel_), 0);
 }
 
 RingTensor::RingTensor(Shape shape, std::vector<u64> values) : shape_(std::move(shape)), values_(std::move(values)) {
   numel_ = shape_numel(shape_);
+  count_alloc(numel_);
   if (static_cast<i64>(values_.size()) != numel_)
     throw std::invalid_argument("RingTensor: " + std::to_string(values_.size()) + " values for shape " +
                                 shape_str(shape_));
@@ -41,6 +46,7 @@ RingTensor RingTensor::phantom(Shape shape) {
   t.shape_ = std::move(shape);
   t.numel_ = shape_numel(t.shape_);
   t.phantom_ = true;
+  count_alloc(t.numel_);
   return t;
 }
 
@@ -54,6 +60,7 @@ i64 RingTensor::dim(int i) const {
 RingTensor RingTensor::reshaped(Shape shape) const {
   if (shape_numel(shape) != numel_)
     throw std::invalid_argument("reshape " + shape_str(shape_) + " -> " + shape_str(shape) + ": numel differs");
+  count_work(WorkKind::ring_copy, numel_);  // the values are copied
   if (phantom_) return phantom(std::move(shape));
   return RingTensor(std::move(shape), values_);
 }
@@ -70,6 +77,7 @@ namespace {
 template <class F>
 RingTensor zip(const RingTensor& a, const RingTensor& b, const char* what, F f) {
   require_same_shape(a, b, what);
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom() || b.is_phantom()) return RingTensor::phantom(a.shape());
   RingTensor out(a.shape());
   const u64* pa = a.data();
@@ -82,6 +90,7 @@ RingTensor zip(const RingTensor& a, const RingTensor& b, const char* what, F f) 
 template <class F>
 RingTensor map(const RingTensor& a, F f) {
   if (!a.defined()) return RingTensor();  // no tensor in, none out (not a zero rank-0 tensor)
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom()) return RingTensor::phantom(a.shape());
   RingTensor out(a.shape());
   const u64* pa = a.data();
@@ -114,12 +123,14 @@ RingTensor add_scalar(const RingTensor& a, u64 k) { return map(a, [k](u64 x) { r
 
 void add_inplace(RingTensor& a, const RingTensor& b) {
   require_same_shape(a, b, "add");
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom() || b.is_phantom()) { a = RingTensor::phantom(a.shape()); return; }
   for (i64 i = 0, n = a.numel(); i < n; ++i) a[i] += b[i];
 }
 
 void sub_inplace(RingTensor& a, const RingTensor& b) {
   require_same_shape(a, b, "sub");
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom() || b.is_phantom()) { a = RingTensor::phantom(a.shape()); return; }
   for (i64 i = 0, n = a.numel(); i < n; ++i) a[i] -= b[i];
 }
@@ -133,6 +144,7 @@ RingTensor shift_left(const RingTensor& a, int bits) { return map(a, [bits](u64 
 RingTensor add_row(const RingTensor& a, const RingTensor& row) {
   i64 n = a.dim(-1);
   if (row.numel() != n) throw std::invalid_argument("add_row: row of " + std::to_string(row.numel()) + " for last dim " + std::to_string(n));
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom() || row.is_phantom()) return RingTensor::phantom(a.shape());
   RingTensor out = a;
   for (i64 i = 0; i < a.numel(); ++i) out[i] += row[i % n];
@@ -143,6 +155,7 @@ RingTensor mul_col(const RingTensor& a, const RingTensor& col) {
   i64 n = a.dim(-1);
   if (col.numel() * n != a.numel())
     throw std::invalid_argument("mul_col: column " + shape_str(col.shape()) + " does not broadcast over " + shape_str(a.shape()));
+  count_work(WorkKind::ring_elem, a.numel());
   if (a.is_phantom() || col.is_phantom()) return RingTensor::phantom(a.shape());
   RingTensor out(a.shape());
   for (i64 i = 0; i < a.numel(); ++i) out[i] = a[i] * col[i / n];
@@ -165,7 +178,12 @@ RingTensor matmul(const RingTensor& a, const RingTensor& b) {
     Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
     if (ab != bb) throw std::invalid_argument("matmul: batch dimensions differ: " + shape_str(a.shape()) + " x " + shape_str(b.shape()));
   }
-  if (a.is_phantom() || b.is_phantom()) return RingTensor::phantom(out_shape);
+  if (a.is_phantom() || b.is_phantom()) {
+    // The work of the ring_gemm calls below (which count themselves in a real product).
+    if (!b_batched) count_gemm_work(batch * m, k, n);
+    else for (i64 i = 0; i < batch; ++i) count_gemm_work(m, k, n);
+    return RingTensor::phantom(out_shape);
+  }
   RingTensor out(out_shape);
   if (!b_batched) {
     // Fold the batch into rows: one big GEMM is faster than many small ones.
@@ -196,6 +214,7 @@ RingTensor permute(const RingTensor& a, const std::vector<int>& perm) {
     seen[static_cast<size_t>(p)] = true;
     out_shape[static_cast<size_t>(i)] = a.shape()[static_cast<size_t>(p)];
   }
+  count_work(WorkKind::ring_copy, a.numel());
   if (a.is_phantom()) return RingTensor::phantom(out_shape);
   RingTensor out(out_shape);
   auto in_st = strides_of(a.shape());
@@ -228,6 +247,7 @@ RingTensor slice(const RingTensor& a, int axis, i64 begin, i64 end) {
                                 std::to_string(ax) + " of " + shape_str(a.shape()));
   Shape out_shape = a.shape();
   out_shape[static_cast<size_t>(ax)] = end - begin;
+  count_work(WorkKind::ring_copy, shape_numel(out_shape));
   if (a.is_phantom()) return RingTensor::phantom(out_shape);
   RingTensor out(out_shape);
   i64 outer = 1, inner = 1;
@@ -254,6 +274,7 @@ RingTensor concat(const std::vector<RingTensor>& parts, int axis) {
     phantom = phantom || p.is_phantom();
   }
   out_shape[static_cast<size_t>(ax)] = total;
+  count_work(WorkKind::ring_copy, shape_numel(out_shape));
   if (phantom) return RingTensor::phantom(out_shape);
   RingTensor out(out_shape);
   i64 outer = 1, inner = 1;
@@ -273,6 +294,7 @@ RingTensor sum_last(const RingTensor& a) {
   i64 n = a.dim(-1);
   Shape s = a.shape();
   s.back() = 1;
+  count_work(WorkKind::ring_copy, a.numel());
   if (a.is_phantom()) return RingTensor::phantom(s);
   RingTensor out(s);
   for (i64 r = 0; r < out.numel(); ++r) {
@@ -287,6 +309,7 @@ RingTensor broadcast_last(const RingTensor& a, i64 n) {
   if (a.dim(-1) != 1) throw std::invalid_argument("broadcast_last: last dim must be 1, got " + shape_str(a.shape()));
   Shape s = a.shape();
   s.back() = n;
+  count_work(WorkKind::ring_copy, shape_numel(s));
   if (a.is_phantom()) return RingTensor::phantom(s);
   RingTensor out(s);
   for (i64 r = 0; r < a.numel(); ++r)
@@ -300,6 +323,7 @@ RingTensor gather_rows(const RingTensor& a, const std::vector<i64>& rows) {
   Shape s{static_cast<i64>(rows.size()), C};
   for (i64 r : rows)
     if (r < 0 || r >= R) throw std::invalid_argument("gather_rows: row " + std::to_string(r) + " out of range " + std::to_string(R));
+  count_work(WorkKind::ring_copy, shape_numel(s));
   if (a.is_phantom()) return RingTensor::phantom(s);
   RingTensor out(s);
   for (size_t i = 0; i < rows.size(); ++i) std::copy(a.data() + rows[i] * C, a.data() + (rows[i] + 1) * C, out.data() + static_cast<i64>(i) * C);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -443,7 +444,13 @@ int compute_threads() {
 
 void set_compute_threads(int n) { g_threads.store(std::max(0, n), std::memory_order_relaxed); }
 
+void count_gemm_work(i64 m, i64 k, i64 n) {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  count_work(m <= kThinMax ? WorkKind::gemm_thin_mac : WorkKind::gemm_mac, m * k * n);
+}
+
 void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool accumulate) {
+  count_gemm_work(m, k, n);
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) std::fill(C, C + m * n, u64{0});

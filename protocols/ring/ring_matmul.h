@@ -10,6 +10,9 @@ namespace marill {
 // C (m x n) = A (m x k) * B (k x n), or C += A * B when accumulate is true. Splits the work over
 // compute_threads() threads and charges their CPU time to the caller (cpu_meter.h).
 void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool accumulate = false);
+// The work one ring_gemm(m, k, n) call counts (work_meter.h: thin or packed multiply-accumulates);
+// ring_gemm counts itself, a phantom product counts through this.
+void count_gemm_work(i64 m, i64 k, i64 n);
 
 // Threads used by ring kernels (default: hardware concurrency; 1 disables threading).
 int compute_threads();
