@@ -558,14 +558,11 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
       k = rope(k);
     }
     Shared qh = to_heads(be, q, lay.q_heads), kh = to_heads(be, k, lay.kv_heads), vh = to_heads(be, v, lay.kv_heads);  // (h', T, D')
-    if (cache.len > 0) {
-      kh = be.concat({cache.k, kh}, 1);  // (h', S, D')
-      vh = be.concat({cache.v, vh}, 1);
-    }
-    cache.k = kh;
-    cache.v = vh;
+    // The cache grows by rows kept prepared where the setting can (Backend::append_rows: 2pc-dealer
+    // opens each cached row once, not at every step).
+    cache.k = be.append_rows(cache.len > 0 ? cache.k : Shared{}, kh);  // (h', S, D')
+    cache.v = be.append_rows(cache.len > 0 ? cache.v : Shared{}, vh);
     cache.len += T;
-    Shared kt = be.map(kh, [](const RingTensor& r) { return transpose_last2(r); });  // (h', D', S)
     // Grouped-query attention: the query heads of one K/V head are stacked as rows, (kv, r·T, D'),
     // so one batched product per K/V head serves them all (local reshapes; r = 1 leaves them as is).
     auto regroup = [&](const Shared& t, Shape shape) {
@@ -573,13 +570,13 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
       return be.map(t, [shape](const RingTensor& r) { return r.reshaped(shape); });
     };
     const i64 S = cache.len;
-    Shared scores = regroup(be.matmul_trunc(regroup(qh, {lay.kv_heads, per_kv * T, lay.width}), kt),
+    Shared scores = regroup(be.matmul_cache_trunc(regroup(qh, {lay.kv_heads, per_kv * T, lay.width}), cache.k, true),
                             {lay.q_heads, T, S});  // (h', T, S)
     SoftmaxOptions sm;
     sm.causal = true;
     sm.query_offset = pos0;
     Shared probs = softmax_by_policy(be, scores, sm);
-    Shared ctx = regroup(be.matmul_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), vh),
+    Shared ctx = regroup(be.matmul_cache_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), cache.v, false),
                          {lay.q_heads, T, lay.width});  // (h', T, D')
     Shared merged = from_heads(be, ctx);                          // (T, h'·D')
     OpScope lin(be.ledger(), "linear");

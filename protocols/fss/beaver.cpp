@@ -32,6 +32,14 @@ RingTensor square_share(const SquarePair& p, const RingTensor& e, bool first) {
 
 WeightMask deal_weight_mask(Dealing& d, const Shape& shape) { return WeightMask{d.mask(shape)}; }
 
+RingTensor RowsMask::append(Dealing& d, const Shape& rows) {
+  RingTensor fresh = d.mask(rows);
+  b = b.defined() ? concat({b, fresh}, static_cast<int>(rows.size()) - 2) : fresh;
+  return fresh;
+}
+
+WeightMask RowsMask::operand(bool transposed) const { return WeightMask{transposed ? transpose_last2(b) : b}; }
+
 Shape matmul_shape(const Shape& x, const Shape& y) {
   return matmul(RingTensor::phantom(x), RingTensor::phantom(y)).shape();
 }

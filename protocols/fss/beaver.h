@@ -30,6 +30,18 @@ struct WeightMask {
 };
 WeightMask deal_weight_mask(Dealing& d, const Shape& shape);
 
+// A shared matrix that grows by rows (a KV cache, (.., S, n)), prepared as a right operand the way a
+// weight is: each appended block of rows gets a mask of its own, drawn when the rows are appended, and
+// its E = rows - B is opened once (with the next product's opening); every product with the matrix
+// then opens only its left operand, with a fresh triple mask A and C = A·B (or A·Bᵀ) for the rows so
+// far. No dealer bytes for B (PRG-derived); the product's C grows with S.
+struct RowsMask {
+  RingTensor b;  // (.., S, n); undefined before the first rows
+  RingTensor append(Dealing& d, const Shape& rows);  // draws the new rows' mask (returned) and keeps it
+  // The mask of the product's right operand: b, or b transposed (.., n, S) for x·Yᵀ.
+  WeightMask operand(bool transposed) const;
+};
+
 // Matrix products x (..,m,k) · y (..,k,n) as ring.h matmul: C = A·B. With a prepared right operand
 // B is its weight mask (`weight`), not drawn here. Dealer bytes: the server's share of C.
 struct MatmulTriple {

@@ -197,6 +197,41 @@ std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, co
   return matmul_many(pairs);
 }
 
+namespace {
+void require_rows(const Shared& cache, const Shared& rows) {
+  const Shape& r = rows.shape();
+  if (r.size() < 2) throw std::invalid_argument("append_rows: rows must be (.., T, n), got " + shape_str(r));
+  if (!cache.s0.defined()) return;
+  const Shape& c = cache.shape();
+  Shape c_rest = c, r_rest = r;
+  if (c.size() == r.size()) c_rest[c.size() - 2] = r_rest[r.size() - 2] = 0;
+  if (c_rest != r_rest) throw std::invalid_argument("append_rows: rows " + shape_str(r) + " do not extend " + shape_str(c));
+}
+
+Shared cache_operand(Backend& be, const Shared& cache, bool transposed) {
+  if (!transposed) return cache;
+  return be.map(cache, [](const RingTensor& r) { return transpose_last2(r); });
+}
+}  // namespace
+
+Shared Backend::append_rows(const Shared& cache, const Shared& rows) {
+  require_rows(cache, rows);
+  if (!cache.s0.defined()) {
+    Shared out = rows;
+    out.prepared.reset();
+    return out;
+  }
+  return concat({cache, rows}, static_cast<int>(rows.shape().size()) - 2);
+}
+
+Shared Backend::matmul_cache(const Shared& x, Shared& cache, bool transposed) {
+  return matmul(x, cache_operand(*this, cache, transposed));
+}
+
+Shared Backend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) {
+  return matmul_trunc(x, cache_operand(*this, cache, transposed));
+}
+
 void check_ltz_bits(int bits) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
 }

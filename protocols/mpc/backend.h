@@ -129,6 +129,20 @@ class Backend {
   // return w unchanged. Costs are booked under "prepare_weight".
   virtual Shared prepare_weight(const Shared& w) { return w; }
 
+  // ---- a shared matrix that grows by rows (the KV cache) ----
+  // Appends rows (.., T, n) to cache (.., S, n) along axis -2 (an empty Shared{}: no rows yet). 2pc-dealer
+  // keeps the result prepared like a weight (prepare_weight): each row is masked once and its E = row - B
+  // opened once, in the opening of the next matmul_cache, so a decode step opens its new rows and its
+  // left operands but never the cached rows again. Other settings concatenate (3pc's products cost
+  // only their output: nothing to gain). Free here; the opening is booked by matmul_cache.
+  virtual Shared append_rows(const Shared& cache, const Shared& rows);
+  // x (.., m, n) · cacheᵀ (transposed: attention scores) or x (.., m, S) · cache (attention context),
+  // no truncation; cache must come from append_rows. Updates cache: rows appended since the last
+  // product are opened now (2pc-dealer; one round, bytes as matmul with the new rows in place of the
+  // whole cache). Booked under "matmul" (matmul_cache_trunc: as matmul_trunc).
+  virtual Shared matmul_cache(const Shared& x, Shared& cache, bool transposed);
+  virtual Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed);
+
   // ---- values private to one role ----
   // Set-up of a private weight (k,n): costs as input + prepare_weight in 3pc and 2pc-dealer.
   virtual PrivateWeight setup_private_weight(const Private& w);

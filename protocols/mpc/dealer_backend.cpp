@@ -20,6 +20,17 @@ struct DealtWeightMask final : PreparedWeight {
   WeightMask mask;
 };
 
+// The dealer's side of a prepared cache (Backend::append_rows): every row's whole mask.
+struct DealtRowsMask final : PreparedWeight {
+  RowsMask mask;
+};
+
+const DealtRowsMask& dealt_rows_mask(const Shared& cache) {
+  const auto* p = dynamic_cast<const DealtRowsMask*>(cache.prepared.get());
+  if (!p) throw std::logic_error("2pc-dealer: a cache product needs a cache built by append_rows");
+  return *p;
+}
+
 }  // namespace
 
 DealerBackend::DealerBackend(Ledger& ledger, std::unique_ptr<DealerDealing> dealing, const BackendOptions& opt, Comm* comm)
@@ -75,6 +86,26 @@ Shared DealerBackend::matmul(const Shared& x, const Shared& y) {
   }
   deal_matmul_triple(*dealing_, x.shape(), y.shape(), weight);
   return shape_only(matmul_shape(x.shape(), y.shape()));
+}
+
+Shared DealerBackend::append_rows(const Shared& cache, const Shared& rows) {
+  Shared out = Backend::append_rows(cache, rows);
+  auto p = cache.s0.defined() ? std::make_shared<DealtRowsMask>(dealt_rows_mask(cache)) : std::make_shared<DealtRowsMask>();
+  p->mask.append(*dealing_, rows.shape());
+  out.prepared = std::move(p);
+  return out;
+}
+
+Shared DealerBackend::matmul_cache(const Shared& x, Shared& cache, bool transposed) {
+  OpScope op(ledger(), "matmul");
+  const WeightMask mask = dealt_rows_mask(cache).mask.operand(transposed);
+  ledger().record_macs(matmul_macs(x.shape(), mask.b.shape()));
+  deal_matmul_triple(*dealing_, x.shape(), mask.b.shape(), &mask);
+  return shape_only(matmul_shape(x.shape(), mask.b.shape()));
+}
+
+Shared DealerBackend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) {
+  return trunc(matmul_cache(x, cache, transposed), frac_bits());
 }
 
 Shared DealerBackend::trunc(const Shared& x, int d) {

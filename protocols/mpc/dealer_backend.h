@@ -32,6 +32,9 @@ class DealerBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
+  Shared append_rows(const Shared& cache, const Shared& rows) override;
+  Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;
+  Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
 

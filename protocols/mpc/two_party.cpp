@@ -26,6 +26,30 @@ const PreparedMask& prepared_mask(const Shared& w) {
 
 RingTensor flat(const RingTensor& t) { return t.reshaped({t.numel()}); }
 
+// A matrix that grows by rows, prepared (Backend::append_rows). Security, as for a prepared weight
+// (SIGMA and other dealer-based engines reuse a Beaver mask on one operand the same way): every row's
+// mask B is uniform and masks that row in exactly one opening, E = row - B, so E is uniform and
+// independent of everything else seen; each product opens only F = x - A with a triple mask A drawn
+// fresh for that product, so F is uniform too. The parties thus see independent uniform values only;
+// B, reused across products, is never opened in any other form (it enters only the dealt C = A·B and
+// each party's local share computation).
+struct PreparedRows final : PreparedWeight {
+  RowsMask mask;       // this party's share of every row's mask, (.., S, n)
+  RingTensor opened;   // E of the rows opened so far, (.., S_open, n); undefined: none
+  RingTensor pending;  // this party's share of row - B for the rows appended since, (.., P, n); undefined: none
+};
+
+const PreparedRows& prepared_rows(const Shared& cache) {
+  const auto* p = dynamic_cast<const PreparedRows*>(cache.prepared.get());
+  if (!p) throw std::logic_error("2pc-dealer: a cache product needs a cache built by append_rows");
+  return *p;
+}
+
+RingTensor append_along_rows(const RingTensor& a, const RingTensor& b) {
+  if (!a.defined()) return b;
+  return concat({a, b}, static_cast<int>(b.rank()) - 2);
+}
+
 }  // namespace
 
 TwoPartyBackend::TwoPartyBackend(Comm& comm, std::unique_ptr<PartyDealing> source, const BackendOptions& opt)
@@ -112,6 +136,42 @@ Shared TwoPartyBackend::prepare_weight(const Shared& w) {
   Shared out = w;
   out.prepared = std::move(p);
   return out;
+}
+
+Shared TwoPartyBackend::append_rows(const Shared& cache, const Shared& rows) {
+  Shared out = Backend::append_rows(cache, rows);  // shape checks; this party's share of the whole cache
+  auto p = cache.s0.defined() ? std::make_shared<PreparedRows>(prepared_rows(cache)) : std::make_shared<PreparedRows>();
+  const RingTensor fresh = p->mask.append(*source_, rows.shape());
+  p->pending = append_along_rows(p->pending, marill::sub(rows.s0, fresh));
+  out.prepared = std::move(p);
+  return out;
+}
+
+Shared TwoPartyBackend::matmul_cache(const Shared& x, Shared& cache, bool transposed) {
+  OpScope op(ledger(), "matmul");
+  auto p = std::make_shared<PreparedRows>(prepared_rows(cache));
+  const WeightMask mask = p->mask.operand(transposed);
+  const Shape& y = mask.b.shape();
+  ledger().record_macs(matmul_macs(x.shape(), y));
+  const MatmulTriple t = deal_matmul_triple(*source_, x.shape(), y, &mask);
+  // One opening: the left operand, and the rows no product has opened yet.
+  RingTensor mine = flat(marill::sub(x.s0, t.a));
+  if (p->pending.defined()) mine = marill::concat({mine, flat(p->pending)}, 0);
+  RingTensor all = marill::add(mine, exchange(mine));
+  const i64 nx = x.numel();
+  RingTensor E = slice(all, 0, 0, nx).reshaped(x.shape());
+  if (p->pending.defined()) {
+    p->opened = append_along_rows(p->opened, slice(all, 0, nx, all.numel()).reshaped(p->pending.shape()));
+    p->pending = RingTensor();
+  }
+  const RingTensor F = transposed ? transpose_last2(p->opened) : p->opened;
+  Shared out{matmul_share(t.a, mask.b, t.c, E, F, is_client_), {}, {}};
+  cache.prepared = std::move(p);
+  return out;
+}
+
+Shared TwoPartyBackend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) {
+  return trunc(matmul_cache(x, cache, transposed), frac_bits());
 }
 
 Shared TwoPartyBackend::matmul(const Shared& x, const Shared& y) { return matmul_many({{x, y}})[0]; }

@@ -9,6 +9,9 @@
 //   square       8 B, 1 round (square pair (a, a^2): open x-a only); offline 8 B
 //   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B. With a prepared weight (set-up:
 //                k*n*8 B once) only m*k*8 B per party online.
+//   matmul_cache as matmul with the rows appended since the last product in place of the whole
+//                cache (append_rows: each row opened once): a decode step's scores/context open
+//                q and P plus the new row, not the S cached rows.
 //   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
 //                offline 16 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
@@ -45,6 +48,9 @@ class TwoPartyBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
+  Shared append_rows(const Shared& cache, const Shared& rows) override;
+  Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;
+  Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
   // One opening for all products.
