@@ -52,8 +52,8 @@ void print_rows(const Scenario& sc, const std::vector<CsvFields>& rows) {
 
 int cmd_run(int argc, char** argv) {
   Args args(argc, argv, {{"--out", Opt::text}, {"--resume", Opt::flag}, {"--jobs", Opt::integer}, {"--dry-run", Opt::flag},
-                         {"--stop-after", Opt::integer}},
-            "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run]\n"
+                         {"--stop-after", Opt::integer}, {"--calibration", Opt::text}},
+            "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
             "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
             "points finish, the op kinds in FILE minus .csv plus .ops.csv, the ratios to the baseline at the end.\n"
             "--out: the CSV (default: the scenario's output:, relative to the current directory)\n"
@@ -61,6 +61,7 @@ int cmd_run(int argc, char** argv) {
             "          existing output is an error)\n"
             "--jobs N: run N points in parallel (each its own session)\n"
             "--dry-run: list the points, run nothing\n"
+            "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in one)\n"
             "--stop-after N: (tests) stop after N points, leaving the files as a killed sweep would\n",
             true);
   if (args.help()) return 0;
@@ -76,6 +77,7 @@ int cmd_run(int argc, char** argv) {
   opt.out = args.get("--out", sc.output);
   if (opt.out.empty()) throw std::invalid_argument("run: " + sc.file + " names no output: give --out FILE");
   opt.resume = args.has("--resume");
+  opt.compute_model = compute_model_from(args.get("--calibration", ""));
   opt.jobs = static_cast<int>(args.get_int("--jobs", 1, 1, 256));
   opt.progress_inline = ::isatty(STDERR_FILENO);
   opt.stop_after = static_cast<int>(args.get_int("--stop-after", 0, 0, 1 << 30));

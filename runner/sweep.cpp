@@ -125,16 +125,19 @@ CsvFields csv_split(const std::string& line) {
   return out;
 }
 
-SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p) {
+SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::shared_ptr<const ComputeModel> model) {
   SweepCost c;
   const auto t0 = std::chrono::steady_clock::now();
   SessionResult session;
   std::string scope;
   if (sc.workload == SweepWorkload::block) {
-    session = run_point(block_point(sc, p)).session;
+    Point bp = block_point(sc, p);
+    if (model) bp.compute_model = model;
+    session = run_point(bp).session;
     scope = "forward";
   } else {
-    const GenerationPoint g = generation_point(sc, p);
+    GenerationPoint g = generation_point(sc, p);
+    if (model) g.compute_model = model;
     session = run_generation(g, load_generation(g)).session;
     scope = step_scope(p.stage == Stage::prefill ? 0 : 1);  // decode: the first step, after a prompt of b tokens
   }
@@ -307,7 +310,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
       std::optional<SweepCost> cost;
       std::string error;
       try {
-        cost = run_sweep_point(sc, p);
+        cost = run_sweep_point(sc, p, opt.compute_model);
       } catch (const std::exception& e) {
         error = e.what();
       }

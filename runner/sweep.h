@@ -4,11 +4,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "runner/scenario.h"
+#include "sim/compute_model.h"
 
 namespace marill {
 
@@ -28,7 +30,8 @@ struct SweepCost {
   double wall_s = 0;
   std::vector<CsvFields> ops;  // point_id,kind,online_bytes_total,rounds,sim_s
 };
-SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p);
+// model: phantom runs' compute model (null: the point's default, the built-in calibration).
+SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::shared_ptr<const ComputeModel> model = nullptr);
 // The row of one repeat (ratios empty: fill_ratios sets them once the baselines are in).
 CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, const SweepCost& c);
 // baseline_id, time_ratio, comm_ratio of every row whose baseline row (same repeat) is present.
@@ -39,6 +42,7 @@ struct SweepOptions {
   bool resume = false;  // keep the finished rows of an existing output, run the rest
   int jobs = 1;         // points run in parallel, each its own session
   bool progress_inline = false;  // one progress line rewritten in place (a terminal), else a line per point
+  std::shared_ptr<const ComputeModel> compute_model;  // phantom runs' compute (null: the built-in calibration)
   int stop_after = 0;   // TEST ONLY: stop taking points after this many of this run finished, and leave
                         // the files as a killed sweep would (no final rewrite)
 };
