@@ -167,7 +167,7 @@ std::string metric_words(const std::string& metric) {
 // The script: PNGs through pngcairo where gnuplot has it, else png; labels taken literally.
 struct Script {
   std::string text =
-      "# written by marill plot; run: gnuplot THIS_FILE\n"
+      "# written by marill plot; run in this directory: gnuplot THIS_FILE\n"
       "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
       "  set terminal pngcairo size 1100,620 font ',10'\n"
       "} else {\n"
@@ -204,9 +204,9 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
-// Runs `gnuplot script` (no shell), its output into `log`. Throws naming the package when gnuplot is
+// Runs `gnuplot script` in `dir` (no shell), its output into `log`. Throws naming the package when gnuplot is
 // missing, and with gnuplot's messages when it fails.
-void run_gnuplot(const std::string& gnuplot, const std::string& script, const std::string& log) {
+void run_gnuplot(const std::string& gnuplot, const std::string& dir, const std::string& script, const std::string& log) {
   const std::string program = find_program(gnuplot);
   if (program.empty())
     throw std::runtime_error("gnuplot ('" + gnuplot + "') is not installed or not on PATH: install the Debian package gnuplot-nox (scripts/setup.sh does)");
@@ -214,6 +214,7 @@ void run_gnuplot(const std::string& gnuplot, const std::string& script, const st
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());  // the script's file names are relative to dir
   std::vector<char*> argv = {const_cast<char*>(program.c_str()), const_cast<char*>(script.c_str()), nullptr};
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
@@ -245,12 +246,13 @@ struct Figures {
   std::string dir, prefix;  // files are dir/prefix_...
   Script script;
   PlotOutput out;
-  std::string path(const std::string& name) const { return (fs::path(dir) / (prefix + "_" + name)).string(); }
+  // The script names its files relative to dir (gnuplot runs there), so it can be moved or committed.
+  std::string file(const std::string& name) const { return prefix + "_" + name; }
+  std::string path(const std::string& name) const { return (fs::path(dir) / file(name)).string(); }
   std::string data(const std::string& name, const std::string& text) {
-    const std::string p = path(name);
-    write_file(p, text);
-    out.files.push_back(p);
-    return p;
+    write_file(path(name), text);
+    out.files.push_back(path(name));
+    return file(name);
   }
 };
 
@@ -287,7 +289,7 @@ void fig4_bars(Figures& f, const std::vector<SweepRow>& rows) {
       }
       const std::string name = "fig4_" + file_part(stage) + "_" + metric;
       const std::string d = f.data(name + ".dat", dat);
-      f.script.begin(f.path(name + ".png"), f.prefix + ": " + stage + ", " + metric_words(metric));
+      f.script.begin(f.file(name + ".png"), f.prefix + ": " + stage + ", " + metric_words(metric));
       const size_t n = t.cols.size();
       std::string& s = f.script.text;
       s += "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.85 border -1\n";
@@ -343,7 +345,7 @@ void table2_curves(Figures& f, const std::vector<SweepRow>& rows) {
       }
       const std::string name = "table2_" + file_part(stage) + "_" + metric;
       const std::string d = f.data(name + ".dat", dat);
-      f.script.begin(f.path(name + ".png"), f.prefix + ": " + stage + ", " + metric_words(metric) + " against f");
+      f.script.begin(f.file(name + ".png"), f.prefix + ": " + stage + ", " + metric_words(metric) + " against f");
       std::string& s = f.script.text;
       s += "set xlabel 'freeze f (fraction of the layers that is private)'\nset ylabel 'improvement factor (x)'\nset grid\n";
       s += "set key outside right top\nset xrange [" + general(*fs.begin() * 0.8) + ":" + general(*fs.rbegin() + 0.05) + "]\n";
@@ -423,7 +425,7 @@ void ops_stacks(Figures& f, const std::vector<SweepRow>& rows, const std::vector
     }
     const std::string name = "ops_" + file_part(g);
     const std::string d = f.data(name + ".dat", dat);
-    f.script.begin(f.path(name + ".png"), f.prefix + ": " + g + ", share of online bytes by op kind");
+    f.script.begin(f.file(name + ".png"), f.prefix + ": " + g + ", share of online bytes by op kind");
     std::string& s = f.script.text;
     s += "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\nset boxwidth 0.75\n";
     s += "set yrange [0:100]\nset ylabel 'share of online bytes (%)'\nset xtics rotate by -35 " + xtics(names) + "\n";
@@ -465,7 +467,7 @@ void quality_plots(Figures& f, const QualityJoin& j) {
       for (const auto& [x, y] : fp) front_dat += general(x) + " " + general(y) + "\n";
       const std::string name = "quality_" + file_part(j.task) + "_" + file_part(col) + "_" + metric;
       const std::string d_all = f.data(name + ".dat", all_dat), d_front = f.data(name + "_front.dat", front_dat);
-      f.script.begin(f.path(name + ".png"), f.prefix + ": " + j.task + " quality beside " + metric + " cost, " + col);
+      f.script.begin(f.file(name + ".png"), f.prefix + ": " + j.task + " quality beside " + metric + " cost, " + col);
       std::string& s = f.script.text;
       s += "set xlabel " + gp_quote(metric_words(metric) + ", " + col) + "\nset ylabel " + gp_quote("% of full fine-tuning (" + j.task + ")") + "\n";
       s += "set grid\nset key bottom right\nset xrange [0:" + general(maxx * 1.2 + 1e-9) + "]\nset yrange [0:" + general(maxy * 1.12) + "]\n";
@@ -630,9 +632,10 @@ PlotOutput make_plots(const PlotOptions& o) {
   const std::string script = f.path("plots.gp"), log = f.path("gnuplot.log");
   write_file(script, f.script.text);
   f.out.files.push_back(script);
-  run_gnuplot(o.gnuplot, script, log);
+  run_gnuplot(o.gnuplot, f.dir, script, log);
   f.out.files.push_back(log);
-  for (const std::string& png : f.script.pngs) {
+  for (const std::string& name : f.script.pngs) {
+    const std::string png = (fs::path(f.dir) / name).string();
     if (!is_png(png)) throw std::runtime_error(png + ": gnuplot wrote no PNG (see " + log + ")");
     f.out.files.push_back(png);
   }
