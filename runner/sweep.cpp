@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 // Columns of the sweep CSV used below (the header is the schema).
 enum Col : size_t {
-  kPointId = 1, kRepeat = 20, kOnlineTotal = 22, kSim = 25, kBaselineId = 28, kTimeRatio = 29, kCommRatio = 30, kColumns = 31
+  kPointId = 1, kRepeat = 20, kOnlineTotal = 22, kSim = 25, kBaselineId = 28, kTimeRatio = 29, kCommRatio = 30, kColumns = 34
 };
 
 std::string fmt(const char* f, double x) {
@@ -77,7 +77,7 @@ std::vector<CsvFields> read_rows(const std::string& path, const std::string& hea
 const char* sweep_csv_header() {
   return "scenario,point_id,label,model,workload,setting,network,stage,b,freeze,private_layers,lora_rank,lora_targets,merge,grouping,"
          "prune_heads,prune_layers,softmax,act,mode,repeat,online_bytes_max,online_bytes_total,offline_bytes_total,rounds,sim_s,cpu_s,"
-         "wall_s,baseline_id,time_ratio,comm_ratio";
+         "wall_s,baseline_id,time_ratio,comm_ratio,online_bytes_client,online_bytes_server,online_bytes_helper";
 }
 
 const char* sweep_ops_csv_header() { return "point_id,kind,online_bytes_total,rounds,sim_s"; }
@@ -143,6 +143,7 @@ SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::share
   }
   c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   c.step = step_cost(session, scope);
+  for (const PartyReport& r : session.parties) c.roles.push_back(r.role);
   // Op kinds at most two levels below the step: bytes of all parties, the slowest party's time.
   std::map<std::string, std::pair<u64, double>> kinds;
   const std::string prefix = scope + "/";
@@ -169,6 +170,12 @@ CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, cons
   for (u64 b : c.step.online_bytes) on_max = std::max(on_max, b), on_total += b;
   for (u64 b : c.step.offline_bytes) off_total += b;
   const bool block = sc.workload == SweepWorkload::block;
+  // Per role ("" where the setting has no such party; 2pc-dealer's dealer sends nothing online).
+  auto online_of = [&](Role who) {
+    for (size_t i = 0; i < c.roles.size() && i < c.step.online_bytes.size(); ++i)
+      if (c.roles[i] == who) return std::to_string(c.step.online_bytes[i]);
+    return std::string();
+  };
   return {sc.name,
           p.id,
           p.label,
@@ -199,7 +206,10 @@ CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, cons
           fmt("%.6g", c.wall_s),
           "",
           "",
-          ""};
+          "",
+          online_of(Role::client),
+          online_of(Role::server),
+          online_of(Role::helper)};
 }
 
 void fill_ratios(const Scenario& sc, std::vector<CsvFields>& rows) {

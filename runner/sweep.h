@@ -27,6 +27,7 @@ CsvFields csv_split(const std::string& line);   // the inverse; throws std::inva
 // block: "forward") over all parties, and its op kinds (at most two levels below the step).
 struct SweepCost {
   StepCost step;
+  std::vector<Role> roles;  // the parties of step's per-party vectors, in order
   double wall_s = 0;
   std::vector<CsvFields> ops;  // point_id,kind,online_bytes_total,rounds,sim_s
 };

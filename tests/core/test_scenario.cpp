@@ -280,8 +280,12 @@ TEST_CASE("marill run: the sweep CSV is written, re-read, and its ratios are to 
   for (const CsvFields& r : rows) by_id[r[1]] = &r;
   for (size_t i = 0; i < rows.size(); ++i) {
     const CsvFields& r = rows[i];
-    REQUIRE(r.size() == 31u);
+    REQUIRE(r.size() == 34u);
     CHECK(r[1] == sc.points[i].id);  // in point order
+    // per party: the client and server columns add up to the total; a helper only in 3pc
+    const u64 helper = r[33].empty() ? 0 : std::stoull(r[33]);
+    CHECK(std::stoull(r[31]) + std::stoull(r[32]) + helper == std::stoull(r[22]));
+    CHECK(r[33].empty() == (r[5] == "2pc-dealer"));
     CHECK(r[0] == "tiny");
     CHECK(r[4] == "model");
     CHECK(r[19] == "phantom");
