@@ -21,10 +21,18 @@ FunctionPolicy base_policy(const GenerationPoint& p) {
 
 }  // namespace
 
+FunctionPolicy generation_policy(const GenerationPoint& p, const GenerationInputs& in) {
+  FunctionPolicy pol = base_policy(p);
+  if (in.package && p.source.kind == ModelSource::package) return ml::package_policy(*in.package, pol);
+  if (in.package) return pol;  // a Hugging Face model: exact functions
+  pol.softmax = in.knobs.softmax;  // a preset or config.json: the knobs' approximations
+  pol.act = in.knobs.act;
+  return parse_policy(p.policy, pol);  // the explicit overrides stay on top
+}
+
 GenerationInputs load_generation(const GenerationPoint& p) {
   if (p.frac_bits < 1 || p.frac_bits > 30) throw std::invalid_argument("generate: frac_bits " + std::to_string(p.frac_bits) + " is outside [1, 30]");
   GenerationInputs in;
-  in.policy = base_policy(p);
   std::ostringstream what;
   switch (p.source.kind) {
     case ModelSource::package: {
@@ -34,7 +42,6 @@ GenerationInputs load_generation(const GenerationPoint& p) {
       if (in.base->config.d_model != pk->model.d_model || in.base->config.vocab != pk->model.vocab)
         throw std::invalid_argument("generate: the base model in " + pk->base_path + " does not have the package's shape");
       in.plan = package_plan(*pk);
-      in.policy = ml::package_policy(*pk, in.policy);
       what << "package " << p.source.path << " (" << pk->layers.size() << " of " << pk->model.n_layers << " layers private, m = "
            << pk->marill.merge << ", LoRA r = " << pk->marill.lora_rank << (pk->has_embed ? ", private embedding" : "")
            << ", softmax " << to_string(pk->marill.softmax) << ", act " << to_string(pk->marill.act) << ")";
@@ -62,14 +69,12 @@ GenerationInputs load_generation(const GenerationPoint& p) {
       const pkg::MarillConfig mc = shape_marill(shape, knobs);
       in.plan = shape_plan(shape, mc);
       in.knobs = mc;
-      in.policy.softmax = mc.softmax;
-      in.policy.act = mc.act;
-      in.policy = parse_policy(p.policy, in.policy);  // the explicit overrides stay on top
       what << (preset ? "preset " : "config ") << p.source.path << " (shapes only; " << describe_marill(mc, shape.n_layers) << ")";
       if (named && !named->note.empty()) what << "; " << named->note;
       break;
     }
   }
+  in.policy = generation_policy(p, in);
   in.plan.prompt_len = static_cast<i64>(p.prompt.size());
   in.plan.new_tokens = p.new_tokens;
   in.plan.validate();
@@ -102,7 +107,7 @@ SessionConfig generation_session_config(const GenerationPoint& p, const Generati
   cfg.network = p.network;
   cfg.fxp.frac_bits = p.frac_bits;
   cfg.phantom = p.mode == Mode::phantom;
-  cfg.policy = in.policy;
+  cfg.policy = generation_policy(p, in);  // the point's setting's methods (inputs may be shared across settings)
   cfg.correlations = p.correlations;
   if (p.compute_model) cfg.compute_model = p.compute_model;
   return cfg;

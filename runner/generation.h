@@ -50,7 +50,7 @@ struct GenerationInputs {
   ModelPlan plan;
   std::shared_ptr<const pkg::Package> package;  // the server's private part (none for presets)
   std::shared_ptr<const pkg::HfModel> base;     // the public base model (none for presets)
-  FunctionPolicy policy;
+  FunctionPolicy policy;     // the loading point's (generation_policy gives another setting's)
   pkg::MarillConfig knobs;  // preset and config: the knobs on the shape (shape_marill), layer counts derived
   std::string description;  // one line: what runs
 };
@@ -79,6 +79,9 @@ struct GenerationResult {
   double wall_s = 0;
 };
 
+// The functions' methods of point p on these inputs: p's setting's default policy (or 3pc's without
+// fss_gates), the package's or the knobs' approximations, p.policy's overrides on top.
+FunctionPolicy generation_policy(const GenerationPoint& p, const GenerationInputs& in);
 // The session of a generation point (setting, network, fixed point, policy, correlations).
 SessionConfig generation_session_config(const GenerationPoint& p, const GenerationInputs& in);
 // The cost of the ledger scope `name` over all parties of the session.

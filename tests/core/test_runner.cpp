@@ -10,6 +10,7 @@
 
 #include "actors/party_comm.h"
 #include "models/secure/block_weights.h"
+#include "runner/generation.h"
 #include "runner/rows.h"
 
 using namespace marill;
@@ -270,4 +271,26 @@ TEST_CASE("abort frames carry two bytes, the failed role and its class, anything
     INFO(bad.size() << " bytes");
     CHECK_THROWS_WITH(abort_from_server(bad), Catch::Contains("malformed abort frame from server"));
   }
+}
+
+// Inputs loaded once serve every setting (marill generate --settings 3pc,2pc-dealer loads them once):
+// each run uses its own setting's function methods, not the loading point's.
+TEST_CASE("generation inputs loaded for one setting run another with that setting's methods", "[runner][generate]") {
+  GenerationPoint p;
+  p.mode = Mode::phantom;
+  p.source.kind = ModelSource::preset;
+  p.source.path = "gpt2";
+  p.source.freeze = 0.25;
+  p.prompt.assign(16, 1);
+  p.new_tokens = 1;
+  p.setting = Setting::two_pc_dealer;
+  const GenerationInputs loaded_for_dealer = load_generation(p);
+  p.setting = Setting::three_pc;
+  const GenerationInputs loaded_for_3pc = load_generation(p);
+  CHECK(policy_str(generation_policy(p, loaded_for_dealer)) == policy_str(generation_policy(p, loaded_for_3pc)));
+  CHECK(policy_str(loaded_for_dealer.policy) != policy_str(loaded_for_3pc.policy));  // the two defaults differ
+  const StepCost a = step_cost(run_generation(p, loaded_for_dealer).session, "prefill");
+  const StepCost b = step_cost(run_generation(p, loaded_for_3pc).session, "prefill");
+  CHECK(a.online_bytes == b.online_bytes);
+  CHECK(a.rounds == b.rounds);
 }
