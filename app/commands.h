@@ -8,6 +8,7 @@ int bench_primitives(int argc, char** argv);  // app/bench_primitives.cpp
 int bench_ring_matmul(int argc, char** argv);  // app/bench_matmul.cpp
 int bench_dcf(int argc, char** argv);  // DCF / LTZ micro benchmark (app/bench_dcf.cpp)
 int bench_layer(int argc, char** argv);  // app/bench_layer.cpp: one private block by op kind
+int bench_functions(int argc, char** argv);  // app/bench_functions.cpp: every library function's cost and error per setting
 int cmd_deal(int argc, char** argv);     // app/cmd_deal.cpp: the 2pc-dealer dealer's key files for one point
 int cmd_generate(int argc, char** argv); // app/cmd_generate.cpp: a secure generation with a whole model, cost per token
 int cmd_run(int argc, char** argv);      // app/cmd_run.cpp: a scenario's sweep -> CSV rows

@@ -19,6 +19,7 @@ const char* kUsage =
     "  (no command)           the main job: marill bench primitives on the simulated LAN\n"
     "  bench primitives       cost table of the secure primitives per setting (--csv FILE)\n"
     "  bench layer            cost of one private transformer block by op kind (heads merged, LoRA)\n"
+    "  bench functions        bytes/element, rounds, offline bytes and error of every library function per setting\n"
     "  bench matmul           ring matrix multiply throughput\n"
     "  bench dcf              DCF / comparison key generation and evaluation\n"
     "  generate               secure generation with a whole model (package, HF directory or shape preset): cost per token\n"
@@ -68,7 +69,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "calibrate") return marill::cmd_calibrate(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, matmul, dcf, phantom-time)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -76,8 +77,9 @@ int dispatch(int argc, char** argv) {
     if (what == "dcf") return marill::bench_dcf(argc - 3, argv + 3);
     if (what == "matmul") return marill::bench_ring_matmul(argc - 3, argv + 3);
     if (what == "layer") return marill::bench_layer(argc - 3, argv + 3);
+    if (what == "functions") return marill::bench_functions(argc - 3, argv + 3);
     if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, matmul, dcf, phantom-time)\n", what.c_str());
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);

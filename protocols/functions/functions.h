@@ -25,7 +25,7 @@
 // splines with DCFs); elsewhere it picks the polynomial methods below (a spline there costs one
 // comparison per knot). Every method runs in every setting. The price of a gate is CPU: one DCF
 // evaluation per knot per element (a SiLU over 131k elements costs 1-2 s of CPU per party on this
-// machine). examples/03 prints every function's error and cost in both settings.
+// machine). `marill bench functions` prints every function's cost and error per setting (README).
 #pragma once
 
 #include "protocols/mpc/backend.h"
