@@ -27,6 +27,9 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual void send(Role to, std::vector<std::uint8_t> bytes) = 0;
+  // A message that need not arrive (an abort, on the way out): a transport may drop it at once
+  // when the peer is not reachable now, rather than wait for its send timeout.
+  virtual void send_best_effort(Role to, std::vector<std::uint8_t> bytes) { send(to, std::move(bytes)); }
   // Waits up to `timeout` for the next message from anyone; nullopt on timeout.
   virtual std::optional<Incoming> receive(std::chrono::milliseconds timeout) = 0;
 };
