@@ -13,6 +13,8 @@ namespace {
 
 // The first byte of every chunk: more chunks of this message follow, or this one ends it.
 constexpr std::uint8_t kChunkMore = 0x4d, kChunkLast = 0x4c;
+// A CURVE MESSAGE command: its name, the nonce, the MAC and the flags byte (RFC 26), with room to spare.
+constexpr std::size_t kCurveOverhead = 64;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";  // where libzmq asks (RFC 27)
 
 std::string z85_of(const std::uint8_t* raw32) {
@@ -47,7 +49,8 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
     router_.set(zmq::sockopt::zap_domain, "marill");
   }
   router_.set(zmq::sockopt::router_mandatory, 1);  // never drop a routed message silently
-  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opt_.chunk_bytes + 1));
+  // The limit applies to the frame on the wire: a chunk, its flag byte and the Curve box around it.
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opt_.chunk_bytes + 1 + kCurveOverhead));
   router_.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
   try {
     router_.bind(self->endpoint);
