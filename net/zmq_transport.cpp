@@ -11,8 +11,10 @@ namespace marill {
 
 namespace {
 
-// The first byte of every chunk: more chunks of this message follow, or this one ends it.
-constexpr std::uint8_t kChunkMore = 0x4d, kChunkLast = 0x4c;
+// The first byte of every chunk: flags. A message's first chunk then carries the message's length
+// (8 bytes, little endian), so the receiver checks it against its limit and allocates once.
+constexpr std::uint8_t kChunkFirst = 0x01, kChunkLast = 0x02;
+constexpr std::size_t kLengthBytes = 8;
 // A CURVE MESSAGE command: its name, the nonce, the MAC and the flags byte (RFC 26), with room to spare.
 constexpr std::size_t kCurveOverhead = 64;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";  // where libzmq asks (RFC 27)
@@ -34,7 +36,7 @@ struct ZmqTransport::Peer {
 
 ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vector<ZmqPeerAddress>& parties, ZmqOptions opt)
     : me_(me), opt_(opt), ctx_(1), allowed_(parties), router_(ctx_, zmq::socket_type::router) {
-  if (opt_.chunk_bytes == 0) throw std::invalid_argument("zmq transport: chunk size 0");
+  if (opt_.chunk_bytes <= kLengthBytes) throw std::invalid_argument("zmq transport: chunks must be larger than " + std::to_string(kLengthBytes) + " bytes");
   const ZmqPeerAddress* self = nullptr;
   for (const auto& p : parties)
     if (p.role == me) self = &p;
@@ -171,11 +173,14 @@ void ZmqTransport::send(Role to, std::vector<std::uint8_t> bytes) {
   fail_send(*peer, false);  // known refused or gone: no point waiting
   std::size_t off = 0;
   do {
-    const std::size_t n = std::min(opt_.chunk_bytes, bytes.size() - off);
-    zmq::message_t chunk(n + 1);
+    const bool first = off == 0;
+    const std::size_t head = 1 + (first ? kLengthBytes : 0);
+    const std::size_t n = std::min(opt_.chunk_bytes - (first ? kLengthBytes : 0), bytes.size() - off);
+    zmq::message_t chunk(head + n);
     auto* out = chunk.data<std::uint8_t>();
-    out[0] = off + n == bytes.size() ? kChunkLast : kChunkMore;
-    if (n) std::memcpy(out + 1, bytes.data() + off, n);
+    out[0] = static_cast<std::uint8_t>((first ? kChunkFirst : 0) | (off + n == bytes.size() ? kChunkLast : 0));
+    for (std::size_t i = 0; first && i < kLengthBytes; ++i) out[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(bytes.size()) >> (8 * i));
+    if (n) std::memcpy(out + head, bytes.data() + off, n);
     off += n;
     // Waits in slices so that a refused key or a vanished peer is reported at once, not at the timeout.
     const auto deadline = std::chrono::steady_clock::now() + opt_.send_timeout;
@@ -215,15 +220,32 @@ std::optional<Incoming> ZmqTransport::receive(std::chrono::milliseconds timeout)
     if (!sender) return Incoming{{}, std::nullopt};
     if (body.size() == 0) throw ProtocolError(std::string("zmq transport: empty chunk from ") + role_name(*sender));
     const auto* in = body.data<std::uint8_t>();
-    if (in[0] != kChunkMore && in[0] != kChunkLast) throw ProtocolError(std::string("zmq transport: malformed chunk from ") + role_name(*sender));
-    auto& buf = partial_[static_cast<std::size_t>(role_index(*sender))];
-    if (buf.size() + body.size() - 1 > opt_.max_message_bytes)
-      throw ProtocolError(std::string("zmq transport: a message from ") + role_name(*sender) + " exceeds " + std::to_string(opt_.max_message_bytes) + " bytes");
-    buf.insert(buf.end(), in + 1, in + body.size());
-    if (in[0] == kChunkLast) {
-      Incoming out{std::move(buf), sender};
-      buf = {};
-      return out;
+    const std::uint8_t flags = in[0];
+    const std::string from = role_name(*sender);
+    auto& msg = partial_[static_cast<std::size_t>(role_index(*sender))];
+    std::size_t head = 1;
+    if (flags & ~(kChunkFirst | kChunkLast)) throw ProtocolError("zmq transport: malformed chunk from " + from);
+    if ((flags & kChunkFirst) != 0 && msg.started) throw ProtocolError("zmq transport: " + from + " began a message inside another");
+    if ((flags & kChunkFirst) == 0 && !msg.started) throw ProtocolError("zmq transport: " + from + " sent a chunk of no message");
+    if (flags & kChunkFirst) {
+      if (body.size() < 1 + kLengthBytes) throw ProtocolError("zmq transport: malformed chunk from " + from);
+      std::uint64_t length = 0;
+      for (std::size_t i = 0; i < kLengthBytes; ++i) length |= static_cast<std::uint64_t>(in[1 + i]) << (8 * i);
+      if (length > opt_.max_message_bytes)  // before allocating anything for it
+        throw ProtocolError("zmq transport: a message from " + from + " of " + std::to_string(length) + " bytes exceeds " +
+                            std::to_string(opt_.max_message_bytes) + " bytes");
+      msg.started = true;
+      msg.length = length;
+      msg.bytes.clear();
+      msg.bytes.reserve(length);
+      head += kLengthBytes;
+    }
+    if (msg.bytes.size() + (body.size() - head) > msg.length) throw ProtocolError("zmq transport: " + from + " sent more than its message's length");
+    msg.bytes.insert(msg.bytes.end(), in + head, in + body.size());
+    if (flags & kChunkLast) {
+      if (msg.bytes.size() != msg.length) throw ProtocolError("zmq transport: " + from + " ended a message short of its length");
+      msg.started = false;
+      return Incoming{std::move(msg.bytes), sender};
     }
   }
 }

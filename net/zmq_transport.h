@@ -7,9 +7,9 @@
 // connection by its role (ZMQ's User-Id), so the sender a message reports is the authenticated
 // one, not a claim in the bytes; without ZAP, CURVE encrypts but admits any client.
 //
-// Messages are cut into chunks of at most `chunk_bytes`; the ROUTER's ZMQ_MAXMSGSIZE drops a larger
-// chunk (and its connection) before allocating it, and a reassembled message beyond
-// `max_message_bytes` is refused. Sends wait at most `send_timeout` for the peer's connection
+// Messages are cut into chunks of at most `chunk_bytes` (plus a flags byte); the ROUTER's
+// ZMQ_MAXMSGSIZE drops a larger chunk (and its connection) before allocating it, and a message whose
+// first chunk announces more than `max_message_bytes` is refused before its buffer is allocated. Sends wait at most `send_timeout` for the peer's connection
 // (ZMQ_IMMEDIATE: nothing queues for a peer that is not there or refused this party's key), and a
 // failure names the peer.
 #pragma once
@@ -72,7 +72,12 @@ class ZmqTransport final : public Transport {
   std::thread zap_thread_;
   zmq::socket_t router_;
   std::vector<std::unique_ptr<Peer>> peers_;
-  std::array<std::vector<std::uint8_t>, kMaxRoles> partial_;  // reassembly, by sender
+  struct Reassembly {
+    bool started = false;
+    std::uint64_t length = 0;  // announced by the first chunk
+    std::vector<std::uint8_t> bytes;
+  };
+  std::array<Reassembly, kMaxRoles> partial_;  // by sender
 };
 
 }  // namespace marill
