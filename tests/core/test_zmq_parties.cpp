@@ -303,3 +303,40 @@ TEST_CASE("curve keys: the secret file is private and matches its public key") {
   ::chmod((c.dir / "a.key").c_str(), 0644);
   CHECK_THROWS_WITH(read_curve_secret_key((c.dir / "a.key").string()), Catch::Contains("must not be readable by others"));
 }
+
+TEST_CASE("zmq transport: malformed chunks from an admitted peer are refused, a plain client is not admitted") {
+  const CurveKeyPair ck = curve_keypair(), sk = curve_keypair();
+  const std::vector<ZmqPeerAddress> parties{{Role::client, "tcp://127.0.0.1:" + std::to_string(free_loopback_port()), ck.public_z85},
+                                            {Role::server, "tcp://127.0.0.1:" + std::to_string(free_loopback_port()), sk.public_z85}};
+  ZmqOptions opt;
+  opt.send_timeout = std::chrono::milliseconds(5000);
+  ZmqTransport server(Role::server, sk, parties, opt);
+  zmq::context_t ctx;
+  // The client's own key, on a raw DEALER that speaks something else than the chunk format.
+  auto raw_client = [&](bool curve) {
+    zmq::socket_t d(ctx, zmq::socket_type::dealer);
+    if (curve) {
+      d.set(zmq::sockopt::curve_serverkey, sk.public_z85);
+      d.set(zmq::sockopt::curve_publickey, ck.public_z85);
+      d.set(zmq::sockopt::curve_secretkey, ck.secret_z85);
+    }
+    d.set(zmq::sockopt::linger, 0);
+    d.connect(parties[1].endpoint);
+    return d;
+  };
+  auto refused = [&](std::vector<std::uint8_t> bytes, const std::string& why) {
+    INFO(why);
+    zmq::socket_t d = raw_client(true);
+    d.send(zmq::buffer(bytes), zmq::send_flags::none);
+    CHECK_THROWS_WITH(server.receive(std::chrono::milliseconds(5000)), Catch::Contains(why));
+  };
+  refused({0x80, 1, 2}, "malformed chunk from client");
+  refused({0x02, 1, 2}, "sent a chunk of no message");
+  refused({0x03, 1, 0}, "malformed chunk from client");  // a first chunk too short for its length
+  refused({0x03, 5, 0, 0, 0, 0, 0, 0, 0, 1}, "ended a message short of its length");
+  {
+    zmq::socket_t plain = raw_client(false);  // no CURVE: the handshake cannot even start
+    plain.send(zmq::str_buffer("\x03\x01\0\0\0\0\0\0\0x"), zmq::send_flags::dontwait);
+    CHECK_FALSE(server.receive(std::chrono::milliseconds(500)));
+  }
+}
