@@ -340,3 +340,17 @@ TEST_CASE("zmq transport: malformed chunks from an admitted peer are refused, a 
     CHECK_FALSE(server.receive(std::chrono::milliseconds(500)));
   }
 }
+
+TEST_CASE("zmq parties: a secret key that is not the hosts file's key for the role is a clear error") {
+  Cluster c("wrongkey");
+  const fs::path hosts = c.hosts("hosts.yaml", {{"client", "client"}, {"server", "server"}, {"helper", "helper"}});
+  c.key("other");
+  std::vector<PartyProcess> ps;
+  ps.push_back(start_party(c, hosts, "client", {"--setting", "3pc", "--key", (c.dir / "other.key").string()}, 2000));
+  wait_all(ps, std::chrono::milliseconds(10000));
+  const std::string err = slurp(ps[0].err);
+  INFO(err);
+  CHECK(ps[0].child.exit_code() != 0);
+  CHECK(err.find("other.key: this secret key's public key is " + c.key("other")) != std::string::npos);
+  CHECK(err.find("lists " + c.key("client") + " for client") != std::string::npos);
+}
