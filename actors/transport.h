@@ -1,6 +1,6 @@
-// The seam under the party actors: a transport moves opaque frames between parties. Today the
-// in-process one delivers through CAF mailboxes (virtual time comes from sim/, not from delays);
-// a ZeroMQ transport between processes and hosts plugs in here without touching protocols.
+// The seam under the party actors: a transport moves opaque frames between parties. The in-process
+// one delivers through CAF mailboxes (virtual time comes from sim/, not from delays); the ZeroMQ one
+// (net/zmq_transport.h, `marill party`) joins processes and hosts, without touching protocols.
 //
 // Confidentiality is the transport's job: frames carry shares, masked openings and, at set-up, raw
 // AES PRG keys (protocols/comm/pair_keys.h) in the clear. In-process that is fine; a transport that
