@@ -231,7 +231,7 @@ TEST_CASE("zmq parties: a killed party makes the others stop within the timeout,
   survivors.push_back(std::move(ps[0]));
   survivors.push_back(std::move(ps[2]));
   const double waited = wait_all(survivors, std::chrono::milliseconds(timeout_ms * 3));
-  CHECK(waited < timeout_ms / 1000.0 + 2.0);
+  CHECK(waited < timeout_ms / 1000.0 + 3.0);  // the timeout, plus slack for process exit on a loaded machine
   bool named = false;
   for (auto& p : survivors) {
     const std::string err = slurp(p.err);
