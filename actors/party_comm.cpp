@@ -65,7 +65,7 @@ void PartyComm::broadcast_abort(Role failed, ErrorClass cls) {
   for (Role p : peers_) {
     h.to = static_cast<std::uint8_t>(p);
     try {
-      transport_.send(p, encode_frame(h, payload, 2));
+      transport_.send_best_effort(p, encode_frame(h, payload, 2));
     } catch (...) {
       // best effort: the peer may already be gone
     }

@@ -15,6 +15,9 @@ int cmd_run(int argc, char** argv);      // app/cmd_run.cpp: a scenario's sweep 
 int cmd_plot(int argc, char** argv);     // app/cmd_plot.cpp: PNGs of a sweep's CSV (gnuplot), quality beside cost
 int cmd_calibrate(int argc, char** argv);       // app/cmd_calibrate.cpp: the compute model of phantom runs on this machine
 int bench_phantom_time(int argc, char** argv);  // app/bench_phantom_time.cpp: phantom vs real simulated time
+int cmd_party(int argc, char** argv);        // app/cmd_party.cpp: one party of a block point over ZeroMQ/Curve
+int cmd_curve_keygen(int argc, char** argv); // app/cmd_party.cpp: a party's Curve key pair
+int bench_zmq(int argc, char** argv);        // app/bench_zmq.cpp: a stream over CurveZMQ against plain TCP
 
 }  // namespace marill
 

@@ -53,4 +53,26 @@ Point layer_point(const Args& args) {
   return p;
 }
 
+const char* const kBlockPointUsage =
+    "[--setting 3pc|2pc-dealer] [--merge 1] [--lora 0] [--fss on|off]\n"
+    "--fss: 2pc-dealer functions as FSS spline gates (on, default) or polynomials (off: 3pc's methods)\n";
+
+std::vector<Opt> block_point_options(std::vector<Opt> more) {
+  more.insert(more.end(), {{"--setting", Opt::text}, {"--merge", Opt::integer}, {"--lora", Opt::integer}, {"--fss", Opt::text}});
+  return layer_point_options(std::move(more));
+}
+
+Point block_point(const Args& args) {
+  Point p = layer_point(args);
+  p.setting = args.parsed("--setting", args.get("--setting", "3pc"), parse_setting);
+  p.marill.merge = static_cast<int>(args.get_int("--merge", 1, 1, 4096));
+  p.marill.lora = args.get_int("--lora", 0, 0, 1 << 16);
+  const std::string fss = args.get("--fss", "on");
+  if (fss != "on" && fss != "off") throw std::invalid_argument("option '--fss': expected on or off, got '" + fss + "'");
+  p.fss_gates = fss == "on";  // as bench layer: only 2pc-dealer has FSS gates, the others ignore it
+  if (p.correlations.source == CorrelationSourceKind::key_files && p.setting != Setting::two_pc_dealer)
+    throw std::invalid_argument("option '--keys': key files serve 2pc-dealer only (add --setting 2pc-dealer)");
+  return p;
+}
+
 }  // namespace marill

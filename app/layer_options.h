@@ -17,4 +17,10 @@ std::vector<Opt> layer_point_options(std::vector<Opt> more);
 // The point the options describe (setting, merge, LoRA and FSS are left to the command).
 Point layer_point(const Args& args);
 
+// One block point of one setting, as `marill party` takes it: layer_point() plus --setting,
+// --merge, --lora and --fss.
+extern const char* const kBlockPointUsage;
+std::vector<Opt> block_point_options(std::vector<Opt> more);
+Point block_point(const Args& args);
+
 }  // namespace marill

@@ -27,6 +27,9 @@ const char* kUsage =
     "  deal                   the 2pc-dealer dealer alone: key files for a block point (then bench layer --keys DIR)\n"
     "  plot                   PNGs of a sweep's RESULTS.csv with gnuplot; --quality: quality beside cost\n"
     "  calibrate              the compute model of phantom runs on this machine (--out FILE, --quick, --check)\n"
+    "  party                  ONE party of a block point over ZeroMQ with CurveZMQ (--role ROLE --hosts HOSTS.yaml)\n"
+    "  curve-keygen           a party's CurveZMQ key pair (--out PREFIX: PREFIX.key, PREFIX.pub)\n"
+    "  bench zmq              a 100 MB stream over CurveZMQ against plain TCP ZeroMQ (loopback)\n"
     "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
@@ -67,9 +70,11 @@ int dispatch(int argc, char** argv) {
   if (cmd == "run") return marill::cmd_run(argc - 2, argv + 2);
   if (cmd == "plot") return marill::cmd_plot(argc - 2, argv + 2);
   if (cmd == "calibrate") return marill::cmd_calibrate(argc - 2, argv + 2);
+  if (cmd == "party") return marill::cmd_party(argc - 2, argv + 2);
+  if (cmd == "curve-keygen") return marill::cmd_curve_keygen(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -79,7 +84,8 @@ int dispatch(int argc, char** argv) {
     if (what == "layer") return marill::bench_layer(argc - 3, argv + 3);
     if (what == "functions") return marill::bench_functions(argc - 3, argv + 3);
     if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time)\n", what.c_str());
+    if (what == "zmq") return marill::bench_zmq(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);

@@ -121,8 +121,11 @@ Program party_program(const Point& p, Role role, std::shared_ptr<std::string> ou
   return p.workload == Workload::block ? block_program(p, role, output_digest) : primitive_program(p, role);
 }
 
-PartyReport run_party(const Point& p, Role role, Transport& transport) {
-  return run_party(session_config(p), role, transport, [&p](Role r) { return party_program(p, r); });
+PartyReport run_party(const Point& p, Role role, Transport& transport, std::shared_ptr<std::string> output_digest,
+                      std::optional<std::chrono::milliseconds> recv_timeout) {
+  SessionConfig cfg = session_config(p);
+  if (recv_timeout) cfg.recv_timeout = *recv_timeout;
+  return run_party(cfg, role, transport, [&p, output_digest](Role r) { return party_program(p, r, output_digest); });
 }
 
 std::vector<PrimitiveOp> primitive_bench_ops(bool quick) {

@@ -7,7 +7,9 @@
 // ships the report back (report_to_binary).
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/session.h"
@@ -28,8 +30,11 @@ Program party_program(const Point& p, Role role, std::shared_ptr<std::string> ou
 // runs with LoRA on a public base, the public base weights; shapes only in phantom runs.
 FloatBlock party_block(const Point& p, Role role);
 
-// One party of the point over any transport: the per-party entry of every launcher.
-PartyReport run_party(const Point& p, Role role, Transport& transport);
+// One party of the point over any transport: the per-party entry of every launcher. With
+// p.reveal_output, the client writes the opened output's SHA-256 (hex) to *output_digest; a
+// recv_timeout replaces the point's (each receive gives up after it).
+PartyReport run_party(const Point& p, Role role, Transport& transport, std::shared_ptr<std::string> output_digest = nullptr,
+                      std::optional<std::chrono::milliseconds> recv_timeout = std::nullopt);
 
 struct PointResult {
   Point point;

@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libcaf-dev libzmq3-dev cppzmq-dev libcereal-dev
-  libtorch-dev libboost-dev libboost-program-options-dev
+  libtorch-dev libboost-dev libboost-program-options-dev libboost-filesystem-dev
   catch2 libyaml-cpp-dev libssl-dev libsodium-dev
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev libopenblas0-openmp

@@ -1,0 +1,116 @@
+// `marill party`: one party of a block point in this process, its peers in other processes or on
+// other hosts, over ZeroMQ with CurveZMQ (net/zmq_transport.h). `marill curve-keygen`: a party's
+// Curve key pair.
+// docs/multihost.md walks through a run.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "app/layer_options.h"
+#include "net/curve_keys.h"
+#include "net/hosts.h"
+#include "net/zmq_transport.h"
+#include "runner/runner.h"
+
+namespace marill {
+
+namespace {
+
+std::string roles_text(const std::vector<Role>& roles) {
+  std::string s;
+  for (Role r : roles) s += std::string(s.empty() ? "" : ", ") + role_name(r);
+  return s;
+}
+
+void print_phase(const char* name, const OpCost& c) {
+  std::printf("  %-8s %14llu bytes sent %10llu messages %8llu rounds\n", name, static_cast<unsigned long long>(c.bytes_sent),
+              static_cast<unsigned long long>(c.messages), static_cast<unsigned long long>(c.rounds));
+}
+
+}  // namespace
+
+int cmd_party(int argc, char** argv) {
+  Args args(argc, argv,
+            block_point_options({{"--role", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text}, {"--timeout-ms", Opt::integer},
+                                 {"--report", Opt::text}}),
+            "usage: marill party --role ROLE --hosts HOSTS.yaml [--key FILE] [--timeout-ms 120000] [--report FILE]\n"
+            "                    " + std::string(kBlockPointUsage) + "                    " + kLayerPointUsage +
+            "Runs ONE party (client, server, helper or dealer) of a block point; the other parties run the same\n"
+            "command with their role and the same point options. HOSTS.yaml names each role's endpoint and Curve\n"
+            "public key (docs/multihost.md); --key (or the hosts entry's secret_key_file) is this party's secret key.\n"
+            "--timeout-ms: every wait (a peer's message, a peer's connection) gives up after this\n"
+            "--report: write this party's report (actors/report.h, binary) to FILE\n");
+  if (args.help()) return 0;
+  if (!args.has("--role")) throw std::invalid_argument("option '--role': which party this process runs (client, server, helper, dealer)");
+  if (!args.has("--hosts")) throw std::invalid_argument("option '--hosts': the hosts file (docs/multihost.md)");
+  const Role me = args.parsed("--role", args.get("--role", ""), parse_role);
+  const Point p = block_point(args);
+  p.validate();
+  if (p.setting == Setting::cleartext) throw std::invalid_argument("option '--setting': cleartext has one party and no network");
+  const auto timeout = std::chrono::milliseconds(args.get_int("--timeout-ms", 120000, 1, 24LL * 3600 * 1000));
+  const std::vector<Role> roles = session_roles(p.setting, backend_options(session_config(p)));
+  if (std::find(roles.begin(), roles.end(), me) == roles.end())
+    throw std::invalid_argument(std::string("option '--role': a ") + setting_name(p.setting) + " run has no " + role_name(me) +
+                                " (its parties: " + roles_text(roles) + ")");
+
+  const HostsFile hosts = read_hosts_file(args.get("--hosts", ""));
+  std::vector<ZmqPeerAddress> addresses;
+  for (Role r : roles) addresses.push_back({r, hosts.at(r).endpoint, hosts.at(r).public_key});
+  const HostEntry& mine = hosts.at(me);
+  const std::string key_file = args.get("--key", mine.secret_key_file);
+  if (key_file.empty())
+    throw std::invalid_argument(std::string("option '--key': this party's Curve secret key file (or secret_key_file under ") + role_name(me) +
+                                " in " + hosts.file + ")");
+  const CurveKeyPair keys = read_curve_secret_key(key_file);
+  if (keys.public_z85 != mine.public_key)
+    throw std::invalid_argument(key_file + ": this secret key's public key is " + keys.public_z85 + ", but " + hosts.file + " lists " +
+                                mine.public_key + " for " + role_name(me));
+
+  ZmqOptions opt;
+  opt.send_timeout = timeout;
+  opt.linger = timeout;
+  auto digest = std::make_shared<std::string>();
+  PartyReport report;
+  {
+    ZmqTransport transport(me, keys, addresses, opt);
+    report = run_party(p, me, transport, digest, timeout);
+  }  // closing the transport delivers this party's last frames (up to the timeout)
+  if (args.has("--report")) {
+    const std::string path = args.get("--report", "");
+    const auto bytes = report_to_binary(report);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error(path + ": cannot write the report");
+  }
+  std::printf("marill party %s: %s block point over ZeroMQ/Curve (%s)\n", role_name(me), setting_name(p.setting), roles_text(roles).c_str());
+  print_phase("online", report.ledger.total(Phase::online));
+  print_phase("offline", report.ledger.total(Phase::offline));
+  if (!digest->empty()) std::printf("output sha256 %s\n", digest->c_str());
+  std::fflush(stdout);
+  if (!report.ran) {
+    std::fprintf(stderr, "marill party %s: failed (%s): %s\n", role_name(me), error_class_name(report.error_class), report.error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_curve_keygen(int argc, char** argv) {
+  Args args(argc, argv, {{"--out", Opt::text}},
+            "usage: marill curve-keygen --out PREFIX\n"
+            "Writes a party's CurveZMQ key pair: PREFIX.key (the secret, mode 0600; only this party reads it) and\n"
+            "PREFIX.pub (the public key for the hosts file). Not the dealer's key material (marill deal).\n");
+  if (args.help()) return 0;
+  if (!args.has("--out")) throw std::invalid_argument("option '--out': the key files' prefix (PREFIX.key, PREFIX.pub)");
+  const std::string prefix = args.get("--out", "");
+  const CurveKeyPair kp = curve_keypair();
+  write_curve_keypair(prefix, kp);
+  std::printf("%s.key (secret) and %s.pub: public key %s\n", prefix.c_str(), prefix.c_str(), kp.public_z85.c_str());
+  return 0;
+}
+
+}  // namespace marill

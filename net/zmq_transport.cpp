@@ -1,0 +1,253 @@
+#include "net/zmq_transport.h"
+
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "actors/party_error.h"
+
+namespace marill {
+
+namespace {
+
+// The first byte of every chunk: flags. A message's first chunk then carries the message's length
+// (8 bytes, little endian), so the receiver checks it against its limit and allocates once.
+constexpr std::uint8_t kChunkFirst = 0x01, kChunkLast = 0x02;
+constexpr std::size_t kLengthBytes = 8;
+// A CURVE MESSAGE command: its name, the nonce, the MAC and the flags byte (RFC 26), with room to spare.
+constexpr std::size_t kCurveOverhead = 64;
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";  // where libzmq asks (RFC 27)
+
+std::string z85_of(const std::uint8_t* raw32) {
+  char z[41];
+  zmq_z85_encode(z, raw32, 32);
+  return z;
+}
+
+}  // namespace
+
+struct ZmqTransport::Peer {
+  ZmqPeerAddress addr;
+  zmq::socket_t dealer;
+  zmq::socket_t monitor;  // the DEALER's connection events: tells "refused our key" from "not there" from "went away"
+  bool connected = false, refused = false, disconnected = false;
+};
+
+ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vector<ZmqPeerAddress>& parties, ZmqOptions opt)
+    : me_(me), opt_(opt), ctx_(1), allowed_(parties), router_(ctx_, zmq::socket_type::router) {
+  if (opt_.chunk_bytes <= kLengthBytes) throw std::invalid_argument("zmq transport: chunks must be larger than " + std::to_string(kLengthBytes) + " bytes");
+  const ZmqPeerAddress* self = nullptr;
+  for (const auto& p : parties)
+    if (p.role == me) self = &p;
+  if (!self) throw std::invalid_argument(std::string("zmq transport: no address for this party (") + role_name(me) + ")");
+  if (opt_.curve) {
+    // The ZAP handler must be bound before the ROUTER accepts a handshake.
+    zap_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::rep);
+    zap_->bind(kZapEndpoint);
+    zap_thread_ = std::thread([this] { run_zap(); });
+    router_.set(zmq::sockopt::curve_server, 1);
+    router_.set(zmq::sockopt::curve_secretkey, my_keys.secret_z85);
+    router_.set(zmq::sockopt::zap_domain, "marill");
+  }
+  router_.set(zmq::sockopt::router_mandatory, 1);  // never drop a routed message silently
+  // The limit applies to the frame on the wire: a chunk, its flag byte and the Curve box around it.
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opt_.chunk_bytes + 1 + kCurveOverhead));
+  router_.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
+  try {
+    router_.bind(self->endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error(std::string("zmq transport: ") + role_name(me) + " cannot listen at " + self->endpoint + ": " + e.what());
+  }
+  int mon = 0;
+  for (const auto& p : parties) {
+    if (p.role == me) continue;
+    auto peer = std::make_unique<Peer>(Peer{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), zmq::socket_t(ctx_, zmq::socket_type::pair)});
+    auto& d = peer->dealer;
+    if (opt_.curve) {
+      d.set(zmq::sockopt::curve_serverkey, p.public_key);  // the peer must prove it holds this key's secret
+      d.set(zmq::sockopt::curve_publickey, my_keys.public_z85);
+      d.set(zmq::sockopt::curve_secretkey, my_keys.secret_z85);
+    }
+    d.set(zmq::sockopt::routing_id, std::string(role_name(me)));  // plain TCP only; with Curve, ZAP's User-Id counts
+    d.set(zmq::sockopt::immediate, 1);
+    d.set(zmq::sockopt::sndtimeo, static_cast<int>(std::min<long long>(opt_.send_timeout.count(), 100)));  // a slice: see send()
+    d.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
+    const std::string mon_ep = "inproc://marill-monitor-" + std::to_string(mon++);
+    if (zmq_socket_monitor(d.handle(), mon_ep.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
+      throw std::runtime_error(std::string("zmq transport: socket monitor: ") + zmq_strerror(zmq_errno()));
+    peer->monitor.connect(mon_ep);
+    d.connect(p.endpoint);
+    peers_.push_back(std::move(peer));
+  }
+}
+
+ZmqTransport::~ZmqTransport() {
+  for (auto& p : peers_) {
+    zmq_socket_monitor(p->dealer.handle(), nullptr, 0);
+    p->monitor.close();
+    p->dealer.close();  // lingers up to opt_.linger to deliver the last frames
+  }
+  router_.close();
+  stop_ = true;
+  if (zap_thread_.joinable()) zap_thread_.join();
+  if (zap_) zap_->close();
+}
+
+// RFC 27: admit a CURVE client whose public key the hosts file lists, as that role.
+void ZmqTransport::run_zap() {
+  zmq::pollitem_t item{zap_->handle(), 0, ZMQ_POLLIN, 0};
+  std::set<std::string> refused_keys;
+  while (!stop_) {
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) continue;
+    std::vector<zmq::message_t> req;
+    while (true) {
+      zmq::message_t m;
+      if (!zap_->recv(m, zmq::recv_flags::none)) break;
+      const bool more = m.more();
+      req.push_back(std::move(m));
+      if (!more) break;
+    }
+    std::string status = "400", text = "not in the hosts file", user;
+    if (req.size() >= 6 && req[0].to_string() == "1.0") {
+      const std::string mechanism = req[5].to_string();
+      if (mechanism == "CURVE" && req.size() == 7 && req[6].size() == 32) {
+        const std::string key = z85_of(req[6].data<std::uint8_t>());
+        for (const auto& a : allowed_)
+          if (a.public_key == key) {
+            status = "200", text = "OK", user = role_name(a.role);
+          }
+        if (status != "200" && refused_keys.insert(key).second)  // once per key: a refused client keeps reconnecting
+          std::fprintf(stderr, "marill party %s: refused a connection from %s: its Curve key %s is not in the hosts file\n",
+                       role_name(me_), req[3].to_string().c_str(), key.c_str());
+      } else {
+        text = "only CURVE is admitted";
+      }
+    }
+    const std::string reply[6] = {"1.0", req.size() > 1 ? req[1].to_string() : "", status, text, user, ""};
+    for (int i = 0; i < 6; ++i)
+      zap_->send(zmq::buffer(reply[i]), i < 5 ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+}
+
+void ZmqTransport::poll_events(Peer& p) {
+  zmq::message_t ev;
+  while (p.monitor.recv(ev, zmq::recv_flags::dontwait)) {  // frame 1: event id (u16) and value; frame 2: endpoint
+    std::uint16_t id = 0;
+    if (ev.size() >= 2) std::memcpy(&id, ev.data(), 2);
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) p.refused = true;
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) p.connected = true;
+    // A session's frames are numbered and a reconnect may lose some: a peer that went away after the
+    // handshake is gone for this run.
+    if (id == ZMQ_EVENT_DISCONNECTED && p.connected) p.disconnected = true;
+    while (ev.more()) (void)p.monitor.recv(ev, zmq::recv_flags::none);
+  }
+}
+
+void ZmqTransport::fail_send(Peer& p, bool timed_out) {
+  const std::string who = std::string(role_name(p.addr.role)) + " at " + p.addr.endpoint;
+  if (p.refused)
+    throw ProtocolError("zmq transport: " + who + " refused this party's Curve key (not in its hosts file?) or holds another key than the hosts file lists");
+  if (p.disconnected) throw ProtocolError("zmq transport: " + who + " disconnected (its process ended or the network failed)");
+  if (timed_out)
+    throw TimeoutError("zmq transport: no connection to " + who + " within " + std::to_string(opt_.send_timeout.count()) +
+                       " ms (not running, or it refused this party's Curve key)");
+}
+
+ZmqTransport::Peer& ZmqTransport::peer(Role to) {
+  for (auto& p : peers_)
+    if (p->addr.role == to) return *p;
+  throw ProtocolError(std::string("zmq transport: no party ") + role_name(to) + " in this session");
+}
+
+void ZmqTransport::send_best_effort(Role to, std::vector<std::uint8_t> bytes) {
+  Peer& p = peer(to);
+  poll_events(p);
+  if (p.connected && !p.disconnected && !p.refused) send(to, std::move(bytes));
+}
+
+void ZmqTransport::send(Role to, std::vector<std::uint8_t> bytes) {
+  Peer* peer = &this->peer(to);
+  poll_events(*peer);
+  fail_send(*peer, false);  // known refused or gone: no point waiting
+  std::size_t off = 0;
+  do {
+    const bool first = off == 0;
+    const std::size_t head = 1 + (first ? kLengthBytes : 0);
+    const std::size_t n = std::min(opt_.chunk_bytes - (first ? kLengthBytes : 0), bytes.size() - off);
+    zmq::message_t chunk(head + n);
+    auto* out = chunk.data<std::uint8_t>();
+    out[0] = static_cast<std::uint8_t>((first ? kChunkFirst : 0) | (off + n == bytes.size() ? kChunkLast : 0));
+    for (std::size_t i = 0; first && i < kLengthBytes; ++i) out[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(bytes.size()) >> (8 * i));
+    if (n) std::memcpy(out + head, bytes.data() + off, n);
+    off += n;
+    // Waits in slices so that a refused key or a vanished peer is reported at once, not at the timeout.
+    const auto deadline = std::chrono::steady_clock::now() + opt_.send_timeout;
+    while (!peer->dealer.send(chunk, zmq::send_flags::none)) {
+      poll_events(*peer);
+      fail_send(*peer, std::chrono::steady_clock::now() >= deadline);
+    }
+  } while (off < bytes.size());
+}
+
+std::optional<Incoming> ZmqTransport::receive(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) return std::nullopt;
+    if (zmq::poll(&item, 1, left) <= 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      continue;
+    }
+    zmq::message_t id, body;
+    if (!router_.recv(id, zmq::recv_flags::dontwait)) continue;
+    if (!id.more()) throw ProtocolError("zmq transport: a message without a body");
+    (void)router_.recv(body, zmq::recv_flags::none);
+    if (body.more()) {  // DEALERs here send one part; more is a peer speaking another protocol
+      zmq::message_t extra;
+      do (void)router_.recv(extra, zmq::recv_flags::none);
+      while (extra.more());
+      throw ProtocolError("zmq transport: a multi-part message (not a marill party)");
+    }
+    // With Curve the sender is who ZAP authenticated; in plain TCP, the DEALER's claimed name.
+    const char* user = opt_.curve ? body.gets("User-Id") : nullptr;
+    const std::string name = opt_.curve ? std::string(user ? user : "") : id.to_string();
+    std::optional<Role> sender;
+    for (const auto& a : allowed_)
+      if (a.role != me_ && name == role_name(a.role)) sender = a.role;
+    if (!sender) return Incoming{{}, std::nullopt};
+    if (body.size() == 0) throw ProtocolError(std::string("zmq transport: empty chunk from ") + role_name(*sender));
+    const auto* in = body.data<std::uint8_t>();
+    const std::uint8_t flags = in[0];
+    const std::string from = role_name(*sender);
+    auto& msg = partial_[static_cast<std::size_t>(role_index(*sender))];
+    std::size_t head = 1;
+    if (flags & ~(kChunkFirst | kChunkLast)) throw ProtocolError("zmq transport: malformed chunk from " + from);
+    if ((flags & kChunkFirst) != 0 && msg.started) throw ProtocolError("zmq transport: " + from + " began a message inside another");
+    if ((flags & kChunkFirst) == 0 && !msg.started) throw ProtocolError("zmq transport: " + from + " sent a chunk of no message");
+    if (flags & kChunkFirst) {
+      if (body.size() < 1 + kLengthBytes) throw ProtocolError("zmq transport: malformed chunk from " + from);
+      std::uint64_t length = 0;
+      for (std::size_t i = 0; i < kLengthBytes; ++i) length |= static_cast<std::uint64_t>(in[1 + i]) << (8 * i);
+      if (length > opt_.max_message_bytes)  // before allocating anything for it
+        throw ProtocolError("zmq transport: a message from " + from + " of " + std::to_string(length) + " bytes exceeds " +
+                            std::to_string(opt_.max_message_bytes) + " bytes");
+      msg.started = true;
+      msg.length = length;
+      msg.bytes.clear();
+      msg.bytes.reserve(length);
+      head += kLengthBytes;
+    }
+    if (msg.bytes.size() + (body.size() - head) > msg.length) throw ProtocolError("zmq transport: " + from + " sent more than its message's length");
+    msg.bytes.insert(msg.bytes.end(), in + head, in + body.size());
+    if (flags & kChunkLast) {
+      if (msg.bytes.size() != msg.length) throw ProtocolError("zmq transport: " + from + " ended a message short of its length");
+      msg.started = false;
+      return Incoming{std::move(msg.bytes), sender};
+    }
+  }
+}
+
+}  // namespace marill
