@@ -1,5 +1,7 @@
 #include "runner/sweep.h"
 
+#include "runner/results_reader.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -74,18 +76,23 @@ std::vector<CsvFields> read_rows(const std::string& path, const std::string& hea
 
 }  // namespace
 
+namespace {
+std::string joined(const std::vector<std::string>& columns) {
+  std::string s;
+  for (const std::string& c : columns) s += (s.empty() ? "" : ",") + c;
+  return s;
+}
+}  // namespace
+
+// The schema the plots read (results_reader.h), then each party's online bytes.
 const char* sweep_csv_header() {
-  return "scenario,point_id,label,model,workload,setting,network,stage,b,freeze,private_layers,lora_rank,lora_targets,merge,grouping,"
-         "prune_heads,prune_layers,softmax,act,mode,repeat,online_bytes_max,online_bytes_total,offline_bytes_total,rounds,sim_s,cpu_s,"
-         "wall_s,baseline_id,time_ratio,comm_ratio,online_bytes_client,online_bytes_server,online_bytes_helper";
+  static const std::string h = joined(sweep_csv_columns()) + ",online_bytes_client,online_bytes_server,online_bytes_helper";
+  return h.c_str();
 }
 
-const char* sweep_ops_csv_header() { return "point_id,kind,online_bytes_total,rounds,sim_s"; }
-
-std::string sweep_ops_path(const std::string& csv_path) {
-  const std::string ext = ".csv";
-  const bool has_ext = csv_path.size() >= ext.size() && csv_path.compare(csv_path.size() - ext.size(), ext.size(), ext) == 0;
-  return (has_ext ? csv_path.substr(0, csv_path.size() - ext.size()) : csv_path) + ".ops.csv";
+const char* sweep_ops_csv_header() {
+  static const std::string h = joined(ops_csv_columns());
+  return h.c_str();
 }
 
 std::string csv_join(const CsvFields& fields) {
@@ -235,7 +242,7 @@ void fill_ratios(const Scenario& sc, std::vector<CsvFields>& rows) {
 SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream& log) {
   if (opt.out.empty()) throw std::invalid_argument("run: no output file (output: in the scenario, or --out FILE)");
   if (opt.jobs < 1) throw std::invalid_argument("run: jobs must be at least 1");
-  const std::string ops_out = sweep_ops_path(opt.out);
+  const std::string ops_out = ops_csv_path(opt.out);
   const size_t repeats = static_cast<size_t>(sc.repeats);
   SweepReport rep;
   rep.total = sc.points.size() * repeats;

@@ -14,10 +14,9 @@
 
 namespace marill {
 
-const char* sweep_csv_header();      // scenario,point_id,label,...,comm_ratio
+const char* sweep_csv_header();      // scenario,point_id,label,...,comm_ratio,online_bytes_client,...
 const char* sweep_ops_csv_header();  // point_id,kind,online_bytes_total,rounds,sim_s
-// RESULTS.csv -> RESULTS.ops.csv (the op-kind breakdown beside the rows).
-std::string sweep_ops_path(const std::string& csv_path);
+// The op-kind breakdown beside the rows: ops_csv_path(RESULTS.csv) (runner/results_reader.h).
 
 using CsvFields = std::vector<std::string>;
 std::string csv_join(const CsvFields& fields);  // quotes fields holding ',', '"' or a line break

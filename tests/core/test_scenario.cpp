@@ -18,6 +18,7 @@
 #include "models/package/presets.h"
 #include "models/secure/secure_model.h"
 #include "runner/scenario.h"
+#include "runner/results_reader.h"
 #include "runner/sweep.h"
 
 using namespace marill;
@@ -371,7 +372,7 @@ TEST_CASE("marill run: a stopped sweep resumes without rerunning its rows, and -
       }
     CHECK(found);
   }
-  const std::string ops = read(sweep_ops_path(csv));
+  const std::string ops = read(ops_csv_path(csv));
   for (const CsvFields& r : all) CHECK_THAT(ops, Contains(r[1] + ",layers/attention,"));
 
   // --jobs 2: the same bytes and rounds, row for row.
