@@ -17,6 +17,7 @@ int cmd_calibrate(int argc, char** argv);       // app/cmd_calibrate.cpp: the co
 int bench_phantom_time(int argc, char** argv);  // app/bench_phantom_time.cpp: phantom vs real simulated time
 int cmd_party(int argc, char** argv);        // app/cmd_party.cpp: one party of a block point over ZeroMQ/Curve
 int cmd_curve_keygen(int argc, char** argv); // app/cmd_party.cpp: a party's Curve key pair
+int cmd_relay(int argc, char** argv);        // app/cmd_relay.cpp: a TCP relay adding a one-way delay
 int bench_zmq(int argc, char** argv);        // app/bench_zmq.cpp: a stream over CurveZMQ against plain TCP
 
 }  // namespace marill

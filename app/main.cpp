@@ -29,6 +29,7 @@ const char* kUsage =
     "  calibrate              the compute model of phantom runs on this machine (--out FILE, --quick, --check)\n"
     "  party                  ONE party of a block point over ZeroMQ with CurveZMQ (--role ROLE --hosts HOSTS.yaml)\n"
     "  curve-keygen           a party's CurveZMQ key pair (--out PREFIX: PREFIX.key, PREFIX.pub)\n"
+    "  relay                  a TCP relay adding a one-way delay (--listen IP:PORT --to IP:PORT --delay-ms D)\n"
     "  bench zmq              a 100 MB stream over CurveZMQ against plain TCP ZeroMQ (loopback)\n"
     "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
@@ -72,6 +73,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "calibrate") return marill::cmd_calibrate(argc - 2, argv + 2);
   if (cmd == "party") return marill::cmd_party(argc - 2, argv + 2);
   if (cmd == "curve-keygen") return marill::cmd_curve_keygen(argc - 2, argv + 2);
+  if (cmd == "relay") return marill::cmd_relay(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
       std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n");

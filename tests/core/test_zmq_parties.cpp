@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <boost/process.hpp>
@@ -353,4 +354,57 @@ TEST_CASE("zmq parties: a secret key that is not the hosts file's key for the ro
   CHECK(ps[0].child.exit_code() != 0);
   CHECK(err.find("other.key: this secret key's public key is " + c.key("other")) != std::string::npos);
   CHECK(err.find("lists " + c.key("client") + " for client") != std::string::npos);
+}
+
+// Issue 16, item 5: each party in its own network namespace, links shaped by tc tbf and delayed by
+// `marill relay` (scripts/netns_run.sh). Bytes, messages and rounds equal the in-process run's; time
+// is the benchmark's business (scripts/netns_bench.sh), but every round must have crossed the delay.
+TEST_CASE("netns parties: over tbf-shaped links with delay relays, 3pc processes cost what the in-process run does") {
+  const fs::path out = fs::temp_directory_path() / ("marill_netns_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  std::vector<std::string> point = kSmallBlock;
+  point.insert(point.end(), {"--setting", "3pc"});
+  const int delay_ms = 5;
+  std::vector<std::string> args{std::string(MARILL_SOURCE_DIR) + "/scripts/netns_run.sh", "--out", out.string(), "--marill", marill_exe(),
+                                "--rate-mbit", "400", "--delay-ms", std::to_string(delay_ms), "--timeout-ms", "20000", "--"};
+  args.insert(args.end(), point.begin(), point.end());
+  const fs::path log = fs::temp_directory_path() / ("marill_netns_" + std::to_string(::getpid()) + ".log");
+  bp::child script(bp::search_path("bash"), bp::args(args), (bp::std_out & bp::std_err) > log.string());
+  const auto t0 = std::chrono::steady_clock::now();
+  while (script.running() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (script.running()) {
+    ::kill(script.id(), SIGTERM);  // its trap removes the namespaces
+    script.wait();
+    FAIL("scripts/netns_run.sh still running after 120 s: " << slurp(log));
+  }
+  script.wait();
+  const std::string text = slurp(log);
+  fs::remove(log);
+  if (script.exit_code() == 77) {
+    WARN("skipped: " << text);
+    return;
+  }
+  INFO("netns_run.sh: " << text);
+  REQUIRE(script.exit_code() == 0);
+
+  point.insert(point.end(), {"--net", "custom:bw=400Mbit,lat=" + std::to_string(delay_ms) + "ms"});
+  const PointResult in_process = run_point(point_of(point));
+  for (const char* role : {"client", "server", "helper"}) {
+    const std::string bytes = slurp(out / (std::string(role) + ".report"));
+    const PartyReport rep = report_from_binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    REQUIRE(rep.ran);
+    const PartyReport& ref = in_process.session.party(parse_role(role));
+    const OpCost& online = rep.ledger.total(Phase::online);
+    CHECK(online.bytes_sent == ref.ledger.total(Phase::online).bytes_sent);
+    CHECK(online.messages == ref.ledger.total(Phase::online).messages);
+    CHECK(online.rounds == ref.ledger.total(Phase::online).rounds);
+    // The relay was in the path: the party's wall time covers its rounds' delays.
+    const std::string party_out = slurp(out / (std::string(role) + ".out"));
+    const auto at = party_out.find("wall ");
+    REQUIRE(at != std::string::npos);
+    const double wall = std::stod(party_out.substr(at + 5));
+    CHECK(wall >= 0.9 * static_cast<double>(online.rounds) * delay_ms / 1000.0);
+  }
+  fs::remove_all(out);
 }
