@@ -9,6 +9,7 @@ PKGS=(
   libsentencepiece-dev sentencepiece
   nlohmann-json3-dev libopenblas0-openmp
   gnuplot-nox
+  iproute2
 )
 missing=()
 for p in "${PKGS[@]}"; do
