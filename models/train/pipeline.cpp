@@ -304,6 +304,29 @@ void reproduce(const ReproduceOptions& o) {
   } else {
     std::fprintf(stderr, "reproduce[%s]: base model %s exists (use --force to redo)\n", o.scale.c_str(), base_dir.c_str());
   }
+  // The ETA comes from this invocation's own seconds per training step of each task (its sequence
+  // length sets the cost) and per evaluation; pre-training and runs kept from before do not count.
+  struct Rate {
+    double train_s = 0, steps = 0, eval_s = 0, evals = 0;
+  };
+  std::map<std::string, Rate> rate;
+  Rate pooled;
+  auto planned_steps = [&](const Run& r) { return r.tech == "base" ? 0 : run_budget(s.task.at(r.task), technique(r.tech)).total(); };
+  auto eta_text = [&](size_t next) -> std::string {
+    double left = 0;
+    bool any = false;
+    for (size_t i = next; i < runs.size(); ++i) {
+      const Run& r = runs[i];
+      if (!o.force && fs::exists(o.work_dir + "/" + r.task + "/" + r.tech + "/eval.json")) continue;
+      const auto it = rate.find(r.task);
+      const Rate& k = it != rate.end() && it->second.steps > 0 ? it->second : pooled;
+      if (k.steps <= 0 || k.evals <= 0) return "ETA after the first fine-tuning run";
+      any = true;
+      left += planned_steps(r) * k.train_s / k.steps + k.eval_s / k.evals;
+    }
+    if (!any) return "the last run";
+    return "ETA ~" + std::to_string(static_cast<int>(std::ceil(left / 60))) + " min";
+  };
   size_t done = 0;
   for (const auto& r : runs) {
     ++done;
@@ -336,9 +359,15 @@ void reproduce(const ReproduceOptions& o) {
       f.max_len = b.max_len;
       f.log_every = std::max(1, rb.steps / 4);
       f.quiet = o.quiet;
+      const double t_train = elapsed();
       finetune(f);
+      for (Rate* k : {&rate[r.task], &pooled}) {
+        k->train_s += elapsed() - t_train;
+        k->steps += rb.total();
+      }
       model = dir;
     }
+    const double t_eval = elapsed();
     EvalOptions e;
     e.model_dir = model;
     e.data_dir = o.data_dir;
@@ -347,12 +376,14 @@ void reproduce(const ReproduceOptions& o) {
     e.quiet = o.quiet;
     e.dump = dir + "/hyps.jsonl";
     const EvalResult res = evaluate(e);
+    for (Rate* k : {&rate[r.task], &pooled}) {
+      k->eval_s += elapsed() - t_eval;
+      k->evals += 1;
+    }
     write_json(dir + "/eval.json", eval_json(res));
     write_results(o, s, o.tasks);
-    const double per = elapsed() / static_cast<double>(done);
-    std::fprintf(stderr, "reproduce[%s]: %s / %s: %s %.2f (run %.0f s; %.0f min elapsed, ETA ~%.0f min)\n", o.scale.c_str(), r.task.c_str(),
-                 r.tech.c_str(), res.metric.c_str(), res.score, elapsed() - e0, elapsed() / 60,
-                 per * static_cast<double>(runs.size() - done) / 60);
+    std::fprintf(stderr, "reproduce[%s]: %s / %s: %s %.2f (run %.0f s; %.0f min elapsed, %s)\n", o.scale.c_str(), r.task.c_str(),
+                 r.tech.c_str(), res.metric.c_str(), res.score, elapsed() - e0, elapsed() / 60, eta_text(done).c_str());
   }
   write_results(o, s, o.tasks);
   std::fprintf(stderr, "reproduce[%s]: done in %.1f min; table in %s/table.md\n", o.scale.c_str(), elapsed() / 60, o.results_dir.c_str());
