@@ -46,7 +46,7 @@ RingTensor combine(const std::vector<u64>& v, const Shape& shape, bool negate) {
 
 }  // namespace
 
-RingTensor gilboa_product_send(Comm& comm, IknpSender& ot, const RingTensor& a) {
+RingTensor gilboa_product_send(Comm& comm, OtExtSender& ot, const RingTensor& a) {
   if (comm.phantom() || a.is_phantom()) {
     // Same messages, sizes only: 64 correlated OTs per element.
     ot.correlated_ot(comm, std::vector<u64>(static_cast<std::size_t>(a.numel()) * 64), gilboa_widths());
@@ -56,7 +56,7 @@ RingTensor gilboa_product_send(Comm& comm, IknpSender& ot, const RingTensor& a) 
   return combine(x, a.shape(), true);
 }
 
-RingTensor gilboa_product_receive(Comm& comm, IknpReceiver& ot, const RingTensor& b) {
+RingTensor gilboa_product_receive(Comm& comm, OtExtReceiver& ot, const RingTensor& b) {
   if (comm.phantom() || b.is_phantom()) {
     ot.correlated_ot(comm, std::vector<std::uint8_t>(static_cast<std::size_t>(b.numel()) * 64), gilboa_widths());
     return RingTensor::phantom(b.shape());
@@ -65,8 +65,9 @@ RingTensor gilboa_product_receive(Comm& comm, IknpReceiver& ot, const RingTensor
   return combine(y, b.shape(), false);
 }
 
-BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n) {
+BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n, std::int64_t batch) {
   if (n < 0) throw std::invalid_argument("OT triples: negative count " + std::to_string(n));
+  if (batch < 1) throw std::invalid_argument("OT triples: batch size " + std::to_string(batch) + " is not positive");
   if (!ext.ready()) throw std::logic_error("OT triples: the OT extension is not set up");
   PhaseScope offline(comm.ledger(), Phase::offline);
   OpScope op(comm.ledger(), "beaver_triples");
@@ -81,8 +82,8 @@ BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n) {
     t.b = prg.random({n});
   }
   t.c = phantom ? RingTensor::phantom({n}) : mul_elem(t.a, t.b);
-  for (std::int64_t begin = 0; begin < n; begin += kTripleBatch) {
-    const std::int64_t end = std::min(n, begin + kTripleBatch);
+  for (std::int64_t begin = 0; begin < n; begin += batch) {
+    const std::int64_t end = std::min(n, begin + batch);
     const RingTensor a = slice(t.a, 0, begin, end), b = slice(t.b, 0, begin, end);
     // Both directions at once: my columns for b_me·a_peer go out before I answer the peer's columns
     // for a_me·b_peer, so a batch is one round trip whatever the roles.

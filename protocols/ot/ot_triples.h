@@ -12,14 +12,15 @@
 // Bytes, exact, per product, from each side (n products, n̄ = 8·⌈64n/8⌉ = 64n):
 //   receiver → sender: 16·64·n = 1024·n  (IKNP columns)
 //   sender → receiver: ⌈2080·n / 8⌉ = 260·n
-// so one triple costs 2·(1024 + 260) = 2568 bytes, 1284 each way, in Phase::offline. The products
+// so one triple costs 2·(1024 + 260) = 2568 bytes, 1284 each way, in Phase::offline (SoftSpokenOT
+// with chunks of k bits: the columns are 1024/k bytes, e.g. 516 bytes each way for k = 4). The products
 // are done in batches of kTripleBatch elements, each batch two messages each way in one round
 // trip (both directions' columns first, then both corrections).
 #pragma once
 
 #include <cstdint>
 
-#include "protocols/ot/iknp.h"
+#include "protocols/ot/ot_extension.h"
 #include "protocols/ring/ring.h"
 
 namespace marill {
@@ -30,21 +31,23 @@ struct BeaverTriples {
 };
 
 constexpr std::int64_t kTripleBatch = 8192;
-constexpr std::uint64_t kGilboaColumnBytes = 1024;  // per product, receiver → sender
+constexpr std::uint64_t kGilboaColumnBytes = 1024;  // per product, receiver → sender (IKNP; SoftSpoken: / k)
 constexpr std::uint64_t kGilboaCorrectionBytes = 260;  // per product, sender → receiver
 
-// Exact bytes each party sends for n triples (the same both ways).
-constexpr std::uint64_t ot_triple_bytes_each_way(std::int64_t n) {
-  return static_cast<std::uint64_t>(n) * (kGilboaColumnBytes + kGilboaCorrectionBytes);
+// Exact bytes each party sends for n triples (the same both ways), over an extension with
+// SoftSpoken chunk size k (1 = IKNP).
+constexpr std::uint64_t ot_triple_bytes_each_way(std::int64_t n, int softspoken_k = 1) {
+  return static_cast<std::uint64_t>(n) * (kGilboaColumnBytes / static_cast<std::uint64_t>(softspoken_k) + kGilboaCorrectionBytes);
 }
 
 // Shares of a∘b (element-wise) where this party, the OT sender, holds a: returns its share.
-RingTensor gilboa_product_send(Comm& comm, IknpSender& ot, const RingTensor& a);
+RingTensor gilboa_product_send(Comm& comm, OtExtSender& ot, const RingTensor& a);
 // ... and where this party, the OT receiver, holds b.
-RingTensor gilboa_product_receive(Comm& comm, IknpReceiver& ot, const RingTensor& b);
+RingTensor gilboa_product_receive(Comm& comm, OtExtReceiver& ot, const RingTensor& b);
 
 // n Beaver triples between this party and ext.peer(), both calling it (offline phase). The
-// extension must be set up (OtExtension::setup).
-BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n);
+// extension must be set up (OtExtension::setup). `batch` bounds the memory (both parties must
+// pass the same); each batch is one round trip.
+BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n, std::int64_t batch = kTripleBatch);
 
 }  // namespace marill

@@ -11,7 +11,7 @@
 #include "actors/memory_transport.h"
 #include "protocols/ot/base_ot.h"
 #include "protocols/ot/bit_transpose.h"
-#include "protocols/ot/iknp.h"
+#include "protocols/ot/ot_extension.h"
 #include "protocols/ot/ot_triples.h"
 #include "protocols/ring/prg.h"
 
@@ -63,27 +63,27 @@ class RecordingComm final : public Comm {
 };
 
 // The extension's sender is the client, its receiver the server.
-CommPairResult run_ot(const std::function<void(Comm&, IknpSender&)>& sender_program,
-                      const std::function<void(Comm&, IknpReceiver&)>& receiver_program, bool phantom = false) {
+CommPairResult run_ot(const std::function<void(Comm&, OtExtSender&)>& sender_program,
+                      const std::function<void(Comm&, OtExtReceiver&)>& receiver_program, bool phantom = false, int softspoken_k = 1) {
   return run_comm_pair(
       Role::client,
       [&](Comm& c) {
-        IknpSender s;
+        OtExtSender s(softspoken_k);
         s.setup(c, Role::server);
         sender_program(c, s);
       },
       Role::server,
       [&](Comm& c) {
-        IknpReceiver r;
+        OtExtReceiver r(softspoken_k);
         r.setup(c, Role::client);
         receiver_program(c, r);
       },
       network_preset("lan"), phantom);
 }
 
-void check_bytes(const CommPairResult& res, u64 sender_online, u64 receiver_online) {
+void check_bytes(const CommPairResult& res, u64 sender_online, u64 receiver_online, int softspoken_k = 1) {
   CHECK(res.a.total(Phase::offline).bytes_sent == iknp_setup_sender_bytes());
-  CHECK(res.b.total(Phase::offline).bytes_sent == iknp_setup_receiver_bytes());
+  CHECK(res.b.total(Phase::offline).bytes_sent == iknp_setup_receiver_bytes(softspoken_k));
   CHECK(res.a.total(Phase::online).bytes_sent == sender_online);
   CHECK(res.b.total(Phase::online).bytes_sent == receiver_online);
 }
@@ -225,8 +225,8 @@ TEST_CASE("IKNP random OT: m_c matches the sender's, the other differs, exact by
   const auto choices = random_choices(n);
   RandomOtPairs pairs;
   std::vector<Block> got;
-  const auto res = run_ot([&](Comm& c, IknpSender& s) { pairs = s.random_ot(c, n); },
-                          [&](Comm& c, IknpReceiver& r) { got = r.random_ot(c, choices); });
+  const auto res = run_ot([&](Comm& c, OtExtSender& s) { pairs = s.random_ot(c, n); },
+                          [&](Comm& c, OtExtReceiver& r) { got = r.random_ot(c, choices); });
   REQUIRE(got.size() == static_cast<std::size_t>(n));
   REQUIRE(pairs.m0.size() == static_cast<std::size_t>(n));
   std::int64_t right = 0, other_differs = 0;
@@ -246,8 +246,8 @@ TEST_CASE("IKNP correlated OT over Z_2^l: y = x + c*delta exactly, l bits per OT
   for (const std::vector<std::uint8_t>& widths : {std::vector<std::uint8_t>{64}, std::vector<std::uint8_t>{1, 7, 33, 64}}) {
     const auto deltas = random_values(n, 64);
     std::vector<u64> x, y;
-    const auto res = run_ot([&](Comm& c, IknpSender& s) { x = s.correlated_ot(c, deltas, widths); },
-                            [&](Comm& c, IknpReceiver& r) { y = r.correlated_ot(c, choices, widths); });
+    const auto res = run_ot([&](Comm& c, OtExtSender& s) { x = s.correlated_ot(c, deltas, widths); },
+                            [&](Comm& c, OtExtReceiver& r) { y = r.correlated_ot(c, choices, widths); });
     REQUIRE(x.size() == static_cast<std::size_t>(n));
     REQUIRE(y.size() == static_cast<std::size_t>(n));
     std::int64_t exact = 0;
@@ -270,8 +270,8 @@ TEST_CASE("IKNP chosen-message OT of l-bit strings: the receiver gets exactly it
   for (int bits : {1, 17, 64}) {
     const auto m0 = random_values(n, bits), m1 = random_values(n, bits);
     std::vector<u64> got;
-    const auto res = run_ot([&](Comm& c, IknpSender& s) { s.chosen_ot(c, m0, m1, bits); },
-                            [&](Comm& c, IknpReceiver& r) { got = r.chosen_ot(c, choices, bits); });
+    const auto res = run_ot([&](Comm& c, OtExtSender& s) { s.chosen_ot(c, m0, m1, bits); },
+                            [&](Comm& c, OtExtReceiver& r) { got = r.chosen_ot(c, choices, bits); });
     REQUIRE(got.size() == static_cast<std::size_t>(n));
     std::int64_t right = 0;
     for (std::int64_t i = 0; i < n; ++i) right += got[i] == (choices[i] ? m1[i] : m0[i]);
@@ -288,8 +288,8 @@ TEST_CASE("1-out-of-N OT for N = 2, 4, 16, 256: the receiver gets message c of e
     const auto choices = random_choices(static_cast<std::size_t>(n), static_cast<int>(N));
     const auto messages = random_values(static_cast<std::size_t>(n) * N, bits);
     std::vector<u64> got;
-    const auto res = run_ot([&](Comm& c, IknpSender& s) { s.one_of_n_ot(c, messages, k, bits); },
-                            [&](Comm& c, IknpReceiver& r) { got = r.one_of_n_ot(c, choices, k, bits); });
+    const auto res = run_ot([&](Comm& c, OtExtSender& s) { s.one_of_n_ot(c, messages, k, bits); },
+                            [&](Comm& c, OtExtReceiver& r) { got = r.one_of_n_ot(c, choices, k, bits); });
     REQUIRE(got.size() == static_cast<std::size_t>(n));
     std::int64_t right = 0;
     for (std::int64_t i = 0; i < n; ++i) right += got[i] == messages[static_cast<std::size_t>(i) * N + choices[i]];
@@ -305,7 +305,7 @@ TEST_CASE("IKNP: one set-up serves many extensions, and phantom runs send exactl
   const std::vector<u64> m = random_values(n * 4, 3);
   const std::vector<std::uint8_t> widths{64, 40, 3};
   const auto quad_choices = random_choices(n, 4);
-  auto sender = [&](Comm& c, IknpSender& s) {
+  auto sender = [&](Comm& c, OtExtSender& s) {
     (void)s.random_ot(c, n);
     (void)s.correlated_ot(c, deltas, {64});
     s.chosen_ot(c, deltas, deltas, 64);
@@ -313,7 +313,7 @@ TEST_CASE("IKNP: one set-up serves many extensions, and phantom runs send exactl
     s.one_of_n_ot(c, m, 2, 3);
   };
   bool all_right = true;
-  auto receiver = [&](Comm& c, IknpReceiver& r) {
+  auto receiver = [&](Comm& c, OtExtReceiver& r) {
     (void)r.random_ot(c, choices);
     (void)r.correlated_ot(c, choices, {64});
     const auto got = r.chosen_ot(c, choices, 64);
@@ -334,8 +334,8 @@ TEST_CASE("IKNP: the same choices twice give fresh messages (new set-up), and th
   const std::vector<std::uint8_t> choices(n, 1);
   std::vector<Block> first, second, third;
   for (auto* out : {&first, &second}) {
-    run_ot([&](Comm& c, IknpSender& s) { (void)s.random_ot(c, n); },
-           [&, out](Comm& c, IknpReceiver& r) {
+    run_ot([&](Comm& c, OtExtSender& s) { (void)s.random_ot(c, n); },
+           [&, out](Comm& c, OtExtReceiver& r) {
              *out = r.random_ot(c, choices);
              if (out == &second) third = r.random_ot(c, choices);
            });
@@ -354,8 +354,8 @@ TEST_CASE("IKNP: the receiver's columns look the same for all-zero and all-one c
   for (std::uint8_t c : {0, 1}) {
     const std::vector<std::uint8_t> choices(n, c);
     std::vector<std::vector<std::uint8_t>> sent;
-    run_ot([&](Comm& cm, IknpSender& s) { (void)s.random_ot(cm, n); },
-           [&](Comm& cm, IknpReceiver& r) {
+    run_ot([&](Comm& cm, OtExtSender& s) { (void)s.random_ot(cm, n); },
+           [&](Comm& cm, OtExtReceiver& r) {
              RecordingComm rec(cm);
              (void)r.random_ot(rec, choices);
              sent = rec.sent;
@@ -376,8 +376,8 @@ TEST_CASE("IKNP: the receiver's columns look the same for all-zero and all-one c
 }
 
 TEST_CASE("IKNP: bad input and wrong-size messages are clear errors") {
-  IknpSender s;
-  IknpReceiver r;
+  OtExtSender s;
+  OtExtReceiver r;
   run_comm_pair(
       Role::client,
       [&](Comm& c) {
@@ -386,33 +386,127 @@ TEST_CASE("IKNP: bad input and wrong-size messages are clear errors") {
       Role::server, [&](Comm& c) { CHECK_THROWS_AS(r.random_ot(c, {0, 1}), std::logic_error); });
   // Arguments are checked before anything is sent.
   run_ot(
-      [&](Comm& c, IknpSender& snd) {
+      [&](Comm& c, OtExtSender& snd) {
         CHECK_THROWS_WITH(snd.correlated_ot(c, {1, 2, 3}, {64, 64}), Catch::Contains("2 widths do not divide 3 OTs"));
         CHECK_THROWS_WITH(snd.chosen_ot(c, {4}, {1}, 2), Catch::Contains("more than 2 bits"));
         CHECK_THROWS_WITH(snd.one_of_n_ot(c, {1, 2, 3}, 2, 8), Catch::Contains("not a whole number of OTs"));
         CHECK_THROWS_WITH(snd.one_of_n_ot(c, {1, 2}, 9, 8), Catch::Contains("outside 1..8"));
         CHECK_THROWS_WITH(snd.chosen_ot(c, {1}, {1}, 65), Catch::Contains("outside 1..64"));
       },
-      [&](Comm& c, IknpReceiver& rcv) {
+      [&](Comm& c, OtExtReceiver& rcv) {
         CHECK_THROWS_WITH(rcv.random_ot(c, {0, 2}), Catch::Contains("choice 1 is 2, not a bit"));
         CHECK_THROWS_WITH(rcv.one_of_n_ot(c, {0, 4}, 2, 8), Catch::Contains("not below N = 4"));
       });
   // A receiver whose columns are short: the sender's extension fails with a protocol error.
-  CHECK_THROWS_AS(run_ot([&](Comm& c, IknpSender& snd) { (void)snd.random_ot(c, 64); },
-                         [&](Comm& c, IknpReceiver& rcv) { (void)rcv.random_ot(c, std::vector<std::uint8_t>(56, 0)); }),
+  CHECK_THROWS_AS(run_ot([&](Comm& c, OtExtSender& snd) { (void)snd.random_ot(c, 64); },
+                         [&](Comm& c, OtExtReceiver& rcv) { (void)rcv.random_ot(c, std::vector<std::uint8_t>(56, 0)); }),
                   ProtocolError);
+}
+
+// ---------------------------------------------------------------- SoftSpokenOT
+
+TEST_CASE("SoftSpokenOT k = 2, 4, 8: random and correlated OT are right, 128/k bits per OT from the receiver") {
+  const std::int64_t n = 20005;
+  const auto choices = random_choices(n);
+  const auto deltas = random_values(n, 64);
+  for (int k : {2, 4, 8}) {
+    CAPTURE(k);
+    RandomOtPairs pairs;
+    std::vector<Block> got;
+    std::vector<u64> x, y;
+    const auto res = run_ot(
+        [&](Comm& c, OtExtSender& s) {
+          pairs = s.random_ot(c, n);
+          x = s.correlated_ot(c, deltas, {64});
+        },
+        [&](Comm& c, OtExtReceiver& r) {
+          got = r.random_ot(c, choices);
+          y = r.correlated_ot(c, choices, {64});
+        },
+        false, k);
+    REQUIRE(got.size() == static_cast<std::size_t>(n));
+    REQUIRE(y.size() == static_cast<std::size_t>(n));
+    std::int64_t right = 0, other_differs = 0, cot_right = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      right += got[i] == (choices[i] ? pairs.m1[i] : pairs.m0[i]);
+      other_differs += got[i] != (choices[i] ? pairs.m0[i] : pairs.m1[i]);
+      cot_right += y[i] == x[i] + (choices[i] ? deltas[i] : 0);
+    }
+    CHECK(right == n);
+    CHECK(other_differs == n);
+    CHECK(cot_right == n);
+    check_bytes(res, 8 * static_cast<u64>(n), 2 * 16 * iknp_padded(n) / static_cast<u64>(k), k);
+    CHECK(iknp_receiver_bytes(n, k) == 16 * iknp_padded(n) / static_cast<u64>(k));
+    CHECK(res.b.total(Phase::offline).bytes_sent == 32 + 4096);  // A, then the GGM level sums
+    CHECK(res.a.clock[kOff].hops == 3);                           // A, B, level sums
+    const auto ph = run_ot(
+        [&](Comm& c, OtExtSender& s) {
+          (void)s.random_ot(c, n);
+          (void)s.correlated_ot(c, deltas, {64});
+        },
+        [&](Comm& c, OtExtReceiver& r) {
+          (void)r.random_ot(c, choices);
+          (void)r.correlated_ot(c, choices, {64});
+        },
+        true, k);
+    check_phantom_equals_real(res, ph);
+  }
+}
+
+TEST_CASE("SoftSpokenOT: the receiver's chunk corrections are balanced for all-zero and all-one choices, k outside 1, 2, 4, 8 refused") {
+  const std::int64_t n = 8192;
+  for (std::uint8_t c : {0, 1}) {
+    const std::vector<std::uint8_t> choices(n, c);
+    std::vector<std::vector<std::uint8_t>> sent;
+    run_ot([&](Comm& cm, OtExtSender& s) { (void)s.random_ot(cm, n); },
+           [&](Comm& cm, OtExtReceiver& r) {
+             RecordingComm rec(cm);
+             (void)r.random_ot(rec, choices);
+             sent = rec.sent;
+           },
+           false, 4);
+    REQUIRE(sent.size() == 1);
+    REQUIRE(sent[0].size() == 32 * static_cast<std::size_t>(n) / 8);
+    double worst = 0;
+    for (std::size_t j = 0; j < 32; ++j) {
+      std::uint64_t ones = 0;
+      for (std::size_t b = 0; b < 1024; ++b) ones += static_cast<std::uint64_t>(__builtin_popcount(sent[0][j * 1024 + b]));
+      worst = std::max(worst, std::abs(static_cast<double>(ones) / static_cast<double>(n) - 0.5));
+    }
+    CHECK(worst < 0.05);
+  }
+  CHECK_THROWS_WITH(OtExtSender(3), Catch::Contains("k = 3 is not 1 (IKNP), 2, 4 or 8"));
+  CHECK_THROWS_AS(OtExtension(16), std::invalid_argument);
+}
+
+TEST_CASE("OT Beaver triples over SoftSpokenOT k = 4: c = a*b for all") {
+  const std::int64_t n = 2000;
+  BeaverTriples tc, ts;
+  auto program = [](BeaverTriples& out, Role peer) {
+    return [&out, peer](Comm& c) {
+      OtExtension ext(4);
+      ext.setup(c, peer);
+      out = ot_beaver_triples(c, ext, n);
+    };
+  };
+  const auto res = run_comm_pair(Role::client, program(tc, Role::server), Role::server, program(ts, Role::client));
+  std::int64_t right = 0;
+  for (std::int64_t i = 0; i < n; ++i) right += tc.c[i] + ts.c[i] == (tc.a[i] + ts.a[i]) * (tc.b[i] + ts.b[i]);
+  CHECK(right == n);
+  // Per product: 64 OTs of 32 bits of columns (128/4) = 256 bytes, plus 260 bytes of corrections.
+  CHECK(res.a.total(Phase::offline).bytes_sent == iknp_setup_sender_bytes() + iknp_setup_receiver_bytes(4) + static_cast<u64>(n) * (256 + 260));
 }
 
 // ---------------------------------------------------------------- triples
 
-TEST_CASE("OT Beaver triples: c = a*b mod 2^64 for all, across a batch boundary, 1284 bytes each way per triple, offline") {
-  const std::int64_t n = kTripleBatch + 1000;
+TEST_CASE("OT Beaver triples: c = a*b mod 2^64 for all, across batch boundaries, 1284 bytes each way per triple, offline") {
+  const std::int64_t n = 2500, batch = 1000;
   BeaverTriples tc, ts;
   auto program = [](BeaverTriples& out, Role peer) {
     return [&out, peer](Comm& c) {
       OtExtension ext;
       ext.setup(c, peer);
-      out = ot_beaver_triples(c, ext, n);
+      out = ot_beaver_triples(c, ext, n, batch);
     };
   };
   const auto real = run_comm_pair(Role::client, program(tc, Role::server), Role::server, program(ts, Role::client));
@@ -424,7 +518,7 @@ TEST_CASE("OT Beaver triples: c = a*b mod 2^64 for all, across a batch boundary,
   CHECK(real.a.total(Phase::offline).bytes_sent == setup + ot_triple_bytes_each_way(n));
   CHECK(real.b.total(Phase::offline).bytes_sent == setup + ot_triple_bytes_each_way(n));
   CHECK(real.a.total(Phase::online).bytes_sent == 0);
-  CHECK(real.a.clock[kOff].hops == 2 + 2 * 2);  // set-up: one round trip; each batch: one round trip
+  CHECK(real.a.clock[kOff].hops == 2 + 3 * 2);  // set-up: one round trip; each of 3 batches: one round trip
   BeaverTriples pc, ps;
   const auto ph = run_comm_pair(Role::client, program(pc, Role::server), Role::server, program(ps, Role::client), network_preset("lan"), true);
   check_phantom_equals_real(real, ph);
@@ -437,8 +531,8 @@ TEST_CASE("Gilboa product: shares of a*b where a is the sender's and b the recei
   Prg prg = Prg::from_os();
   const RingTensor a = prg.random({n}), b = prg.random({n});
   RingTensor za, zb;
-  run_ot([&](Comm& c, IknpSender& s) { za = gilboa_product_send(c, s, a); },
-         [&](Comm& c, IknpReceiver& r) { zb = gilboa_product_receive(c, r, b); });
+  run_ot([&](Comm& c, OtExtSender& s) { za = gilboa_product_send(c, s, a); },
+         [&](Comm& c, OtExtReceiver& r) { zb = gilboa_product_receive(c, r, b); });
   std::int64_t right = 0;
   for (std::int64_t i = 0; i < n; ++i) right += za[i] + zb[i] == a[i] * b[i];
   CHECK(right == n);

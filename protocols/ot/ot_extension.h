@@ -24,8 +24,25 @@
 //   1-of-N (N = 2^k, ℓ bits) k·n random OTs, then sender → receiver ⌈n·N·ℓ / 8⌉
 // Every call is one message each way at most (random OT: one message), in the ledger's current
 // phase; the set-up is charged to Phase::offline.
+//
+// SoftSpokenOT (Roy, "SoftSpokenOT: Quieter OT Extension from Small-Field Silent VOLE in the
+// Minicrypt Model", CRYPTO 2022), semi-honest, chosen with k in {2, 4, 8} (k = 1 is IKNP above):
+// the 128 columns are cut into 128/k chunks of k. For each chunk the receiver holds 2^k leaf seeds
+// of a GGM tree and the sender all but the leaf at its secret Δ_c ∈ F_2^k (a (2^k−1)-of-2^k OT
+// made of k base OTs: the receiver sends each level's two sums under the base OTs' keys). Per call
+// each leaf x gives r_x = G(seed_x) (n̄ bits); the receiver's small-field VOLE is u = ⊕_x r_x,
+// v_i = ⊕_{x_i = 1} r_x, the sender's is w_i = ⊕_{(x⊕Δ_c)_i = 1} r_x = v_i ⊕ Δ_c,i·u (it lacks r_{Δ_c},
+// whose coefficient is 0). The receiver sends d_c = u ⊕ r per chunk, the sender sets
+// q_i = w_i ⊕ Δ_c,i·d_c = v_i ⊕ Δ_c,i·r: IKNP's column correlation with Δ = (Δ_c)_c, so transposing,
+// hashing and everything after are shared. Cost: 128/k bits per OT from the receiver instead of
+// 128, for 2^k/k times IKNP's PRG work. Set-up: also 128·2·16 = 4096 bytes receiver → sender
+// (level sums), one more message. Security (semi-honest): d_c is masked by u, which depends on the
+// leaf the sender lacks; the GGM tree hides r_{Δ_c} under the PRG. Roy's consistency check (for
+// malicious receivers) is not run.
+//   per call: receiver → sender 16·n̄/k bytes; the rest as for IKNP.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -40,9 +57,14 @@ constexpr int kStatisticalSecurity = 40;  // stated for the record; see the head
 
 // Exact byte counts of one extension call of n OTs (see the header comment).
 constexpr std::uint64_t iknp_padded(std::int64_t n) { return static_cast<std::uint64_t>((n + 7) / 8 * 8); }
-constexpr std::uint64_t iknp_receiver_bytes(std::int64_t n) { return 16 * iknp_padded(n); }
+// softspoken_k: 1 = IKNP, 2, 4 or 8 = SoftSpokenOT with chunks of k bits.
+constexpr std::uint64_t iknp_receiver_bytes(std::int64_t n, int softspoken_k = 1) { return 16 * iknp_padded(n) / static_cast<std::uint64_t>(softspoken_k); }
 constexpr std::uint64_t iknp_setup_sender_bytes() { return base_ot_receiver_bytes(kKappa); }
-constexpr std::uint64_t iknp_setup_receiver_bytes() { return base_ot_sender_bytes(kKappa); }
+constexpr std::uint64_t iknp_setup_receiver_bytes(int softspoken_k = 1) {
+  return base_ot_sender_bytes(kKappa) + (softspoken_k > 1 ? std::uint64_t{kKappa} * 2 * 16 : 0);
+}
+// Refuses a k that is not 1, 2, 4 or 8 (std::invalid_argument).
+int require_softspoken_k(int k);
 constexpr std::uint64_t packed_bytes(std::uint64_t bits) { return (bits + 7) / 8; }
 
 struct RandomOtPairs {
@@ -58,11 +80,19 @@ struct PendingCot {
   std::vector<u64> hashed;  // low 64 bits of H(t_i)
 };
 
-class IknpSender {
+class OtExtSender {
  public:
-  // Base OTs with the peer (who calls IknpReceiver::setup), charged to Phase::offline.
-  void setup(Comm& comm, Role peer);
+  explicit OtExtSender(int softspoken_k = 1) : k_(require_softspoken_k(softspoken_k)) {}
+  // Base OTs with the peer (who calls OtExtReceiver::setup), charged to Phase::offline. In two
+  // steps for a party that sets up both directions at once (OtExtension::setup).
+  void setup_start(Comm& comm, Role peer);
+  void setup_finish(Comm& comm);
+  void setup(Comm& comm, Role peer) {
+    setup_start(comm, peer);
+    setup_finish(comm);
+  }
   bool ready() const { return ready_; }
+  int softspoken_k() const { return k_; }
 
   // n random OTs: (m0_i, m1_i). Phantom: empty vectors.
   RandomOtPairs random_ot(Comm& comm, std::int64_t n);
@@ -79,15 +109,21 @@ class IknpSender {
 
  private:
   std::vector<Block> extend(Comm& comm, std::int64_t n);  // rows q_i (phantom: empty)
+  int k_;
   Role peer_ = Role::client;
-  Block s_;
-  std::vector<Prg> column_prgs_;  // G(k_{s_j})
+  std::vector<std::uint8_t> base_choices_;
+  Block delta_;                   // Δ: IKNP's s, or SoftSpoken's (Δ_c)_c, bit c·k + i = bit i of Δ_c
+  std::vector<Prg> column_prgs_;  // IKNP: G(k_{s_j}); SoftSpoken: the leaves, chunk-major (Δ_c's unused)
+  std::vector<std::size_t> delta_chunks_;  // SoftSpoken: Δ_c per chunk
+  std::vector<Block> base_keys_;           // SoftSpoken: the base OTs' keys until the level sums come
   u64 next_index_ = 0;            // tweak of the next OT, in step with the receiver
   bool ready_ = false;
 };
 
-class IknpReceiver {
+class OtExtReceiver {
  public:
+  explicit OtExtReceiver(int softspoken_k = 1) : k_(require_softspoken_k(softspoken_k)) {}
+  int softspoken_k() const { return k_; }
   // The receiver's half of setup; the base OTs' sender sends first, so a party that is receiver in
   // one direction and sender in the other can start this, run its sender's setup, then finish.
   void setup_start(Comm& comm, Role peer);
@@ -109,27 +145,30 @@ class IknpReceiver {
 
  private:
   std::vector<Block> extend(Comm& comm, const std::vector<std::uint8_t>& choices);  // rows t_i
+  int k_;
   Role peer_ = Role::client;
   BaseOtSender base_;
-  std::vector<Prg> prg0_, prg1_;  // G(k0_j), G(k1_j)
+  std::vector<Prg> prg0_, prg1_;  // IKNP: G(k0_j), G(k1_j); SoftSpoken: prg0_ holds the leaves
   u64 next_index_ = 0;
   bool ready_ = false;
 };
 
 // Both directions between this party and its peer: OTs where this party sends and OTs where it
-// receives. setup() runs the base OTs of both directions in one round trip (offline).
+// receives. setup() runs the base OTs of both directions in one round trip (offline; SoftSpoken:
+// one more message each way).
 class OtExtension {
  public:
+  explicit OtExtension(int softspoken_k = 1) : sender_(softspoken_k), receiver_(softspoken_k) {}
   void setup(Comm& comm, Role peer);
   bool ready() const { return sender_.ready() && receiver_.ready(); }
   Role peer() const { return peer_; }
-  IknpSender& sender() { return sender_; }
-  IknpReceiver& receiver() { return receiver_; }
+  OtExtSender& sender() { return sender_; }
+  OtExtReceiver& receiver() { return receiver_; }
 
  private:
   Role peer_ = Role::client;
-  IknpSender sender_;
-  IknpReceiver receiver_;
+  OtExtSender sender_;
+  OtExtReceiver receiver_;
 };
 
 // Exact bytes of a correlated OT whose widths repeat `widths` n / widths.size() times.
