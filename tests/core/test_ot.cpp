@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <sodium.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -98,6 +100,30 @@ void check_phantom_equals_real(const CommPairResult& real, const CommPairResult&
     CHECK(ph.a.clock[p].hops == real.a.clock[p].hops);
     CHECK(ph.b.clock[p].hops == real.b.clock[p].hops);
   }
+}
+
+// The receiver's one message of n random OTs with all choices equal to `choice`: the largest
+// distance of a column's share of ones from 1/2 (n = 8192 fair bits per column: σ = 0.0055).
+double worst_column_imbalance(std::int64_t n, std::uint8_t choice, int softspoken_k) {
+  const std::vector<std::uint8_t> choices(static_cast<std::size_t>(n), choice);
+  std::vector<std::vector<std::uint8_t>> sent;
+  run_ot([&](Comm& cm, OtExtSender& s) { (void)s.random_ot(cm, n); },
+         [&](Comm& cm, OtExtReceiver& r) {
+           RecordingComm rec(cm);
+           (void)r.random_ot(rec, choices);
+           sent = rec.sent;
+         },
+         false, softspoken_k);
+  REQUIRE(sent.size() == 1);
+  const std::size_t columns = 128 / static_cast<std::size_t>(softspoken_k), column_bytes = static_cast<std::size_t>(n) / 8;
+  REQUIRE(sent[0].size() == columns * column_bytes);
+  double worst = 0;
+  for (std::size_t j = 0; j < columns; ++j) {
+    std::uint64_t ones = 0;
+    for (std::size_t b = 0; b < column_bytes; ++b) ones += static_cast<std::uint64_t>(__builtin_popcount(sent[0][j * column_bytes + b]));
+    worst = std::max(worst, std::abs(static_cast<double>(ones) / static_cast<double>(n) - 0.5));
+  }
+  return worst;
 }
 
 }  // namespace
@@ -350,29 +376,8 @@ TEST_CASE("IKNP: the same choices twice give fresh messages (new set-up), and th
 }
 
 TEST_CASE("IKNP: the receiver's columns look the same for all-zero and all-one choices (bit balance per column)") {
-  const std::int64_t n = 8192;
-  for (std::uint8_t c : {0, 1}) {
-    const std::vector<std::uint8_t> choices(n, c);
-    std::vector<std::vector<std::uint8_t>> sent;
-    run_ot([&](Comm& cm, OtExtSender& s) { (void)s.random_ot(cm, n); },
-           [&](Comm& cm, OtExtReceiver& r) {
-             RecordingComm rec(cm);
-             (void)r.random_ot(rec, choices);
-             sent = rec.sent;
-           });
-    REQUIRE(sent.size() == 1);
-    REQUIRE(sent[0].size() == 16 * static_cast<std::size_t>(n));
-    const std::size_t column_bytes = static_cast<std::size_t>(n) / 8;
-    double worst = 0;
-    for (std::size_t j = 0; j < 128; ++j) {
-      std::uint64_t ones = 0;
-      for (std::size_t b = 0; b < column_bytes; ++b) ones += static_cast<std::uint64_t>(__builtin_popcount(sent[0][j * column_bytes + b]));
-      worst = std::max(worst, std::abs(static_cast<double>(ones) / static_cast<double>(n) - 0.5));
-    }
-    // 8192 fair bits per column: σ = 0.0055, so 0.05 is 9σ (never flaky); a column that leaked the
-    // choices (all 0 or all 1) would be 0.5 away.
-    CHECK(worst < 0.05);
-  }
+  // 0.05 is 9σ (never flaky); a column that leaked the choices (all 0 or all 1) would be 0.5 away.
+  for (std::uint8_t c : {0, 1}) CHECK(worst_column_imbalance(8192, c, 1) < 0.05);
 }
 
 TEST_CASE("IKNP: bad input and wrong-size messages are clear errors") {
@@ -454,27 +459,7 @@ TEST_CASE("SoftSpokenOT k = 2, 4, 8: random and correlated OT are right, 128/k b
 }
 
 TEST_CASE("SoftSpokenOT: the receiver's chunk corrections are balanced for all-zero and all-one choices, k outside 1, 2, 4, 8 refused") {
-  const std::int64_t n = 8192;
-  for (std::uint8_t c : {0, 1}) {
-    const std::vector<std::uint8_t> choices(n, c);
-    std::vector<std::vector<std::uint8_t>> sent;
-    run_ot([&](Comm& cm, OtExtSender& s) { (void)s.random_ot(cm, n); },
-           [&](Comm& cm, OtExtReceiver& r) {
-             RecordingComm rec(cm);
-             (void)r.random_ot(rec, choices);
-             sent = rec.sent;
-           },
-           false, 4);
-    REQUIRE(sent.size() == 1);
-    REQUIRE(sent[0].size() == 32 * static_cast<std::size_t>(n) / 8);
-    double worst = 0;
-    for (std::size_t j = 0; j < 32; ++j) {
-      std::uint64_t ones = 0;
-      for (std::size_t b = 0; b < 1024; ++b) ones += static_cast<std::uint64_t>(__builtin_popcount(sent[0][j * 1024 + b]));
-      worst = std::max(worst, std::abs(static_cast<double>(ones) / static_cast<double>(n) - 0.5));
-    }
-    CHECK(worst < 0.05);
-  }
+  for (std::uint8_t c : {0, 1}) CHECK(worst_column_imbalance(8192, c, 4) < 0.05);
   CHECK_THROWS_WITH(OtExtSender(3), Catch::Contains("k = 3 is not 1 (IKNP), 2, 4 or 8"));
   CHECK_THROWS_AS(OtExtension(16), std::invalid_argument);
 }
