@@ -19,6 +19,7 @@ int cmd_party(int argc, char** argv);        // app/cmd_party.cpp: one party of 
 int cmd_curve_keygen(int argc, char** argv); // app/cmd_party.cpp: a party's Curve key pair
 int cmd_relay(int argc, char** argv);        // app/cmd_relay.cpp: a TCP relay adding a one-way delay
 int bench_zmq(int argc, char** argv);        // app/bench_zmq.cpp: a stream over CurveZMQ against plain TCP
+int bench_ot(int argc, char** argv);         // app/bench_ot.cpp: oblivious transfer and OT triples, rate and bits
 
 }  // namespace marill
 

@@ -31,6 +31,7 @@ const char* kUsage =
     "  curve-keygen           a party's CurveZMQ key pair (--out PREFIX: PREFIX.key, PREFIX.pub)\n"
     "  relay                  a TCP relay adding a one-way delay (--listen IP:PORT --to IP:PORT --delay-ms D)\n"
     "  bench zmq              a 100 MB stream over CurveZMQ against plain TCP ZeroMQ (loopback)\n"
+    "  bench ot               oblivious transfer (base OT, IKNP random/correlated/chosen/1-of-N) and OT triples: rate, bits\n"
     "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
@@ -76,7 +77,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "relay") return marill::cmd_relay(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -87,7 +88,8 @@ int dispatch(int argc, char** argv) {
     if (what == "functions") return marill::bench_functions(argc - 3, argv + 3);
     if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
     if (what == "zmq") return marill::bench_zmq(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n", what.c_str());
+    if (what == "ot") return marill::bench_ot(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);
