@@ -4,9 +4,7 @@
 // The daemons stop when the test ends, failed or not (LocalSlurm's destructor). Skipped, with a
 // message, only where Slurm's or munge's binaries are missing (scripts/setup.sh installs them) or
 // the test is not root (SlurmUser=root).
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,37 +20,18 @@
 #include "runner/results_reader.h"
 #include "runner/slurm.h"
 #include "runner/sweep.h"
+#include "tests/core/process_helpers.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 using namespace marill;
+using namespace marill::test;
 using Catch::Contains;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 const std::vector<std::string> kSlurmBinaries = {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo"};
-
-std::string marill_exe() { return (fs::read_symlink("/proc/self/exe").parent_path() / "marill").string(); }
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int unused_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct Finished {
   int status = -1;  // -1: killed at the limit
@@ -73,7 +52,7 @@ Finished run_bounded(const std::string& exe, const std::vector<std::string>& arg
     c.wait();
     f.status = c.exit_code();
   }
-  f.output = read_file(log);
+  f.output = slurp(log);
   return f;
 }
 
@@ -108,7 +87,7 @@ struct Daemons {
   }
   std::string logs() const {
     std::string s;
-    for (const Daemon& d : list) s += "--- " + d.name + " (" + d.log.string() + "):\n" + read_file(d.log);
+    for (const Daemon& d : list) s += "--- " + d.name + " (" + d.log.string() + "):\n" + slurp(d.log);
     return s;
   }
   ~Daemons() {
@@ -134,7 +113,7 @@ class LocalSlurm {
 
   LocalSlurm() {
     const fs::path dir = tmp_.path;
-    env = boost::this_process::environment();
+    for (const auto& var : boost::this_process::environment()) env[var.get_name()] = var.to_string();
     env["SLURM_CONF"] = (dir / "slurm.conf").string();
     // munge: a fresh key of its own, and its own socket.
     {
@@ -159,7 +138,7 @@ class LocalSlurm {
     std::ofstream conf(dir / "slurm.conf");
     conf << "ClusterName=marilltest\n"
          << "SlurmctldHost=" << node << "(127.0.0.1)\n"
-         << "SlurmctldPort=" << unused_loopback_port() << "\nSlurmdPort=" << unused_loopback_port() << "\n"
+         << "SlurmctldPort=" << free_loopback_port() << "\nSlurmdPort=" << free_loopback_port() << "\n"
          << "SlurmUser=root\nSlurmdUser=root\n"
          << "AuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket=" << socket.string() << "\n"
          << "StateSaveLocation=" << (dir / "state").string() << "\nSlurmdSpoolDir=" << (dir / "spool").string() << "\n"
@@ -208,16 +187,6 @@ class LocalSlurm {
   TempDir tmp_;       // declared first: removed last, after the daemons stopped
   Daemons daemons_;
 };
-
-std::vector<CsvFields> csv_rows(const fs::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line == sweep_csv_header());
-  std::vector<CsvFields> rows;
-  while (std::getline(in, line)) rows.push_back(csv_split(line));
-  return rows;
-}
 
 // The measured columns (CPU and wall time) blanked: they differ from run to run.
 std::vector<CsvFields> without_times(std::vector<CsvFields> rows) {
@@ -314,7 +283,7 @@ TEST_CASE("slurm sweep: 20 points through a one-node Slurm merge into the in-pro
   CHECK_THAT(second.output, Contains("submitted 1 of 20 points as Slurm job") && Contains("(array 3;"));
   CHECK_THAT(second.output, Contains("20 rows in " + csv.string() + " (19 already done, 1 ran, 0 failed)"));
   CHECK(without_times(csv_rows(csv)) == expected);
-  CHECK(read_file(ops_csv_path(csv.string())) == read_file(ops_csv_path(in_process.out)));
+  CHECK(slurp(ops_csv_path(csv.string())) == slurp(ops_csv_path(in_process.out)));
   // Every point ran as its own task (one log each).
   for (size_t i = 0; i < 20; ++i) CHECK(fs::exists(shards / "logs" / (std::to_string(i) + ".log")));
 
