@@ -2,6 +2,7 @@
 
 #include <cereal/archives/binary.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -47,6 +48,12 @@ Frame decode_frame(std::vector<std::uint8_t>&& bytes) {
     throw ProtocolError(std::string("malformed frame header: ") + e.what());
   }
   if (f.header.magic != FrameHeader::kMagic) throw ProtocolError("malformed message: bad magic (not a marill frame)");
+  // Fields the receiver turns into enums, flags and clocks: out-of-range values are malformed, not "something else".
+  if (f.header.kind > FrameHeader::abort || f.header.phase > static_cast<std::uint8_t>(Phase::online) || f.header.phantom > 1)
+    throw ProtocolError("malformed frame header: kind " + std::to_string(f.header.kind) + ", phase " + std::to_string(f.header.phase) +
+                        ", phantom flag " + std::to_string(f.header.phantom));
+  if (!std::isfinite(f.header.arrival) || f.header.arrival < 0)
+    throw ProtocolError("malformed frame header: arrival time is not a finite non-negative number");
   const std::size_t body = bytes.size() - hs;
   const std::size_t expect = f.header.phantom ? 0 : f.header.payload_bytes;
   if (body != expect) {

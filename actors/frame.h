@@ -38,7 +38,9 @@ struct Frame {
 std::size_t frame_header_bytes();
 std::vector<std::uint8_t> encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_t n);
 // Parses and validates bytes from the network. Throws ProtocolError on anything malformed:
-// short buffer, bad magic, or a payload whose size differs from the header's declaration.
+// short buffer, bad magic, a kind, phase or phantom flag out of range, an arrival time that is not a
+// finite non-negative number, or a payload whose size differs from the header's declaration. The only
+// allocation is the fixed-size header copy: the payload stays in `bytes` (fuzz/frame_fuzzer.cpp).
 Frame decode_frame(std::vector<std::uint8_t>&& bytes);
 
 }  // namespace marill

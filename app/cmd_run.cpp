@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 
 #include "app/cli.h"
 #include "app/commands.h"
+#include "runner/slurm.h"
 #include "runner/sweep.h"
 
 namespace marill {
@@ -48,12 +50,30 @@ void print_rows(const Scenario& sc, const std::vector<CsvFields>& rows) {
   }
 }
 
+// Where the tasks find the binary, the scenario and the shards: absolute paths (they may run elsewhere).
+SlurmOptions slurm_options(const Args& args, const Scenario& sc, const SweepOptions& opt) {
+  namespace fs = std::filesystem;
+  SlurmOptions s;
+  s.marill = fs::read_symlink("/proc/self/exe").string();
+  s.scenario = fs::absolute(sc.file).string();
+  s.dir = fs::absolute(args.get("--slurm-dir", slurm_dir_for(opt.out))).lexically_normal().string();
+  if (args.has("--calibration")) s.calibration = fs::absolute(args.get("--calibration", "")).string();
+  for (const std::string& a : split(args.get("--slurm-args", ""), ' '))
+    if (!a.empty()) s.sbatch_args.push_back(a);
+  s.max_parallel = static_cast<int>(args.get_int("--slurm-parallel", 0, 1, 1 << 20));
+  s.timeout = std::chrono::seconds(args.get_int("--slurm-timeout", 86400, 1, 365LL * 86400));
+  return s;
+}
+
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
   Args args(argc, argv, {{"--out", Opt::text}, {"--resume", Opt::flag}, {"--jobs", Opt::integer}, {"--dry-run", Opt::flag},
-                         {"--stop-after", Opt::integer}, {"--calibration", Opt::text}},
+                         {"--stop-after", Opt::integer}, {"--calibration", Opt::text}, {"--slurm", Opt::flag}, {"--slurm-dir", Opt::text},
+                         {"--slurm-args", Opt::text}, {"--slurm-parallel", Opt::integer}, {"--slurm-timeout", Opt::integer},
+                         {"--point", Opt::integer}, {"--shard-dir", Opt::text}},
             "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
+            "       marill run SCENARIO.yaml --slurm [--out FILE] [--resume] [--slurm-dir DIR] [--slurm-args=\"...\"] ...\n"
             "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
             "points finish, the op kinds in FILE minus .csv plus .ops.csv, the ratios to the baseline at the end.\n"
             "--out: the CSV (default: the scenario's output:, relative to the current directory)\n"
@@ -62,7 +82,15 @@ int cmd_run(int argc, char** argv) {
             "--jobs N: run N points in parallel (each its own session)\n"
             "--dry-run: list the points, run nothing\n"
             "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in one)\n"
-            "--stop-after N: (tests) stop after N points, leaving the files as a killed sweep would\n",
+            "--stop-after N: (tests) stop after N points, leaving the files as a killed sweep would\n"
+            "--slurm: one Slurm array task per point (sbatch), each writing a shard; waits for the job (squeue),\n"
+            "         then merges the shards into FILE, the CSV an in-process run writes; with --resume only the\n"
+            "         points without a shard or row are submitted (docs/multihost.md)\n"
+            "--slurm-dir DIR: shards, task logs and the batch script (default: FILE minus .csv plus .slurm)\n"
+            "--slurm-args=\"OPTS\": more sbatch options, e.g. --slurm-args=\"--partition=cpu --time=10\"\n"
+            "--slurm-parallel N: at most N tasks at once (the array's %N)\n"
+            "--slurm-timeout S: wait at most S seconds for the job (default 86400), then cancel it\n"
+            "--point I --shard-dir DIR: (what a Slurm task runs) point I of the scenario (from 0) into its shard in DIR\n",
             true);
   if (args.help()) return 0;
   if (args.positional().size() != 1) throw std::invalid_argument("run: give one scenario file (marill run SCENARIO.yaml)");
@@ -72,6 +100,16 @@ int cmd_run(int argc, char** argv) {
     print_points(sc);
     std::printf("%zu points x %d repeats = %zu runs (dry run: nothing ran)\n", sc.points.size(), sc.repeats, total);
     return 0;
+  }
+  if (args.has("--point") != args.has("--shard-dir")) throw std::invalid_argument("run: --point and --shard-dir go together (a Slurm task's point)");
+  if (args.has("--point")) {  // one Slurm array task: its status tells Slurm whether the point failed
+    SweepOptions opt;
+    opt.compute_model = compute_model_from(args.get("--calibration", ""));
+    const size_t index = static_cast<size_t>(args.get_int("--point", 0, 0, 1 << 30));
+    const SweepReport rep = run_sweep_shard(sc, index, args.get("--shard-dir", ""), opt, std::cerr);
+    std::fprintf(stderr, "marill run: point %zu: %zu rows in %s, %zu failed\n", index, rep.rows.size(),
+                 sweep_shard_path(args.get("--shard-dir", ""), index).c_str(), rep.failed);
+    return rep.failed ? 1 : 0;
   }
   SweepOptions opt;
   opt.out = args.get("--out", sc.output);
@@ -83,7 +121,12 @@ int cmd_run(int argc, char** argv) {
   opt.stop_after = static_cast<int>(args.get_int("--stop-after", 0, 0, 1 << 30));
   std::fprintf(stderr, "marill run: %s: %zu points x %d repeats (%s, %s) -> %s\n", sc.name.c_str(), sc.points.size(), sc.repeats,
                sc.model.name.c_str(), mode_name(sc.mode), opt.out.c_str());
-  const SweepReport rep = run_sweep(sc, opt, std::cerr);
+  const bool slurm = args.has("--slurm");
+  for (const char* o : {"--slurm-dir", "--slurm-args", "--slurm-parallel", "--slurm-timeout"})
+    if (args.has(o) && !slurm) throw std::invalid_argument(std::string("run: ") + o + " needs --slurm");
+  if (slurm && (args.has("--jobs") || args.has("--stop-after")))
+    throw std::invalid_argument("run: --jobs and --stop-after are for in-process sweeps; with --slurm each task runs one point");
+  const SweepReport rep = slurm ? run_sweep_on_slurm(sc, opt, slurm_options(args, sc, opt), std::cerr) : run_sweep(sc, opt, std::cerr);
   if (rep.stopped) {
     std::fprintf(stderr, "marill run: stopped after %zu points (--stop-after); --resume continues\n", rep.ran + rep.failed);
     return 0;

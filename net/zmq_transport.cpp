@@ -6,15 +6,15 @@
 #include <stdexcept>
 
 #include "actors/party_error.h"
+#include "net/chunking.h"
 
 namespace marill {
 
 namespace {
 
-// The first byte of every chunk: flags. A message's first chunk then carries the message's length
-// (8 bytes, little endian), so the receiver checks it against its limit and allocates once.
-constexpr std::uint8_t kChunkFirst = 0x01, kChunkLast = 0x02;
-constexpr std::size_t kLengthBytes = 8;
+// The chunk format: net/chunking.h. A message's buffer is allocated once up to this size; a larger
+// one grows as its bytes arrive (a peer's announced length alone never allocates more).
+constexpr std::size_t kReserveAheadBytes = std::size_t{64} << 20;
 // A CURVE MESSAGE command: its name, the nonce, the MAC and the flags byte (RFC 26), with room to spare.
 constexpr std::size_t kCurveOverhead = 64;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";  // where libzmq asks (RFC 27)
@@ -35,8 +35,10 @@ struct ZmqTransport::Peer {
 };
 
 ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vector<ZmqPeerAddress>& parties, ZmqOptions opt)
-    : me_(me), opt_(opt), ctx_(1), allowed_(parties), router_(ctx_, zmq::socket_type::router) {
-  if (opt_.chunk_bytes <= kLengthBytes) throw std::invalid_argument("zmq transport: chunks must be larger than " + std::to_string(kLengthBytes) + " bytes");
+    : me_(me), opt_(opt), ctx_(1), allowed_(parties), router_(ctx_, zmq::socket_type::router),
+      partial_(kMaxRoles, ChunkReassembler(opt.max_message_bytes, kReserveAheadBytes)) {
+  if (opt_.chunk_bytes <= kChunkLengthBytes)
+    throw std::invalid_argument("zmq transport: chunks must be larger than " + std::to_string(kChunkLengthBytes) + " bytes");
   const ZmqPeerAddress* self = nullptr;
   for (const auto& p : parties)
     if (p.role == me) self = &p;
@@ -173,15 +175,8 @@ void ZmqTransport::send(Role to, std::vector<std::uint8_t> bytes) {
   fail_send(*peer, false);  // known refused or gone: no point waiting
   std::size_t off = 0;
   do {
-    const bool first = off == 0;
-    const std::size_t head = 1 + (first ? kLengthBytes : 0);
-    const std::size_t n = std::min(opt_.chunk_bytes - (first ? kLengthBytes : 0), bytes.size() - off);
-    zmq::message_t chunk(head + n);
-    auto* out = chunk.data<std::uint8_t>();
-    out[0] = static_cast<std::uint8_t>((first ? kChunkFirst : 0) | (off + n == bytes.size() ? kChunkLast : 0));
-    for (std::size_t i = 0; first && i < kLengthBytes; ++i) out[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(bytes.size()) >> (8 * i));
-    if (n) std::memcpy(out + head, bytes.data() + off, n);
-    off += n;
+    zmq::message_t chunk(chunk_wire_bytes(bytes.size(), off, opt_.chunk_bytes));
+    off += write_chunk(bytes.data(), bytes.size(), off, opt_.chunk_bytes, chunk.data<std::uint8_t>());
     // Waits in slices so that a refused key or a vanished peer is reported at once, not at the timeout.
     const auto deadline = std::chrono::steady_clock::now() + opt_.send_timeout;
     while (!peer->dealer.send(chunk, zmq::send_flags::none)) {
@@ -218,35 +213,9 @@ std::optional<Incoming> ZmqTransport::receive(std::chrono::milliseconds timeout)
     for (const auto& a : allowed_)
       if (a.role != me_ && name == role_name(a.role)) sender = a.role;
     if (!sender) return Incoming{{}, std::nullopt};
-    if (body.size() == 0) throw ProtocolError(std::string("zmq transport: empty chunk from ") + role_name(*sender));
-    const auto* in = body.data<std::uint8_t>();
-    const std::uint8_t flags = in[0];
-    const std::string from = role_name(*sender);
-    auto& msg = partial_[static_cast<std::size_t>(role_index(*sender))];
-    std::size_t head = 1;
-    if (flags & ~(kChunkFirst | kChunkLast)) throw ProtocolError("zmq transport: malformed chunk from " + from);
-    if ((flags & kChunkFirst) != 0 && msg.started) throw ProtocolError("zmq transport: " + from + " began a message inside another");
-    if ((flags & kChunkFirst) == 0 && !msg.started) throw ProtocolError("zmq transport: " + from + " sent a chunk of no message");
-    if (flags & kChunkFirst) {
-      if (body.size() < 1 + kLengthBytes) throw ProtocolError("zmq transport: malformed chunk from " + from);
-      std::uint64_t length = 0;
-      for (std::size_t i = 0; i < kLengthBytes; ++i) length |= static_cast<std::uint64_t>(in[1 + i]) << (8 * i);
-      if (length > opt_.max_message_bytes)  // before allocating anything for it
-        throw ProtocolError("zmq transport: a message from " + from + " of " + std::to_string(length) + " bytes exceeds " +
-                            std::to_string(opt_.max_message_bytes) + " bytes");
-      msg.started = true;
-      msg.length = length;
-      msg.bytes.clear();
-      msg.bytes.reserve(length);
-      head += kLengthBytes;
-    }
-    if (msg.bytes.size() + (body.size() - head) > msg.length) throw ProtocolError("zmq transport: " + from + " sent more than its message's length");
-    msg.bytes.insert(msg.bytes.end(), in + head, in + body.size());
-    if (flags & kChunkLast) {
-      if (msg.bytes.size() != msg.length) throw ProtocolError("zmq transport: " + from + " ended a message short of its length");
-      msg.started = false;
-      return Incoming{std::move(msg.bytes), sender};
-    }
+    auto& reassembly = partial_[static_cast<std::size_t>(role_index(*sender))];
+    if (auto message = reassembly.add(body.data<std::uint8_t>(), body.size(), role_name(*sender)))
+      return Incoming{std::move(*message), sender};
   }
 }
 

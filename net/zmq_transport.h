@@ -9,7 +9,8 @@
 //
 // Messages are cut into chunks of at most `chunk_bytes` (plus a flags byte); the ROUTER's
 // ZMQ_MAXMSGSIZE drops a larger chunk (and its connection) before allocating it, and a message whose
-// first chunk announces more than `max_message_bytes` is refused before its buffer is allocated. Sends wait at most `send_timeout` for the peer's connection
+// first chunk announces more than `max_message_bytes` is refused before its buffer is allocated
+// (net/chunking.h; a message's buffer then grows with the bytes that arrive). Sends wait at most `send_timeout` for the peer's connection
 // (ZMQ_IMMEDIATE: nothing queues for a peer that is not there or refused this party's key), and a
 // failure names the peer.
 #pragma once
@@ -25,6 +26,7 @@
 #include <zmq.hpp>
 
 #include "actors/transport.h"
+#include "net/chunking.h"
 #include "net/curve_keys.h"
 
 namespace marill {
@@ -72,12 +74,7 @@ class ZmqTransport final : public Transport {
   std::thread zap_thread_;
   zmq::socket_t router_;
   std::vector<std::unique_ptr<Peer>> peers_;
-  struct Reassembly {
-    bool started = false;
-    std::uint64_t length = 0;  // announced by the first chunk
-    std::vector<std::uint8_t> bytes;
-  };
-  std::array<Reassembly, kMaxRoles> partial_;  // by sender
+  std::vector<ChunkReassembler> partial_;  // by sender
 };
 
 }  // namespace marill

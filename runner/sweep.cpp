@@ -74,6 +74,45 @@ std::vector<CsvFields> read_rows(const std::string& path, const std::string& hea
   return rows;
 }
 
+using ItemIndex = std::map<std::pair<std::string, std::string>, size_t>;  // (point_id, repeat) -> work item
+
+// Work item k: point k / repeats, repeat k % repeats + 1.
+ItemIndex index_items(const Scenario& sc) {
+  ItemIndex item_of;
+  const size_t repeats = static_cast<size_t>(sc.repeats);
+  for (size_t k = 0; k < sc.points.size() * repeats; ++k) item_of[{sc.points[k / repeats].id, std::to_string(k % repeats + 1)}] = k;
+  return item_of;
+}
+
+// The rows (and op kinds) of an existing sweep output into `done` and `ops_of`.
+void read_existing_output(const std::string& out, const std::string& ops_out, const ItemIndex& item_of,
+                          std::vector<std::optional<CsvFields>>& done, std::map<std::string, std::vector<CsvFields>>& ops_of,
+                          std::ostream& log);
+
+std::vector<CsvFields> rows_in_order(const std::vector<std::optional<CsvFields>>& done) {
+  std::vector<CsvFields> rows;
+  for (const auto& d : done)
+    if (d) rows.push_back(*d);
+  return rows;
+}
+
+std::vector<CsvFields> ops_in_point_order(const Scenario& sc, const std::map<std::string, std::vector<CsvFields>>& ops_of) {
+  std::vector<CsvFields> rows;
+  for (const ScenarioPoint& p : sc.points) {
+    auto it = ops_of.find(p.id);
+    if (it != ops_of.end()) rows.insert(rows.end(), it->second.begin(), it->second.end());
+  }
+  return rows;
+}
+
+// "point ID (3pc lan prefill b=8 lf freeze=0.5, repeat 1): ERROR", as a failure is reported.
+std::string describe_failure(const ScenarioPoint& p, int repeat, const std::string& error) {
+  std::string what = "point " + p.id + " (" + setting_name(p.setting) + " " + p.network.name + " " + stage_name(p.stage) +
+                     " b=" + std::to_string(p.b) + (p.label.empty() ? "" : " " + p.label);
+  for (const KnobValue& v : p.knobs) what += " " + v.knob + "=" + v.text();
+  return what + ", repeat " + std::to_string(repeat) + "): " + error;
+}
+
 }  // namespace
 
 namespace {
@@ -246,9 +285,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
   const size_t repeats = static_cast<size_t>(sc.repeats);
   SweepReport rep;
   rep.total = sc.points.size() * repeats;
-  // Work item k: point k / repeats, repeat k % repeats + 1.
-  std::map<std::pair<std::string, std::string>, size_t> item_of;
-  for (size_t k = 0; k < rep.total; ++k) item_of[{sc.points[k / repeats].id, std::to_string(k % repeats + 1)}] = k;
+  const ItemIndex item_of = index_items(sc);
   std::vector<std::optional<CsvFields>> done(rep.total);
   std::map<std::string, std::vector<CsvFields>> ops_of;  // point_id -> its op-kind rows (from repeat 1)
 
@@ -256,39 +293,12 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
   if (!opt.resume)
     for (const std::string& f : {opt.out, ops_out})
       if (fs::exists(f)) throw std::invalid_argument(f + " exists: --resume continues that sweep; give another --out for a new one");
-  if (exists) {
-    size_t skipped = 0, foreign = 0;
-    for (CsvFields& r : read_rows(opt.out, sweep_csv_header(), kColumns, &skipped)) {
-      auto it = item_of.find({r[kPointId], r[kRepeat]});
-      if (it == item_of.end()) {
-        ++foreign;
-        continue;
-      }
-      done[it->second] = std::move(r);
-    }
-    if (fs::exists(ops_out))
-      for (CsvFields& r : read_rows(ops_out, sweep_ops_csv_header(), 5, &skipped)) {
-        auto it = item_of.find({r[0], "1"});
-        if (it != item_of.end() && done[it->second]) ops_of[r[0]].push_back(std::move(r));
-      }
-    if (skipped) log << "marill run: " << skipped << " unreadable lines of " << opt.out << " dropped (cut by a kill?)\n";
-    if (foreign) log << "marill run: " << foreign << " rows of " << opt.out << " belong to no point of this scenario: dropped\n";
-  }
+  if (exists) read_existing_output(opt.out, ops_out, item_of, done, ops_of, log);
   rep.already_done = static_cast<size_t>(std::count_if(done.begin(), done.end(), [](const auto& d) { return d.has_value(); }));
   if (opt.resume) log << "marill run: " << rep.already_done << " of " << rep.total << " points already done\n";
 
-  auto ordered_rows = [&] {
-    std::vector<CsvFields> rows;
-    for (const auto& d : done)
-      if (d) rows.push_back(*d);
-    return rows;
-  };
-  auto ordered_ops = [&] {
-    std::vector<CsvFields> rows;
-    for (const ScenarioPoint& p : sc.points)
-      for (const CsvFields& r : ops_of[p.id]) rows.push_back(r);
-    return rows;
-  };
+  auto ordered_rows = [&] { return rows_in_order(done); };
+  auto ordered_ops = [&] { return ops_in_point_order(sc, ops_of); };
   // Start from the kept rows (ratios cleared: they are filled at the end), then append as points finish.
   if (!fs::path(opt.out).parent_path().empty()) fs::create_directories(fs::path(opt.out).parent_path());
   std::vector<CsvFields> kept = ordered_rows();
@@ -344,10 +354,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
         }
         ++rep.ran;
       } else {
-        std::string what = "point " + p.id + " (" + setting_name(p.setting) + " " + p.network.name + " " + stage_name(p.stage) +
-                           " b=" + std::to_string(p.b) + (p.label.empty() ? "" : " " + p.label);
-        for (const KnobValue& v : p.knobs) what += " " + v.knob + "=" + v.text();
-        what += ", repeat " + std::to_string(repeat) + "): " + error;
+        const std::string what = describe_failure(p, repeat, error);
         log << (opt.progress_inline ? "\n" : "") << "marill run: " << what << "\n";
         rep.errors.push_back(what);
         ++rep.failed;
@@ -371,6 +378,163 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
   fill_ratios(sc, rep.rows);
   write_atomic(opt.out, sweep_csv_header(), rep.rows);
   write_atomic(ops_out, sweep_ops_csv_header(), ordered_ops());
+  return rep;
+}
+
+// --- Shards ---
+
+namespace {
+
+void read_existing_output(const std::string& out, const std::string& ops_out, const ItemIndex& item_of,
+                          std::vector<std::optional<CsvFields>>& done, std::map<std::string, std::vector<CsvFields>>& ops_of,
+                          std::ostream& log) {
+  size_t skipped = 0, foreign = 0;
+  for (CsvFields& r : read_rows(out, sweep_csv_header(), kColumns, &skipped)) {
+    auto it = item_of.find({r[kPointId], r[kRepeat]});
+    if (it == item_of.end()) {
+      ++foreign;
+      continue;
+    }
+    done[it->second] = std::move(r);
+  }
+  if (fs::exists(ops_out))
+    for (CsvFields& r : read_rows(ops_out, sweep_ops_csv_header(), 5, &skipped)) {
+      auto it = item_of.find({r[0], "1"});
+      if (it != item_of.end() && done[it->second]) ops_of[r[0]].push_back(std::move(r));
+    }
+  if (skipped) log << "marill run: " << skipped << " unreadable lines of " << out << " dropped (cut by a kill?)\n";
+  if (foreign) log << "marill run: " << foreign << " rows of " << out << " belong to no point of this scenario: dropped\n";
+}
+
+std::string shard_errors_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".errors"; }
+std::string shard_partial_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".partial.csv"; }
+
+// What the shards of `dir` (over an existing output, with resume) hold.
+struct ShardedState {
+  std::vector<std::optional<CsvFields>> done;        // by work item
+  std::vector<bool> from_shard;                      // by work item: the row came from a shard
+  std::map<std::string, std::vector<CsvFields>> ops_of;
+  std::vector<bool> shard_present;                   // by point
+  std::vector<std::string> errors;                   // the shards' failed repeats, in point order
+};
+
+ShardedState read_sharded(const Scenario& sc, const std::string& dir, const SweepOptions& opt, std::ostream& log) {
+  if (opt.out.empty()) throw std::invalid_argument("run: no output file (output: in the scenario, or --out FILE)");
+  const std::string ops_out = ops_csv_path(opt.out);
+  const size_t repeats = static_cast<size_t>(sc.repeats), total = sc.points.size() * repeats;
+  const ItemIndex item_of = index_items(sc);
+  ShardedState st;
+  st.done.resize(total);
+  st.from_shard.assign(total, false);
+  st.shard_present.assign(sc.points.size(), false);
+  if (opt.resume && fs::exists(opt.out)) read_existing_output(opt.out, ops_out, item_of, st.done, st.ops_of, log);
+  for (size_t i = 0; i < sc.points.size(); ++i) {
+    const std::string shard = sweep_shard_path(dir, i);
+    if (!fs::exists(shard)) continue;
+    st.shard_present[i] = true;
+    const std::string& id = sc.points[i].id;
+    size_t skipped = 0;
+    bool has_first_repeat = false;
+    for (CsvFields& r : read_rows(shard, sweep_csv_header(), kColumns, &skipped)) {
+      auto it = item_of.find({r[kPointId], r[kRepeat]});
+      if (r[kPointId] != id || it == item_of.end())
+        throw std::invalid_argument(shard + ": a row of point " + r[kPointId] + ", not of this scenario's point " + std::to_string(i) +
+                                    " (" + id + "): the scenario changed since its shards were written; give another --out for a new sweep");
+      has_first_repeat = has_first_repeat || r[kRepeat] == "1";
+      st.done[it->second] = std::move(r);
+      st.from_shard[it->second] = true;
+    }
+    if (skipped) log << "marill run: " << skipped << " unreadable lines of " << shard << " dropped\n";
+    if (has_first_repeat && fs::exists(ops_csv_path(shard))) st.ops_of[id] = read_rows(ops_csv_path(shard), sweep_ops_csv_header(), 5, &skipped);
+    std::ifstream errors(shard_errors_path(dir, i));
+    for (std::string line; std::getline(errors, line);)
+      if (!line.empty()) st.errors.push_back(line);
+  }
+  return st;
+}
+
+void replace_file(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) throw std::runtime_error("cannot rename " + from + " to " + to + ": " + ec.message());
+}
+
+}  // namespace
+
+std::string sweep_shard_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".csv"; }
+
+SweepReport run_sweep_shard(const Scenario& sc, size_t index, const std::string& dir, const SweepOptions& opt, std::ostream& log) {
+  if (index >= sc.points.size())
+    throw std::invalid_argument("run: point " + std::to_string(index) + " is outside " + sc.file + "'s " + std::to_string(sc.points.size()) +
+                                " points (0 to " + std::to_string(sc.points.size() - 1) + ")");
+  // The point alone, as a scenario of one point without a baseline: the ratios are the merge's.
+  Scenario one = sc;
+  one.points = {sc.points[index]};
+  one.baseline = {-1};
+  fs::create_directories(dir);
+  SweepOptions o = opt;
+  o.out = shard_partial_path(dir, index);
+  o.resume = true;  // a task Slurm requeued keeps the repeats it finished
+  o.stop_after = 0;
+  const SweepReport rep = run_sweep(one, o, log);
+  const std::string shard = sweep_shard_path(dir, index), errors = shard_errors_path(dir, index);
+  {
+    std::ofstream out(errors + ".tmp", std::ios::binary | std::ios::trunc);
+    for (const std::string& e : rep.errors) out << e << '\n';
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + errors + ".tmp");
+  }
+  // The CSV last: its presence says the shard is whole.
+  replace_file(errors + ".tmp", errors);
+  replace_file(ops_csv_path(o.out), ops_csv_path(shard));
+  replace_file(o.out, shard);
+  return rep;
+}
+
+std::vector<size_t> sweep_points_to_run(const Scenario& sc, const std::string& dir, const SweepOptions& opt) {
+  if (!opt.resume) {
+    for (const std::string& f : {opt.out, ops_csv_path(opt.out)})
+      if (fs::exists(f)) throw std::invalid_argument(f + " exists: --resume continues that sweep; give another --out for a new one");
+    for (size_t i = 0; i < sc.points.size(); ++i)
+      if (fs::exists(sweep_shard_path(dir, i)))
+        throw std::invalid_argument(dir + " holds shards of an earlier sweep (" + sweep_shard_path(dir, i) +
+                                    "): --resume continues it; give another --out for a new one");
+  }
+  std::ostringstream ignored;
+  const ShardedState st = read_sharded(sc, dir, opt, ignored);
+  const size_t repeats = static_cast<size_t>(sc.repeats);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < sc.points.size(); ++i)
+    for (size_t r = 0; r < repeats; ++r)
+      if (!st.done[i * repeats + r]) {
+        todo.push_back(i);
+        break;
+      }
+  return todo;
+}
+
+SweepReport merge_sweep_shards(const Scenario& sc, const std::string& dir, const SweepOptions& opt, std::ostream& log,
+                               const std::function<std::string(size_t index)>& missing) {
+  ShardedState st = read_sharded(sc, dir, opt, log);
+  const size_t repeats = static_cast<size_t>(sc.repeats);
+  SweepReport rep;
+  rep.total = st.done.size();
+  rep.errors = st.errors;
+  for (size_t k = 0; k < rep.total; ++k) {
+    if (st.done[k]) {
+      ++(st.from_shard[k] ? rep.ran : rep.already_done);
+      continue;
+    }
+    ++rep.failed;
+    const size_t i = k / repeats;
+    if (!st.shard_present[i]) rep.errors.push_back(describe_failure(sc.points[i], static_cast<int>(k % repeats) + 1, missing(i)));
+  }
+  for (const std::string& e : rep.errors) log << "marill run: " << e << "\n";
+  rep.rows = rows_in_order(st.done);
+  fill_ratios(sc, rep.rows);
+  if (!fs::path(opt.out).parent_path().empty()) fs::create_directories(fs::path(opt.out).parent_path());
+  write_atomic(opt.out, sweep_csv_header(), rep.rows);
+  write_atomic(ops_csv_path(opt.out), sweep_ops_csv_header(), ops_in_point_order(sc, st.ops_of));
   return rep;
 }
 

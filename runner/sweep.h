@@ -59,4 +59,23 @@ struct SweepReport {
 // Runs the sweep; progress lines (rate, ETA) and each failure go to `log`.
 SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream& log);
 
+// --- Sweeps in shards (Slurm array tasks, runner/slurm.h): one point per shard, then one merge. ---
+// The shard of point `index` (its place in sc.points) in `dir`: point-INDEX.csv holds its repeats'
+// rows in the sweep schema (ratios empty), point-INDEX.ops.csv its op kinds, point-INDEX.errors one
+// line per failed repeat. The files appear when the point has ended (written under other names,
+// then renamed): a shard that exists is complete.
+std::string sweep_shard_path(const std::string& dir, size_t index);
+// Runs point `index` alone (its repeats, opt.jobs at a time) into its shard; opt.out is ignored.
+SweepReport run_sweep_shard(const Scenario& sc, size_t index, const std::string& dir, const SweepOptions& opt, std::ostream& log);
+// The points (indices) a sharded sweep still has to run: those with a repeat in neither a shard of
+// `dir` nor, with opt.resume, the existing opt.out. Without opt.resume an existing opt.out or a
+// shard in `dir` is an error, as run_sweep's existing output is.
+std::vector<size_t> sweep_points_to_run(const Scenario& sc, const std::string& dir, const SweepOptions& opt);
+// Merges the shards of `dir` (over the rows of an existing opt.out with opt.resume) into opt.out and
+// its ops CSV, exactly as run_sweep writes them: rows in point order, ratios filled. A point's failed
+// repeats (its shard's errors) and points without a shard are reported and counted failed; `missing`
+// says why a shard is absent (e.g. where its task's log is).
+SweepReport merge_sweep_shards(const Scenario& sc, const std::string& dir, const SweepOptions& opt, std::ostream& log,
+                               const std::function<std::string(size_t index)>& missing);
+
 }  // namespace marill

@@ -20,8 +20,11 @@
 #include "runner/scenario.h"
 #include "runner/results_reader.h"
 #include "runner/sweep.h"
+#include "tests/core/process_helpers.h"
 
 using namespace marill;
+using marill::test::csv_rows;
+using marill::test::marill_exe;
 using Catch::Contains;
 
 namespace {
@@ -78,21 +81,6 @@ std::string tiny_sweep(const std::string& extra = "") {
          "  - {label: lf, freeze: 1/2}\n"
          "  - {label: hm2, merge: 2}\n"
          "baseline: {label: full}\n" + extra;
-}
-
-std::vector<CsvFields> csv_rows(const fs::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line == sweep_csv_header());
-  std::vector<CsvFields> rows;
-  while (std::getline(in, line)) rows.push_back(csv_split(line));
-  return rows;
-}
-
-// The marill executable beside this test binary.
-std::string marill_exe() {
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "marill").string();
 }
 
 // Runs a shell command; its exit status, stderr+stdout in *out.

@@ -23,33 +23,16 @@
 #include "net/hosts.h"
 #include "net/zmq_transport.h"
 #include "runner/runner.h"
+#include "tests/core/process_helpers.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 using namespace marill;
+using marill::test::free_loopback_port;
+using marill::test::marill_exe;
+using marill::test::slurp;
 
 namespace {
-
-std::string marill_exe() { return (fs::read_symlink("/proc/self/exe").parent_path() / "marill").string(); }
-
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A directory with a Curve key pair per role (from `marill curve-keygen`) and a hosts file.
 struct Cluster {
