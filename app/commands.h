@@ -18,6 +18,7 @@ int bench_phantom_time(int argc, char** argv);  // app/bench_phantom_time.cpp: p
 int cmd_party(int argc, char** argv);        // app/cmd_party.cpp: one party of a block point over ZeroMQ/Curve
 int cmd_curve_keygen(int argc, char** argv); // app/cmd_party.cpp: a party's Curve key pair
 int bench_zmq(int argc, char** argv);        // app/bench_zmq.cpp: a stream over CurveZMQ against plain TCP
+int bench_he(int argc, char** argv);         // app/bench_he.cpp: the 2PC matrix product by homomorphic encryption
 
 }  // namespace marill
 

@@ -30,6 +30,7 @@ const char* kUsage =
     "  party                  ONE party of a block point over ZeroMQ with CurveZMQ (--role ROLE --hosts HOSTS.yaml)\n"
     "  curve-keygen           a party's CurveZMQ key pair (--out PREFIX: PREFIX.key, PREFIX.pub)\n"
     "  bench zmq              a 100 MB stream over CurveZMQ against plain TCP ZeroMQ (loopback)\n"
+    "  bench he               the 2pc matrix product by homomorphic encryption: bytes, time, HE parameters, noise margin\n"
     "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
@@ -74,7 +75,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "curve-keygen") return marill::cmd_curve_keygen(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq, he)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -85,7 +86,8 @@ int dispatch(int argc, char** argv) {
     if (what == "functions") return marill::bench_functions(argc - 3, argv + 3);
     if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
     if (what == "zmq") return marill::bench_zmq(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq)\n", what.c_str());
+    if (what == "he") return marill::bench_he(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq, he)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);
