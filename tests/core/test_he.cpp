@@ -370,6 +370,11 @@ TEST_CASE("he matmul: bad input and bad messages are clear errors") {
 
   // An upload made under another key (recorded from an earlier session) is refused by its fingerprint.
   std::vector<std::uint8_t> foreign;
+  const CommProgram honest_server = [&](Comm& c) {
+    HeMatmul he(c, Role::client);
+    he.set_up();
+    (void)he.server_product(xs, w);
+  };
   run_comm_pair(
       Role::client,
       [&](Comm& c) {
@@ -379,13 +384,7 @@ TEST_CASE("he matmul: bad input and bad messages are clear errors") {
         (void)he.client_product(xc, 4);
         foreign = rec.sent.at(1);
       },
-      Role::server,
-      [&](Comm& c) {
-        HeMatmul he(c, Role::client);
-        he.set_up();
-        (void)he.server_product(xs, w);
-      },
-      lan(), false, kPatience);
+      Role::server, honest_server, lan(), false, kPatience);
   auto send_instead = [&](std::function<void(std::vector<std::uint8_t>&, const HeMatmul&)> tamper) {
     run_comm_pair(
         Role::client,
@@ -397,13 +396,7 @@ TEST_CASE("he matmul: bad input and bad messages are clear errors") {
           c.send_bytes(Role::server, msg.data(), msg.size());
           (void)c.recv_bytes(Role::server, 1);
         },
-        Role::server,
-        [&](Comm& c) {
-          HeMatmul he(c, Role::client);
-          he.set_up();
-          (void)he.server_product(xs, w);
-        },
-        lan(), false, kPatience);
+        Role::server, honest_server, lan(), false, kPatience);
   };
   CHECK_THROWS_WITH(send_instead([](std::vector<std::uint8_t>&, const HeMatmul&) {}), Catch::Contains("fingerprint mismatch"));
   // The right fingerprint on a message of another kind, on coefficients that are not residues, on a short message.
