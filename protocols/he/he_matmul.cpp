@@ -187,10 +187,17 @@ HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weigh
     const i64 mw = (m + c - 1) / c;
     if (mw <= N && (mws.empty() || mws.back() != mw)) mws.push_back(mw);
   }
+  // nw likewise: a smaller nw sums fewer terms per coefficient, which a large weight bound may need.
+  std::vector<i64> nws;
+  for (i64 c = 1; c <= n; ++c) {
+    const i64 nw = (n + c - 1) / c;
+    if (nws.empty() || nws.back() != nw) nws.push_back(nw);
+  }
   for (i64 mw : mws) {
     for (i64 kw = 1; kw <= max_kw && mw * kw <= N; kw *= 2) {
       if (kw / 2 >= k) break;  // a larger stride than k only pads
-      const i64 nw = std::min(n, N / (mw * kw));
+     for (i64 nw : nws) {
+      if (mw * kw * nw > N) continue;
       HeMatmulPlan p;
       p.m = m, p.k = k, p.n = n, p.mw = mw, p.kw = kw, p.nw = nw;
       p.limbs = limbs, p.limb_bits = limb_bits;
@@ -217,6 +224,7 @@ HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weigh
         best_switches = switches;
         found = true;
       }
+     }
     }
   }
   if (!found) throw std::invalid_argument("HE matmul: no blocking of " + std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n) + " fits the noise budget of " + ctx.describe());
