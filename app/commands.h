@@ -20,6 +20,7 @@ int cmd_curve_keygen(int argc, char** argv); // app/cmd_party.cpp: a party's Cur
 int cmd_relay(int argc, char** argv);        // app/cmd_relay.cpp: a TCP relay adding a one-way delay
 int bench_zmq(int argc, char** argv);        // app/bench_zmq.cpp: a stream over CurveZMQ against plain TCP
 int bench_ot(int argc, char** argv);         // app/bench_ot.cpp: oblivious transfer and OT triples, rate and bits
+int bench_he(int argc, char** argv);         // app/bench_he.cpp: the 2PC matrix product by homomorphic encryption
 
 }  // namespace marill
 

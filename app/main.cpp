@@ -32,6 +32,7 @@ const char* kUsage =
     "  relay                  a TCP relay adding a one-way delay (--listen IP:PORT --to IP:PORT --delay-ms D)\n"
     "  bench zmq              a 100 MB stream over CurveZMQ against plain TCP ZeroMQ (loopback)\n"
     "  bench ot               oblivious transfer (base OT, IKNP random/correlated/chosen/1-of-N) and OT triples: rate, bits\n"
+    "  bench he               the 2pc matrix product by homomorphic encryption: bytes, time, HE parameters, noise margin\n"
     "  bench phantom-time     phantom vs real simulated time: three block shapes in 3pc and 2pc-dealer\n"
     "  data                   build the datasets and tokenizer from Debian packages (docs/training.md)\n"
     "  train | finetune | eval | export   LibTorch MARILL training, evaluation, secure-inference packages\n"
@@ -77,7 +78,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "relay") return marill::cmd_relay(argc - 2, argv + 2);
   if (cmd == "bench") {
     if (argc < 3) {
-      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot)\n");
+      std::fprintf(stderr, "marill bench: which benchmark? (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot, he)\n");
       return 2;
     }
     std::string what = argv[2];
@@ -89,7 +90,8 @@ int dispatch(int argc, char** argv) {
     if (what == "phantom-time") return marill::bench_phantom_time(argc - 3, argv + 3);
     if (what == "zmq") return marill::bench_zmq(argc - 3, argv + 3);
     if (what == "ot") return marill::bench_ot(argc - 3, argv + 3);
-    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot)\n", what.c_str());
+    if (what == "he") return marill::bench_he(argc - 3, argv + 3);
+    std::fprintf(stderr, "marill bench: unknown benchmark '%s' (primitives, layer, functions, matmul, dcf, phantom-time, zmq, ot, he)\n", what.c_str());
     return 2;
   }
   if (cmd == "data" || cmd == "train" || cmd == "finetune" || cmd == "eval" || cmd == "export" || cmd == "agreement") return exec_train(argc, argv);
