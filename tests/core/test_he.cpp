@@ -8,8 +8,11 @@
 #include <cstring>
 #include <functional>
 
+#include "actors/memory_transport.h"
+#include "protocols/he/he_matmul.h"
 #include "protocols/he/ntt.h"
 #include "protocols/he/rlwe.h"
+#include "tests/core/recording_comm.h"
 
 using namespace marill;
 
@@ -210,9 +213,6 @@ TEST_CASE("he rlwe: packing strided ciphertexts interleaves them, and the power-
 
 // ---------------- the secure matrix product ----------------
 
-#include "actors/memory_transport.h"
-#include "protocols/he/he_matmul.h"
-
 namespace {
 
 // Generous receive timeouts: on a loaded machine a party may wait minutes for its peer's CPU share.
@@ -255,23 +255,7 @@ ProductRun run_product(const RingTensor& xc, const RingTensor& xs, const RingTen
   return r;
 }
 
-// A Comm that forwards to another and keeps a copy of every message it sends.
-class RecordingComm final : public Comm {
- public:
-  explicit RecordingComm(Comm& inner) : inner_(inner) {}
-  Role role() const override { return inner_.role(); }
-  bool phantom() const override { return inner_.phantom(); }
-  Ledger& ledger() override { return inner_.ledger(); }
-  void send_bytes(Role to, const std::uint8_t* data, u64 n) override {
-    sent.emplace_back(data, data + n);
-    inner_.send_bytes(to, data, n);
-  }
-  std::vector<std::uint8_t> recv_bytes(Role from, u64 n) override { return inner_.recv_bytes(from, n); }
-  std::vector<std::vector<std::uint8_t>> sent;
-
- private:
-  Comm& inner_;
-};
+using test::RecordingComm;
 
 }  // namespace
 

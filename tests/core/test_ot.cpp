@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/memory_transport.h"
+#include "tests/core/recording_comm.h"
 #include "protocols/ot/base_ot.h"
 #include "protocols/ot/bit_transpose.h"
 #include "protocols/ot/ot_extension.h"
@@ -46,23 +47,7 @@ std::vector<u64> random_values(std::size_t n, int bits) {
   return v;
 }
 
-// A Comm that forwards to another and keeps a copy of every payload it sends (security checks).
-class RecordingComm final : public Comm {
- public:
-  explicit RecordingComm(Comm& inner) : inner_(inner) {}
-  Role role() const override { return inner_.role(); }
-  bool phantom() const override { return inner_.phantom(); }
-  Ledger& ledger() override { return inner_.ledger(); }
-  void send_bytes(Role to, const std::uint8_t* data, u64 n) override {
-    if (data) sent.emplace_back(data, data + n);
-    inner_.send_bytes(to, data, n);
-  }
-  std::vector<std::uint8_t> recv_bytes(Role from, u64 n) override { return inner_.recv_bytes(from, n); }
-  std::vector<std::vector<std::uint8_t>> sent;
-
- private:
-  Comm& inner_;
-};
+using test::RecordingComm;
 
 // The extension's sender is the client, its receiver the server.
 CommPairResult run_ot(const std::function<void(Comm&, OtExtSender&)>& sender_program,
