@@ -368,8 +368,6 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
     } catch (const std::invalid_argument& e) {
       r.fail(settings[i], r.item("settings", i), e.what());
     }
-    // 2pc's OT/HE backend is a later issue (protocols/mpc/backend_factory.cpp refuses it).
-    if (s == Setting::two_pc) r.fail(settings[i], r.item("settings", i), "setting 2pc is not available yet (OT/HE-based 2PC is a later issue); use 3pc or 2pc-dealer");
     if (std::find(sc.settings.begin(), sc.settings.end(), s) != sc.settings.end()) r.fail(settings[i], r.item("settings", i), "given twice");
     sc.settings.push_back(s);
   }

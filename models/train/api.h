@@ -46,7 +46,7 @@ struct Technique {
   bool two_stage = false;
   std::string init;
 };
-// Known names: full, lf, lora, lf+lora, hm2-adj, hm2-sim, hp2, hm4-adj, hm4-sim, hp4, lp, lf+hm2,
+// Known names: full, full-cont, lf, lora, lf+lora, hm2-adj, hm2-sim, hp2, hm4-adj, hm4-sim, hp4, lp, lf+hm2,
 // 2relu, 2relu+lf+hm2, 2quad, relu-act, quad-act. Throws listing them on an unknown name.
 Technique technique(const std::string& name);
 std::vector<std::string> technique_names();

@@ -32,7 +32,7 @@ struct Scale {
   std::map<std::string, TaskBudget> task;
 };
 
-const std::vector<std::string> kCore = {"full", "lf", "lora", "lf+lora", "hm2-adj", "hm2-sim", "hp2", "lp", "lf+hm2", "2relu", "2relu+lf+hm2"};
+const std::vector<std::string> kCore = {"full", "full-cont", "lf", "lora", "lf+lora", "hm2-adj", "hm2-sim", "hp2", "lp", "lf+hm2", "2relu", "2relu+lf+hm2"};
 
 Scale scale_preset(const std::string& name) {
   Scale s;
@@ -87,6 +87,7 @@ std::string describe(const std::string& t) {
   static const std::map<std::string, std::string> d = {
       {"base", "pre-trained base, no fine-tuning"},
       {"full", "full fine-tuning (teacher)"},
+      {"full-cont", "full fine-tuning continued with the students' two-stage KD (control)"},
       {"lf", "layer freezing, f = 1/2"},
       {"lora", "LoRA r = 8 (unmerged), all projections"},
       {"lf+lora", "layer freezing f = 1/2 + LoRA r = 8"},
@@ -135,10 +136,24 @@ std::string fmt(double v, int prec = 1) {
   return b;
 }
 
+// The score of equal total training for technique t (0 if none): a student distilled from the
+// teacher trained the teacher's steps and then its own, as did full-cont; one-stage runs trained
+// as many as full. Students of lf (lf+hm2) have no such reference here.
+double equal_training_reference(const std::map<std::string, json>& ev, const std::string& t) {
+  auto chrf = [&](const std::string& k) {
+    auto it = ev.find(k);
+    return it != ev.end() && it->second.is_object() ? it->second.value("chrf", 0.0) : 0.0;
+  };
+  if (t == "base") return 0;
+  const Technique k = technique(t);
+  if (!k.two_stage) return chrf("full");
+  return k.init.empty() ? chrf("full-cont") : 0;
+}
+
 void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<std::string>& tasks) {
   fs::create_directories(o.results_dir);
   std::ofstream csv(o.results_dir + "/results.csv");
-  csv << "task,technique,description,metric,score,pct_of_full,chrf,exact_match,perplexity,frozen_layers,private_layers,"
+  csv << "task,technique,description,metric,score,pct_of_full,pct_of_equal_training,chrf,exact_match,perplexity,frozen_layers,private_layers,"
          "attn_heads,trainable_params,train_steps,train_seconds,n_test\n";
   std::ostringstream md;
   const json pj = read_json(o.work_dir + "/base/pretrain.json");
@@ -180,17 +195,19 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
     // The headline score is chrF for both tasks (read from the stored fields, whatever metric an
     // eval.json names as its score).
     const double full = ev[task]["full"].is_object() ? ev[task]["full"].value("chrf", 0.0) : 0.0;
+    auto equal_ref = [&](const std::string& t) { return equal_training_reference(ev[task], t); };
     const std::string metric = task == "translate" ? "chrF" : "chrF of the completed line";
     md << "## " << task << " (" << metric << ", " << b.n_test << " test examples)\n\n";
     md << "Budget: every run trains " << b.total << " optimizer steps of " << b.batch << " examples, the teacher (full) included; "
        << "distilled students split them into stage I " << b.stage1 << " + stage II " << b.total - b.stage1
-       << " and start from their teacher's weights.\n\n";
-    md << "| technique | what | score | % of full FT | chrF | exact match | perplexity | private layers | MPC heads/layer | trainable params | steps | train time |\n";
-    md << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       << " and start from their teacher's weights, so they train the teacher's steps and then their own: "
+       << "% of equal training compares them with full-cont, the teacher trained on for as many steps with their recipe.\n\n";
+    md << "| technique | what | score | % of full FT | % of equal training | chrF | exact match | perplexity | private layers | MPC heads/layer | trainable params | steps | train time |\n";
+    md << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& t : rows) {
       const json& e = ev[task][t];
       if (!e.is_object()) {
-        md << "| " << t << " | " << describe(t) << " | (not run) | | | | | | | | | |\n";
+        md << "| " << t << " | " << describe(t) << " | (not run) | | | | | | | | | | |\n";
         continue;
       }
       const json& f = ft[task][t];
@@ -198,14 +215,16 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
       // optimizer steps of the run itself (stage I + II for a student)
       const std::string steps = f.is_object() ? std::to_string(f.value("steps", 0) + f.value("stage1_steps", 0)) : "";
       const std::string pct = full > 0 ? fmt(100.0 * sc / full, 0) + "%" : "-";
-      md << "| " << t << " | " << describe(t) << " | " << fmt(sc, 2) << " | " << pct << " | " << fmt(e.value("chrf", 0.0), 2) << " | "
+      const double eq = equal_ref(t);
+      const std::string pct_eq = eq > 0 ? fmt(100.0 * sc / eq, 0) + "%" : "-";
+      md << "| " << t << " | " << describe(t) << " | " << fmt(sc, 2) << " | " << pct << " | " << pct_eq << " | " << fmt(e.value("chrf", 0.0), 2) << " | "
          << fmt(e.value("exact", 0.0), 2) << " | " << fmt(e.value("ppl", 0.0), 2) << " | "
          << (f.is_object() ? std::to_string(f.value("private_layers", 0)) : "-") << " | "
          << (f.is_object() ? std::to_string(f.value("attn_heads", 0)) : "-") << " | "
          << (f.is_object() ? std::to_string(f.value("trainable_params", 0LL)) : "-") << " | " << (steps.empty() ? "-" : steps) << " | "
          << (f.is_object() ? fmt(f.value("seconds", 0.0), 0) + " s" : "-") << " |\n";
       csv << task << "," << t << ",\"" << describe(t) << "\",chrF," << fmt(sc, 3) << ","
-          << (full > 0 ? fmt(100.0 * sc / full, 1) : "") << "," << fmt(e.value("chrf", 0.0), 3) << "," << fmt(e.value("exact", 0.0), 3)
+          << (full > 0 ? fmt(100.0 * sc / full, 1) : "") << "," << (eq > 0 ? fmt(100.0 * sc / eq, 1) : "") << "," << fmt(e.value("chrf", 0.0), 3) << "," << fmt(e.value("exact", 0.0), 3)
           << "," << fmt(e.value("ppl", 0.0), 3) << "," << (f.is_object() ? std::to_string(f.value("frozen_layers", 0)) : "") << ","
           << (f.is_object() ? std::to_string(f.value("private_layers", 0)) : "") << ","
           << (f.is_object() ? std::to_string(f.value("attn_heads", 0)) : "") << ","
@@ -230,6 +249,10 @@ void write_results(const ReproduceOptions& o, const Scale& s, const std::vector<
       const double v = score(task, t);
       line(std::string(t) + " keeps >= 85% of full fine-tuning (" + (full > 0 && v >= 0 ? fmt(100 * v / full, 0) + "%" : "-") + ")",
            v >= 0 && full > 0, v >= 0.85 * full);
+      const double eq = equal_training_reference(ev[task], t);
+      if (eq != full)
+        line(std::string(t) + " keeps >= 85% of equal training, full-cont (" + (eq > 0 && v >= 0 ? fmt(100 * v / eq, 0) + "%" : "-") + ")",
+             v >= 0 && eq > 0, v >= 0.85 * eq);
     }
     for (const char* m : {"2", "4"}) {
       const double sim = score(task, std::string("hm") + m + "-sim"), adj = score(task, std::string("hm") + m + "-adj"),

@@ -342,7 +342,7 @@ void set_threads() {
 
 // ---------------------------------------------------------------- techniques
 std::vector<std::string> technique_names() {
-  return {"full", "lf", "lora", "lf+lora", "hm2-adj", "hm2-sim", "hp2", "hm4-adj", "hm4-sim", "hp4", "lp", "lf+hm2",
+  return {"full", "full-cont", "lf", "lora", "lf+lora", "hm2-adj", "hm2-sim", "hp2", "hm4-adj", "hm4-sim", "hp4", "lp", "lf+hm2",
           "2relu", "2relu+lf+hm2", "2quad", "relu-act", "quad-act"};
 }
 
@@ -351,6 +351,10 @@ Technique technique(const std::string& name) {
   t.name = name;
   const std::vector<std::string> all_targets = {"q", "k", "v", "o", "gate", "up", "down"};
   if (name == "full") return t;
+  if (name == "full-cont") {  // the control of the two-stage students: their recipe, no change to the model
+    t.two_stage = true;
+    return t;
+  }
   if (name == "lf") {
     t.freeze = 0.5;
     return t;

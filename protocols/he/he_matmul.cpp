@@ -391,9 +391,17 @@ RingTensor HeMatmul::receive_response(const HeMatmulPlan& plan) {
 }
 
 RingTensor HeMatmul::client_product(const RingTensor& x_share, i64 n, int weight_limbs) {
+  return client_products({{x_share, n}}, weight_limbs)[0];
+}
+
+std::vector<RingTensor> HeMatmul::client_products(const std::vector<std::pair<RingTensor, i64>>& x_shares_and_n, int weight_limbs) {
   if (comm_.role() != Role::client) throw std::logic_error("HeMatmul::client_product called by the " + std::string(role_name(comm_.role())));
   if (!ready_) throw std::logic_error("HeMatmul: set_up() first");
-  return receive_response(send_upload(x_share, n, weight_limbs));
+  std::vector<HeMatmulPlan> plans;
+  for (const auto& [x, n] : x_shares_and_n) plans.push_back(send_upload(x, n, weight_limbs));
+  std::vector<RingTensor> out;
+  for (const auto& plan : plans) out.push_back(receive_response(plan));
+  return out;
 }
 
 RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs) {
@@ -541,11 +549,19 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
 }
 
 RingTensor HeMatmul::server_product(const RingTensor& x_share, const RingTensor& w, int weight_limbs) {
+  return server_products({{x_share, w}}, weight_limbs)[0];
+}
+
+std::vector<RingTensor> HeMatmul::server_products(const std::vector<std::pair<RingTensor, RingTensor>>& x_shares_and_w, int weight_limbs) {
   if (comm_.role() != Role::server) throw std::logic_error("HeMatmul::server_product called by the " + std::string(role_name(comm_.role())));
   if (!ready_) throw std::logic_error("HeMatmul: set_up() first");
-  if (x_share.rank() != 2 || w.rank() != 2 || x_share.dim(1) != w.dim(0))
-    throw std::invalid_argument("HE matmul: shares m x k and weight k x n expected, got " + describe_shape(x_share) + " and " + describe_shape(w));
-  return respond(x_share.dim(0), &x_share, w, weight_limbs);
+  std::vector<RingTensor> out;
+  for (const auto& [x_share, w] : x_shares_and_w) {
+    if (x_share.rank() != 2 || w.rank() != 2 || x_share.dim(1) != w.dim(0))
+      throw std::invalid_argument("HE matmul: shares m x k and weight k x n expected, got " + describe_shape(x_share) + " and " + describe_shape(w));
+    out.push_back(respond(x_share.dim(0), &x_share, w, weight_limbs));
+  }
+  return out;
 }
 
 namespace {
@@ -559,25 +575,53 @@ void check_shared_shapes(const RingTensor& x, const RingTensor& y) {
 // client's share encrypted and the server's (uniform, so in 2 centred 32-bit limbs) as the plaintext.
 // Both uploads go before either response: one round trip.
 RingTensor HeMatmul::client_shared_product(const RingTensor& x_share, const RingTensor& y_share) {
+  return client_shared_products({{x_share, y_share}})[0];
+}
+
+std::vector<RingTensor> HeMatmul::client_shared_products(const std::vector<std::pair<RingTensor, RingTensor>>& xy_shares) {
   if (comm_.role() != Role::client) throw std::logic_error("HeMatmul::client_shared_product called by the " + std::string(role_name(comm_.role())));
   if (!ready_) throw std::logic_error("HeMatmul: set_up() first");
-  check_shared_shapes(x_share, y_share);
-  const HeMatmulPlan first = send_upload(x_share, y_share.dim(1), kSharedLimbs);
-  const HeMatmulPlan second = send_upload(transpose_last2(y_share), x_share.dim(0), kSharedLimbs);
-  RingTensor share = matmul(x_share, y_share);
-  add_inplace(share, receive_response(first));
-  add_inplace(share, transpose_last2(receive_response(second)));
-  return share;
+  std::vector<HeMatmulPlan> plans;
+  for (const auto& [x, y] : xy_shares) {
+    check_shared_shapes(x, y);
+    plans.push_back(send_upload(x, y.dim(1), kSharedLimbs));
+    plans.push_back(send_upload(transpose_last2(y), x.dim(0), kSharedLimbs));
+  }
+  std::vector<RingTensor> out;
+  for (size_t i = 0; i < xy_shares.size(); ++i) {
+    const auto& [x, y] = xy_shares[i];
+    RingTensor share = x.is_phantom() || y.is_phantom() ? RingTensor::phantom({x.dim(0), y.dim(1)}) : matmul(x, y);
+    RingTensor first = receive_response(plans[2 * i]), second = receive_response(plans[2 * i + 1]);
+    if (!share.is_phantom()) {
+      add_inplace(share, first);
+      add_inplace(share, transpose_last2(second));
+    }
+    out.push_back(std::move(share));
+  }
+  return out;
 }
 
 RingTensor HeMatmul::server_shared_product(const RingTensor& x_share, const RingTensor& y_share) {
+  return server_shared_products({{x_share, y_share}})[0];
+}
+
+std::vector<RingTensor> HeMatmul::server_shared_products(const std::vector<std::pair<RingTensor, RingTensor>>& xy_shares) {
   if (comm_.role() != Role::server) throw std::logic_error("HeMatmul::server_shared_product called by the " + std::string(role_name(comm_.role())));
   if (!ready_) throw std::logic_error("HeMatmul: set_up() first");
-  check_shared_shapes(x_share, y_share);
-  RingTensor share = matmul(x_share, y_share);
-  add_inplace(share, respond(x_share.dim(0), nullptr, y_share, kSharedLimbs));
-  add_inplace(share, transpose_last2(respond(y_share.dim(1), nullptr, transpose_last2(x_share), kSharedLimbs)));
-  return share;
+  std::vector<RingTensor> out;
+  for (const auto& [x, y] : xy_shares) {
+    check_shared_shapes(x, y);
+    const bool ph = x.is_phantom() || y.is_phantom();
+    RingTensor share = ph ? RingTensor::phantom({x.dim(0), y.dim(1)}) : matmul(x, y);
+    RingTensor first = respond(x.dim(0), nullptr, y, kSharedLimbs);
+    RingTensor second = respond(y.dim(1), nullptr, transpose_last2(x), kSharedLimbs);
+    if (!ph) {
+      add_inplace(share, first);
+      add_inplace(share, transpose_last2(second));
+    }
+    out.push_back(std::move(share));
+  }
+  return out;
 }
 
 }  // namespace marill

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "protocols/comm/comm.h"
@@ -86,6 +87,13 @@ class HeMatmul {
   static constexpr int kSharedLimbs = 2;
   RingTensor client_shared_product(const RingTensor& x_share, const RingTensor& y_share);
   RingTensor server_shared_product(const RingTensor& x_share, const RingTensor& y_share);
+
+  // Several products in one round trip: every upload goes out before any response is read (the
+  // server answers each as it arrives). Same results as the calls one by one.
+  std::vector<RingTensor> client_products(const std::vector<std::pair<RingTensor, i64>>& x_shares_and_n, int weight_limbs = 1);
+  std::vector<RingTensor> server_products(const std::vector<std::pair<RingTensor, RingTensor>>& x_shares_and_w, int weight_limbs = 1);
+  std::vector<RingTensor> client_shared_products(const std::vector<std::pair<RingTensor, RingTensor>>& xy_shares);
+  std::vector<RingTensor> server_shared_products(const std::vector<std::pair<RingTensor, RingTensor>>& xy_shares);
 
   const HeContext& context() const;
   const HeMatmulPlan& last_plan() const { return last_plan_; }

@@ -2,6 +2,7 @@
 
 #include "protocols/comm/pair_keys.h"
 #include "protocols/mpc/backend.h"
+#include "protocols/mpc/backend_2pc.h"
 #include "protocols/mpc/backend_3pc.h"
 #include "protocols/mpc/backend_cleartext.h"
 #include "protocols/mpc/dealer_backend.h"
@@ -55,7 +56,7 @@ std::unique_ptr<Backend> make_backend(Setting setting, Role role, Comm* comm, co
     case Setting::two_pc_dealer:
       return two_pc_dealer_backend(role, *comm, opt);
     case Setting::two_pc:
-      throw std::invalid_argument("setting 2pc is not built yet (OT/HE-based 2PC is a later issue); use 3pc or 2pc-dealer");
+      return std::make_unique<TwoPcBackend>(*comm, opt);
     default:
       break;
   }

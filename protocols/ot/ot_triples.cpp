@@ -65,6 +65,22 @@ RingTensor gilboa_product_receive(Comm& comm, OtExtReceiver& ot, const RingTenso
   return combine(y, b.shape(), false);
 }
 
+RingTensor gilboa_cross_products(Comm& comm, OtExtension& ext, const RingTensor& a, const RingTensor& b) {
+  if (a.shape() != b.shape()) throw std::invalid_argument("Gilboa cross products: operands of different shapes");
+  if (!ext.ready()) throw std::logic_error("Gilboa cross products: the OT extension is not set up");
+  const bool phantom = comm.phantom() || a.is_phantom() || b.is_phantom();
+  const auto n = static_cast<std::size_t>(a.numel());
+  // Both directions at once: my columns for b_me·a_peer go out before I answer the peer's columns
+  // for a_me·b_peer, so the call is one round trip whatever the roles.
+  PendingCot pending = ext.receiver().correlated_ot_start(comm, phantom ? std::vector<std::uint8_t>(n * 64) : bits_of(b), gilboa_widths());
+  const RingTensor mine_times_peer_b = gilboa_product_send(comm, ext.sender(), phantom ? RingTensor::phantom(a.shape()) : a);
+  const auto y = ext.receiver().correlated_ot_finish(comm, std::move(pending));
+  if (phantom) return RingTensor::phantom(a.shape());
+  RingTensor out = combine(y, a.shape(), false);
+  add_inplace(out, mine_times_peer_b);
+  return out;
+}
+
 BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n, std::int64_t batch) {
   if (n < 0) throw std::invalid_argument("OT triples: negative count " + std::to_string(n));
   if (batch < 1) throw std::invalid_argument("OT triples: batch size " + std::to_string(batch) + " is not positive");
@@ -84,16 +100,9 @@ BeaverTriples ot_beaver_triples(Comm& comm, OtExtension& ext, std::int64_t n, st
   t.c = phantom ? RingTensor::phantom({n}) : mul_elem(t.a, t.b);
   for (std::int64_t begin = 0; begin < n; begin += batch) {
     const std::int64_t end = std::min(n, begin + batch);
-    const RingTensor a = slice(t.a, 0, begin, end), b = slice(t.b, 0, begin, end);
-    // Both directions at once: my columns for b_me·a_peer go out before I answer the peer's columns
-    // for a_me·b_peer, so a batch is one round trip whatever the roles.
-    PendingCot pending = ext.receiver().correlated_ot_start(
-        comm, phantom ? std::vector<std::uint8_t>(static_cast<std::size_t>(end - begin) * 64) : bits_of(b), gilboa_widths());
-    const RingTensor mine_times_peer_b = gilboa_product_send(comm, ext.sender(), a);
-    const auto y = ext.receiver().correlated_ot_finish(comm, std::move(pending));
+    const RingTensor cross = gilboa_cross_products(comm, ext, slice(t.a, 0, begin, end), slice(t.b, 0, begin, end));
     if (phantom) continue;
-    const RingTensor peer_a_times_mine = combine(y, {end - begin}, false);
-    for (std::int64_t i = begin; i < end; ++i) t.c[i] += mine_times_peer_b[i - begin] + peer_a_times_mine[i - begin];
+    for (std::int64_t i = begin; i < end; ++i) t.c[i] += cross[i - begin];
   }
   return t;
 }

@@ -45,6 +45,11 @@ RingTensor gilboa_product_send(Comm& comm, OtExtSender& ot, const RingTensor& a)
 // ... and where this party, the OT receiver, holds b.
 RingTensor gilboa_product_receive(Comm& comm, OtExtReceiver& ot, const RingTensor& b);
 
+// Shares of a_me∘b_peer + a_peer∘b_me (element-wise; a and b this party's operands, same shape),
+// both parties calling it: one Gilboa product in each direction, one round trip. Phantom operands
+// (or a phantom run) send the same bytes and return a phantom.
+RingTensor gilboa_cross_products(Comm& comm, OtExtension& ext, const RingTensor& a, const RingTensor& b);
+
 // n Beaver triples between this party and ext.peer(), both calling it (offline phase). The
 // extension must be set up (OtExtension::setup). `batch` bounds the memory (both parties must
 // pass the same); each batch is one round trip.

@@ -51,7 +51,7 @@ inline RingTensor run_binary(Setting setting, const RingTensor& a, const RingTen
 }
 
 inline const std::vector<Setting>& secure_settings() {
-  static const std::vector<Setting> s{Setting::three_pc, Setting::two_pc_dealer};
+  static const std::vector<Setting> s{Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
   return s;
 }
 

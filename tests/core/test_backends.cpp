@@ -108,7 +108,7 @@ TEST_CASE("ltz on a promised bit width is exact in every setting", "[backend]") 
   x[1] = static_cast<u64>(-(i64{1} << 39));
   x[2] = 0;
   RingTensor expect = shift_right_logical(x, 63), dummy(x.shape());
-  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     INFO(setting_name(s));
     RingTensor got = run_binary(s, x, dummy, [](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, 40); });
     CHECK(max_ring_diff(got, expect) == 0);

@@ -78,8 +78,3 @@ TEST_CASE("garbage and truncated frames are rejected before allocation", "[error
   CHECK_THROWS_AS(decode_frame(encode_frame(huge, nullptr, 0)), ProtocolError);
 }
 
-TEST_CASE("2pc is named as not yet available", "[errors]") {
-  SessionConfig cfg;
-  cfg.setting = Setting::two_pc;
-  CHECK_THROWS_WITH(run_session(cfg, [](Backend&) {}), Catch::Contains("2pc is not built yet"));
-}

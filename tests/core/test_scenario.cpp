@@ -225,7 +225,7 @@ TEST_CASE("scenario: every kind of error names the file, the line and the key", 
   // unknown names
   CHECK_THROWS_WITH(load("name: t\nmodel: {preset: openllama-7b}\n"), Contains(file + ":2: model.preset: unknown model preset 'openllama-7b'"));
   CHECK_THROWS_WITH(load("name: t\nmodel: {preset: gpt2}\nsettings: [3pc, 4pc]\n"), Contains(file + ":3: settings[1]: unknown setting '4pc'"));
-  CHECK_THROWS_WITH(load("name: t\nmodel: {preset: gpt2}\nsettings: [2pc]\n"), Contains(file + ":3: settings[0]: setting 2pc is not available yet"));
+  CHECK_THROWS_WITH(load("name: t\nmodel: {preset: gpt2}\nsettings: [2pc, 2pc]\n"), Contains(file + ":3: settings[1]: given twice"));
   CHECK_THROWS_WITH(load("name: t\nmodel: {preset: gpt2}\nsettings: [3pc]\nnetworks: [lan, moon]\n"), Contains(file + ":4: networks[1]") && Contains("moon"));
   CHECK_THROWS_WITH(load("name: t\nmodel: {preset: gpt2}\nsettings: [3pc]\nnetworks:\n  - {name: x, bandwidth: fast, latency: 1ms}\n"),
                     Contains(file + ":5: networks[0].bandwidth: network: bad bandwidth 'fast'"));

@@ -1,0 +1,232 @@
+#include "protocols/mpc/backend_2pc.h"
+
+#include <stdexcept>
+
+#include "protocols/comm/comm.h"
+#include "protocols/mpc/correlation_source.h"
+#include "protocols/ot/ot_triples.h"
+
+namespace marill {
+
+namespace {
+
+// Marks an ltz output: its value is 0 or 1, so the LSBs of the two additive shares are XOR shares
+// of it and a product with it is a multiplexer (dropped, as any prepared state, by the next op).
+struct BitSharing final : PreparedWeight {};
+
+bool is_bit(const Shared& s) { return dynamic_cast<const BitSharing*>(s.prepared.get()) != nullptr; }
+
+BitShares lsbs(const RingTensor& t) {
+  BitShares b(static_cast<std::size_t>(t.numel()), 0);
+  if (!t.is_phantom())
+    for (i64 i = 0; i < t.numel(); ++i) b[static_cast<std::size_t>(i)] = t[i] & 1;
+  return b;
+}
+
+RingTensor rows_of(const RingTensor& x) {  // (..., k) -> (M, k)
+  const i64 k = x.shape().back();
+  return x.reshaped({k == 0 ? 0 : x.numel() / k, k});
+}
+
+Shape with_last(Shape s, i64 n) {
+  s.back() = n;
+  return s;
+}
+
+}  // namespace
+
+TwoPcBackend::TwoPcBackend(Comm& comm, const BackendOptions& opt)
+    : Backend(opt.fxp, opt.policy_for(Setting::two_pc)),
+      comm_(comm),
+      is_client_(comm.role() == Role::client),
+      other_(comm.role() == Role::client ? Role::server : Role::client),
+      phantom_(opt.phantom),
+      prg_own_(Prg::from_os()),
+      gates_(comm, comm.role() == Role::client ? Role::server : Role::client, kSoftSpokenK) {
+  require_compute_party(comm.role(), "2pc backend for");
+}
+
+TwoPcBackend::~TwoPcBackend() = default;
+
+Role TwoPcBackend::role() const { return comm_.role(); }
+Ledger& TwoPcBackend::ledger() { return comm_.ledger(); }
+
+OtGates& TwoPcBackend::gates() {
+  gates_.set_up();
+  return gates_;
+}
+
+HeMatmul& TwoPcBackend::he() {
+  if (!he_) {
+    he_ = std::make_unique<HeMatmul>(comm_, other_);
+    OpScope op(ledger(), "he_setup");
+    he_->set_up();
+  }
+  return *he_;
+}
+
+void TwoPcBackend::add_public_inplace(Shared& a, const RingTensor& c) {
+  if (is_client_) add_inplace(a.s0, c);
+}
+
+Shared TwoPcBackend::input(Role owner, const RingTensor& value) {
+  OpScope op(ledger(), "input");
+  require_compute_party(owner, "input from");
+  const Shape& shape = value.shape();
+  if (owner == role()) {
+    if (value.is_phantom() && !phantom_) throw std::invalid_argument("2pc: the input owner must pass real data");
+    RingTensor r = prg_own_.random(shape, phantom_);
+    comm_.send(other_, marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, r));
+    return Shared{std::move(r), {}, {}};
+  }
+  return Shared{comm_.recv(other_, shape), {}, {}};
+}
+
+RingTensor TwoPcBackend::reveal(const Shared& x, Role to) {
+  OpScope op(ledger(), "reveal");
+  require_compute_party(to, "reveal to");
+  if (to != role()) {
+    comm_.send(to, x.s0);
+    return RingTensor::phantom(x.shape());
+  }
+  return marill::add(x.s0, comm_.recv(other_, x.shape()));
+}
+
+RingTensor TwoPcBackend::reveal_all(const Shared& x) {
+  OpScope op(ledger(), "reveal");
+  comm_.send(other_, x.s0);
+  return marill::add(x.s0, comm_.recv(other_, x.shape()));
+}
+
+Shared TwoPcBackend::bit_times(const Shared& bit, const Shared& v) {
+  require_same(bit, v, "mul by a bit");
+  return Shared{gates().mux(lsbs(bit.s0), v.s0), {}, {}};
+}
+
+Shared TwoPcBackend::mul(const Shared& a, const Shared& b) {
+  OpScope op(ledger(), "mul");
+  require_same(a, b, "mul");
+  ledger().record_macs(static_cast<u64>(a.numel()));
+  if (is_bit(a)) return bit_times(a, b);
+  if (is_bit(b)) return bit_times(b, a);
+  RingTensor cross = gilboa_cross_products(comm_, gates().extension(), a.s0, b.s0);
+  if (phantom_) return Shared{RingTensor::phantom(a.shape()), {}, {}};
+  add_inplace(cross, mul_elem(a.s0, b.s0));
+  return Shared{std::move(cross), {}, {}};
+}
+
+Shared TwoPcBackend::square(const Shared& a) {
+  OpScope op(ledger(), "square");
+  ledger().record_macs(static_cast<u64>(a.numel()));
+  // x^2 = x0^2 + x1^2 + 2·x0·x1: one Gilboa product, the client's 2·x0 against the server's x1.
+  OtExtension& ext = gates().extension();
+  RingTensor cross = is_client_ ? gilboa_product_send(comm_, ext.sender(), phantom_ ? a.s0 : marill::scale(a.s0, 2))
+                                : gilboa_product_receive(comm_, ext.receiver(), a.s0);
+  if (phantom_) return Shared{RingTensor::phantom(a.shape()), {}, {}};
+  add_inplace(cross, mul_elem(a.s0, a.s0));
+  return Shared{std::move(cross), {}, {}};
+}
+
+Shared TwoPcBackend::matmul(const Shared& a, const Shared& b) { return matmul_many({{a, b}})[0]; }
+
+std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
+  OpScope op(ledger(), "matmul");
+  // Every product as rank-2 pieces (a batched product one piece per batch entry), all in one
+  // round trip of HE products.
+  std::vector<std::pair<RingTensor, RingTensor>> pieces;
+  std::vector<Shape> out_shapes;
+  std::vector<i64> counts;
+  for (const auto& [a, b] : pairs) {
+    const RingTensor probe = marill::matmul(RingTensor::phantom(a.shape()), RingTensor::phantom(b.shape()));  // shape checks
+    out_shapes.push_back(probe.shape());
+    ledger().record_macs(matmul_macs(a.shape(), b.shape()));
+    const i64 m = a.s0.dim(-2), k = a.s0.dim(-1), n = b.s0.dim(-1);
+    if (b.s0.rank() == 2) {
+      pieces.emplace_back(rows_of(a.s0), b.s0);
+      counts.push_back(1);
+    } else {
+      const i64 batch = a.numel() / (m * k == 0 ? 1 : m * k);
+      const RingTensor a3 = a.s0.reshaped({batch, m, k}), b3 = b.s0.reshaped({batch, k, n});
+      for (i64 i = 0; i < batch; ++i) pieces.emplace_back(slice(a3, 0, i, i + 1).reshaped({m, k}), slice(b3, 0, i, i + 1).reshaped({k, n}));
+      counts.push_back(batch);
+    }
+  }
+  const std::vector<RingTensor> prods = is_client_ ? he().client_shared_products(pieces) : he().server_shared_products(pieces);
+  std::vector<Shared> out;
+  size_t at = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    std::vector<RingTensor> parts(prods.begin() + static_cast<std::ptrdiff_t>(at), prods.begin() + static_cast<std::ptrdiff_t>(at + counts[i]));
+    at += static_cast<size_t>(counts[i]);
+    if (phantom_) {
+      out.push_back(Shared{RingTensor::phantom(out_shapes[i]), {}, {}});
+      continue;
+    }
+    RingTensor r = parts.size() == 1 ? parts[0] : marill::concat(parts, 0);
+    out.push_back(Shared{r.reshaped(out_shapes[i]), {}, {}});
+  }
+  return out;
+}
+
+Shared TwoPcBackend::trunc(const Shared& x, int bits) {
+  if (bits == 0) return Shared{x.s0, {}, {}};
+  OpScope op(ledger(), "trunc");
+  return Shared{gates().trunc(x.s0, bits), {}, {}};
+}
+
+Shared TwoPcBackend::ltz(const Shared& x, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  Shared out{gates().ltz(x.s0, bits), {}, {}};
+  out.prepared = std::make_shared<BitSharing>();
+  return out;
+}
+
+Shared TwoPcBackend::select(const Shared& bit, const Shared& a, const Shared& b) {
+  OpScope op(ledger(), "select");
+  require_same(a, b, "select");
+  Shared diff = sub(a, b);
+  RingTensor bb = bit.s0;
+  if (bit.shape() != a.shape()) {
+    if (bit.shape().empty() || bit.shape().back() != 1 || bit.numel() * a.shape().back() != a.numel())
+      throw std::invalid_argument("select: condition " + shape_str(bit.shape()) + " does not broadcast to " + shape_str(a.shape()));
+    bb = broadcast_last(bit.s0, a.shape().back());
+  }
+  return add(b, bit_times(Shared{bb, {}, {}}, diff));
+}
+
+PrivateWeight TwoPcBackend::setup_private_weight(const Private& w) {
+  if (w.shape().size() != 2) throw std::invalid_argument("private weight must be (k,n), got " + shape_str(w.shape()));
+  if (w.owner != Role::server) throw std::invalid_argument("2pc: a private weight belongs to the server (HE products multiply by the server's plaintext)");
+  if (role() == Role::server && w.value.is_phantom() && !phantom_) throw std::invalid_argument("2pc: the server must pass its weight's data");
+  PrivateWeight out;
+  out.owner = w.owner;
+  out.shape = w.shape();
+  out.frac_bits = w.frac_bits;
+  out.shares = Shared{role() == Role::server ? w.value : RingTensor::phantom(w.shape()), {}, {}};  // stays at its owner
+  return out;
+}
+
+Shared TwoPcBackend::mmul_sv(const Shared& x, const PrivateWeight& w) { return mmul_sv_many({{x, &w}})[0]; }
+
+std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) {
+  OpScope op(ledger(), "matmul");
+  std::vector<std::pair<RingTensor, i64>> uploads;
+  std::vector<std::pair<RingTensor, RingTensor>> served;
+  for (const auto& [x, w] : products) {
+    if (!w || w->empty()) throw std::invalid_argument("mmul_sv: no private weight (set up with setup_private_weight)");
+    if (x.shape().empty() || x.shape().back() != w->shape[0])
+      throw std::invalid_argument("mmul_sv: " + shape_str(x.shape()) + " times a weight " + shape_str(w->shape));
+    ledger().record_macs(matmul_macs(x.shape(), w->shape));
+    if (is_client_) uploads.emplace_back(rows_of(x.s0), w->shape[1]);
+    else served.emplace_back(rows_of(x.s0), w->shares.s0);
+  }
+  const std::vector<RingTensor> prods = is_client_ ? he().client_products(uploads) : he().server_products(served);
+  std::vector<Shared> out;
+  for (size_t i = 0; i < products.size(); ++i) {
+    const Shape shape = with_last(products[i].first.shape(), products[i].second->shape[1]);
+    out.push_back(Shared{phantom_ ? RingTensor::phantom(shape) : prods[i].reshaped(shape), {}, {}});
+  }
+  return out;
+}
+
+}  // namespace marill

@@ -1,0 +1,349 @@
+#include "protocols/nonlinear/ot_gates.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "protocols/ot/block.h"
+
+namespace marill {
+
+namespace {
+
+std::vector<std::uint8_t> pack_bits(const BitShares& b) {
+  std::vector<std::uint8_t> out(packed_bytes(b.size()), 0);
+  for (std::size_t i = 0; i < b.size(); ++i) out[i / 8] |= static_cast<std::uint8_t>((b[i] & 1) << (i % 8));
+  return out;
+}
+
+BitShares unpack_bits(const std::vector<std::uint8_t>& bytes, std::size_t n) {
+  BitShares out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = (bytes[i / 8] >> (i % 8)) & 1;
+  return out;
+}
+
+int digits_of(int bits) { return (bits + kMillionaireDigitBits - 1) / kMillionaireDigitBits; }
+
+// The AND-tree levels of the millionaires' protocol: nodes per element at each level; the last
+// level (the root) needs gt only.
+std::vector<int> tree_levels(int q) {
+  std::vector<int> v;
+  for (int c = q; c > 1; c = c / 2 + c % 2) v.push_back(c / 2);
+  return v;
+}
+
+void check_width(int bits, int lo, int hi, const char* what) {
+  if (bits < lo || bits > hi)
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(bits) + " bits is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+}
+
+}  // namespace
+
+OtGates::OtGates(Comm& comm, Role peer, int softspoken_k)
+    : comm_(comm), peer_(peer), client_(comm.role() == Role::client), phantom_(comm.phantom()), ext_(softspoken_k), prg_(Prg::from_os()) {
+  if (comm.role() != Role::client && comm.role() != Role::server) throw std::invalid_argument("OT gates run between client and server");
+  if (peer == comm.role()) throw std::invalid_argument("OT gates: the peer is this party");
+}
+
+void OtGates::set_up() {
+  if (ext_.ready()) return;
+  OpScope op(comm_.ledger(), "ot_setup");
+  ext_.setup(comm_, peer_);
+}
+
+BitShares OtGates::random_bits(std::size_t n) {
+  BitShares b(n);
+  std::vector<std::uint8_t> raw((n + 7) / 8);
+  prg_.fill_bytes(raw.data(), raw.size());
+  for (std::size_t i = 0; i < n; ++i) b[i] = (raw[i / 8] >> (i % 8)) & 1;
+  return b;
+}
+
+BitShares OtGates::exchange_bits(const BitShares& mine) {
+  const u64 bytes = packed_bytes(mine.size());
+  if (phantom_) {
+    comm_.send_bytes(peer_, nullptr, bytes);
+    (void)comm_.recv_bytes(peer_, bytes);
+    return BitShares(mine.size(), 0);
+  }
+  const auto packed = pack_bits(mine);
+  comm_.send_bytes(peer_, packed.data(), bytes);
+  return unpack_bits(comm_.recv_bytes(peer_, bytes), mine.size());
+}
+
+OtGates::TriplePairs OtGates::triple_pairs(std::size_t n, const std::vector<u64>* leaf_messages, const std::vector<std::uint8_t>* leaf_choices,
+                                           std::vector<u64>* leaf_out) {
+  TriplePairs t;
+  t.a = random_bits(n);
+  std::vector<Block> mine;  // m_{a_i}: this party as receiver
+  RandomOtPairs pairs;      // (m0_i, m1_i): this party as sender
+  // The server sends its columns (triples, then leaves) first; the client answers with the leaves'
+  // messages and its own columns: one round trip for both.
+  if (!client_) {
+    if (n > 0) mine = ext_.receiver().random_ot(comm_, t.a);
+    if (leaf_choices) *leaf_out = ext_.receiver().one_of_n_ot(comm_, *leaf_choices, kMillionaireDigitBits, 2);
+    if (n > 0) pairs = ext_.sender().random_ot(comm_, static_cast<std::int64_t>(n));
+  } else {
+    if (n > 0) pairs = ext_.sender().random_ot(comm_, static_cast<std::int64_t>(n));
+    if (leaf_messages) ext_.sender().one_of_n_ot(comm_, *leaf_messages, kMillionaireDigitBits, 2);
+    if (n > 0) mine = ext_.receiver().random_ot(comm_, t.a);
+  }
+  t.b.assign(n, 0);
+  t.c.assign(n, 0);
+  t.b2.assign(n, 0);
+  t.c2.assign(n, 0);
+  if (phantom_) return t;
+  for (std::size_t i = 0; i < n; ++i) {
+    // As sender, b_me is m0 ⊕ m1 (bits 0 and 1): the peer's choice a_peer picks m0 ⊕ a_peer·b_me, so
+    // lsb(m0) and the peer's lsb(m_{a_peer}) share a_peer·b_me; as receiver the same for a_me·b_peer.
+    const Block d = pairs.m0[i] ^ pairs.m1[i];
+    const u64 r = mine[i].lo, s = pairs.m0[i].lo;
+    t.b[i] = d.lo & 1;
+    t.b2[i] = (d.lo >> 1) & 1;
+    t.c[i] = static_cast<std::uint8_t>((t.a[i] & t.b[i]) ^ (r & 1) ^ (s & 1));
+    t.c2[i] = static_cast<std::uint8_t>((t.a[i] & t.b2[i]) ^ ((r >> 1) & 1) ^ ((s >> 1) & 1));
+  }
+  return t;
+}
+
+std::pair<BitShares, BitShares> OtGates::and_with(const BitShares& x, const BitShares& y, const BitShares& y2, const TriplePairs& t, std::size_t off) {
+  const std::size_t n = x.size();
+  const bool two = !y2.empty();
+  BitShares open(n * (two ? 3 : 2));
+  for (std::size_t i = 0; i < n; ++i) {
+    open[i] = x[i] ^ t.a[off + i];
+    open[n + i] = y[i] ^ t.b[off + i];
+    if (two) open[2 * n + i] = y2[i] ^ t.b2[off + i];
+  }
+  const BitShares peer = exchange_bits(open);
+  BitShares z(n), z2(two ? n : 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t D = open[i] ^ peer[i], E = open[n + i] ^ peer[n + i];
+    z[i] = t.c[off + i] ^ (D & t.b[off + i]) ^ (E & t.a[off + i]) ^ (client_ ? D & E : 0);
+    if (two) {
+      const std::uint8_t E2 = open[2 * n + i] ^ peer[2 * n + i];
+      z2[i] = t.c2[off + i] ^ (D & t.b2[off + i]) ^ (E2 & t.a[off + i]) ^ (client_ ? D & E2 : 0);
+    }
+  }
+  return {std::move(z), std::move(z2)};
+}
+
+std::pair<BitShares, BitShares> OtGates::and_pairs(const BitShares& x, const BitShares& y, const BitShares& y2) {
+  if (y.size() != x.size() || (!y2.empty() && y2.size() != x.size())) throw std::invalid_argument("AND: operands of different lengths");
+  set_up();
+  OpScope op(comm_.ledger(), "and");
+  if (x.empty()) return {};
+  const TriplePairs t = triple_pairs(x.size(), nullptr, nullptr, nullptr);
+  return and_with(x, y, y2, t, 0);
+}
+
+BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
+  check_width(bits, 1, 64, "millionaires' comparison");
+  set_up();
+  OpScope op(comm_.ledger(), "millionaire");
+  const std::size_t n = mine.size();
+  if (n == 0) return {};
+  const int q = digits_of(bits);
+  const std::size_t nq = n * static_cast<std::size_t>(q);
+  const u64 limit = low_bits_mask(bits);
+  auto digit = [&](u64 v, int j) { return static_cast<std::uint8_t>((v >> (kMillionaireDigitBits * j)) & 0xF); };
+  // Leaves, digit j of element e at e·q + j (j = 0 least significant).
+  BitShares gt(nq), eq(nq);
+  std::vector<u64> messages;
+  std::vector<std::uint8_t> choices;
+  std::vector<u64> received;
+  if (client_) {
+    gt = random_bits(nq);
+    eq = random_bits(nq);
+    messages.resize(nq * 16);
+    for (std::size_t e = 0; e < n; ++e) {
+      if (!phantom_ && mine[e] > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
+      for (int j = 0; j < q; ++j) {
+        const std::size_t leaf = e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j);
+        const std::uint8_t a = digit(mine[e], j);
+        for (std::uint8_t x = 0; x < 16; ++x)
+          messages[leaf * 16 + x] = static_cast<u64>((a > x) ^ gt[leaf]) | static_cast<u64>(((a == x) ^ eq[leaf]) << 1);
+      }
+    }
+  } else {
+    choices.resize(nq);
+    for (std::size_t e = 0; e < n; ++e) {
+      if (!phantom_ && mine[e] > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
+      for (int j = 0; j < q; ++j) choices[e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)] = digit(mine[e], j);
+    }
+  }
+  const TriplePairs t = triple_pairs(n * static_cast<std::size_t>(q - 1), client_ ? &messages : nullptr, client_ ? nullptr : &choices, &received);
+  if (!client_ && !phantom_)
+    for (std::size_t i = 0; i < nq; ++i) {
+      gt[i] = received[i] & 1;
+      eq[i] = (received[i] >> 1) & 1;
+    }
+  // The tree: level by level, node (hi, lo) = (2i+1, 2i) of the current nodes; an odd top node moves up.
+  std::size_t off = 0;
+  int c = q;
+  while (c > 1) {
+    const int pairs = c / 2, next = pairs + c % 2;
+    const bool root = next == 1;
+    const std::size_t m = n * static_cast<std::size_t>(pairs);
+    BitShares x(m), y(m), y2(root ? 0 : m);
+    for (std::size_t e = 0; e < n; ++e)
+      for (int i = 0; i < pairs; ++i) {
+        const std::size_t at = e * static_cast<std::size_t>(pairs) + static_cast<std::size_t>(i);
+        const std::size_t hi = e * static_cast<std::size_t>(c) + static_cast<std::size_t>(2 * i + 1), lo = hi - 1;
+        x[at] = eq[hi];
+        y[at] = gt[lo];
+        if (!root) y2[at] = eq[lo];
+      }
+    const auto [z, z2] = and_with(x, y, y2, t, off);
+    off += m;
+    BitShares ngt(n * static_cast<std::size_t>(next)), neq(n * static_cast<std::size_t>(next));
+    for (std::size_t e = 0; e < n; ++e) {
+      for (int i = 0; i < pairs; ++i) {
+        const std::size_t at = e * static_cast<std::size_t>(pairs) + static_cast<std::size_t>(i);
+        const std::size_t hi = e * static_cast<std::size_t>(c) + static_cast<std::size_t>(2 * i + 1);
+        ngt[e * static_cast<std::size_t>(next) + static_cast<std::size_t>(i)] = gt[hi] ^ z[at];
+        if (!root) neq[e * static_cast<std::size_t>(next) + static_cast<std::size_t>(i)] = z2[at];
+      }
+      if (c % 2) {
+        const std::size_t top = e * static_cast<std::size_t>(c) + static_cast<std::size_t>(c - 1);
+        ngt[e * static_cast<std::size_t>(next) + static_cast<std::size_t>(pairs)] = gt[top];
+        neq[e * static_cast<std::size_t>(next) + static_cast<std::size_t>(pairs)] = eq[top];
+      }
+    }
+    gt = std::move(ngt);
+    eq = std::move(neq);
+    c = next;
+  }
+  return gt;
+}
+
+RingTensor OtGates::b2a(const BitShares& c, const Shape& shape) {
+  if (static_cast<i64>(c.size()) != shape_numel(shape)) throw std::invalid_argument("b2a: bit count differs from the shape");
+  set_up();
+  OpScope op(comm_.ledger(), "b2a");
+  const std::vector<std::uint8_t> width{63};  // 2·x needs x mod 2^63 only
+  if (client_) {
+    std::vector<u64> deltas(c.begin(), c.end());
+    const auto x = ext_.sender().correlated_ot(comm_, deltas, width);
+    if (phantom_) return RingTensor::phantom(shape);
+    RingTensor out(shape);
+    for (i64 i = 0; i < out.numel(); ++i) out[i] = static_cast<u64>(c[static_cast<std::size_t>(i)]) + 2 * x[static_cast<std::size_t>(i)];
+    return out;
+  }
+  const auto y = ext_.receiver().correlated_ot(comm_, c, width);
+  if (phantom_) return RingTensor::phantom(shape);
+  RingTensor out(shape);
+  for (i64 i = 0; i < out.numel(); ++i) out[i] = static_cast<u64>(c[static_cast<std::size_t>(i)]) - 2 * y[static_cast<std::size_t>(i)];
+  return out;
+}
+
+RingTensor OtGates::mux(const BitShares& c, const RingTensor& v) {
+  if (static_cast<i64>(c.size()) != v.numel()) throw std::invalid_argument("mux: bit count differs from the values'");
+  set_up();
+  OpScope op(comm_.ledger(), "mux");
+  const std::vector<std::uint8_t> width{64};
+  const std::size_t n = c.size();
+  std::vector<u64> deltas(n, 0);
+  if (!phantom_)
+    for (std::size_t i = 0; i < n; ++i) deltas[i] = (c[i] ? u64{0} - v[static_cast<i64>(i)] : v[static_cast<i64>(i)]);  // (1 − 2c)·v
+  PendingCot pending = ext_.receiver().correlated_ot_start(comm_, c, width);
+  const auto x = ext_.sender().correlated_ot(comm_, deltas, width);
+  const auto y = ext_.receiver().correlated_ot_finish(comm_, std::move(pending));
+  if (phantom_) return RingTensor::phantom(v.shape());
+  RingTensor out(v.shape());
+  for (std::size_t i = 0; i < n; ++i) out[static_cast<i64>(i)] = (c[i] ? v[static_cast<i64>(i)] : 0) - x[i] + y[i];
+  return out;
+}
+
+RingTensor OtGates::ltz(const RingTensor& x, int bits) {
+  check_width(bits, 3, 64, "ltz");
+  OpScope op(comm_.ledger(), "ltz");
+  const std::size_t n = static_cast<std::size_t>(x.numel());
+  const int low = bits - 1;
+  const u64 mask = low_bits_mask(low);
+  std::vector<u64> mine(n, 0);
+  BitShares msb(n, 0);
+  if (!phantom_)
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 v = x[static_cast<i64>(i)] & mask;
+      // carry = [v0 + v1 >= 2^low] = [v0 > 2^low − 1 − v1]: the client compares v0, the server 2^low − 1 − v1
+      mine[i] = client_ ? v : mask - v;
+      msb[i] = (x[static_cast<i64>(i)] >> low) & 1;
+    }
+  const BitShares carry = greater_than(mine, low);
+  BitShares c(n);
+  for (std::size_t i = 0; i < n; ++i) c[i] = msb[i] ^ carry[i];
+  return b2a(c, x.shape());
+}
+
+RingTensor OtGates::trunc(const RingTensor& x, int d) {
+  check_width(d, 1, 62, "trunc");
+  set_up();
+  OpScope op(comm_.ledger(), "trunc");
+  const std::size_t n = static_cast<std::size_t>(x.numel());
+  const u64 offset = u64{1} << 62;  // |x| < 2^62: x + 2^62 is in [0, 2^63), its MSB 0
+  const std::vector<std::uint8_t> width{static_cast<std::uint8_t>(d)};
+  BitShares top(n, 0);
+  if (!phantom_)
+    for (std::size_t i = 0; i < n; ++i) top[i] = ((x[static_cast<i64>(i)] + (client_ ? offset : 0)) >> 63) & 1;
+  // wrap = top0 ∨ top1 = top0 + top1·(1 − top0): the client's share top0 − x, the server's x + top1·(1 − top0), mod 2^d
+  std::vector<u64> wrap(n, 0);
+  if (client_) {
+    std::vector<u64> deltas(n);
+    for (std::size_t i = 0; i < n; ++i) deltas[i] = 1 - top[i];
+    const auto r = ext_.sender().correlated_ot(comm_, deltas, width);
+    if (!phantom_)
+      for (std::size_t i = 0; i < n; ++i) wrap[i] = top[i] - r[i];
+  } else {
+    const auto r = ext_.receiver().correlated_ot(comm_, top, width);
+    if (!phantom_) wrap = r;
+  }
+  if (phantom_) return RingTensor::phantom(x.shape());
+  RingTensor out(x.shape());
+  const u64 dmask = low_bits_mask(d);
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 xi = x[static_cast<i64>(i)] + (client_ ? offset : 0);
+    // (x0 >> d) + (x1 >> d) − wrap·2^(64−d) is floor(x'/2^d) less the low bits' carry (0 or 1)
+    u64 s = (xi >> d) - ((wrap[i] & dmask) << (64 - d));
+    if (client_) s += 1 - (offset >> d);
+    out[static_cast<i64>(i)] = s;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- exact bytes
+
+namespace {
+std::uint64_t cols(std::int64_t n, int k) { return n > 0 ? iknp_receiver_bytes(n, k) : 0; }
+}  // namespace
+
+OtGateBytes greater_than_bytes(std::int64_t n, int bits, int k) {
+  OtGateBytes b;
+  if (n == 0) return b;
+  const int q = digits_of(bits);
+  const std::int64_t leaves = n * q, triples = n * (q - 1);
+  b.server = cols(triples, k) + cols(leaves * kMillionaireDigitBits, k);
+  b.client = packed_bytes(static_cast<std::uint64_t>(leaves) * 16 * 2) + cols(triples, k);
+  const std::vector<int> levels = tree_levels(q);
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    const std::uint64_t open = packed_bytes(static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
+    b.client += open;
+    b.server += open;
+  }
+  return b;
+}
+
+OtGateBytes b2a_bytes(std::int64_t n, int k) { return {packed_bytes(static_cast<std::uint64_t>(n) * 63), cols(n, k)}; }
+
+OtGateBytes ltz_bytes(std::int64_t n, int bits, int k) {
+  OtGateBytes g = greater_than_bytes(n, bits - 1, k), c = b2a_bytes(n, k);
+  return {g.client + c.client, g.server + c.server};
+}
+
+OtGateBytes trunc_bytes(std::int64_t n, int d, int k) { return {packed_bytes(static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(d)), cols(n, k)}; }
+
+OtGateBytes mux_bytes(std::int64_t n, int k) {
+  const std::uint64_t each = cols(n, k) + packed_bytes(static_cast<std::uint64_t>(n) * 64);
+  return {each, each};
+}
+
+}  // namespace marill
