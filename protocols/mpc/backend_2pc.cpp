@@ -4,6 +4,7 @@
 
 #include "protocols/comm/comm.h"
 #include "protocols/mpc/correlation_source.h"
+#include "protocols/ot/ot_extension.h"
 #include "protocols/ot/ot_triples.h"
 
 namespace marill {
@@ -129,38 +130,102 @@ Shared TwoPcBackend::square(const Shared& a) {
 
 Shared TwoPcBackend::matmul(const Shared& a, const Shared& b) { return matmul_many({{a, b}})[0]; }
 
+namespace {
+
+// (batch, m, k) x (batch, k, n) as batch·m·n·k element-wise pairs: a[b,i,j] and w[b,j,l] at (b,i,l,j).
+std::pair<RingTensor, RingTensor> expand_for_elementwise(const RingTensor& a3, const RingTensor& b3) {
+  const i64 batch = a3.dim(0), m = a3.dim(1), k = a3.dim(2), n = b3.dim(2);
+  const Shape s{batch * m * n * k};
+  if (a3.is_phantom() || b3.is_phantom()) return {RingTensor::phantom(s), RingTensor::phantom(s)};
+  RingTensor x(s), y(s);
+  i64 at = 0;
+  for (i64 b = 0; b < batch; ++b)
+    for (i64 i = 0; i < m; ++i)
+      for (i64 l = 0; l < n; ++l)
+        for (i64 j = 0; j < k; ++j, ++at) {
+          x[at] = a3[(b * m + i) * k + j];
+          y[at] = b3[(b * k + j) * n + l];
+        }
+  return {std::move(x), std::move(y)};
+}
+
+}  // namespace
+
+u64 TwoPcBackend::he_shared_bytes(i64 m, i64 k, i64 n) {
+  const HeMatmulOptions o;
+  const HeContext& ctx = *he_context(o.params);
+  return plan_he_matmul(ctx, m, k, n, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs).total_bytes() +
+         plan_he_matmul(ctx, n, k, m, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs).total_bytes();
+}
+
+u64 TwoPcBackend::ot_shared_bytes(i64 products) {
+  return 2 * (iknp_receiver_bytes(64 * products, kSoftSpokenK) + packed_bytes(2080 * static_cast<u64>(products)));
+}
+
 std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
   OpScope op(ledger(), "matmul");
-  // Every product as rank-2 pieces (a batched product one piece per batch entry), all in one
-  // round trip of HE products.
+  // Each product by HE (rank-2 pieces, a batched product one piece per batch entry, all in one round
+  // trip) or, where that sends fewer bytes (row sums, tiny products), as element-wise Gilboa products
+  // summed locally (one round trip for all of those).
   std::vector<std::pair<RingTensor, RingTensor>> pieces;
   std::vector<Shape> out_shapes;
-  std::vector<i64> counts;
+  std::vector<i64> counts;  // HE pieces of product i; 0: by OT
+  RingTensor ot_x, ot_y;
+  std::vector<RingTensor> ot_xs, ot_ys;
   for (const auto& [a, b] : pairs) {
     const RingTensor probe = marill::matmul(RingTensor::phantom(a.shape()), RingTensor::phantom(b.shape()));  // shape checks
     out_shapes.push_back(probe.shape());
     ledger().record_macs(matmul_macs(a.shape(), b.shape()));
     const i64 m = a.s0.dim(-2), k = a.s0.dim(-1), n = b.s0.dim(-1);
-    if (b.s0.rank() == 2) {
+    const i64 batch = m * k == 0 ? 1 : a.numel() / (m * k);
+    const bool b_batched = b.s0.rank() > 2;
+    const u64 he_bytes = (b_batched ? static_cast<u64>(batch) : 1) * he_shared_bytes(b_batched ? m : batch * m, k, n);
+    if (ot_shared_bytes(batch * m * k * n) < he_bytes) {
+      const RingTensor a3 = a.s0.reshaped({b_batched ? batch : 1, b_batched ? m : batch * m, k});
+      const RingTensor b3 = b_batched ? b.s0.reshaped({batch, k, n}) : b.s0.reshaped({1, k, n});
+      auto [x, y] = expand_for_elementwise(a3, b3);
+      ot_xs.push_back(std::move(x));
+      ot_ys.push_back(std::move(y));
+      counts.push_back(0);
+    } else if (!b_batched) {
       pieces.emplace_back(rows_of(a.s0), b.s0);
       counts.push_back(1);
     } else {
-      const i64 batch = a.numel() / (m * k == 0 ? 1 : m * k);
       const RingTensor a3 = a.s0.reshaped({batch, m, k}), b3 = b.s0.reshaped({batch, k, n});
       for (i64 i = 0; i < batch; ++i) pieces.emplace_back(slice(a3, 0, i, i + 1).reshaped({m, k}), slice(b3, 0, i, i + 1).reshaped({k, n}));
       counts.push_back(batch);
     }
   }
-  const std::vector<RingTensor> prods = is_client_ ? he().client_shared_products(pieces) : he().server_shared_products(pieces);
+  std::vector<RingTensor> prods;
+  if (!pieces.empty()) prods = is_client_ ? he().client_shared_products(pieces) : he().server_shared_products(pieces);
+  RingTensor elementwise;
+  if (!ot_xs.empty()) {
+    const RingTensor x = ot_xs.size() == 1 ? ot_xs[0] : marill::concat(ot_xs, 0), y = ot_ys.size() == 1 ? ot_ys[0] : marill::concat(ot_ys, 0);
+    elementwise = gilboa_cross_products(comm_, gates().extension(), x, y);
+    if (!phantom_) add_inplace(elementwise, mul_elem(x, y));
+  }
   std::vector<Shared> out;
   size_t at = 0;
+  i64 ot_at = 0;
   for (size_t i = 0; i < pairs.size(); ++i) {
-    std::vector<RingTensor> parts(prods.begin() + static_cast<std::ptrdiff_t>(at), prods.begin() + static_cast<std::ptrdiff_t>(at + counts[i]));
-    at += static_cast<size_t>(counts[i]);
     if (phantom_) {
       out.push_back(Shared{RingTensor::phantom(out_shapes[i]), {}, {}});
       continue;
     }
+    if (counts[i] == 0) {  // sum the k products of each output
+      const i64 k = pairs[i].first.s0.dim(-1), outputs = shape_numel(out_shapes[i]);
+      RingTensor r(out_shapes[i]);
+      for (i64 o = 0; o < outputs; ++o) {
+        u64 sum = 0;
+        for (i64 j = 0; j < k; ++j) sum += elementwise[ot_at + o * k + j];
+        r[o] = sum;
+      }
+      ot_at += outputs * k;
+      out.push_back(Shared{std::move(r), {}, {}});
+      continue;
+    }
+    std::vector<RingTensor> parts(prods.begin() + static_cast<std::ptrdiff_t>(at), prods.begin() + static_cast<std::ptrdiff_t>(at + counts[i]));
+    at += static_cast<size_t>(counts[i]);
     RingTensor r = parts.size() == 1 ? parts[0] : marill::concat(parts, 0);
     out.push_back(Shared{r.reshaped(out_shapes[i]), {}, {}});
   }

@@ -14,7 +14,9 @@
 //                  product is CrypTFlow2's mux: 2 COTs, 2R + 128 bits, 1 round trip (also select)
 //   trunc          1 COT of d bits: R + d bits, 1 round trip (ot_gates.h)
 //   ltz(64)        millionaires' on 63 bits + b2a (ot_gates.h: ltz_bytes), 6 round trips
-//   matmul         shared × shared: two HE products of the cross terms (he_matmul.h), 1 round trip
+//   matmul         shared × shared: two HE products of the cross terms (he_matmul.h), 1 round trip;
+//                  where m·k·n Gilboa products send fewer bytes (row sums of squares, tiny products)
+//                  those instead, summed locally
 //   mmul_sv        shared x × the server's W: one HE product, 1 round trip
 // Set-up, once per session, on first use and in the offline phase: base OTs of both directions,
 // the client's HE public and Galois keys.
@@ -54,8 +56,12 @@ class TwoPcBackend final : public Backend {
   Shared mmul_sv(const Shared& x, const PrivateWeight& w) override;
   std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) override;
 
-  // The gates' OT extension chunk size (SoftSpokenOT k; 8 unless set through the options).
+  // The gates' OT extension chunk size (SoftSpokenOT k).
   static constexpr int kSoftSpokenK = 8;
+  // Bytes (both parties) of a shared (m,k) x (k,n) product by HE, and of `products` element-wise
+  // products by Gilboa's OT method: matmul takes the cheaper.
+  static u64 he_shared_bytes(i64 m, i64 k, i64 n);
+  static u64 ot_shared_bytes(i64 products);
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;

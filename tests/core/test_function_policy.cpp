@@ -112,6 +112,11 @@ TEST_CASE("approximation registry: one name per value, both ways", "[policy]") {
 }
 
 TEST_CASE("default policy: splines in 2pc-dealer, polynomials elsewhere, exact approximations", "[policy]") {
+  FunctionPolicy two = default_policy(Setting::two_pc);  // activations by spline, the rest iterative
+  CHECK(two.silu == ActMethod::spline);
+  CHECK(two.gelu == ActMethod::spline);
+  CHECK(two.exp == ExpMethod::squaring);
+  CHECK(two.rsqrt == InvMethod::iteration);
   FunctionPolicy d = default_policy(Setting::two_pc_dealer);
   CHECK(d.silu == ActMethod::spline);
   CHECK(d.gelu == ActMethod::spline);
