@@ -13,6 +13,7 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "protocols/ot/ot_extension.h"
+#include "protocols/nonlinear/ot_gates.h"
 #include "protocols/ot/ot_triples.h"
 #include "protocols/ring/prg.h"
 
@@ -131,7 +132,7 @@ int bench_ot(int argc, char** argv) {
             measure(reps, [&](Comm& c, OtExtension& e) { e.sender().one_of_n_ot(c, msgs16, 4, 2); },
                     [&](Comm& c, OtExtension& e) { (void)e.receiver().one_of_n_ot(c, choices16, 4, 2); }));
 
-  for (int k : {2, 4, 8}) {
+  for (int k : {2, 4, 8, 10}) {
     const std::string name = "SoftSpokenOT k = " + std::to_string(k) + " random OT";
     print_row(name.c_str(), static_cast<double>(n),
               measure(reps, [&](Comm& c, OtExtension& e) { (void)e.sender().random_ot(c, n); },
@@ -140,6 +141,32 @@ int bench_ot(int argc, char** argv) {
   print_row("SoftSpokenOT k = 4 COT l = 64", static_cast<double>(n),
             measure(reps, [&](Comm& c, OtExtension& e) { (void)e.sender().correlated_ot(c, deltas, {64}); },
                     [&](Comm& c, OtExtension& e) { (void)e.receiver().correlated_ot(c, choices, {64}); }, 4));
+
+  // The 2pc setting's 64-bit comparison (ot_gates.h: millionaires' on 63 bits, then b2a to an
+  // arithmetic 0/1), per element, both directions together.
+  std::printf("\n  %-28s %10s %12s %14s %12s %12s %12s\n", "64-bit comparison (ltz)", "count", "ms", "per second", "C->S b/each",
+              "S->C b/each", "total b");
+  const i64 cmp = std::max<i64>(1, n / 64);
+  const RingTensor xs = Prg::from_os().random({cmp});
+  for (int k : {8, 10}) {
+    Clock::time_point t0[2], t1[2];
+    auto side = [&](int i, Role peer) {
+      return [&, i, peer](Comm& c) {
+        OtGates g(c, peer, k);
+        g.set_up();
+        t0[i] = Clock::now();
+        (void)g.ltz(xs, 64);
+        t1[i] = Clock::now();
+      };
+    };
+    const auto res = run_comm_pair(Role::client, side(0, Role::server), Role::server, side(1, Role::client));
+    const double sec = std::chrono::duration<double>(std::max(t1[0], t1[1]) - std::max(t0[0], t0[1])).count();
+    const double cs = 8.0 * static_cast<double>(res.a.total(Phase::online).bytes_sent) / static_cast<double>(cmp),
+                 sc = 8.0 * static_cast<double>(res.b.total(Phase::online).bytes_sent) / static_cast<double>(cmp);
+    const std::string name = "SoftSpoken k = " + std::to_string(k);
+    std::printf("  %-28s %10lld %12.3f %14.0f %12.1f %12.1f %12.1f\n", name.c_str(), static_cast<long long>(cmp), sec * 1e3,
+                static_cast<double>(cmp) / sec, cs, sc, cs + sc);
+  }
 
   // Triples: both parties send (both directions); bytes are per party, client → server then back.
   std::printf("\n  %-28s %10s %12s %14s %12s %12s\n", "correlation", "count", "ms", "per second", "C->S B/each", "S->C B/each");

@@ -3,24 +3,27 @@
 #include <stdexcept>
 #include <string>
 
+#include "protocols/ot/ot_extension.h"
+
 namespace marill {
 
 const char* const kLayerPointUsage =
     "[--net lan] [--arch llama|gpt2] [--b 128] [--d 256] [--heads 8] [--ffn 4*d] [--stage prefill|decode]\n"
     "        [--softmax exact|2relu|2quad] [--act exact|relu|quad] [--frac-bits 16] [--policy silu=poly,exp=spline,...]\n"
-    "        [--blocks 1] [--phantom] [--calibration FILE] [--keys DIR] [--dealer-seed N] [--reveal]\n"
+    "        [--blocks 1] [--phantom] [--calibration FILE] [--keys DIR] [--dealer-seed N] [--ot-k 8] [--reveal]\n"
     "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in calibration)\n"
     "--policy: function methods over each setting's default (names: silu gelu exp reciprocal rsqrt softmax act)\n"
     "--blocks: identical private blocks one after the other\n"
     "--keys: 2pc-dealer reads its correlated randomness from the key files `marill deal --keys DIR` wrote\n"
     "--dealer-seed: the dealer's randomness from this seed (the same seed deals the same material: compare runs)\n"
+    "--ot-k: 2pc's OT extension chunk size (SoftSpokenOT, 1 = IKNP .. 10): ceil(128/k) bits per OT, ~2^k/k PRG work\n"
     "--reveal: open the block's output to the client after the measured pass and print its SHA-256\n";
 
 std::vector<Opt> layer_point_options(std::vector<Opt> more) {
   std::vector<Opt> opts{{"--net", Opt::text},       {"--arch", Opt::text},    {"--b", Opt::integer},      {"--d", Opt::integer},
                         {"--heads", Opt::integer},  {"--ffn", Opt::integer},  {"--stage", Opt::text},     {"--softmax", Opt::text},
                         {"--act", Opt::text},       {"--frac-bits", Opt::integer}, {"--policy", Opt::text}, {"--blocks", Opt::integer},
-                        {"--phantom", Opt::flag},   {"--calibration", Opt::text}, {"--keys", Opt::text},    {"--dealer-seed", Opt::integer}, {"--reveal", Opt::flag}};
+                        {"--phantom", Opt::flag},   {"--calibration", Opt::text}, {"--keys", Opt::text},    {"--dealer-seed", Opt::integer}, {"--ot-k", Opt::integer}, {"--reveal", Opt::flag}};
   opts.insert(opts.end(), more.begin(), more.end());
   return opts;
 }
@@ -50,6 +53,7 @@ Point layer_point(const Args& args) {
     p.correlations.key_dir = args.get("--keys", "");
   }
   if (args.has("--dealer-seed")) p.correlations.dealer_seed = static_cast<std::uint64_t>(args.get_int("--dealer-seed", 0, 0, (1LL << 62)));
+  p.correlations.ot_softspoken_k = static_cast<int>(args.get_int("--ot-k", 8, 1, kMaxSoftSpokenK));
   return p;
 }
 

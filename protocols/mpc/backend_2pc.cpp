@@ -42,8 +42,9 @@ TwoPcBackend::TwoPcBackend(Comm& comm, const BackendOptions& opt)
       is_client_(comm.role() == Role::client),
       other_(comm.role() == Role::client ? Role::server : Role::client),
       phantom_(opt.phantom),
+      softspoken_k_(require_softspoken_k(opt.correlations.ot_softspoken_k)),
       prg_own_(Prg::from_os()),
-      gates_(comm, comm.role() == Role::client ? Role::server : Role::client, kSoftSpokenK) {
+      gates_(comm, comm.role() == Role::client ? Role::server : Role::client, softspoken_k_) {
   require_compute_party(comm.role(), "2pc backend for");
 }
 
@@ -158,8 +159,8 @@ u64 TwoPcBackend::he_shared_bytes(i64 m, i64 k, i64 n) {
          plan_he_matmul(ctx, n, k, m, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs).total_bytes();
 }
 
-u64 TwoPcBackend::ot_shared_bytes(i64 products) {
-  return 2 * (iknp_receiver_bytes(64 * products, kSoftSpokenK) + packed_bytes(2080 * static_cast<u64>(products)));
+u64 TwoPcBackend::ot_shared_bytes(i64 products, int softspoken_k) {
+  return 2 * (iknp_receiver_bytes(64 * products, softspoken_k) + packed_bytes(2080 * static_cast<u64>(products)));
 }
 
 std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
@@ -180,7 +181,7 @@ std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared
     const i64 batch = m * k == 0 ? 1 : a.numel() / (m * k);
     const bool b_batched = b.s0.rank() > 2;
     const u64 he_bytes = (b_batched ? static_cast<u64>(batch) : 1) * he_shared_bytes(b_batched ? m : batch * m, k, n);
-    if (ot_shared_bytes(batch * m * k * n) < he_bytes) {
+    if (ot_shared_bytes(batch * m * k * n, softspoken_k_) < he_bytes) {
       const RingTensor a3 = a.s0.reshaped({b_batched ? batch : 1, b_batched ? m : batch * m, k});
       const RingTensor b3 = b_batched ? b.s0.reshaped({batch, k, n}) : b.s0.reshaped({1, k, n});
       auto [x, y] = expand_for_elementwise(a3, b3);

@@ -5,8 +5,9 @@
 // (protocols/he/he_matmul.h), as Cheetah and SecretFlow-SPU's 2PC. Private weights never leave
 // their owner, the server: x·W runs under HE with W in the clear at the server.
 //
-// Costs per element (bytes both parties together; R = 16 bytes·8/k of OT-extension columns per OT
-// over SoftSpokenOT with chunks of k = 8 bits, i.e. 2 bytes; rounds are round trips):
+// Costs per element (bytes both parties together; R = ⌈128/k⌉ bits of OT-extension columns per OT
+// over SoftSpokenOT with chunks of k bits, CorrelationOptions::ot_softspoken_k, 8 by default: 16 bits;
+// rounds are round trips):
 //   input          owner 8 B, 1 flight
 //   mul            2 Gilboa products: 2 × 64 COTs (columns 64R) + 2 × 2080 correction bits, 1 round trip
 //   square         1 Gilboa product (x0·x1 once, doubled)
@@ -56,12 +57,12 @@ class TwoPcBackend final : public Backend {
   Shared mmul_sv(const Shared& x, const PrivateWeight& w) override;
   std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) override;
 
-  // The gates' OT extension chunk size (SoftSpokenOT k).
-  static constexpr int kSoftSpokenK = 8;
+  // The OT extension's chunk size (CorrelationOptions::ot_softspoken_k).
+  int softspoken_k() const { return softspoken_k_; }
   // Bytes (both parties) of a shared (m,k) x (k,n) product by HE, and of `products` element-wise
   // products by Gilboa's OT method: matmul takes the cheaper.
   static u64 he_shared_bytes(i64 m, i64 k, i64 n);
-  static u64 ot_shared_bytes(i64 products);
+  static u64 ot_shared_bytes(i64 products, int softspoken_k);
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
@@ -75,6 +76,7 @@ class TwoPcBackend final : public Backend {
   bool is_client_;
   Role other_;
   bool phantom_;
+  int softspoken_k_;
   Prg prg_own_;
   OtGates gates_;
   std::unique_ptr<HeMatmul> he_;

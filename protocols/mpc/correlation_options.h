@@ -19,6 +19,10 @@ struct CorrelationOptions {
   // instead of the OS: two dealer runs with one seed deal identical material. For reproducible
   // comparisons only; a deployment leaves it unset.
   std::optional<std::uint64_t> dealer_seed;
+  // 2pc: the chunk size k of the OT extension (SoftSpokenOT; 1 = IKNP, up to 10): ⌈128/k⌉ bits per
+  // OT for about 2^k/k times the PRG work. 8: the CPU/bytes balance; 10: a 64-bit comparison under
+  // 2,000 bits at ~3x the extension's CPU.
+  int ot_softspoken_k = 8;
 };
 
 }  // namespace marill

@@ -101,11 +101,33 @@ void vole_fold(std::vector<std::vector<std::uint8_t>>& buf, int k, std::size_t b
 
 constexpr std::size_t kSegmentBytes = 4096;  // SoftSpoken works on 32768 OTs at a time per leaf
 
+// SoftSpoken's chunks of the 128 columns: ⌈128/k⌉ of k columns, the last smaller when k does not
+// divide 128 (k = 10: twelve of 10 and one of 8). Chunk c's leaves start at leaf_base.
+struct Chunk {
+  std::size_t first = 0, size = 0, leaf_base = 0;
+  std::size_t leaves() const { return std::size_t{1} << size; }
+};
+
+std::vector<Chunk> chunks_of(int k) {
+  std::vector<Chunk> out;
+  std::size_t leaf_base = 0;
+  for (std::size_t first = 0; first < kColumns; first += static_cast<std::size_t>(k)) {
+    Chunk c;
+    c.first = first;
+    c.size = std::min(static_cast<std::size_t>(k), kColumns - first);
+    c.leaf_base = leaf_base;
+    leaf_base += c.leaves();
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 int require_softspoken_k(int k) {
-  if (k != 1 && k != 2 && k != 4 && k != 8)
-    throw std::invalid_argument("OT extension: SoftSpokenOT chunk size k = " + std::to_string(k) + " is not 1 (IKNP), 2, 4 or 8");
+  if (k < 1 || k > kMaxSoftSpokenK)
+    throw std::invalid_argument("OT extension: SoftSpokenOT chunk size k = " + std::to_string(k) + " is outside 1 (IKNP) .. " +
+                                std::to_string(kMaxSoftSpokenK));
   return k;
 }
 
@@ -146,18 +168,19 @@ void OtExtSender::setup_finish(Comm& comm) {
     // The level sums of each chunk's GGM tree, two per base OT, under the base OTs' keys.
     const auto sums = comm.recv_bytes(peer_, std::uint64_t{kKappa} * 2 * 16);
     if (!comm.phantom()) {
-      const std::size_t leaves = std::size_t{1} << k_, chunks = kColumns / static_cast<std::size_t>(k_);
+      const std::vector<Chunk> chunks = chunks_of(k_);
       delta_ = Block{};
-      column_prgs_.reserve(chunks * leaves);
-      for (std::size_t c = 0; c < chunks; ++c) {
+      column_prgs_.reserve(chunks.back().leaf_base + chunks.back().leaves());
+      for (const Chunk& ch : chunks) {
+        const int size = static_cast<int>(ch.size);
         // Δ_c's branch at level j is the side this party did not learn: ¬(base choice).
         std::size_t dc = 0;
-        for (int j = 0; j < k_; ++j) dc = dc << 1 | static_cast<std::size_t>(1 - base_choices_[c * static_cast<std::size_t>(k_) + static_cast<std::size_t>(j)]);
+        for (int j = 0; j < size; ++j) dc = dc << 1 | static_cast<std::size_t>(1 - base_choices_[ch.first + static_cast<std::size_t>(j)]);
         std::vector<Block> nodes(1);  // level 0: the root, unknown (it is on Δ_c's path)
         std::size_t path = 0;         // index of the unknown node at the current level
-        for (int j = 0; j < k_; ++j) {
-          const std::size_t ot = c * static_cast<std::size_t>(k_) + static_cast<std::size_t>(j);
-          const int branch = static_cast<int>((dc >> (k_ - 1 - j)) & 1);
+        for (int j = 0; j < size; ++j) {
+          const std::size_t ot = ch.first + static_cast<std::size_t>(j);
+          const int branch = static_cast<int>((dc >> (size - 1 - j)) & 1);
           std::vector<Block> next(nodes.size() * 2);
           for (std::size_t p = 0; p < nodes.size(); ++p) {
             if (p == path) continue;
@@ -173,12 +196,12 @@ void OtExtSender::setup_finish(Comm& comm) {
           path = 2 * path + static_cast<std::size_t>(branch);
           nodes = std::move(next);
         }
-        for (std::size_t i = 0; i < static_cast<std::size_t>(k_); ++i)
+        for (std::size_t i = 0; i < ch.size; ++i)
           if ((dc >> i) & 1) {
-            const std::size_t col = c * static_cast<std::size_t>(k_) + i;
+            const std::size_t col = ch.first + i;
             (col < 64 ? delta_.lo : delta_.hi) |= u64{1} << (col % 64);
           }
-        for (std::size_t x = 0; x < leaves; ++x) column_prgs_.emplace_back(key_of(x == dc ? Block{} : nodes[x]));  // Δ_c's: never used
+        for (std::size_t x = 0; x < ch.leaves(); ++x) column_prgs_.emplace_back(key_of(x == dc ? Block{} : nodes[x]));  // Δ_c's: never used
         delta_chunks_.push_back(dc);
       }
       base_keys_.clear();
@@ -208,21 +231,22 @@ std::vector<Block> OtExtSender::extend(Comm& comm, std::int64_t n) {
   }
   // SoftSpoken: w_i = ⊕_{(x⊕Δ_c)_i = 1} r_x, folded over r'_y = r_{y⊕Δ_c} (r'_0 = 0), then
   // q_i = w_i ⊕ Δ_c,i·d_c.
-  const std::size_t leaves = std::size_t{1} << k_, kk = static_cast<std::size_t>(k_);
-  std::vector<std::vector<std::uint8_t>> buf(leaves, std::vector<std::uint8_t>(kSegmentBytes));
-  std::vector<std::uint8_t*> out(kk);
-  for (std::size_t c = 0; c < kColumns / kk; ++c) {
+  const std::vector<Chunk> chunks = chunks_of(k_);
+  std::vector<std::vector<std::uint8_t>> buf(std::size_t{1} << k_, std::vector<std::uint8_t>(kSegmentBytes));
+  std::vector<std::uint8_t*> out(static_cast<std::size_t>(k_));
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const Chunk& ch = chunks[c];
     const std::size_t dc = delta_chunks_[c];
     const std::uint8_t* d = u.data() + c * column_bytes;
     for (std::uint64_t off = 0; off < column_bytes; off += kSegmentBytes) {
       const std::size_t bytes = static_cast<std::size_t>(std::min<std::uint64_t>(kSegmentBytes, column_bytes - off));
-      for (std::size_t x = 0; x < leaves; ++x) {
+      for (std::size_t x = 0; x < ch.leaves(); ++x) {
         if (x == dc) std::memset(buf[0].data(), 0, bytes);
-        else column_prgs_[c * leaves + x].fill_bytes(buf[x ^ dc].data(), bytes);
+        else column_prgs_[ch.leaf_base + x].fill_bytes(buf[x ^ dc].data(), bytes);
       }
-      for (std::size_t i = 0; i < kk; ++i) out[i] = q.data() + (c * kk + i) * column_bytes + off;
-      vole_fold(buf, k_, bytes, out);
-      for (std::size_t i = 0; i < kk; ++i)
+      for (std::size_t i = 0; i < ch.size; ++i) out[i] = q.data() + (ch.first + i) * column_bytes + off;
+      vole_fold(buf, static_cast<int>(ch.size), bytes, out);
+      for (std::size_t i = 0; i < ch.size; ++i)
         if ((dc >> i) & 1)
           for (std::size_t b = 0; b < bytes; ++b) out[i][b] ^= d[off + b];
     }
@@ -343,16 +367,16 @@ void OtExtReceiver::setup_finish(Comm& comm) {
   if (k_ > 1) {
     // One GGM tree per chunk; its level sums travel under the base OTs' keys, so the sender learns
     // the sums of the sides off Δ_c's path and rebuilds every leaf but Δ_c.
-    const std::size_t leaves = std::size_t{1} << k_, chunks = kColumns / static_cast<std::size_t>(k_);
+    const std::vector<Chunk> chunks = chunks_of(k_);
     std::vector<std::uint8_t> sums(std::size_t{kKappa} * 2 * 16);
     if (!comm.phantom()) {
       Prg roots = Prg::from_os();
-      prg0_.reserve(chunks * leaves);
-      for (std::size_t c = 0; c < chunks; ++c) {
+      prg0_.reserve(chunks.back().leaf_base + chunks.back().leaves());
+      for (const Chunk& ch : chunks) {
         std::vector<Block> nodes(1);
         roots.fill_bytes(reinterpret_cast<std::uint8_t*>(nodes.data()), 16);
-        for (int j = 0; j < k_; ++j) {
-          const std::size_t ot = c * static_cast<std::size_t>(k_) + static_cast<std::size_t>(j);
+        for (std::size_t j = 0; j < ch.size; ++j) {
+          const std::size_t ot = ch.first + j;
           std::vector<Block> next(nodes.size() * 2);
           Block side[2] = {keys[ot][0], keys[ot][1]};
           for (std::size_t p = 0; p < nodes.size(); ++p) {
@@ -363,7 +387,7 @@ void OtExtReceiver::setup_finish(Comm& comm) {
           std::memcpy(sums.data() + ot * 2 * 16, side, 32);
           nodes = std::move(next);
         }
-        for (std::size_t x = 0; x < leaves; ++x) prg0_.emplace_back(key_of(nodes[x]));
+        for (std::size_t x = 0; x < ch.leaves(); ++x) prg0_.emplace_back(key_of(nodes[x]));
       }
     }
     comm.send_bytes(peer_, comm.phantom() ? nullptr : sums.data(), sums.size());
@@ -400,16 +424,17 @@ std::vector<Block> OtExtReceiver::extend(Comm& comm, const std::vector<std::uint
     }
   } else {
     // SoftSpoken: t_i = v_i = ⊕_{x_i = 1} r_x, and d_c = (⊕_x r_x) ⊕ r per chunk.
-    const std::size_t leaves = std::size_t{1} << k_, kk = static_cast<std::size_t>(k_);
-    std::vector<std::vector<std::uint8_t>> buf(leaves, std::vector<std::uint8_t>(kSegmentBytes));
-    std::vector<std::uint8_t*> out(kk);
-    for (std::size_t c = 0; c < kColumns / kk; ++c) {
+    const std::vector<Chunk> chunks = chunks_of(k_);
+    std::vector<std::vector<std::uint8_t>> buf(std::size_t{1} << k_, std::vector<std::uint8_t>(kSegmentBytes));
+    std::vector<std::uint8_t*> out(static_cast<std::size_t>(k_));
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+      const Chunk& ch = chunks[c];
       std::uint8_t* d = u.data() + c * column_bytes;
       for (std::uint64_t off = 0; off < column_bytes; off += kSegmentBytes) {
         const std::size_t bytes = static_cast<std::size_t>(std::min<std::uint64_t>(kSegmentBytes, column_bytes - off));
-        for (std::size_t x = 0; x < leaves; ++x) prg0_[c * leaves + x].fill_bytes(buf[x].data(), bytes);
-        for (std::size_t i = 0; i < kk; ++i) out[i] = t.data() + (c * kk + i) * column_bytes + off;
-        vole_fold(buf, k_, bytes, out);
+        for (std::size_t x = 0; x < ch.leaves(); ++x) prg0_[ch.leaf_base + x].fill_bytes(buf[x].data(), bytes);
+        for (std::size_t i = 0; i < ch.size; ++i) out[i] = t.data() + (ch.first + i) * column_bytes + off;
+        vole_fold(buf, static_cast<int>(ch.size), bytes, out);
         for (std::size_t b = 0; b < bytes; ++b) d[off + b] = buf[0][b] ^ r[off + b];
       }
     }

@@ -26,20 +26,21 @@
 // phase; the set-up is charged to Phase::offline.
 //
 // SoftSpokenOT (Roy, "SoftSpokenOT: Quieter OT Extension from Small-Field Silent VOLE in the
-// Minicrypt Model", CRYPTO 2022), semi-honest, chosen with k in {2, 4, 8} (k = 1 is IKNP above):
-// the 128 columns are cut into 128/k chunks of k. For each chunk the receiver holds 2^k leaf seeds
-// of a GGM tree and the sender all but the leaf at its secret Δ_c ∈ F_2^k (a (2^k−1)-of-2^k OT
-// made of k base OTs: the receiver sends each level's two sums under the base OTs' keys). Per call
+// Minicrypt Model", CRYPTO 2022), semi-honest, with k in 2..10 (k = 1 is IKNP above): the 128
+// columns are cut into ⌈128/k⌉ chunks of k (the last one smaller when k does not divide 128). For
+// each chunk the receiver holds 2^k leaf seeds of a GGM tree and the sender all but the leaf at its
+// secret Δ_c ∈ F_2^k (a (2^k−1)-of-2^k OT made of k base OTs: the receiver sends each level's two
+// sums under the base OTs' keys). Per call
 // each leaf x gives r_x = G(seed_x) (n̄ bits); the receiver's small-field VOLE is u = ⊕_x r_x,
 // v_i = ⊕_{x_i = 1} r_x, the sender's is w_i = ⊕_{(x⊕Δ_c)_i = 1} r_x = v_i ⊕ Δ_c,i·u (it lacks r_{Δ_c},
 // whose coefficient is 0). The receiver sends d_c = u ⊕ r per chunk, the sender sets
 // q_i = w_i ⊕ Δ_c,i·d_c = v_i ⊕ Δ_c,i·r: IKNP's column correlation with Δ = (Δ_c)_c, so transposing,
-// hashing and everything after are shared. Cost: 128/k bits per OT from the receiver instead of
-// 128, for 2^k/k times IKNP's PRG work. Set-up: also 128·2·16 = 4096 bytes receiver → sender
+// hashing and everything after are shared. Cost: ⌈128/k⌉ bits per OT from the receiver instead of
+// 128, for about 2^k/k times IKNP's PRG work (k = 10: 13 bits, ~100 AES blocks per OT). Set-up: also 128·2·16 = 4096 bytes receiver → sender
 // (level sums), one more message. Security (semi-honest): d_c is masked by u, which depends on the
 // leaf the sender lacks; the GGM tree hides r_{Δ_c} under the PRG. Roy's consistency check (for
 // malicious receivers) is not run.
-//   per call: receiver → sender 16·n̄/k bytes; the rest as for IKNP.
+//   per call: receiver → sender ⌈128/k⌉·n̄/8 bytes; the rest as for IKNP.
 #pragma once
 
 #include <cstddef>
@@ -57,13 +58,18 @@ constexpr int kStatisticalSecurity = 40;  // stated for the record; see the head
 
 // Exact byte counts of one extension call of n OTs (see the header comment).
 constexpr std::uint64_t iknp_padded(std::int64_t n) { return static_cast<std::uint64_t>((n + 7) / 8 * 8); }
-// softspoken_k: 1 = IKNP, 2, 4 or 8 = SoftSpokenOT with chunks of k bits.
-constexpr std::uint64_t iknp_receiver_bytes(std::int64_t n, int softspoken_k = 1) { return 16 * iknp_padded(n) / static_cast<std::uint64_t>(softspoken_k); }
+// softspoken_k: 1 = IKNP, 2..10 = SoftSpokenOT with chunks of k bits (⌈128/k⌉ chunks, the last
+// smaller when k does not divide 128), one n̄-bit column each.
+constexpr int kMaxSoftSpokenK = 10;
+constexpr std::uint64_t softspoken_chunks(int softspoken_k) {
+  return (128 + static_cast<std::uint64_t>(softspoken_k) - 1) / static_cast<std::uint64_t>(softspoken_k);
+}
+constexpr std::uint64_t iknp_receiver_bytes(std::int64_t n, int softspoken_k = 1) { return softspoken_chunks(softspoken_k) * iknp_padded(n) / 8; }
 constexpr std::uint64_t iknp_setup_sender_bytes() { return base_ot_receiver_bytes(kKappa); }
 constexpr std::uint64_t iknp_setup_receiver_bytes(int softspoken_k = 1) {
   return base_ot_sender_bytes(kKappa) + (softspoken_k > 1 ? std::uint64_t{kKappa} * 2 * 16 : 0);
 }
-// Refuses a k that is not 1, 2, 4 or 8 (std::invalid_argument).
+// Refuses a k outside 1..kMaxSoftSpokenK (std::invalid_argument).
 int require_softspoken_k(int k);
 constexpr std::uint64_t packed_bytes(std::uint64_t bits) { return (bits + 7) / 8; }
 

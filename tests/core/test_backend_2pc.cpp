@@ -13,7 +13,7 @@ using namespace marill::test;
 
 namespace {
 
-constexpr int kK = TwoPcBackend::kSoftSpokenK;
+const int kK = CorrelationOptions{}.ot_softspoken_k;
 
 SessionResult run_op(const Shape& a, const Shape& b, const BinaryOp& op, RingTensor* got = nullptr) {
   SessionResult res;

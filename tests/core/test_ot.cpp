@@ -100,7 +100,7 @@ double worst_column_imbalance(std::int64_t n, std::uint8_t choice, int softspoke
          },
          false, softspoken_k);
   REQUIRE(sent.size() == 1);
-  const std::size_t columns = 128 / static_cast<std::size_t>(softspoken_k), column_bytes = static_cast<std::size_t>(n) / 8;
+  const std::size_t columns = static_cast<std::size_t>(softspoken_chunks(softspoken_k)), column_bytes = static_cast<std::size_t>(n) / 8;
   REQUIRE(sent[0].size() == columns * column_bytes);
   double worst = 0;
   for (std::size_t j = 0; j < columns; ++j) {
@@ -395,11 +395,11 @@ TEST_CASE("IKNP: bad input and wrong-size messages are clear errors") {
 
 // ---------------------------------------------------------------- SoftSpokenOT
 
-TEST_CASE("SoftSpokenOT k = 2, 4, 8: random and correlated OT are right, 128/k bits per OT from the receiver") {
+TEST_CASE("SoftSpokenOT k = 2, 3, 4, 8, 10: random and correlated OT are right, ceil(128/k) bits per OT from the receiver") {
   const std::int64_t n = 20005;
   const auto choices = random_choices(n);
   const auto deltas = random_values(n, 64);
-  for (int k : {2, 4, 8}) {
+  for (int k : {2, 3, 4, 8, 10}) {  // 3 and 10 do not divide 128: a last chunk of 2 and of 8
     CAPTURE(k);
     RandomOtPairs pairs;
     std::vector<Block> got;
@@ -425,8 +425,9 @@ TEST_CASE("SoftSpokenOT k = 2, 4, 8: random and correlated OT are right, 128/k b
     CHECK(right == n);
     CHECK(other_differs == n);
     CHECK(cot_right == n);
-    check_bytes(res, 8 * static_cast<u64>(n), 2 * 16 * iknp_padded(n) / static_cast<u64>(k), k);
-    CHECK(iknp_receiver_bytes(n, k) == 16 * iknp_padded(n) / static_cast<u64>(k));
+    const u64 chunks = (128 + static_cast<u64>(k) - 1) / static_cast<u64>(k);  // one n̄-bit column each
+    check_bytes(res, 8 * static_cast<u64>(n), 2 * chunks * iknp_padded(n) / 8, k);
+    CHECK(iknp_receiver_bytes(n, k) == chunks * iknp_padded(n) / 8);
     CHECK(res.b.total(Phase::offline).bytes_sent == 32 + 4096);  // A, then the GGM level sums
     CHECK(res.a.clock[kOff].hops == 3);                           // A, B, level sums
     const auto ph = run_ot(
@@ -443,9 +444,11 @@ TEST_CASE("SoftSpokenOT k = 2, 4, 8: random and correlated OT are right, 128/k b
   }
 }
 
-TEST_CASE("SoftSpokenOT: the receiver's chunk corrections are balanced for all-zero and all-one choices, k outside 1, 2, 4, 8 refused") {
+TEST_CASE("SoftSpokenOT: the receiver's chunk corrections are balanced for all-zero and all-one choices, k outside 1..10 refused") {
   for (std::uint8_t c : {0, 1}) CHECK(worst_column_imbalance(8192, c, 4) < 0.05);
-  CHECK_THROWS_WITH(OtExtSender(3), Catch::Contains("k = 3 is not 1 (IKNP), 2, 4 or 8"));
+  for (std::uint8_t c : {0, 1}) CHECK(worst_column_imbalance(8192, c, 10) < 0.05);
+  CHECK_THROWS_WITH(OtExtSender(11), Catch::Contains("k = 11 is outside 1 (IKNP) .. 10"));
+  CHECK_THROWS_AS(OtExtension(0), std::invalid_argument);
   CHECK_THROWS_AS(OtExtension(16), std::invalid_argument);
 }
 
