@@ -102,7 +102,7 @@ RingTensor TwoPcBackend::reveal_all(const Shared& x) {
 
 Shared TwoPcBackend::bit_times(const Shared& bit, const Shared& v) {
   require_same(bit, v, "mul by a bit");
-  return Shared{gates().mux(lsbs(bit.s0), v.s0), {}, {}};
+  return Shared{gates().mux(phantom_ ? BitShares{} : lsbs(bit.s0), v.s0), {}, {}};
 }
 
 Shared TwoPcBackend::mul(const Shared& a, const Shared& b) {

@@ -132,6 +132,11 @@ std::pair<BitShares, BitShares> OtGates::and_pairs(const BitShares& x, const Bit
   set_up();
   OpScope op(comm_.ledger(), "and");
   if (x.empty()) return {};
+  if (phantom_) {
+    phantom_triples(static_cast<std::int64_t>(x.size()), 0);
+    phantom_exchange(x.size() * (y2.empty() ? 2 : 3));
+    return {};
+  }
   const TriplePairs t = triple_pairs(x.size(), nullptr, nullptr, nullptr);
   return and_with(x, y, y2, t, 0);
 }
@@ -139,6 +144,10 @@ std::pair<BitShares, BitShares> OtGates::and_pairs(const BitShares& x, const Bit
 BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
   check_width(bits, 1, 64, "millionaires' comparison");
   set_up();
+  if (phantom_) {
+    phantom_greater_than(static_cast<std::int64_t>(mine.size()), bits);
+    return BitShares(mine.size(), 0);
+  }
   OpScope op(comm_.ledger(), "millionaire");
   const std::size_t n = mine.size();
   if (n == 0) return {};
@@ -217,10 +226,14 @@ BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
 }
 
 RingTensor OtGates::b2a(const BitShares& c, const Shape& shape) {
-  if (static_cast<i64>(c.size()) != shape_numel(shape)) throw std::invalid_argument("b2a: bit count differs from the shape");
+  if (!phantom_ && static_cast<i64>(c.size()) != shape_numel(shape)) throw std::invalid_argument("b2a: bit count differs from the shape");
   set_up();
   OpScope op(comm_.ledger(), "b2a");
   const std::vector<std::uint8_t> width{63};  // 2·x needs x mod 2^63 only
+  if (phantom_) {
+    phantom_cot(shape_numel(shape), width, client_);
+    return RingTensor::phantom(shape);
+  }
   if (client_) {
     std::vector<u64> deltas(c.begin(), c.end());
     const auto x = ext_.sender().correlated_ot(comm_, deltas, width);
@@ -237,10 +250,16 @@ RingTensor OtGates::b2a(const BitShares& c, const Shape& shape) {
 }
 
 RingTensor OtGates::mux(const BitShares& c, const RingTensor& v) {
-  if (static_cast<i64>(c.size()) != v.numel()) throw std::invalid_argument("mux: bit count differs from the values'");
+  if (!(phantom_ && c.empty()) && static_cast<i64>(c.size()) != v.numel()) throw std::invalid_argument("mux: bit count differs from the values'");
   set_up();
   OpScope op(comm_.ledger(), "mux");
   const std::vector<std::uint8_t> width{64};
+  if (phantom_) {
+    PendingCot pending = ext_.receiver().phantom_correlated_ot_start(comm_, v.numel(), width);
+    ext_.sender().phantom_correlated_ot(comm_, v.numel(), width);
+    (void)ext_.receiver().correlated_ot_finish(comm_, std::move(pending));
+    return RingTensor::phantom(v.shape());
+  }
   const std::size_t n = c.size();
   std::vector<u64> deltas(n, 0);
   if (!phantom_)
@@ -257,6 +276,11 @@ RingTensor OtGates::mux(const BitShares& c, const RingTensor& v) {
 RingTensor OtGates::ltz(const RingTensor& x, int bits) {
   check_width(bits, 3, 64, "ltz");
   OpScope op(comm_.ledger(), "ltz");
+  if (phantom_) {
+    set_up();
+    phantom_greater_than(x.numel(), bits - 1);
+    return b2a({}, x.shape());
+  }
   const std::size_t n = static_cast<std::size_t>(x.numel());
   const int low = bits - 1;
   const u64 mask = low_bits_mask(low);
@@ -282,6 +306,10 @@ RingTensor OtGates::trunc(const RingTensor& x, int d) {
   const std::size_t n = static_cast<std::size_t>(x.numel());
   const u64 offset = u64{1} << 62;  // |x| < 2^62: x + 2^62 is in [0, 2^63), its MSB 0
   const std::vector<std::uint8_t> width{static_cast<std::uint8_t>(d)};
+  if (phantom_) {
+    phantom_cot(x.numel(), width, client_);
+    return RingTensor::phantom(x.shape());
+  }
   BitShares top(n, 0);
   if (!phantom_)
     for (std::size_t i = 0; i < n; ++i) top[i] = ((x[static_cast<i64>(i)] + (client_ ? offset : 0)) >> 63) & 1;
@@ -308,6 +336,43 @@ RingTensor OtGates::trunc(const RingTensor& x, int d) {
     out[static_cast<i64>(i)] = s;
   }
   return out;
+}
+
+// ---------------------------------------------------------------- phantom runs
+// The same messages in the same order and op scopes as the real paths above, from counts alone.
+
+void OtGates::phantom_exchange(u64 bits) {
+  const u64 bytes = packed_bytes(bits);
+  comm_.send_bytes(peer_, nullptr, bytes);
+  (void)comm_.recv_bytes(peer_, bytes);
+}
+
+void OtGates::phantom_triples(std::int64_t n, std::int64_t leaves) {
+  if (!client_) {
+    if (n > 0) ext_.receiver().phantom_random_ot(comm_, n);
+    if (leaves > 0) ext_.receiver().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, 2);
+    if (n > 0) (void)ext_.sender().random_ot(comm_, n);
+  } else {
+    if (n > 0) (void)ext_.sender().random_ot(comm_, n);
+    if (leaves > 0) ext_.sender().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, 2);
+    if (n > 0) ext_.receiver().phantom_random_ot(comm_, n);
+  }
+}
+
+void OtGates::phantom_greater_than(std::int64_t n, int bits) {
+  check_width(bits, 1, 64, "millionaires' comparison");
+  OpScope op(comm_.ledger(), "millionaire");
+  if (n == 0) return;
+  const int q = digits_of(bits);
+  phantom_triples(n * (q - 1), n * q);
+  const std::vector<int> levels = tree_levels(q);
+  for (std::size_t l = 0; l < levels.size(); ++l)
+    phantom_exchange(static_cast<u64>(n) * static_cast<u64>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
+}
+
+void OtGates::phantom_cot(std::int64_t n, const std::vector<std::uint8_t>& widths, bool as_sender) {
+  if (as_sender) ext_.sender().phantom_correlated_ot(comm_, n, widths);
+  else (void)ext_.receiver().correlated_ot_finish(comm_, ext_.receiver().phantom_correlated_ot_start(comm_, n, widths));
 }
 
 // ---------------------------------------------------------------- exact bytes

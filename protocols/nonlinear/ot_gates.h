@@ -25,7 +25,8 @@
 //   ltz (64 bits)        greater_than(63) + b2a: R + 64
 //   mux                  2R + 128
 //   trunc                R + d
-// Exact byte counts are pinned by tests/core/test_ot_gates.cpp; phantom runs send the same bytes.
+// Exact byte counts are pinned by tests/core/test_ot_gates.cpp; phantom runs send the same bytes from
+// counts alone (no buffer that grows with the data).
 // Security: semi-honest, as the OT layer (κ = 128); every message is an OT-extension column, a
 // correction under a fresh OT pad, or a bit/ring value masked by a fresh triple or share.
 #pragma once
@@ -61,9 +62,9 @@ class OtGates {
   // XOR shares of [a > b], where the client's values are a and the server's b (all < 2^bits,
   // 1 <= bits <= 64): each party passes its own.
   BitShares greater_than(const std::vector<u64>& mine, int bits);
-  // Arithmetic 0/1 shares of the XOR-shared bits c, shaped `shape`.
+  // Arithmetic 0/1 shares of the XOR-shared bits c, shaped `shape` (phantom runs: c may be empty).
   RingTensor b2a(const BitShares& c, const Shape& shape);
-  // Shares of c·v, c XOR-shared bits (one per element of v).
+  // Shares of c·v, c XOR-shared bits (one per element of v; phantom runs: c may be empty).
   RingTensor mux(const BitShares& c, const RingTensor& v);
   // Arithmetic 0/1 shares of [x < 0], x read on its low `bits` bits (3..64).
   RingTensor ltz(const RingTensor& x, int bits);
@@ -81,6 +82,11 @@ class OtGates {
   std::pair<BitShares, BitShares> and_with(const BitShares& x, const BitShares& y, const BitShares& y2, const TriplePairs& t, std::size_t offset);
   BitShares exchange_bits(const BitShares& mine);  // send my bits, receive the peer's as many
   BitShares random_bits(std::size_t n);
+  // Phantom runs: the same messages from counts, no data-sized buffer.
+  void phantom_exchange(u64 bits);
+  void phantom_triples(std::int64_t n, std::int64_t leaves);
+  void phantom_greater_than(std::int64_t n, int bits);
+  void phantom_cot(std::int64_t n, const std::vector<std::uint8_t>& widths, bool as_sender);
 
   Comm& comm_;
   Role peer_;

@@ -348,7 +348,50 @@ void OtExtSender::one_of_n_ot(Comm& comm, const std::vector<u64>& messages, int 
   comm.send_bytes(peer_, out.bytes().data(), bytes);
 }
 
+void OtExtSender::phantom_correlated_ot(Comm& comm, std::int64_t n, const std::vector<std::uint8_t>& widths) {
+  if (!comm.phantom()) throw std::logic_error("phantom_correlated_ot in a real run");
+  require_widths(n, widths, "correlated OT");
+  (void)random_ot(comm, n);
+  OpScope op(comm.ledger(), "ot_extension");
+  comm.send_bytes(peer_, nullptr, cot_correction_bytes(n, widths));
+}
+
+void OtExtSender::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits) {
+  if (!comm.phantom()) throw std::logic_error("phantom_one_of_n_ot in a real run");
+  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
+  require_width(bits, "1-of-N OT");
+  (void)random_ot(comm, n * k);
+  OpScope op(comm.ledger(), "ot_extension");
+  comm.send_bytes(peer_, nullptr, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
+}
+
 // ---------------------------------------------------------------- receiver
+
+void OtExtReceiver::phantom_random_ot(Comm& comm, std::int64_t n) {
+  if (!comm.phantom()) throw std::logic_error("phantom_random_ot in a real run");
+  if (!ready_) throw std::logic_error("OtExtReceiver: extension before setup");
+  require_count(n, "OT extension");
+  OpScope op(comm.ledger(), "ot_extension");
+  comm.send_bytes(peer_, nullptr, iknp_receiver_bytes(n, k_));
+  next_index_ += static_cast<u64>(n);
+}
+
+PendingCot OtExtReceiver::phantom_correlated_ot_start(Comm& comm, std::int64_t n, const std::vector<std::uint8_t>& widths) {
+  require_widths(n, widths, "correlated OT");
+  phantom_random_ot(comm, n);
+  PendingCot p;
+  p.n = n;
+  p.widths = widths;
+  return p;
+}
+
+void OtExtReceiver::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits) {
+  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
+  require_width(bits, "1-of-N OT");
+  phantom_random_ot(comm, n * k);
+  OpScope op(comm.ledger(), "ot_extension");
+  (void)comm.recv_bytes(peer_, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
+}
 
 void OtExtReceiver::setup_start(Comm& comm, Role peer) {
   PhaseScope offline(comm.ledger(), Phase::offline);

@@ -107,6 +107,10 @@ class OtExtSender {
   std::vector<u64> correlated_ot(Comm& comm, const std::vector<u64>& deltas, const std::vector<std::uint8_t>& widths);
   // Chosen-message OT of ℓ-bit strings (m0_i, m1_i < 2^ℓ, ℓ in 1..64).
   void chosen_ot(Comm& comm, const std::vector<u64>& m0, const std::vector<u64>& m1, int bits);
+  // Phantom runs: the messages of correlated_ot / one_of_n_ot for n OTs, sizes only (no data-sized
+  // buffer is built).
+  void phantom_correlated_ot(Comm& comm, std::int64_t n, const std::vector<std::uint8_t>& widths);
+  void phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits);
   // 1-out-of-N OT, N = 2^k, k in 1..8: messages[i·N + x] is the x-th ℓ-bit message of OT i. Built
   // from k random OTs per OT (Naor and Pinkas, "Oblivious Transfer and Polynomial Evaluation",
   // STOC 1999: 1-out-of-N from log N 1-out-of-2 OTs): pad_x = ⊕_j H(K_j^{x_j}, (i, j, x)), so the receiver, who knows K_j^{c_j} only,
@@ -148,6 +152,10 @@ class OtExtReceiver {
   std::vector<u64> chosen_ot(Comm& comm, const std::vector<std::uint8_t>& choices, int bits);
   // choices[i] < N = 2^k; returns the ℓ-bit message choices[i] of OT i.
   std::vector<u64> one_of_n_ot(Comm& comm, const std::vector<std::uint8_t>& choices, int k, int bits);
+  // Phantom runs: the messages of random_ot / correlated_ot_start / one_of_n_ot for n OTs, sizes only.
+  void phantom_random_ot(Comm& comm, std::int64_t n);
+  PendingCot phantom_correlated_ot_start(Comm& comm, std::int64_t n, const std::vector<std::uint8_t>& widths);
+  void phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits);
 
  private:
   std::vector<Block> extend(Comm& comm, const std::vector<std::uint8_t>& choices);  // rows t_i

@@ -49,7 +49,7 @@ RingTensor combine(const std::vector<u64>& v, const Shape& shape, bool negate) {
 RingTensor gilboa_product_send(Comm& comm, OtExtSender& ot, const RingTensor& a) {
   if (comm.phantom() || a.is_phantom()) {
     // Same messages, sizes only: 64 correlated OTs per element.
-    ot.correlated_ot(comm, std::vector<u64>(static_cast<std::size_t>(a.numel()) * 64), gilboa_widths());
+    ot.phantom_correlated_ot(comm, a.numel() * 64, gilboa_widths());
     return RingTensor::phantom(a.shape());
   }
   const auto x = ot.correlated_ot(comm, repeat_each(a), gilboa_widths());
@@ -58,7 +58,7 @@ RingTensor gilboa_product_send(Comm& comm, OtExtSender& ot, const RingTensor& a)
 
 RingTensor gilboa_product_receive(Comm& comm, OtExtReceiver& ot, const RingTensor& b) {
   if (comm.phantom() || b.is_phantom()) {
-    ot.correlated_ot(comm, std::vector<std::uint8_t>(static_cast<std::size_t>(b.numel()) * 64), gilboa_widths());
+    (void)ot.correlated_ot_finish(comm, ot.phantom_correlated_ot_start(comm, b.numel() * 64, gilboa_widths()));
     return RingTensor::phantom(b.shape());
   }
   const auto y = ot.correlated_ot(comm, bits_of(b), gilboa_widths());
@@ -72,7 +72,8 @@ RingTensor gilboa_cross_products(Comm& comm, OtExtension& ext, const RingTensor&
   const auto n = static_cast<std::size_t>(a.numel());
   // Both directions at once: my columns for b_me·a_peer go out before I answer the peer's columns
   // for a_me·b_peer, so the call is one round trip whatever the roles.
-  PendingCot pending = ext.receiver().correlated_ot_start(comm, phantom ? std::vector<std::uint8_t>(n * 64) : bits_of(b), gilboa_widths());
+  PendingCot pending = phantom ? ext.receiver().phantom_correlated_ot_start(comm, static_cast<std::int64_t>(n) * 64, gilboa_widths())
+                               : ext.receiver().correlated_ot_start(comm, bits_of(b), gilboa_widths());
   const RingTensor mine_times_peer_b = gilboa_product_send(comm, ext.sender(), phantom ? RingTensor::phantom(a.shape()) : a);
   const auto y = ext.receiver().correlated_ot_finish(comm, std::move(pending));
   if (phantom) return RingTensor::phantom(a.shape());

@@ -78,8 +78,6 @@ TEST_CASE("a phantom block allocates nothing that grows with its tensors", "[pha
   for (Arch arch : {Arch::llama, Arch::gpt2})
     for (Setting st : secure_settings())
       for (i64 lora : {0, 8}) {
-        // 2pc's OT gates still build their messages' index vectors in phantom runs (issue 15)
-        if (st == Setting::two_pc) continue;
         BlockShape s;
         s.arch = arch;
         s.d_model = 64;
