@@ -1,5 +1,6 @@
 #include "protocols/mpc/backend_2pc.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "protocols/comm/comm.h"
@@ -60,7 +61,7 @@ OtGates& TwoPcBackend::gates() {
 
 HeMatmul& TwoPcBackend::he() {
   if (!he_) {
-    he_ = std::make_unique<HeMatmul>(comm_, other_);
+    he_ = std::make_unique<HeMatmul>(comm_, other_, he_options());
     OpScope op(ledger(), "he_setup");
     he_->set_up();
   }
@@ -274,25 +275,65 @@ PrivateWeight TwoPcBackend::setup_private_weight(const Private& w) {
 
 Shared TwoPcBackend::mmul_sv(const Shared& x, const PrivateWeight& w) { return mmul_sv_many({{x, &w}})[0]; }
 
+int TwoPcBackend::he_k_splits(i64 m, i64 k, i64 n) const {
+  const HeMatmulOptions o = he_options();
+  const HeContext& ctx = *he_context(o.params);
+  for (int parts = 1; parts <= k; parts *= 2) {
+    try {
+      (void)plan_he_matmul(ctx, m, (k + parts - 1) / parts, n, o.weight_bits, o.max_pack_log);
+      return parts;
+    } catch (const std::invalid_argument&) {
+      // this inner length's noise does not fit: split further
+    }
+  }
+  throw std::invalid_argument("2pc: no split of the inner dimension " + std::to_string(k) + " fits the HE noise budget");
+}
+
 std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) {
   OpScope op(ledger(), "matmul");
+  // A long inner dimension is cut into parts whose noise fits (x[:, part] · W[part, :], the shares
+  // summed): every part's upload goes out before any response, one round trip for all.
   std::vector<std::pair<RingTensor, i64>> uploads;
   std::vector<std::pair<RingTensor, RingTensor>> served;
+  std::vector<int> parts_of;
   for (const auto& [x, w] : products) {
     if (!w || w->empty()) throw std::invalid_argument("mmul_sv: no private weight (set up with setup_private_weight)");
     if (x.shape().empty() || x.shape().back() != w->shape[0])
       throw std::invalid_argument("mmul_sv: " + shape_str(x.shape()) + " times a weight " + shape_str(w->shape));
     ledger().record_macs(matmul_macs(x.shape(), w->shape));
-    if (is_client_) uploads.emplace_back(rows_of(x.s0), w->shape[1]);
-    else served.emplace_back(rows_of(x.s0), w->shares.s0);
+    const RingTensor rows = rows_of(x.s0);
+    const i64 k = w->shape[0], n = w->shape[1];
+    const int parts = he_k_splits(rows.dim(0), k, n);
+    parts_of.push_back(parts);
+    const i64 step = (k + parts - 1) / parts;
+    for (i64 a = 0; a < k; a += step) {
+      const i64 b = std::min(k, a + step);
+      const RingTensor xs = parts == 1 ? rows : slice(rows, 1, a, b);
+      if (is_client_) uploads.emplace_back(xs, n);
+      else served.emplace_back(xs, parts == 1 ? w->shares.s0 : slice(w->shares.s0, 0, a, b));
+    }
   }
   const std::vector<RingTensor> prods = is_client_ ? he().client_products(uploads) : he().server_products(served);
   std::vector<Shared> out;
+  size_t at = 0;
   for (size_t i = 0; i < products.size(); ++i) {
     const Shape shape = with_last(products[i].first.shape(), products[i].second->shape[1]);
-    out.push_back(Shared{phantom_ ? RingTensor::phantom(shape) : prods[i].reshaped(shape), {}, {}});
+    const i64 k = products[i].second->shape[0], step = (k + parts_of[i] - 1) / parts_of[i];
+    RingTensor sum;
+    for (i64 a = 0; a < k; a += step, ++at) {
+      if (phantom_) continue;
+      if (!sum.defined()) sum = prods[at];
+      else add_inplace(sum, prods[at]);
+    }
+    out.push_back(Shared{phantom_ ? RingTensor::phantom(shape) : sum.reshaped(shape), {}, {}});
   }
   return out;
+}
+
+HeMatmulOptions TwoPcBackend::he_options() const {
+  HeMatmulOptions o;
+  o.weight_bits = frac_bits() + kWeightIntegerBits;  // public bound; the server refuses a larger weight
+  return o;
 }
 
 }  // namespace marill

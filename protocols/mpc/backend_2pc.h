@@ -18,7 +18,8 @@
 //   matmul         shared × shared: two HE products of the cross terms (he_matmul.h), 1 round trip;
 //                  where m·k·n Gilboa products send fewer bytes (row sums of squares, tiny products)
 //                  those instead, summed locally
-//   mmul_sv        shared x × the server's W: one HE product, 1 round trip
+//   mmul_sv        shared x × the server's W: one HE product, 1 round trip (a long inner dimension in
+//                  parts whose noise fits, the parts' shares summed)
 // Set-up, once per session, on first use and in the offline phase: base OTs of both directions,
 // the client's HE public and Galois keys.
 #pragma once
@@ -63,6 +64,12 @@ class TwoPcBackend final : public Backend {
   // products by Gilboa's OT method: matmul takes the cheaper.
   static u64 he_shared_bytes(i64 m, i64 k, i64 n);
   static u64 ot_shared_bytes(i64 products, int softspoken_k);
+  // Private weights are fixed point with |w| < 2^kWeightIntegerBits (a public bound the HE noise
+  // analysis uses; the server refuses a weight beyond it).
+  static constexpr int kWeightIntegerBits = 8;
+  HeMatmulOptions he_options() const;
+  // Parts the inner dimension of an (m,k)·(k,n) HE product is cut into so its noise fits.
+  int he_k_splits(i64 m, i64 k, i64 n) const;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;

@@ -68,7 +68,8 @@ TEST_CASE("2pc: x times the server's private weight is one HE product, the weigh
     if (client) got = v;
   });
   CHECK(max_ring_diff(got, matmul(x, w)) == 0);
-  const HeMatmulPlan plan = plan_he_matmul(*he_context(HeParams::standard()), m, k, n, HeMatmulOptions{}.weight_bits, HeMatmulOptions{}.max_pack_log);
+  const int weight_bits = fxp.frac_bits + TwoPcBackend::kWeightIntegerBits;
+  const HeMatmulPlan plan = plan_he_matmul(*he_context(HeParams::standard()), m, k, n, weight_bits, HeMatmulOptions{}.max_pack_log);
   CHECK(op_bytes(res, Role::client, "matmul") == plan.upload_bytes);
   CHECK(op_bytes(res, Role::server, "matmul") == plan.response_bytes);
   CHECK(op_rounds(res, "matmul") <= 2);  // upload out, response back
