@@ -307,7 +307,7 @@ FloatBlock case_block(Arch arch, i64 ffn, const BlockCase& c, unsigned seed) {
 TEST_CASE("secure LLaMA block matches the float reference: prefill, decode, merged heads, LoRA", "[transformer]") {
   for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 64, {}}}) {
     FloatBlock w = case_block(Arch::llama, 256, c, 1234u);
-    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
       INFO(setting_name(st) << " m=" << c.m << " lora=" << c.lora);
       BlockError e = block_error(st, w, 6, 2);
       INFO("max abs error " << e.max_err << " (outputs up to " << e.max_ref << ")");
@@ -378,7 +378,7 @@ TEST_CASE("grouped-query attention: the KV cache is at the KV width, shapes that
 TEST_CASE("secure GPT-2 block matches the float reference: LayerNorm, biases, GeLU, prefill, decode", "[transformer]") {
   for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 0, {}}}) {
     FloatBlock w = case_block(Arch::gpt2, 512, c, 4321u);
-    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+    for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
       INFO(setting_name(st) << " m=" << c.m << " lora=" << c.lora);
       BlockError e = block_error(st, w, 6, 2);
       INFO("max abs error " << e.max_err << " (outputs up to " << e.max_ref << ", block contribution up to "
@@ -433,7 +433,7 @@ TEST_CASE("final norm, LM head and secure argmax give the client the float model
   for (i64 v = 0; v < 300; ++v)
     if (v != best) gap = std::min(gap, logits[static_cast<size_t>(best)] - logits[static_cast<size_t>(v)]);
   REQUIRE(gap > 0.01);  // the data's top-2 gap is far above the fixed-point error
-  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     INFO(setting_name(st));
     SessionConfig cfg;
     cfg.setting = st;
@@ -487,7 +487,7 @@ TEST_CASE("a phantom block (prefill + decode) sends exactly the bytes and rounds
     s.arch = arch;
     s.n_kv_heads = kv;  // grouped-query attention: 2 query heads per K/V head (merged: 1 runtime head each), or 4
     FloatBlock w = rand_block(s, lora, 77u);
-    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+    for (Setting st : {Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
       INFO(setting_name(st) << " " << arch_name(arch) << " lora " << lora << " kv heads " << kv);
       require_block_phantom_equals_real(st, w);
     }
