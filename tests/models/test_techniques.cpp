@@ -380,7 +380,7 @@ TEST_CASE("greedy generation with the KV cache matches recomputation, left paddi
 
 TEST_CASE("bad technique settings are clear errors", "[ml][errors]") {
   CHECK_THROWS_WITH(technique("hm3-sim"), Catch::Contains("unknown technique"));
-  CHECK_THROWS_WITH(technique("magic"), Catch::Contains("full, lf, lora"));
+  CHECK_THROWS_WITH(technique("magic"), Catch::Contains("full, full-cont, lf, lora"));
   Llama m(tiny_cfg());
   CHECK_THROWS_WITH(merge_heads(m->layers[0], {0, 1, 2, 3}, 3), Catch::Contains("not divisible by m=3"));
 }
