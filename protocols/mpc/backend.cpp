@@ -128,9 +128,7 @@ Shared Backend::spline(const Shared& x, const SplineTable& t) {
   Shared flat = map(x, [n](const RingTensor& v) { return v.reshaped({1, n}); });
   // Comparisons on floor(x / 2^g) or one more, as the FSS gate sees it (protocols/fss/spline.h).
   Shared coarse = t.cmp_shift > 0 ? trunc(flat, t.cmp_shift) : flat;
-  std::vector<Shared> diffs;
-  for (u64 k : t.knot_ring) diffs.push_back(add_scalar(coarse, u64{0} - k));
-  Shared lt = ltz(concat(diffs, 0), t.cmp_bits);  // (K, n): [x < K_i]
+  Shared lt = ltz_knots(coarse, t.knot_ring, t.cmp_bits);  // (K, n): [x < K_i]
   // c_j = C[m-1][j] - sum_i [x < K_i] (C[i+1][j] - C[i][j]): rows j = 0..d, (d+1, n).
   RingTensor delta = phantom() ? RingTensor::phantom({d + 1, K}) : RingTensor({d + 1, K});
   RingTensor last = phantom() ? RingTensor::phantom({d + 1, n}) : RingTensor({d + 1, n});
@@ -152,6 +150,14 @@ Shared Backend::spline(const Shared& x, const SplineTable& t) {
   }
   if (t.scale > t.out_frac) out = trunc(out, t.scale - t.out_frac);
   return map(out, [&shape](const RingTensor& v) { return v.reshaped(shape); });
+}
+
+Shared Backend::ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) {
+  const i64 n = x.numel();
+  const Shared flat = map(x, [n](const RingTensor& v) { return v.reshaped({1, n}); });
+  std::vector<Shared> diffs;
+  for (u64 k : knots) diffs.push_back(add_scalar(flat, u64{0} - k));
+  return ltz(concat(diffs, 0), bits);
 }
 
 u64 matmul_macs(const Shape& a, const Shape& b) {

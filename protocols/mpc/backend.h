@@ -172,6 +172,10 @@ class Backend {
   // locally, one square, one mul call, one trunc.
   // 2pc-dealer overrides it with an FSS spline gate (protocols/fss/spline_gate.h).
   virtual Shared spline(const Shared& x, const SplineTable& t);
+  // Integer 0/1 sharings of [x < K_i] for public K_i, shaped (K, n) for x of n elements, on `bits`
+  // bits as ltz: one ltz over the K differences by default; 2pc compares all K at once (one leaf
+  // OT per digit serves every knot: ot_gates.h ltz_many).
+  virtual Shared ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits);
 
  protected:
   // Adds public c to the component(s) that stand for "share 0", so the sum grows by c exactly once.

@@ -248,6 +248,12 @@ Shared TwoPcBackend::ltz(const Shared& x, int bits) {
   return out;
 }
 
+Shared TwoPcBackend::ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  return Shared{gates().ltz_many(x.s0.reshaped({x.numel()}), knots, bits), {}, {}};
+}
+
 Shared TwoPcBackend::select(const Shared& bit, const Shared& a, const Shared& b) {
   OpScope op(ledger(), "select");
   require_same(a, b, "select");

@@ -54,6 +54,7 @@ class TwoPcBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared select(const Shared& bit, const Shared& a, const Shared& b) override;
+  Shared ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) override;
   PrivateWeight setup_private_weight(const Private& w) override;
   Shared mmul_sv(const Shared& x, const PrivateWeight& w) override;
   std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) override;

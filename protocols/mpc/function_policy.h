@@ -62,8 +62,8 @@ struct FunctionPolicy {
   bool operator!=(const FunctionPolicy& o) const { return !(*this == o); }
 };
 
-// 2pc-dealer: spline methods; 2pc: splines for the activations, iterations elsewhere; 3pc and
-// cleartext: polynomial / iterative methods. Approximations exact.
+// 2pc-dealer: spline methods; 2pc: splines for the activations and exp, iterations for reciprocal
+// and rsqrt; 3pc and cleartext: polynomial / iterative methods. Approximations exact.
 FunctionPolicy default_policy(Setting s);
 
 // `base` with the entries of `overrides` ("silu=poly,exp=spline"; empty: none) replaced. Throws

@@ -1,5 +1,6 @@
 #include "protocols/nonlinear/ot_gates.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -71,7 +72,7 @@ BitShares OtGates::exchange_bits(const BitShares& mine) {
 }
 
 OtGates::TriplePairs OtGates::triple_pairs(std::size_t n, const std::vector<u64>* leaf_messages, const std::vector<std::uint8_t>* leaf_choices,
-                                           std::vector<u64>* leaf_out) {
+                                           std::vector<u64>* leaf_out, int leaf_bits) {
   TriplePairs t;
   t.a = random_bits(n);
   std::vector<Block> mine;  // m_{a_i}: this party as receiver
@@ -80,11 +81,11 @@ OtGates::TriplePairs OtGates::triple_pairs(std::size_t n, const std::vector<u64>
   // messages and its own columns: one round trip for both.
   if (!client_) {
     if (n > 0) mine = ext_.receiver().random_ot(comm_, t.a);
-    if (leaf_choices) *leaf_out = ext_.receiver().one_of_n_ot(comm_, *leaf_choices, kMillionaireDigitBits, 2);
+    if (leaf_choices) *leaf_out = ext_.receiver().one_of_n_ot(comm_, *leaf_choices, kMillionaireDigitBits, leaf_bits);
     if (n > 0) pairs = ext_.sender().random_ot(comm_, static_cast<std::int64_t>(n));
   } else {
     if (n > 0) pairs = ext_.sender().random_ot(comm_, static_cast<std::int64_t>(n));
-    if (leaf_messages) ext_.sender().one_of_n_ot(comm_, *leaf_messages, kMillionaireDigitBits, 2);
+    if (leaf_messages) ext_.sender().one_of_n_ot(comm_, *leaf_messages, kMillionaireDigitBits, leaf_bits);
     if (n > 0) mine = ext_.receiver().random_ot(comm_, t.a);
   }
   t.b.assign(n, 0);
@@ -133,11 +134,11 @@ std::pair<BitShares, BitShares> OtGates::and_pairs(const BitShares& x, const Bit
   OpScope op(comm_.ledger(), "and");
   if (x.empty()) return {};
   if (phantom_) {
-    phantom_triples(static_cast<std::int64_t>(x.size()), 0);
+    phantom_triples(static_cast<std::int64_t>(x.size()), 0, 2);
     phantom_exchange(x.size() * (y2.empty() ? 2 : 3));
     return {};
   }
-  const TriplePairs t = triple_pairs(x.size(), nullptr, nullptr, nullptr);
+  const TriplePairs t = triple_pairs(x.size(), nullptr, nullptr, nullptr, 2);
   return and_with(x, y, y2, t, 0);
 }
 
@@ -145,56 +146,77 @@ BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
   check_width(bits, 1, 64, "millionaires' comparison");
   set_up();
   if (phantom_) {
-    phantom_greater_than(static_cast<std::int64_t>(mine.size()), bits);
+    phantom_greater_than(static_cast<std::int64_t>(mine.size()), 1, bits);
     return BitShares(mine.size(), 0);
   }
   OpScope op(comm_.ledger(), "millionaire");
-  const std::size_t n = mine.size();
-  if (n == 0) return {};
+  if (mine.empty()) return {};
+  return compare_against(mine, mine.size(), 1, bits);
+}
+
+// The millionaires' protocol for T thresholds per element: the client holds a[t·n + e] (T·n values),
+// the server b[e] (n values, the same for every t). Per element and digit one 1-of-16 OT serves all
+// T comparisons (messages of 2·T bits, in groups of kThresholdsPerOt), then one AND tree per
+// comparison. Returns XOR shares of [a[t·n + e] > b[e]], (T·n).
+BitShares OtGates::compare_against(const std::vector<u64>& mine, std::size_t n, std::size_t T, int bits) {
   const int q = digits_of(bits);
-  const std::size_t nq = n * static_cast<std::size_t>(q);
+  const std::size_t nt = n * T, nq = n * static_cast<std::size_t>(q);
+  const std::size_t groups = (T + kThresholdsPerOt - 1) / kThresholdsPerOt, G = std::min(T, kThresholdsPerOt);
+  const int leaf_bits = 2 * static_cast<int>(G);
   const u64 limit = low_bits_mask(bits);
+  if (mine.size() != (client_ ? nt : n)) throw std::logic_error("millionaires' comparison: operand count");
+  for (u64 v : mine)
+    if (v > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
   auto digit = [&](u64 v, int j) { return static_cast<std::uint8_t>((v >> (kMillionaireDigitBits * j)) & 0xF); };
-  // Leaves, digit j of element e at e·q + j (j = 0 least significant).
-  BitShares gt(nq), eq(nq);
+  // Leaves of comparison c = t·n + e at c·q + j (digit j, 0 least significant).
+  BitShares gt(nt * static_cast<std::size_t>(q)), eq(nt * static_cast<std::size_t>(q));
   std::vector<u64> messages;
   std::vector<std::uint8_t> choices;
   std::vector<u64> received;
   if (client_) {
-    gt = random_bits(nq);
-    eq = random_bits(nq);
-    messages.resize(nq * 16);
-    for (std::size_t e = 0; e < n; ++e) {
-      if (!phantom_ && mine[e] > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
-      for (int j = 0; j < q; ++j) {
-        const std::size_t leaf = e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j);
-        const std::uint8_t a = digit(mine[e], j);
-        for (std::uint8_t x = 0; x < 16; ++x)
-          messages[leaf * 16 + x] = static_cast<u64>((a > x) ^ gt[leaf]) | static_cast<u64>(((a == x) ^ eq[leaf]) << 1);
-      }
-    }
+    gt = random_bits(gt.size());
+    eq = random_bits(eq.size());
+    messages.assign(nq * groups * 16, 0);
+    for (std::size_t e = 0; e < n; ++e)
+      for (int j = 0; j < q; ++j)
+        for (std::size_t g = 0; g < groups; ++g) {
+          u64* msg = &messages[((e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)) * groups + g) * 16];
+          for (std::size_t t = g * G; t < std::min(T, (g + 1) * G); ++t) {
+            const std::size_t leaf = (t * n + e) * static_cast<std::size_t>(q) + static_cast<std::size_t>(j);
+            const std::uint8_t a = digit(mine[t * n + e], j);
+            const int at = 2 * static_cast<int>(t - g * G);
+            for (std::uint8_t x = 0; x < 16; ++x)
+              msg[x] |= (static_cast<u64>((a > x) ^ gt[leaf]) | static_cast<u64>(((a == x) ^ eq[leaf]) << 1)) << at;
+          }
+        }
   } else {
-    choices.resize(nq);
-    for (std::size_t e = 0; e < n; ++e) {
-      if (!phantom_ && mine[e] > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
-      for (int j = 0; j < q; ++j) choices[e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)] = digit(mine[e], j);
-    }
+    choices.resize(nq * groups);
+    for (std::size_t e = 0; e < n; ++e)
+      for (int j = 0; j < q; ++j)
+        for (std::size_t g = 0; g < groups; ++g) choices[(e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)) * groups + g] = digit(mine[e], j);
   }
-  const TriplePairs t = triple_pairs(n * static_cast<std::size_t>(q - 1), client_ ? &messages : nullptr, client_ ? nullptr : &choices, &received);
-  if (!client_ && !phantom_)
-    for (std::size_t i = 0; i < nq; ++i) {
-      gt[i] = received[i] & 1;
-      eq[i] = (received[i] >> 1) & 1;
-    }
+  const TriplePairs tp = triple_pairs(nt * static_cast<std::size_t>(q - 1), client_ ? &messages : nullptr, client_ ? nullptr : &choices, &received, leaf_bits);
+  if (!client_)
+    for (std::size_t e = 0; e < n; ++e)
+      for (int j = 0; j < q; ++j)
+        for (std::size_t g = 0; g < groups; ++g) {
+          const u64 got = received[(e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)) * groups + g];
+          for (std::size_t t = g * G; t < std::min(T, (g + 1) * G); ++t) {
+            const std::size_t leaf = (t * n + e) * static_cast<std::size_t>(q) + static_cast<std::size_t>(j);
+            const int at = 2 * static_cast<int>(t - g * G);
+            gt[leaf] = (got >> at) & 1;
+            eq[leaf] = (got >> (at + 1)) & 1;
+          }
+        }
   // The tree: level by level, node (hi, lo) = (2i+1, 2i) of the current nodes; an odd top node moves up.
   std::size_t off = 0;
   int c = q;
   while (c > 1) {
     const int pairs = c / 2, next = pairs + c % 2;
     const bool root = next == 1;
-    const std::size_t m = n * static_cast<std::size_t>(pairs);
+    const std::size_t m = nt * static_cast<std::size_t>(pairs);
     BitShares x(m), y(m), y2(root ? 0 : m);
-    for (std::size_t e = 0; e < n; ++e)
+    for (std::size_t e = 0; e < nt; ++e)
       for (int i = 0; i < pairs; ++i) {
         const std::size_t at = e * static_cast<std::size_t>(pairs) + static_cast<std::size_t>(i);
         const std::size_t hi = e * static_cast<std::size_t>(c) + static_cast<std::size_t>(2 * i + 1), lo = hi - 1;
@@ -202,10 +224,10 @@ BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
         y[at] = gt[lo];
         if (!root) y2[at] = eq[lo];
       }
-    const auto [z, z2] = and_with(x, y, y2, t, off);
+    const auto [z, z2] = and_with(x, y, y2, tp, off);
     off += m;
-    BitShares ngt(n * static_cast<std::size_t>(next)), neq(n * static_cast<std::size_t>(next));
-    for (std::size_t e = 0; e < n; ++e) {
+    BitShares ngt(nt * static_cast<std::size_t>(next)), neq(nt * static_cast<std::size_t>(next));
+    for (std::size_t e = 0; e < nt; ++e) {
       for (int i = 0; i < pairs; ++i) {
         const std::size_t at = e * static_cast<std::size_t>(pairs) + static_cast<std::size_t>(i);
         const std::size_t hi = e * static_cast<std::size_t>(c) + static_cast<std::size_t>(2 * i + 1);
@@ -223,6 +245,39 @@ BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
     c = next;
   }
   return gt;
+}
+
+RingTensor OtGates::ltz_many(const RingTensor& x, const std::vector<u64>& offsets, int bits) {
+  check_width(bits, 3, 64, "ltz");
+  if (offsets.empty()) throw std::invalid_argument("ltz against offsets: no offsets");
+  OpScope op(comm_.ledger(), "ltz");
+  set_up();
+  const std::size_t n = static_cast<std::size_t>(x.numel()), T = offsets.size();
+  const Shape out_shape{static_cast<i64>(T), static_cast<i64>(n)};
+  const int low = bits - 1;
+  if (phantom_) {
+    phantom_greater_than(static_cast<std::int64_t>(n), static_cast<std::int64_t>(T), low);
+    return b2a({}, out_shape);
+  }
+  const u64 mask = low_bits_mask(low);
+  // [x − K_t < 0]: the client's share of x − K_t is x0 − K_t, the server's x1 for every t, so the
+  // server's side of all T comparisons is one value (carry = [v0 > 2^low − 1 − v1], as in ltz).
+  std::vector<u64> mine(client_ ? n * T : n);
+  BitShares msb(n * T);
+  for (std::size_t t = 0; t < T; ++t)
+    for (std::size_t e = 0; e < n; ++e) {
+      const u64 v = client_ ? x[static_cast<i64>(e)] - offsets[t] : x[static_cast<i64>(e)];
+      if (client_) mine[t * n + e] = v & mask;
+      else if (t == 0) mine[e] = mask - (v & mask);
+      msb[t * n + e] = (v >> low) & 1;
+    }
+  BitShares c;
+  {
+    OpScope m(comm_.ledger(), "millionaire");
+    c = compare_against(mine, n, T, low);
+  }
+  for (std::size_t i = 0; i < n * T; ++i) c[i] ^= msb[i];
+  return b2a(c, out_shape);
 }
 
 RingTensor OtGates::b2a(const BitShares& c, const Shape& shape) {
@@ -278,7 +333,7 @@ RingTensor OtGates::ltz(const RingTensor& x, int bits) {
   OpScope op(comm_.ledger(), "ltz");
   if (phantom_) {
     set_up();
-    phantom_greater_than(x.numel(), bits - 1);
+    phantom_greater_than(x.numel(), 1, bits - 1);
     return b2a({}, x.shape());
   }
   const std::size_t n = static_cast<std::size_t>(x.numel());
@@ -347,27 +402,29 @@ void OtGates::phantom_exchange(u64 bits) {
   (void)comm_.recv_bytes(peer_, bytes);
 }
 
-void OtGates::phantom_triples(std::int64_t n, std::int64_t leaves) {
+void OtGates::phantom_triples(std::int64_t n, std::int64_t leaves, int leaf_bits) {
   if (!client_) {
     if (n > 0) ext_.receiver().phantom_random_ot(comm_, n);
-    if (leaves > 0) ext_.receiver().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, 2);
+    if (leaves > 0) ext_.receiver().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, leaf_bits);
     if (n > 0) (void)ext_.sender().random_ot(comm_, n);
   } else {
     if (n > 0) (void)ext_.sender().random_ot(comm_, n);
-    if (leaves > 0) ext_.sender().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, 2);
+    if (leaves > 0) ext_.sender().phantom_one_of_n_ot(comm_, leaves, kMillionaireDigitBits, leaf_bits);
     if (n > 0) ext_.receiver().phantom_random_ot(comm_, n);
   }
 }
 
-void OtGates::phantom_greater_than(std::int64_t n, int bits) {
+void OtGates::phantom_greater_than(std::int64_t n, std::int64_t T, int bits) {
   check_width(bits, 1, 64, "millionaires' comparison");
   OpScope op(comm_.ledger(), "millionaire");
   if (n == 0) return;
   const int q = digits_of(bits);
-  phantom_triples(n * (q - 1), n * q);
+  const std::int64_t groups = (T + static_cast<std::int64_t>(kThresholdsPerOt) - 1) / static_cast<std::int64_t>(kThresholdsPerOt);
+  const int leaf_bits = 2 * static_cast<int>(std::min<std::int64_t>(T, static_cast<std::int64_t>(kThresholdsPerOt)));
+  phantom_triples(n * T * (q - 1), n * q * groups, leaf_bits);
   const std::vector<int> levels = tree_levels(q);
   for (std::size_t l = 0; l < levels.size(); ++l)
-    phantom_exchange(static_cast<u64>(n) * static_cast<u64>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
+    phantom_exchange(static_cast<u64>(n * T) * static_cast<u64>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
 }
 
 void OtGates::phantom_cot(std::int64_t n, const std::vector<std::uint8_t>& widths, bool as_sender) {
@@ -381,20 +438,32 @@ namespace {
 std::uint64_t cols(std::int64_t n, int k) { return n > 0 ? iknp_receiver_bytes(n, k) : 0; }
 }  // namespace
 
-OtGateBytes greater_than_bytes(std::int64_t n, int bits, int k) {
+namespace {
+// The millionaires' protocol for n elements against T thresholds each (T = 1: plain comparison).
+OtGateBytes compare_bytes(std::int64_t n, std::int64_t T, int bits, int k) {
   OtGateBytes b;
   if (n == 0) return b;
   const int q = digits_of(bits);
-  const std::int64_t leaves = n * q, triples = n * (q - 1);
+  const std::int64_t groups = (T + static_cast<std::int64_t>(kThresholdsPerOt) - 1) / static_cast<std::int64_t>(kThresholdsPerOt);
+  const std::int64_t leaf_bits = 2 * std::min<std::int64_t>(T, static_cast<std::int64_t>(kThresholdsPerOt));
+  const std::int64_t leaves = n * q * groups, triples = n * T * (q - 1);
   b.server = cols(triples, k) + cols(leaves * kMillionaireDigitBits, k);
-  b.client = packed_bytes(static_cast<std::uint64_t>(leaves) * 16 * 2) + cols(triples, k);
+  b.client = packed_bytes(static_cast<std::uint64_t>(leaves) * 16 * static_cast<std::uint64_t>(leaf_bits)) + cols(triples, k);
   const std::vector<int> levels = tree_levels(q);
   for (std::size_t l = 0; l < levels.size(); ++l) {
-    const std::uint64_t open = packed_bytes(static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
+    const std::uint64_t open = packed_bytes(static_cast<std::uint64_t>(n * T) * static_cast<std::uint64_t>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
     b.client += open;
     b.server += open;
   }
   return b;
+}
+}  // namespace
+
+OtGateBytes greater_than_bytes(std::int64_t n, int bits, int k) { return compare_bytes(n, 1, bits, k); }
+
+OtGateBytes ltz_many_bytes(std::int64_t n, std::int64_t offsets, int bits, int k) {
+  OtGateBytes g = compare_bytes(n, offsets, bits - 1, k), c = b2a_bytes(n * offsets, k);
+  return {g.client + c.client, g.server + c.server};
 }
 
 OtGateBytes b2a_bytes(std::int64_t n, int k) { return {packed_bytes(static_cast<std::uint64_t>(n) * 63), cols(n, k)}; }

@@ -11,7 +11,9 @@
 //                 direction per triple; the two ANDs of a tree node share their left operand
 //                 (eq_hi), so one pair of random OTs makes both triples (a·b and a·b').
 //   ltz           [x < 0] of a shared x on `bits` bits: msb(x) = msb(x0) ⊕ msb(x1) ⊕ carry, the
-//                 carry of the low bits-1 bits a millionaires' comparison, then b2a.
+//                 carry of the low bits-1 bits a millionaires' comparison, then b2a. Against T
+//                 public offsets (a spline's knots) the server's side is one value, so each leaf
+//                 OT carries all T comparisons (ltz_many).
 //   b2a           XOR-shared bit to arithmetic 0/1: c0 + c1 − 2·c0·c1, the product by one COT.
 //   mux           (c0 ⊕ c1)·v for shared v: one COT in each direction (CrypTFlow2's multiplexer).
 //   trunc         x / 2^d for |x| < 2^62: with the offset 2^62 the value is known non-negative, so
@@ -45,6 +47,7 @@ namespace marill {
 using BitShares = std::vector<std::uint8_t>;  // one XOR share bit (0/1) per byte
 
 constexpr int kMillionaireDigitBits = 4;
+constexpr std::size_t kThresholdsPerOt = 32;  // comparisons one leaf OT serves (2 bits each in a 64-bit message)
 
 class OtGates {
  public:
@@ -68,6 +71,11 @@ class OtGates {
   RingTensor mux(const BitShares& c, const RingTensor& v);
   // Arithmetic 0/1 shares of [x < 0], x read on its low `bits` bits (3..64).
   RingTensor ltz(const RingTensor& x, int bits);
+  // Arithmetic 0/1 shares of [x − K_t < 0] for T public offsets K_t, shaped (T, n) for x of n
+  // elements. The server's side is the same for every t, so one 1-of-16 OT per element and digit
+  // carries all T comparisons' leaves (up to kThresholdsPerOt per OT): a spline's knots cost one
+  // leaf OT, not T.
+  RingTensor ltz_many(const RingTensor& x, const std::vector<u64>& offsets, int bits);
   // Shares of floor(x / 2^d) or one more, for |x| < 2^62 and 1 <= d <= 62.
   RingTensor trunc(const RingTensor& x, int d);
 
@@ -78,14 +86,15 @@ class OtGates {
   // Triple pairs from n random OTs in each direction; when `leaves` is given (millionaires'), the
   // 1-of-16 OTs of the leaves travel in the same round trip.
   TriplePairs triple_pairs(std::size_t n, const std::vector<u64>* leaf_messages, const std::vector<std::uint8_t>* leaf_choices,
-                           std::vector<u64>* leaf_out);
+                           std::vector<u64>* leaf_out, int leaf_bits);
+  BitShares compare_against(const std::vector<u64>& mine, std::size_t n, std::size_t T, int bits);
   std::pair<BitShares, BitShares> and_with(const BitShares& x, const BitShares& y, const BitShares& y2, const TriplePairs& t, std::size_t offset);
   BitShares exchange_bits(const BitShares& mine);  // send my bits, receive the peer's as many
   BitShares random_bits(std::size_t n);
   // Phantom runs: the same messages from counts, no data-sized buffer.
   void phantom_exchange(u64 bits);
-  void phantom_triples(std::int64_t n, std::int64_t leaves);
-  void phantom_greater_than(std::int64_t n, int bits);
+  void phantom_triples(std::int64_t n, std::int64_t leaves, int leaf_bits);
+  void phantom_greater_than(std::int64_t n, std::int64_t T, int bits);
   void phantom_cot(std::int64_t n, const std::vector<std::uint8_t>& widths, bool as_sender);
 
   Comm& comm_;
@@ -103,6 +112,7 @@ struct OtGateBytes {
 };
 OtGateBytes greater_than_bytes(std::int64_t n, int bits, int softspoken_k);
 OtGateBytes ltz_bytes(std::int64_t n, int bits, int softspoken_k);
+OtGateBytes ltz_many_bytes(std::int64_t n, std::int64_t offsets, int bits, int softspoken_k);
 OtGateBytes trunc_bytes(std::int64_t n, int d, int softspoken_k);
 OtGateBytes mux_bytes(std::int64_t n, int softspoken_k);
 OtGateBytes b2a_bytes(std::int64_t n, int softspoken_k);

@@ -112,10 +112,10 @@ TEST_CASE("approximation registry: one name per value, both ways", "[policy]") {
 }
 
 TEST_CASE("default policy: splines in 2pc-dealer, polynomials elsewhere, exact approximations", "[policy]") {
-  FunctionPolicy two = default_policy(Setting::two_pc);  // activations by spline, the rest iterative
+  FunctionPolicy two = default_policy(Setting::two_pc);  // activations and exp by spline, inverses iterative
   CHECK(two.silu == ActMethod::spline);
   CHECK(two.gelu == ActMethod::spline);
-  CHECK(two.exp == ExpMethod::squaring);
+  CHECK(two.exp == ExpMethod::spline);
   CHECK(two.rsqrt == InvMethod::iteration);
   FunctionPolicy d = default_policy(Setting::two_pc_dealer);
   CHECK(d.silu == ActMethod::spline);

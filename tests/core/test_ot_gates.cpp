@@ -259,3 +259,32 @@ TEST_CASE("OT gates: what the client receives in a comparison does not depend on
   CHECK(std::abs(zero - 0.5) < 0.01);
   CHECK(std::abs(all - 0.5) < 0.01);
 }
+
+TEST_CASE("OT gates: comparisons against many public offsets share their leaf OTs and equal cleartext", "[ot_gates]") {
+  const i64 n = 300;
+  for (std::size_t T : {std::size_t{1}, std::size_t{7}, std::size_t{31}, std::size_t{40}}) {  // 40: two leaf OTs per digit
+    const int bits = 24;
+    RingTensor x(Shape{n});
+    Prg prg = Prg::from_os();
+    for (i64 i = 0; i < n; ++i) x[i] = static_cast<u64>(static_cast<std::int64_t>(prg.next_u64() >> 42) - (std::int64_t{1} << 21));
+    std::vector<u64> offsets(T);
+    for (std::size_t t = 0; t < T; ++t) offsets[t] = static_cast<u64>(static_cast<std::int64_t>(t * 100000) - 1500000);
+    const RingTensor x0 = random_ring(n), x1 = sub(x, x0);
+    RingTensor c, s;
+    const auto res = run_gates([&](OtGates& g) { c = g.ltz_many(x0, offsets, bits); }, [&](OtGates& g) { s = g.ltz_many(x1, offsets, bits); });
+    const RingTensor z = add(c, s);
+    REQUIRE(z.shape() == Shape{static_cast<i64>(T), n});
+    int wrong = 0;
+    for (std::size_t t = 0; t < T; ++t)
+      for (i64 i = 0; i < n; ++i)
+        wrong += z[static_cast<i64>(t) * n + i] != (static_cast<std::int64_t>(x[i]) < static_cast<std::int64_t>(offsets[t]) ? 1u : 0u);
+    INFO("T " << T);
+    CHECK(wrong == 0);
+    check_online_bytes(res, ltz_many_bytes(n, static_cast<std::int64_t>(T), bits, 8));
+    const auto ph = run_gates([&](OtGates& g) { (void)g.ltz_many(RingTensor::phantom({n}), offsets, bits); },
+                              [&](OtGates& g) { (void)g.ltz_many(RingTensor::phantom({n}), offsets, bits); }, true);
+    check_phantom_equals_real(res, ph);
+  }
+  // one shared leaf OT per digit: 31 knots cost far less than 31 separate comparisons
+  CHECK(ltz_many_bytes(1 << 14, 31, 24, 8).total() * 10 < ltz_bytes(31 << 14, 24, 8).total() * 7);
+}
