@@ -423,7 +423,9 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
     for (i64 i = 0; i < w.numel(); ++i) {
       const std::int64_t v = centred(w[i]);
       if (v >= bound || v < -bound)
-        throw std::invalid_argument("HE matmul: weight " + std::to_string(v) + " exceeds the bound 2^" + std::to_string(options_.weight_bits) + " (HeMatmulOptions::weight_bits)");
+        // the position only: the weight's value is the server's secret and an error may reach the peer
+        throw std::invalid_argument("HE matmul: the weight at index " + std::to_string(i) + " exceeds the bound 2^" +
+                                    std::to_string(options_.weight_bits) + " (HeMatmulOptions::weight_bits)");
       digits[0][static_cast<std::size_t>(i)] = v;
     }
   } else {

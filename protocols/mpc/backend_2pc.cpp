@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "protocols/comm/comm.h"
+#include "protocols/mpc/additive_sharing.h"
 #include "protocols/mpc/correlation_source.h"
 #include "protocols/ot/ot_extension.h"
 #include "protocols/ot/ot_triples.h"
@@ -73,33 +74,12 @@ void TwoPcBackend::add_public_inplace(Shared& a, const RingTensor& c) {
 }
 
 Shared TwoPcBackend::input(Role owner, const RingTensor& value) {
-  OpScope op(ledger(), "input");
-  require_compute_party(owner, "input from");
-  const Shape& shape = value.shape();
-  if (owner == role()) {
-    if (value.is_phantom() && !phantom_) throw std::invalid_argument("2pc: the input owner must pass real data");
-    RingTensor r = prg_own_.random(shape, phantom_);
-    comm_.send(other_, marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, r));
-    return Shared{std::move(r), {}, {}};
-  }
-  return Shared{comm_.recv(other_, shape), {}, {}};
+  return additive_input(comm_, other_, prg_own_, phantom_, owner, value, setting());
 }
 
-RingTensor TwoPcBackend::reveal(const Shared& x, Role to) {
-  OpScope op(ledger(), "reveal");
-  require_compute_party(to, "reveal to");
-  if (to != role()) {
-    comm_.send(to, x.s0);
-    return RingTensor::phantom(x.shape());
-  }
-  return marill::add(x.s0, comm_.recv(other_, x.shape()));
-}
+RingTensor TwoPcBackend::reveal(const Shared& x, Role to) { return additive_reveal(comm_, other_, x, to); }
 
-RingTensor TwoPcBackend::reveal_all(const Shared& x) {
-  OpScope op(ledger(), "reveal");
-  comm_.send(other_, x.s0);
-  return marill::add(x.s0, comm_.recv(other_, x.shape()));
-}
+RingTensor TwoPcBackend::reveal_all(const Shared& x) { return additive_reveal_all(comm_, other_, x); }
 
 Shared TwoPcBackend::bit_times(const Shared& bit, const Shared& v) {
   require_same(bit, v, "mul by a bit");

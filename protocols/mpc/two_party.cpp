@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "protocols/comm/comm.h"
+#include "protocols/mpc/additive_sharing.h"
 #include "protocols/fss/beaver.h"
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
@@ -77,32 +78,12 @@ RingTensor TwoPartyBackend::exchange(const RingTensor& mine) {
 }
 
 Shared TwoPartyBackend::input(Role owner, const RingTensor& value) {
-  OpScope op(ledger(), "input");
-  require_compute_party(owner, "input from");
-  const Shape& shape = value.shape();
-  if (owner == role()) {
-    if (value.is_phantom() && !phantom_) throw std::invalid_argument("2pc-dealer: the input owner must pass real data");
-    RingTensor r = prg_own_.random(shape, phantom_);
-    comm_.send(other_, marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, r));
-    return Shared{std::move(r), {}, {}};
-  }
-  return Shared{comm_.recv(other_, shape), {}, {}};
+  return additive_input(comm_, other_, prg_own_, phantom_, owner, value, setting());
 }
 
-RingTensor TwoPartyBackend::reveal(const Shared& x, Role to) {
-  OpScope op(ledger(), "reveal");
-  require_compute_party(to, "reveal to");
-  if (to != role()) {
-    comm_.send(to, x.s0);
-    return RingTensor::phantom(x.shape());
-  }
-  return marill::add(x.s0, comm_.recv(other_, x.shape()));
-}
+RingTensor TwoPartyBackend::reveal(const Shared& x, Role to) { return additive_reveal(comm_, other_, x, to); }
 
-RingTensor TwoPartyBackend::reveal_all(const Shared& x) {
-  OpScope op(ledger(), "reveal");
-  return marill::add(x.s0, exchange(x.s0));
-}
+RingTensor TwoPartyBackend::reveal_all(const Shared& x) { return additive_reveal_all(comm_, other_, x); }
 
 Shared TwoPartyBackend::mul(const Shared& x, const Shared& y) {
   OpScope op(ledger(), "mul");

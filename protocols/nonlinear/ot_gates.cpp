@@ -62,8 +62,7 @@ BitShares OtGates::random_bits(std::size_t n) {
 BitShares OtGates::exchange_bits(const BitShares& mine) {
   const u64 bytes = packed_bytes(mine.size());
   if (phantom_) {
-    comm_.send_bytes(peer_, nullptr, bytes);
-    (void)comm_.recv_bytes(peer_, bytes);
+    phantom_exchange(mine.size());
     return BitShares(mine.size(), 0);
   }
   const auto packed = pack_bits(mine);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/memory_transport.h"
+#include "tests/core/comm_pair_checks.h"
 #include "tests/core/recording_comm.h"
 #include "protocols/ot/base_ot.h"
 #include "protocols/ot/bit_transpose.h"
@@ -48,6 +49,7 @@ std::vector<u64> random_values(std::size_t n, int bits) {
 }
 
 using test::RecordingComm;
+using test::check_phantom_equals_real;
 
 // The extension's sender is the client, its receiver the server.
 CommPairResult run_ot(const std::function<void(Comm&, OtExtSender&)>& sender_program,
@@ -73,18 +75,6 @@ void check_bytes(const CommPairResult& res, u64 sender_online, u64 receiver_onli
   CHECK(res.b.total(Phase::offline).bytes_sent == iknp_setup_receiver_bytes(softspoken_k));
   CHECK(res.a.total(Phase::online).bytes_sent == sender_online);
   CHECK(res.b.total(Phase::online).bytes_sent == receiver_online);
-}
-
-void check_phantom_equals_real(const CommPairResult& real, const CommPairResult& ph) {
-  for (int p : {kOff, kOn}) {
-    const auto phase = static_cast<Phase>(p);
-    CHECK(ph.a.total(phase).bytes_sent == real.a.total(phase).bytes_sent);
-    CHECK(ph.b.total(phase).bytes_sent == real.b.total(phase).bytes_sent);
-    CHECK(ph.a.total(phase).messages == real.a.total(phase).messages);
-    CHECK(ph.b.total(phase).messages == real.b.total(phase).messages);
-    CHECK(ph.a.clock[p].hops == real.a.clock[p].hops);
-    CHECK(ph.b.clock[p].hops == real.b.clock[p].hops);
-  }
 }
 
 // The receiver's one message of n random OTs with all choices equal to `choice`: the largest

@@ -10,13 +10,13 @@
 #include "protocols/nonlinear/ot_gates.h"
 #include "protocols/ot/block.h"
 #include "protocols/ring/prg.h"
+#include "tests/core/comm_pair_checks.h"
 #include "tests/core/recording_comm.h"
 
 using namespace marill;
+using marill::test::check_phantom_equals_real;
 
 namespace {
-
-constexpr int kOn = static_cast<int>(Phase::online);
 
 // Runs f on the client and the server, each with its own OtGates (set up before f: its bytes are
 // offline), and returns both ledgers.
@@ -68,17 +68,6 @@ std::vector<u64> spread(std::size_t n, int bits) {
 void check_online_bytes(const CommPairResult& res, const OtGateBytes& want) {
   CHECK(res.a.total(Phase::online).bytes_sent == want.client);
   CHECK(res.b.total(Phase::online).bytes_sent == want.server);
-}
-
-void check_phantom_equals_real(const CommPairResult& real, const CommPairResult& ph) {
-  for (Phase p : {Phase::offline, Phase::online}) {
-    CHECK(real.a.total(p).bytes_sent == ph.a.total(p).bytes_sent);
-    CHECK(real.b.total(p).bytes_sent == ph.b.total(p).bytes_sent);
-    CHECK(real.a.total(p).messages == ph.a.total(p).messages);
-    CHECK(real.b.total(p).messages == ph.b.total(p).messages);
-  }
-  CHECK(real.a.clock[kOn].hops == ph.a.clock[kOn].hops);
-  CHECK(real.b.clock[kOn].hops == ph.b.clock[kOn].hops);
 }
 
 }  // namespace
