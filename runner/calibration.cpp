@@ -15,10 +15,16 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/frame.h"
+#include "actors/memory_transport.h"
 #include "protocols/comm/ledger.h"
 #include "protocols/fss/dcf.h"
 #include "protocols/fss/spline_gate.h"
 #include "protocols/functions/functions.h"
+#include "protocols/he/he_matmul.h"
+#include "protocols/mpc/correlation_options.h"
+#include "protocols/nonlinear/ot_gates.h"
+#include "protocols/ot/ot_extension.h"
+#include "protocols/ot/tccr_hash.h"
 #include "protocols/ring/bits.h"
 #include "protocols/ring/cpu_meter.h"
 #include "protocols/ring/prg.h"
@@ -310,6 +316,100 @@ ComputeModel Calibrator::run() {
     }
     fit(WorkKind::large_alloc, s, "fresh anonymous pages of n elements, touched once");
   }
+  {  // correlation-robust hashes
+    std::vector<Sample> s;
+    for (i64 n : elems) {
+      std::vector<Block> in(static_cast<size_t>(n)), out(static_cast<size_t>(n));
+      prg.fill_bytes(reinterpret_cast<std::uint8_t*>(in.data()), in.size() * sizeof(Block));
+      s.push_back(measure(reps_, [&] { tccr_hash(in.data(), out.data(), in.size(), 0, kTweakRandomOt); }));
+    }
+    fit(WorkKind::ot_hash, s, "tccr_hash of n blocks");
+  }
+  {  // OT extension at the default SoftSpokenOT k: both parties in this process, each in its thread
+    // over the in-memory transport; a sample is both parties' CPU and counts
+    std::vector<Sample> s;
+    const int k = CorrelationOptions{}.ot_softspoken_k;
+    for (i64 n : q ? std::vector<i64>{1 << 14, 1 << 16} : std::vector<i64>{1 << 14, 1 << 16, 1 << 18}) {
+      Sample best;
+      best.cpu_s = 1e300;
+      for (int r = 0; r < reps_; ++r) {
+        Sample side[2];
+        auto party = [&](int i, Role peer) {
+          return [&, i, peer](Comm& c) {
+            OtExtension ext(k);
+            ext.setup(c, peer);
+            const WorkCounts w0 = thread_work();
+            const double c0 = party_cpu_seconds();
+            if (i == 0) (void)ext.sender().random_ot(c, n);
+            else (void)ext.receiver().random_ot(c, std::vector<std::uint8_t>(static_cast<size_t>(n), 1));
+            side[i] = Sample{thread_work() - w0, party_cpu_seconds() - c0};
+          };
+        };
+        (void)run_comm_pair(Role::client, party(0, Role::server), Role::server, party(1, Role::client));
+        Sample both = side[0];
+        both.work += side[1].work;
+        both.cpu_s += side[1].cpu_s;
+        if (both.cpu_s < best.cpu_s) best = both;
+      }
+      s.push_back(best);
+    }
+    fit(WorkKind::ot_column_byte, s, "random OT extension of n OTs (SoftSpokenOT, both parties)");
+  }
+  {  // millionaires' comparisons (64-bit), both parties in this process; each party is a sample (the
+    // client builds the leaf tables, the server picks from them)
+    std::vector<Sample> s;
+    const int k = CorrelationOptions{}.ot_softspoken_k;
+    for (i64 n : q ? std::vector<i64>{1 << 10, 1 << 12} : std::vector<i64>{1 << 10, 1 << 12, 1 << 14}) {
+      Sample best[2];
+      best[0].cpu_s = best[1].cpu_s = 1e300;
+      for (int r = 0; r < reps_; ++r) {
+        Sample side[2];
+        auto party = [&](int i, Role peer) {
+          return [&, i, peer](Comm& c) {
+            OtGates gates(c, peer, k);
+            gates.set_up();
+            std::vector<u64> mine(static_cast<size_t>(n));
+            Prg::from_os().fill(mine.data(), mine.size());
+            const WorkCounts w0 = thread_work();
+            const double c0 = party_cpu_seconds();
+            (void)gates.greater_than(mine, 64);
+            side[i] = Sample{thread_work() - w0, party_cpu_seconds() - c0};
+          };
+        };
+        (void)run_comm_pair(Role::client, party(0, Role::server), Role::server, party(1, Role::client));
+        for (int i = 0; i < 2; ++i)
+          if (side[i].cpu_s < best[i].cpu_s) best[i] = side[i];
+      }
+      s.push_back(best[0]);
+      s.push_back(best[1]);
+    }
+    fit(WorkKind::cmp_leaf, s, "millionaires' comparisons of n 64-bit values (each party)");
+  }
+  {  // RLWE: NTTs of one ciphertext part (every prime of q) and its products with a plaintext
+    const std::shared_ptr<const HeContext> context = he_context(HeParams::standard());
+    const HeContext& ctx = *context;
+    const int L = ctx.levels();
+    const std::size_t N = ctx.n();
+    std::vector<Sample> s_ntt, s_coeff;
+    for (int polys : q ? std::vector<int>{4, 16} : std::vector<int>{4, 16, 48}) {
+      std::vector<RnsPoly> p;
+      for (int i = 0; i < polys; ++i) p.push_back(sample_uniform(ctx, prg, L));
+      s_ntt.push_back(measure(reps_, [&] {
+        for (RnsPoly& x : p) {
+          x.ntt = false;
+          to_ntt(ctx, x);
+        }
+        count_work(WorkKind::he_ntt, static_cast<u64>(polys) * static_cast<u64>(L));
+      }));
+      Ciphertext ct{p[0], p[1 % polys]}, acc{RnsPoly(N, L, true), RnsPoly(N, L, true)};
+      s_coeff.push_back(measure(reps_, [&] {
+        for (const RnsPoly& w : p) multiply_plain_accumulate(ctx, ct, w, acc);
+        count_work(WorkKind::he_coeff, static_cast<u64>(polys) * 2 * static_cast<u64>(L) * N);
+      }));
+    }
+    fit(WorkKind::he_ntt, s_ntt, "to_ntt of RLWE polynomials (every prime of q)");
+    fit(WorkKind::he_coeff, s_coeff, "ciphertext x plaintext multiply-accumulate (NTT form)");
+  }
   refine_on_real_runs();
   model_.machine = this_machine();
   model_.fit_json = report_.dump();
@@ -345,6 +445,15 @@ std::vector<std::pair<std::string, Point>> refinement_points(bool quick) {
       p.setting = st;
       out.emplace_back(name + " " + setting_name(st), p);
     }
+  // 2pc's real runs are slow (OT and HE work): smaller shapes, which weigh its comparisons and HE.
+  const std::vector<std::pair<std::string, Point>> two_pc =
+      quick ? std::vector<std::pair<std::string, Point>>{{"gpt2 d96 h3 b16 prefill", block(Arch::gpt2, 96, 3, 16, Stage::prefill)}}
+            : std::vector<std::pair<std::string, Point>>{{"llama d192 h4 b24 prefill", block(Arch::llama, 192, 4, 24, Stage::prefill)},
+                                                         {"gpt2 d128 h4 b32 prefill", block(Arch::gpt2, 128, 4, 32, Stage::prefill)}};
+  for (auto [name, p] : two_pc) {
+    p.setting = Setting::two_pc;
+    out.emplace_back(name + " 2pc", p);
+  }
   return out;
 }
 
@@ -416,7 +525,8 @@ std::string first_line_of(const std::string& cmd) {
 // accuracy check's points) give each online party's CPU seconds and counted work; one non-negative
 // scale per group of kinds, fitted by least squares on relative errors, carries the micro-benchmarks'
 // coefficients over to runs. The groups keep the problem well posed: 3pc runs weigh the bit planes,
-// 2pc-dealer runs the FSS gates, both the element-wise kernels and the GEMMs.
+// 2pc-dealer runs the FSS gates, 2pc runs the OT extension, HE and comparisons, all the element-wise
+// kernels and the GEMMs.
 void Calibrator::refine_on_real_runs() {
   struct Group {
     const char* name;
@@ -429,6 +539,9 @@ void Calibrator::refine_on_real_runs() {
       {"fss", {WorkKind::dcf_gen_level, WorkKind::dcf_eval_level, WorkKind::spline_term}},
       {"messages", {WorkKind::msg, WorkKind::msg_byte, WorkKind::op_call}},
       {"large_alloc", {WorkKind::large_alloc}},
+      {"ot", {WorkKind::ot_column_byte, WorkKind::ot_hash}},
+      {"he", {WorkKind::he_ntt, WorkKind::he_coeff}},
+      {"comparisons", {WorkKind::cmp_leaf}},
   };
   std::vector<std::vector<double>> X;
   std::vector<double> y;
@@ -571,6 +684,16 @@ std::vector<PhantomTimeCase> phantom_time_cases(bool quick) {
       c.point.setting = st;
       cases.push_back(c);
     }
+  // 2pc's real runs are slow (OT and HE work): smaller shapes.
+  const std::vector<std::pair<std::string, Point>> two_pc =
+      quick ? std::vector<std::pair<std::string, Point>>{{"llama d128 h4 b16 prefill", block(Arch::llama, 128, 4, 16, Stage::prefill)}}
+            : std::vector<std::pair<std::string, Point>>{{"llama d256 h8 b32 prefill", block(Arch::llama, 256, 8, 32, Stage::prefill)},
+                                                         {"gpt2 d256 h8 b64 prefill", block(Arch::gpt2, 256, 8, 64, Stage::prefill)}};
+  for (const auto& [name, p] : two_pc) {
+    PhantomTimeCase c{name, p};
+    c.point.setting = Setting::two_pc;
+    cases.push_back(c);
+  }
   return cases;
 }
 

@@ -8,7 +8,10 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <optional>
 #include <tuple>
+
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -23,6 +26,43 @@ int bit_length(u64 x) { return 64 - __builtin_clzll(x); }
 u64 bytes_for_bits(u64 bits) { return (bits + 7) / 8; }
 
 int pack_levels(const HeContext& ctx, int max_pack_log) { return std::max(0, std::min(max_pack_log, ctx.params().log_n)); }
+
+// The work of each step of a product, from its plan alone (work_meter.h): prime-NTTs and coefficient
+// operations per RNS prime, tallied from the code below and rlwe.cpp (L primes of q, K = L + 1 with
+// the special prime). Real and phantom runs count these the same; the kernels' own counts inside
+// are discarded. Key set-up is once per session and not modelled.
+void count_he(u64 ntt, u64 coeff_polys, u64 coeff_extra, std::size_t N) {
+  count_work(WorkKind::he_ntt, ntt);
+  count_work(WorkKind::he_coeff, coeff_polys * N + coeff_extra);
+}
+
+// Client: encrypt_symmetric per input ciphertext (sample a, noise, encode, NTT, a*s, sums) and the rows written.
+void count_he_upload(const HeContext& ctx, const HeMatmulPlan& p) {
+  const u64 L = static_cast<u64>(ctx.levels()), cts = static_cast<u64>(p.in_cts);
+  count_he(cts * L, cts * (7 * L + 1), 0, ctx.n());
+}
+
+// Server: read the inputs (a from the seed, Shoup quotients); per weight block encode and NTT; the
+// products; per accumulated ciphertext two inverse NTTs (and the monomial shift); per packed
+// ciphertext kw - 1 merges, each with a key switch (L digits lifted to K primes, NTT'd and
+// multiplied), then re-randomisation, masking, flooding and the switch to 2^k.
+void count_he_respond(const HeContext& ctx, const HeMatmulPlan& p) {
+  const u64 L = static_cast<u64>(ctx.levels()), K = L + 1, limbs = static_cast<u64>(p.limbs);
+  const u64 blocks = static_cast<u64>(p.nb * p.kb), products = blocks * static_cast<u64>(p.mb), accs = static_cast<u64>(p.mb * p.nb);
+  const u64 merges = static_cast<u64>(p.packed_cts) * static_cast<u64>(p.kw - 1), packed = static_cast<u64>(p.packed_cts);
+  const u64 shift = p.kw > 1 ? 2 * L : 0;
+  u64 ntt = limbs * (blocks * L + accs * 2 * L + merges * (L * K + 2 * K) + packed * 3 * L);
+  u64 polys = 4 * L * static_cast<u64>(p.in_cts) +
+              limbs * (blocks * (L + 1) + products * 2 * L + accs * (2 * L + shift) + (p.kw > 1 ? static_cast<u64>(p.out_cts) * 2 * L : 0) +
+                       merges * (8 * L + 5 * L + 3 * L * K) + packed * (14 * L + 5));
+  count_he(ntt, polys, 0, ctx.n());
+}
+
+// Client: per packed response ciphertext, read a, a*s (two NTTs) and the CRT at the useful positions.
+void count_he_decrypt(const HeContext& ctx, const HeMatmulPlan& p) {
+  const u64 L = static_cast<u64>(ctx.levels()), cts = static_cast<u64>(p.limbs) * static_cast<u64>(p.packed_cts);
+  count_he(cts * 2 * L, cts * (2 * L + 1), static_cast<u64>(p.limbs) * static_cast<u64>(p.m * p.n) * L, ctx.n());
+}
 
 // Little-endian bit streams: values of up to 128 bits, packed without padding.
 class BitWriter {
@@ -279,6 +319,7 @@ void HeMatmul::set_up() {
     ready_ = true;
     return;
   }
+  std::optional<DiscardWorkScope> once(std::in_place);  // see count_he
   if (comm_.role() == Role::client) {
     Prg& prg = keys_->prg;
     keys_->sk = make_secret_key(ctx, prg);
@@ -300,9 +341,12 @@ void HeMatmul::set_up() {
     write_header(msg, kMagicKeys, fingerprint_);
     msg.insert(msg.end(), payload.begin(), payload.end());
     if (msg.size() != size) throw std::logic_error("HE set-up: message size differs from he_setup_bytes");
+    once.reset();  // the message counts
     comm_.send_bytes(peer_, msg.data(), msg.size());
   } else {
+    once.reset();
     const std::vector<std::uint8_t> msg = comm_.recv_bytes(peer_, size);
+    DiscardWorkScope reading;
     if (msg.size() != size) throw ProtocolError("HE set-up: message truncated");
     if (std::memcmp(msg.data(), kMagicKeys, 4) != 0) throw ProtocolError("HE set-up: not an HE key message");
     const std::uint8_t* payload = msg.data() + kHeHeaderBytes;
@@ -332,11 +376,13 @@ HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) 
   const i64 m = x_share.dim(0), k = x_share.dim(1);
   const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs);
   last_plan_ = plan;
+  count_he_upload(ctx, plan);
   if (comm_.phantom() || x_share.is_phantom()) {
     if (!comm_.phantom()) throw std::invalid_argument("HE matmul: a phantom share in a real run");
     comm_.send_bytes(peer_, nullptr, plan.upload_bytes);
     return plan;
   }
+  std::optional<DiscardWorkScope> counted(std::in_place);
   const std::size_t N = ctx.n();
   // Upload: one seed for every ciphertext's a, then the b parts (NTT form, residues packed).
   Prg& prg = keys_->prg;
@@ -359,13 +405,17 @@ HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) 
     }
   w.flush();
   if (msg.size() != plan.upload_bytes) throw std::logic_error("HE upload: message size differs from the plan");
+  counted.reset();
   comm_.send_bytes(peer_, msg.data(), msg.size());
   return plan;
 }
 
 RingTensor HeMatmul::receive_response(const HeMatmulPlan& plan) {
   const std::vector<std::uint8_t> resp = comm_.recv_bytes(peer_, plan.response_bytes);
+  count_he_decrypt(*ctx_, plan);
   if (comm_.phantom()) return RingTensor::phantom({plan.m, plan.n});
+  count_alloc(plan.m * plan.n);  // the output, as the phantom tensor counts it
+  DiscardWorkScope counted;
   const HeContext& ctx = *ctx_;
   const std::size_t N = ctx.n();
   const std::size_t off = check_header(resp, kMagicResponse, fingerprint_, "HE response");
@@ -409,6 +459,8 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
   const i64 k = w.dim(0), n = w.dim(1);
   const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs);
   last_plan_ = plan;
+  count_he_respond(ctx, plan);
+  if (x_share) count_work(m <= 32 ? WorkKind::gemm_thin_mac : WorkKind::gemm_mac, m * k * n);  // X_s W in the clear, as matmul counts it
   if (comm_.phantom() || w.is_phantom() || (x_share && x_share->is_phantom())) {
     if (!comm_.phantom()) throw std::invalid_argument("HE matmul: a phantom operand in a real run");
     (void)comm_.recv_bytes(peer_, plan.upload_bytes);
@@ -444,6 +496,8 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
   const int L = ctx.levels();
 
   const std::vector<std::uint8_t> up = comm_.recv_bytes(peer_, plan.upload_bytes);
+  count_alloc(m * n);  // the output, as the phantom tensor counts it
+  std::optional<DiscardWorkScope> counted(std::in_place);
   const std::size_t off = check_header(up, kMagicUpload, fingerprint_, "HE upload");
   Key128 seed;
   std::memcpy(seed.data(), up.data() + off, 16);
@@ -546,6 +600,7 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
   }
   out.flush();
   if (msg.size() != plan.response_bytes) throw std::logic_error("HE response: message size differs from the plan");
+  counted.reset();
   comm_.send_bytes(peer_, msg.data(), msg.size());
   return share;
 }

@@ -1,6 +1,7 @@
 #include "protocols/mpc/backend_2pc.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "protocols/comm/comm.h"
@@ -8,10 +9,30 @@
 #include "protocols/mpc/correlation_source.h"
 #include "protocols/ot/ot_extension.h"
 #include "protocols/ot/ot_triples.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
 namespace {
+
+// A 2pc op's local arithmetic (work_meter.h): the leaf kernels it calls are discarded, since its
+// phantom path skips most of them, and one element operation per output element is counted in
+// their place. Its OT and HE work, which dominates, is counted exactly by those layers.
+class LocalWork {
+ public:
+  explicit LocalWork(i64 elements = 0) : elements_(elements) { discard_.emplace(); }
+  ~LocalWork() {
+    discard_.reset();
+    count_work(WorkKind::ring_elem, elements_);
+  }
+  LocalWork(const LocalWork&) = delete;
+  LocalWork& operator=(const LocalWork&) = delete;
+  void add(i64 elements) { elements_ += elements; }
+
+ private:
+  i64 elements_;
+  std::optional<DiscardWorkScope> discard_;
+};
 
 // Marks an ltz output: its value is 0 or 1, so the LSBs of the two additive shares are XOR shares
 // of it and a product with it is a multiplexer (dropped, as any prepared state, by the next op).
@@ -88,6 +109,7 @@ Shared TwoPcBackend::bit_times(const Shared& bit, const Shared& v) {
 
 Shared TwoPcBackend::mul(const Shared& a, const Shared& b) {
   OpScope op(ledger(), "mul");
+  const LocalWork local(a.numel());
   require_same(a, b, "mul");
   ledger().record_macs(static_cast<u64>(a.numel()));
   if (is_bit(a)) return bit_times(a, b);
@@ -100,6 +122,7 @@ Shared TwoPcBackend::mul(const Shared& a, const Shared& b) {
 
 Shared TwoPcBackend::square(const Shared& a) {
   OpScope op(ledger(), "square");
+  const LocalWork local(a.numel());
   ledger().record_macs(static_cast<u64>(a.numel()));
   // x^2 = x0^2 + x1^2 + 2·x0·x1: one Gilboa product, the client's 2·x0 against the server's x1.
   OtExtension& ext = gates().extension();
@@ -146,6 +169,7 @@ u64 TwoPcBackend::ot_shared_bytes(i64 products, int softspoken_k) {
 
 std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) {
   OpScope op(ledger(), "matmul");
+  LocalWork local;
   // Each product by HE (rank-2 pieces, a batched product one piece per batch entry, all in one round
   // trip) or, where that sends fewer bytes (row sums, tiny products), as element-wise Gilboa products
   // summed locally (one round trip for all of those).
@@ -156,6 +180,7 @@ std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared
   std::vector<RingTensor> ot_xs, ot_ys;
   for (const auto& [a, b] : pairs) {
     const RingTensor probe = marill::matmul(RingTensor::phantom(a.shape()), RingTensor::phantom(b.shape()));  // shape checks
+    local.add(probe.numel());
     out_shapes.push_back(probe.shape());
     ledger().record_macs(matmul_macs(a.shape(), b.shape()));
     const i64 m = a.s0.dim(-2), k = a.s0.dim(-1), n = b.s0.dim(-1);
@@ -217,11 +242,13 @@ std::vector<Shared> TwoPcBackend::matmul_many(const std::vector<std::pair<Shared
 Shared TwoPcBackend::trunc(const Shared& x, int bits) {
   if (bits == 0) return Shared{x.s0, {}, {}};
   OpScope op(ledger(), "trunc");
+  const LocalWork local(x.numel());
   return Shared{gates().trunc(x.s0, bits), {}, {}};
 }
 
 Shared TwoPcBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger(), "ltz");
+  const LocalWork local(x.numel());
   check_ltz_bits(bits);
   Shared out{gates().ltz(x.s0, bits), {}, {}};
   out.prepared = std::make_shared<BitSharing>();
@@ -230,12 +257,14 @@ Shared TwoPcBackend::ltz(const Shared& x, int bits) {
 
 Shared TwoPcBackend::ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) {
   OpScope op(ledger(), "ltz");
+  const LocalWork local(x.numel() * static_cast<i64>(knots.size()));
   check_ltz_bits(bits);
   return Shared{gates().ltz_many(x.s0.reshaped({x.numel()}), knots, bits), {}, {}};
 }
 
 Shared TwoPcBackend::select(const Shared& bit, const Shared& a, const Shared& b) {
   OpScope op(ledger(), "select");
+  const LocalWork local(a.numel());
   require_same(a, b, "select");
   Shared diff = sub(a, b);
   RingTensor bb = bit.s0;
@@ -277,6 +306,7 @@ int TwoPcBackend::he_k_splits(i64 m, i64 k, i64 n) const {
 
 std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products) {
   OpScope op(ledger(), "matmul");
+  LocalWork local;
   // A long inner dimension is cut into parts whose noise fits (x[:, part] · W[part, :], the shares
   // summed): every part's upload goes out before any response, one round trip for all.
   std::vector<std::pair<RingTensor, i64>> uploads;
@@ -287,6 +317,7 @@ std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Share
     if (x.shape().empty() || x.shape().back() != w->shape[0])
       throw std::invalid_argument("mmul_sv: " + shape_str(x.shape()) + " times a weight " + shape_str(w->shape));
     ledger().record_macs(matmul_macs(x.shape(), w->shape));
+    local.add(x.numel() / w->shape[0] * w->shape[1]);
     const RingTensor rows = rows_of(x.s0);
     const i64 k = w->shape[0], n = w->shape[1];
     const int parts = he_k_splits(rows.dim(0), k, n);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "protocols/ot/block.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -141,6 +142,12 @@ std::pair<BitShares, BitShares> OtGates::and_pairs(const BitShares& x, const Bit
   return and_with(x, y, y2, t, 0);
 }
 
+// The comparisons' local work (work_meter.h: cmp_leaf), real or phantom: the client builds each
+// leaf's table of 16 entries, the server picks one; both walk the AND tree, which costs more.
+void OtGates::count_comparison(std::size_t comparisons, int digits) const {
+  count_work(WorkKind::cmp_leaf, static_cast<u64>(comparisons) * static_cast<u64>(digits) * (client_ ? 3 : 2));
+}
+
 BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
   check_width(bits, 1, 64, "millionaires' comparison");
   set_up();
@@ -164,6 +171,7 @@ BitShares OtGates::compare_against(const std::vector<u64>& mine, std::size_t n, 
   const int leaf_bits = 2 * static_cast<int>(G);
   const u64 limit = low_bits_mask(bits);
   if (mine.size() != (client_ ? nt : n)) throw std::logic_error("millionaires' comparison: operand count");
+  count_comparison(nt, q);
   for (u64 v : mine)
     if (v > limit) throw std::invalid_argument("millionaires' comparison: a value exceeds " + std::to_string(bits) + " bits");
   auto digit = [&](u64 v, int j) { return static_cast<std::uint8_t>((v >> (kMillionaireDigitBits * j)) & 0xF); };
@@ -420,6 +428,7 @@ void OtGates::phantom_greater_than(std::int64_t n, std::int64_t T, int bits) {
   const int q = digits_of(bits);
   const std::int64_t groups = (T + static_cast<std::int64_t>(kThresholdsPerOt) - 1) / static_cast<std::int64_t>(kThresholdsPerOt);
   const int leaf_bits = 2 * static_cast<int>(std::min<std::int64_t>(T, static_cast<std::int64_t>(kThresholdsPerOt)));
+  count_comparison(static_cast<std::size_t>(n * T), q);
   phantom_triples(n * T * (q - 1), n * q * groups, leaf_bits);
   const std::vector<int> levels = tree_levels(q);
   for (std::size_t l = 0; l < levels.size(); ++l)

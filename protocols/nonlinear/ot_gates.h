@@ -94,6 +94,7 @@ class OtGates {
   // Phantom runs: the same messages from counts, no data-sized buffer.
   void phantom_exchange(u64 bits);
   void phantom_triples(std::int64_t n, std::int64_t leaves, int leaf_bits);
+  void count_comparison(std::size_t comparisons, int digits) const;
   void phantom_greater_than(std::int64_t n, std::int64_t T, int bits);
   void phantom_cot(std::int64_t n, const std::vector<std::uint8_t>& widths, bool as_sender);
 

@@ -1,6 +1,7 @@
 #include "protocols/ot/ot_extension.h"
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <tuple>
 #include <utility>
@@ -9,6 +10,7 @@
 
 #include "protocols/ot/bit_transpose.h"
 #include "protocols/ot/tccr_hash.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -122,6 +124,17 @@ std::vector<Chunk> chunks_of(int k) {
   return out;
 }
 
+// What one extension of n OTs costs either side (work_meter.h): the leaf PRG output expanded and
+// folded, and the 128 columns transposed; the same whether the run is real or phantom.
+void count_extension(std::int64_t n, int k, bool sender) {
+  const std::uint64_t column_bytes = iknp_padded(n) / 8;
+  std::uint64_t leaves = 0;
+  if (k == 1) leaves = sender ? kColumns : 2 * kColumns;
+  else
+    for (const Chunk& ch : chunks_of(k)) leaves += sender ? ch.leaves() - 1 : ch.leaves();
+  count_work(WorkKind::ot_column_byte, (leaves + kColumns) * column_bytes);
+}
+
 }  // namespace
 
 int require_softspoken_k(int k) {
@@ -144,7 +157,10 @@ void OtExtSender::setup_start(Comm& comm, Role peer) {
   OpScope op(comm.ledger(), "ot_setup");
   peer_ = peer;
   ready_ = false;
-  base_choices_ = comm.phantom() ? std::vector<std::uint8_t>(kColumns, 0) : random_bits(kColumns);
+  {
+    DiscardWorkScope once;  // set-up work is once per session and not modelled
+    base_choices_ = comm.phantom() ? std::vector<std::uint8_t>(kColumns, 0) : random_bits(kColumns);
+  }
   const std::vector<Block> seeds = base_ot_receive(comm, peer, base_choices_);
   column_prgs_.clear();
   delta_chunks_.clear();
@@ -167,6 +183,7 @@ void OtExtSender::setup_finish(Comm& comm) {
   if (k_ > 1) {
     // The level sums of each chunk's GGM tree, two per base OT, under the base OTs' keys.
     const auto sums = comm.recv_bytes(peer_, std::uint64_t{kKappa} * 2 * 16);
+    DiscardWorkScope once;  // set-up work is once per session and not modelled
     if (!comm.phantom()) {
       const std::vector<Chunk> chunks = chunks_of(k_);
       delta_ = Block{};
@@ -216,7 +233,9 @@ std::vector<Block> OtExtSender::extend(Comm& comm, std::int64_t n) {
   const std::uint64_t n_padded = iknp_padded(n);
   const std::uint64_t column_bytes = n_padded / 8;
   const auto u = comm.recv_bytes(peer_, iknp_receiver_bytes(n, k_));
+  if (n > 0) count_extension(n, k_, true);
   if (comm.phantom() || n == 0) return {};
+  DiscardWorkScope counted;
   std::vector<std::uint8_t> q(kColumns * column_bytes);
   if (k_ == 1) {
     for (std::size_t j = 0; j < kColumns; ++j) {
@@ -259,7 +278,10 @@ RandomOtPairs OtExtSender::random_ot(Comm& comm, std::int64_t n) {
   const u64 first = next_index_;
   const auto q = extend(comm, n);
   next_index_ += static_cast<u64>(n);
-  if (comm.phantom()) return {};
+  if (comm.phantom()) {
+    count_work(WorkKind::ot_hash, 2 * n);  // what hash_pairs counts
+    return {};
+  }
   return hash_pairs(q, delta_, n, first);
 }
 
@@ -324,6 +346,7 @@ void OtExtSender::one_of_n_ot(Comm& comm, const std::vector<u64>& messages, int 
   OpScope op(comm.ledger(), "ot_extension");
   const std::uint64_t bytes = packed_bytes(static_cast<std::uint64_t>(n) * N * static_cast<std::uint64_t>(bits));
   if (comm.phantom()) {
+    count_work(WorkKind::ot_hash, static_cast<u64>(n * N) * static_cast<u64>(k));  // the pads' hashes
     comm.send_bytes(peer_, nullptr, bytes);
     return;
   }
@@ -362,6 +385,7 @@ void OtExtSender::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bit
   require_width(bits, "1-of-N OT");
   (void)random_ot(comm, n * k);
   OpScope op(comm.ledger(), "ot_extension");
+  count_work(WorkKind::ot_hash, static_cast<u64>(n) * (u64{1} << k) * static_cast<u64>(k));  // the pads' hashes
   comm.send_bytes(peer_, nullptr, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
 }
 
@@ -372,6 +396,8 @@ void OtExtReceiver::phantom_random_ot(Comm& comm, std::int64_t n) {
   if (!ready_) throw std::logic_error("OtExtReceiver: extension before setup");
   require_count(n, "OT extension");
   OpScope op(comm.ledger(), "ot_extension");
+  if (n > 0) count_extension(n, k_, false);
+  count_work(WorkKind::ot_hash, n);  // what random_ot's hash counts
   comm.send_bytes(peer_, nullptr, iknp_receiver_bytes(n, k_));
   next_index_ += static_cast<u64>(n);
 }
@@ -390,6 +416,7 @@ void OtExtReceiver::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int b
   require_width(bits, "1-of-N OT");
   phantom_random_ot(comm, n * k);
   OpScope op(comm.ledger(), "ot_extension");
+  count_work(WorkKind::ot_hash, n * k);  // the chosen pads' hashes
   (void)comm.recv_bytes(peer_, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
 }
 
@@ -413,6 +440,7 @@ void OtExtReceiver::setup_finish(Comm& comm) {
     const std::vector<Chunk> chunks = chunks_of(k_);
     std::vector<std::uint8_t> sums(std::size_t{kKappa} * 2 * 16);
     if (!comm.phantom()) {
+      DiscardWorkScope once;  // set-up work is once per session and not modelled
       Prg roots = Prg::from_os();
       prg0_.reserve(chunks.back().leaf_base + chunks.back().leaves());
       for (const Chunk& ch : chunks) {
@@ -451,10 +479,12 @@ std::vector<Block> OtExtReceiver::extend(Comm& comm, const std::vector<std::uint
   const auto n = static_cast<std::int64_t>(choices.size());
   const std::uint64_t n_padded = iknp_padded(n);
   const std::uint64_t column_bytes = n_padded / 8;
+  if (n > 0) count_extension(n, k_, false);
   if (comm.phantom()) {
     comm.send_bytes(peer_, nullptr, iknp_receiver_bytes(n, k_));
     return {};
   }
+  std::optional<DiscardWorkScope> counted(std::in_place);
   const std::vector<std::uint8_t> r = pack_choices(choices);
   std::vector<std::uint8_t> t(kColumns * column_bytes), u(iknp_receiver_bytes(n, k_));
   if (k_ == 1) {
@@ -482,8 +512,10 @@ std::vector<Block> OtExtReceiver::extend(Comm& comm, const std::vector<std::uint
       }
     }
   }
+  counted.reset();  // the send counts its message
   comm.send_bytes(peer_, u.data(), u.size());
   if (n == 0) return {};
+  DiscardWorkScope transposing;
   return columns_to_rows(t, n_padded);
 }
 
@@ -492,7 +524,10 @@ std::vector<Block> OtExtReceiver::random_ot(Comm& comm, const std::vector<std::u
   const u64 first = next_index_;
   std::vector<Block> t = extend(comm, choices);
   next_index_ += choices.size();
-  if (comm.phantom()) return {};
+  if (comm.phantom()) {
+    count_work(WorkKind::ot_hash, choices.size());  // what the hash below counts
+    return {};
+  }
   t.resize(choices.size());
   tccr_hash(t.data(), t.data(), t.size(), first, kTweakRandomOt);
   return t;

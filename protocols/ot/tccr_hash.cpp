@@ -49,7 +49,7 @@ void permute(const Block* in, Block* out, std::size_t n) {
 template <class Tweak>
 void tccr_core(const Block* in, Block* out, std::size_t n, Tweak tweak) {
   if (n == 0) return;
-  count_work(WorkKind::prg_byte, static_cast<u64>(n) * 32);  // two AES blocks per hash
+  count_work(WorkKind::ot_hash, static_cast<u64>(n));
   std::vector<Block> y(n);
   permute(in, y.data(), n);  // y = π(x)
   for (std::size_t k = 0; k < n; ++k) out[k] = y[k] ^ tweak(k);

@@ -6,12 +6,14 @@ namespace marill {
 
 namespace detail {
 thread_local WorkCounts t_work;
+thread_local int t_discarding = 0;
 }
 
 namespace {
 constexpr const char* kNames[kWorkKinds] = {"gemm_mac",    "gemm_thin_mac", "ring_elem", "ring_copy", "prg_byte",
                                              "dcf_gen_level", "dcf_eval_level", "spline_term", "bit_word", "bit_extract",
-                                             "msg",         "msg_byte",      "op_call",   "large_alloc"};
+                                             "msg",         "msg_byte",      "op_call",   "large_alloc",
+                                             "ot_column_byte", "ot_hash",     "he_ntt",    "he_coeff", "cmp_leaf"};
 }
 
 void count_alloc(std::int64_t n) {

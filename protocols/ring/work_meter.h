@@ -33,8 +33,17 @@ enum class WorkKind : std::uint8_t {
   large_alloc,     // elements of tensors (and words of bit planes) of at least kLargeAllocElements
                    // created: big buffers come from the OS as fresh pages more often than not, and
                    // the page faults cost more than the arithmetic on them
+  ot_column_byte,  // OT extension's column bytes: leaf PRG output expanded and folded (SoftSpokenOT:
+                   // 2^k leaves per chunk of k columns; IKNP: one or two per column), plus the 128
+                   // columns transposed to rows
+  ot_hash,         // correlation-robust hashes of one 128-bit block (OT outputs, 1-of-N pads)
+  he_ntt,          // number-theoretic transforms of one RNS prime's N coefficients (either way)
+  he_coeff,        // coefficient operations on one RNS prime (products, sums, sampling, encoding)
+  cmp_leaf,        // millionaires' comparison leaves (comparisons x 4-bit digits) with their share of
+                   // the AND tree: 3 per leaf at the 1-of-16 OT's sender (its table and the tree), 2 at
+                   // the receiver (its pick and the tree), the ratio `marill calibrate` measures
 };
-constexpr int kWorkKinds = 14;
+constexpr int kWorkKinds = 19;
 constexpr std::int64_t kLargeAllocElements = std::int64_t{1} << 15;  // 256 KiB: above glibc's first mmap threshold
 
 // Counts a new buffer of n 64-bit elements (large_alloc when it is large).
@@ -57,13 +66,36 @@ struct WorkCounts {
 
 namespace detail {
 extern thread_local WorkCounts t_work;
+extern thread_local int t_discarding;  // open DiscardWorkScopes
+// Messages, op calls and the composite kinds count inside a DiscardWorkScope; leaf kernels do not.
+constexpr bool counts_while_discarding(WorkKind k) {
+  return k == WorkKind::msg || k == WorkKind::msg_byte || k == WorkKind::op_call || k == WorkKind::ot_column_byte || k == WorkKind::ot_hash ||
+         k == WorkKind::he_ntt || k == WorkKind::he_coeff || k == WorkKind::cmp_leaf;
 }
+}  // namespace detail
 
 // Adds `units` of `kind` to the calling thread's counters. Call once per kernel call, never per
 // element in an inner loop.
-inline void count_work(WorkKind kind, std::uint64_t units) { detail::t_work[kind] += units; }
+inline void count_work(WorkKind kind, std::uint64_t units) {
+  if (detail::t_discarding > 0 && !detail::counts_while_discarding(kind)) return;
+  detail::t_work[kind] += units;
+}
 inline void count_work(WorkKind kind, std::int64_t units) { count_work(kind, static_cast<std::uint64_t>(units)); }
+
 // The calling thread's counters since it started.
 inline const WorkCounts& thread_work() { return detail::t_work; }
+
+// Leaf kernels called in its lifetime do not count (every kind but messages, op calls and the
+// composite kinds ot_*, he_* and cmp_leaf): a composite kernel (an OT extension, an HE product, a 2pc op)
+// counts its own units from the shapes alone, so that its phantom path, which skips those kernels,
+// counts the same. Messages and nested composite kernels count the same either way. (Counters
+// never go back: a phantom party's clock advances by the work between its messages.)
+class DiscardWorkScope {
+ public:
+  DiscardWorkScope() { ++detail::t_discarding; }
+  ~DiscardWorkScope() { --detail::t_discarding; }
+  DiscardWorkScope(const DiscardWorkScope&) = delete;
+  DiscardWorkScope& operator=(const DiscardWorkScope&) = delete;
+};
 
 }  // namespace marill

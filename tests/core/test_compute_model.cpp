@@ -65,7 +65,7 @@ std::string error_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("work counters of a real and a phantom run are equal per party", "[compute_model]") {
-  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     SECTION(std::string(setting_name(st)) + " prefill d32 h4 b8") { require_same_work(block_point(st, 32, 4, 8, Stage::prefill, Mode::real)); }
     SECTION(std::string(setting_name(st)) + " prefill d48 h3 b40") { require_same_work(block_point(st, 48, 3, 40, Stage::prefill, Mode::real)); }
     SECTION(std::string(setting_name(st)) + " decode d32 h4 b16") { require_same_work(block_point(st, 32, 4, 16, Stage::decode, Mode::real)); }
