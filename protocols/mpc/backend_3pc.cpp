@@ -37,7 +37,7 @@ RingTensor ThreePcBackend::zero_share(const Shape& shape) {
 Shared ThreePcBackend::reshare(RingTensor z) {
   comm_.send(prev_, z);
   RingTensor zn = comm_.recv(next_, z.shape());
-  return Shared{std::move(z), std::move(zn)};
+  return Shared{std::move(z), std::move(zn), {}};
 }
 
 void ThreePcBackend::add_public_inplace(Shared& a, const RingTensor& c) {
@@ -57,11 +57,11 @@ Shared ThreePcBackend::input(Role owner, const RingTensor& value) {
     RingTensor co = prg_prev_.random(shape, phantom_);
     RingTensor cn = marill::sub(value.is_phantom() ? RingTensor::phantom(shape) : value, co);
     comm_.send(next_, cn);
-    return Shared{std::move(co), std::move(cn)};
+    return Shared{std::move(co), std::move(cn), {}};
   }
   RingTensor zero = phantom_ ? RingTensor::phantom(shape) : RingTensor(shape);
-  if (me_ == (o + 1) % 3) return Shared{comm_.recv(prev_, shape), zero};
-  return Shared{zero, prg_next_.random(shape, phantom_)};  // P_{o-1}: (c_{o-1}=0, c_o)
+  if (me_ == (o + 1) % 3) return Shared{comm_.recv(prev_, shape), zero, {}};
+  return Shared{zero, prg_next_.random(shape, phantom_), {}};  // P_{o-1}: (c_{o-1}=0, c_o)
 }
 
 RingTensor ThreePcBackend::reveal(const Shared& x, Role to) {
@@ -181,7 +181,7 @@ Shared ThreePcBackend::trunc_additive(RingTensor z, int d, bool helper_holds_par
     comm_.send(P1, corr);
     RingTensor y2 = comm_.recv(P1, shape);
     RingTensor y0 = comm_.recv(P0, shape);
-    return Shared{std::move(y2), std::move(y0)};
+    return Shared{std::move(y2), std::move(y0), {}};
   }
   RingTensor mine = me_ == 0 ? marill::add_scalar(marill::add(z, prg_prev_.random(shape, phantom_)), kTruncOffset)
                              : marill::add(z, prg_next_.random(shape, phantom_));
@@ -205,11 +205,11 @@ Shared ThreePcBackend::trunc_additive(RingTensor z, int d, bool helper_holds_par
   if (me_ == 0) {
     RingTensor y0 = marill::sub(marill::sub(y, rho), rho2);
     comm_.send(P2, y0);
-    return Shared{std::move(y0), std::move(rho)};
+    return Shared{std::move(y0), std::move(rho), {}};
   }
   RingTensor y2 = marill::add(y, rho2);
   comm_.send(P2, y2);
-  return Shared{std::move(rho), std::move(y2)};
+  return Shared{std::move(rho), std::move(y2), {}};
 }
 
 void ThreePcBackend::send_bits(Role to, const Bits& b) {
@@ -323,9 +323,9 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits) {
   // Bit to arithmetic: m = m0 ^ m1 ^ m2 with [m_j] free (component j = m_j), then a ^ b = a + b - 2ab.
   RingTensor zero = phantom_ ? RingTensor::phantom(shape) : RingTensor(shape);
   Shared M[3];
-  M[me_] = Shared{m.a.plane_to_ring(0, shape), zero};
-  M[(me_ + 1) % 3] = Shared{zero, m.b.plane_to_ring(0, shape)};
-  M[(me_ + 2) % 3] = Shared{zero, zero};
+  M[me_] = Shared{m.a.plane_to_ring(0, shape), zero, {}};
+  M[(me_ + 1) % 3] = Shared{zero, m.b.plane_to_ring(0, shape), {}};
+  M[(me_ + 2) % 3] = Shared{zero, zero, {}};
   Shared t = sub(add(M[0], M[1]), scale(mul(M[0], M[1]), 2));
   return sub(add(t, M[2]), scale(mul(t, M[2]), 2));
 }

@@ -152,8 +152,9 @@ TEST_CASE("ring_gemm charges worker CPU time to the caller", "[ring_matmul]") {
     const auto B = random_values(k * n, rng);
     std::vector<u64> C(static_cast<size_t>(m * n));
     ring_gemm(A.data(), B.data(), C.data(), m, k, n);  // warm up (threads, buffers)
-    // Nothing else runs now, so the process's CPU time is the caller's plus the workers'; all of
-    // it must be charged to the caller (without add_offthread_cpu only about half would be).
+    // Nothing of ours runs now, so the process's CPU time is the caller's plus the workers'; all of
+    // it must be charged to the caller (without add_offthread_cpu only about half would be). The
+    // margin is for idle threads of earlier tests that wake now and then in a full run.
     const double off0 = offthread_cpu_seconds(), party0 = party_cpu_seconds();
     const double process0 = process_cpu_seconds();
     for (int rep = 0; rep < 5; ++rep) ring_gemm(A.data(), B.data(), C.data(), m, k, n);
@@ -161,7 +162,7 @@ TEST_CASE("ring_gemm charges worker CPU time to the caller", "[ring_matmul]") {
     const double party = party_cpu_seconds() - party0;
     INFO("shape " << m << "x" << k << "x" << n);
     CHECK(offthread_cpu_seconds() >= off0);
-    CHECK(party > 0.9 * process);
+    CHECK(party > 0.75 * process);
     CHECK(party < 1.1 * process + 1e-3);
   }
 }
