@@ -8,7 +8,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <optional>
 #include <tuple>
 
 #include "protocols/ring/work_meter.h"
@@ -319,7 +318,7 @@ void HeMatmul::set_up() {
     ready_ = true;
     return;
   }
-  std::optional<DiscardWorkScope> once(std::in_place);  // see count_he
+  DiscardWorkScope once;  // see count_he; the messages still count
   if (comm_.role() == Role::client) {
     Prg& prg = keys_->prg;
     keys_->sk = make_secret_key(ctx, prg);
@@ -341,12 +340,9 @@ void HeMatmul::set_up() {
     write_header(msg, kMagicKeys, fingerprint_);
     msg.insert(msg.end(), payload.begin(), payload.end());
     if (msg.size() != size) throw std::logic_error("HE set-up: message size differs from he_setup_bytes");
-    once.reset();  // the message counts
     comm_.send_bytes(peer_, msg.data(), msg.size());
   } else {
-    once.reset();
     const std::vector<std::uint8_t> msg = comm_.recv_bytes(peer_, size);
-    DiscardWorkScope reading;
     if (msg.size() != size) throw ProtocolError("HE set-up: message truncated");
     if (std::memcmp(msg.data(), kMagicKeys, 4) != 0) throw ProtocolError("HE set-up: not an HE key message");
     const std::uint8_t* payload = msg.data() + kHeHeaderBytes;
@@ -382,7 +378,7 @@ HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) 
     comm_.send_bytes(peer_, nullptr, plan.upload_bytes);
     return plan;
   }
-  std::optional<DiscardWorkScope> counted(std::in_place);
+  DiscardWorkScope counted;
   const std::size_t N = ctx.n();
   // Upload: one seed for every ciphertext's a, then the b parts (NTT form, residues packed).
   Prg& prg = keys_->prg;
@@ -405,7 +401,6 @@ HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) 
     }
   w.flush();
   if (msg.size() != plan.upload_bytes) throw std::logic_error("HE upload: message size differs from the plan");
-  counted.reset();
   comm_.send_bytes(peer_, msg.data(), msg.size());
   return plan;
 }
@@ -497,7 +492,7 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
 
   const std::vector<std::uint8_t> up = comm_.recv_bytes(peer_, plan.upload_bytes);
   count_alloc(m * n);  // the output, as the phantom tensor counts it
-  std::optional<DiscardWorkScope> counted(std::in_place);
+  DiscardWorkScope counted;
   const std::size_t off = check_header(up, kMagicUpload, fingerprint_, "HE upload");
   Key128 seed;
   std::memcpy(seed.data(), up.data() + off, 16);
@@ -600,7 +595,6 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
   }
   out.flush();
   if (msg.size() != plan.response_bytes) throw std::logic_error("HE response: message size differs from the plan");
-  counted.reset();
   comm_.send_bytes(peer_, msg.data(), msg.size());
   return share;
 }

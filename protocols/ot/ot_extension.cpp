@@ -1,7 +1,6 @@
 #include "protocols/ot/ot_extension.h"
 
 #include <algorithm>
-#include <optional>
 #include <cstring>
 #include <tuple>
 #include <utility>
@@ -484,7 +483,7 @@ std::vector<Block> OtExtReceiver::extend(Comm& comm, const std::vector<std::uint
     comm.send_bytes(peer_, nullptr, iknp_receiver_bytes(n, k_));
     return {};
   }
-  std::optional<DiscardWorkScope> counted(std::in_place);
+  DiscardWorkScope counted;
   const std::vector<std::uint8_t> r = pack_choices(choices);
   std::vector<std::uint8_t> t(kColumns * column_bytes), u(iknp_receiver_bytes(n, k_));
   if (k_ == 1) {
@@ -512,10 +511,8 @@ std::vector<Block> OtExtReceiver::extend(Comm& comm, const std::vector<std::uint
       }
     }
   }
-  counted.reset();  // the send counts its message
   comm.send_bytes(peer_, u.data(), u.size());
   if (n == 0) return {};
-  DiscardWorkScope transposing;
   return columns_to_rows(t, n_padded);
 }
 
