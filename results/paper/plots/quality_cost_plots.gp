@@ -105,18 +105,18 @@ set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
 set xrange [0:6.17076]
-set yrange [0:134.848]
+set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
-set label 2 'lf' at 1.9997,79.3 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.976,46.2 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9518,30.9 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.5231,120.3 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.5231,120.4 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.5593,118.9 offset 0.8,0.6 font ',9'
-set label 8 'lp' at 1.9997,94.7 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.0456,90.4 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 2.1529,117.5 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 5.1423,91.7 offset 0.8,0.6 font ',9'
+set label 2 'lf' at 1.9997,82.4 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.976,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9518,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.5231,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.5231,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.5593,114.7 offset 0.8,0.6 font ',9'
+set label 8 'lp' at 1.9997,98.8 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.0456,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 2.1529,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 5.1423,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_3pc_time.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_3pc_time_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
@@ -129,18 +129,18 @@ set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
 set xrange [0:6.70572]
-set yrange [0:134.848]
+set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
-set label 2 'lf' at 2,79.3 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.993,46.2 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9859,30.9 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.5751,120.3 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.5751,120.4 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.6011,118.9 offset 0.8,0.6 font ',9'
-set label 8 'lp' at 2,94.7 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.15,90.4 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 2.2423,117.5 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 5.5881,91.7 offset 0.8,0.6 font ',9'
+set label 2 'lf' at 2,82.4 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.993,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9859,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.5751,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.5751,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.6011,114.7 offset 0.8,0.6 font ',9'
+set label 8 'lp' at 2,98.8 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.15,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 2.2423,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 5.5881,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_3pc_comm.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_3pc_comm_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
@@ -153,18 +153,18 @@ set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
 set xrange [0:7.87752]
-set yrange [0:134.848]
+set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
-set label 2 'lf' at 1.9999,79.3 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 1.0245,46.2 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 2.049,30.9 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.6303,120.3 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.6303,120.4 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.6855,118.9 offset 0.8,0.6 font ',9'
-set label 8 'lp' at 1.9999,94.7 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.2605,90.4 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 2.6141,117.5 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 6.5646,91.7 offset 0.8,0.6 font ',9'
+set label 2 'lf' at 1.9999,82.4 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 1.0245,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 2.049,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.6303,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.6303,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.6855,114.7 offset 0.8,0.6 font ',9'
+set label 8 'lp' at 1.9999,98.8 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.2605,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 2.6141,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 6.5646,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_2pc-dealer_time.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_2pc-dealer_time_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
@@ -177,17 +177,17 @@ set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
 set xrange [0:6.2268]
-set yrange [0:134.848]
+set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
-set label 2 'lf' at 1.9998,79.3 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9673,46.2 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9344,30.9 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.6784,120.3 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.6784,120.4 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.7329,118.9 offset 0.8,0.6 font ',9'
-set label 8 'lp' at 1.9998,94.7 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.3563,90.4 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 1.7269,117.5 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 5.189,91.7 offset 0.8,0.6 font ',9'
+set label 2 'lf' at 1.9998,82.4 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9673,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9344,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.6784,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.6784,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.7329,114.7 offset 0.8,0.6 font ',9'
+set label 8 'lp' at 1.9998,98.8 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.3563,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 1.7269,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 5.189,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_2pc-dealer_comm.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_2pc-dealer_comm_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
