@@ -1,11 +1,14 @@
 #include "runner/calibration.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -54,6 +57,31 @@ Sample measure(int reps, F&& f) {
     once = thread_work() - w0;
   }
   return Sample{once, *std::min_element(t.begin(), t.end())};
+}
+
+// A two-party program with both parties in this process, each in its thread over the in-memory
+// transport: prepare(comm, peer, side) sets a side up (side 0: the client) and returns the work to
+// time; each side's counts and thread CPU, the least CPU of `reps` runs per side.
+using SidePrepare = std::function<std::function<void()>(Comm&, Role peer, int side)>;
+std::array<Sample, 2> two_party_best(int reps, const SidePrepare& prepare) {
+  std::array<Sample, 2> best;
+  best[0].cpu_s = best[1].cpu_s = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    Sample got[2];
+    auto party = [&](int i, Role peer) {
+      return [&, i, peer](Comm& c) {
+        const std::function<void()> work = prepare(c, peer, i);
+        const WorkCounts w0 = thread_work();
+        const double c0 = party_cpu_seconds();
+        work();
+        got[i] = Sample{thread_work() - w0, party_cpu_seconds() - c0};
+      };
+    };
+    (void)run_comm_pair(Role::client, party(0, Role::server), Role::server, party(1, Role::client));
+    for (int i = 0; i < 2; ++i)
+      if (got[i].cpu_s < best[static_cast<size_t>(i)].cpu_s) best[static_cast<size_t>(i)] = got[i];
+  }
+  return best;
 }
 
 struct LineFit {
@@ -325,63 +353,37 @@ ComputeModel Calibrator::run() {
     }
     fit(WorkKind::ot_hash, s, "tccr_hash of n blocks");
   }
-  {  // OT extension at the default SoftSpokenOT k: both parties in this process, each in its thread
-    // over the in-memory transport; a sample is both parties' CPU and counts
+  {  // OT extension at the default SoftSpokenOT k; a sample is both parties' CPU and counts
     std::vector<Sample> s;
     const int k = CorrelationOptions{}.ot_softspoken_k;
     for (i64 n : q ? std::vector<i64>{1 << 14, 1 << 16} : std::vector<i64>{1 << 14, 1 << 16, 1 << 18}) {
-      Sample best;
-      best.cpu_s = 1e300;
-      for (int r = 0; r < reps_; ++r) {
-        Sample side[2];
-        auto party = [&](int i, Role peer) {
-          return [&, i, peer](Comm& c) {
-            OtExtension ext(k);
-            ext.setup(c, peer);
-            const WorkCounts w0 = thread_work();
-            const double c0 = party_cpu_seconds();
-            if (i == 0) (void)ext.sender().random_ot(c, n);
-            else (void)ext.receiver().random_ot(c, std::vector<std::uint8_t>(static_cast<size_t>(n), 1));
-            side[i] = Sample{thread_work() - w0, party_cpu_seconds() - c0};
-          };
-        };
-        (void)run_comm_pair(Role::client, party(0, Role::server), Role::server, party(1, Role::client));
-        Sample both = side[0];
-        both.work += side[1].work;
-        both.cpu_s += side[1].cpu_s;
-        if (both.cpu_s < best.cpu_s) best = both;
-      }
-      s.push_back(best);
+      const auto sides = two_party_best(reps_, [k, n](Comm& c, Role peer, int side) -> std::function<void()> {
+        auto ext = std::make_shared<OtExtension>(k);
+        ext->setup(c, peer);
+        if (side == 0) return [ext, &c, n] { (void)ext->sender().random_ot(c, n); };
+        return [ext, &c, n] { (void)ext->receiver().random_ot(c, std::vector<std::uint8_t>(static_cast<size_t>(n), 1)); };
+      });
+      Sample both = sides[0];
+      both.work += sides[1].work;
+      both.cpu_s += sides[1].cpu_s;
+      s.push_back(both);
     }
     fit(WorkKind::ot_column_byte, s, "random OT extension of n OTs (SoftSpokenOT, both parties)");
   }
-  {  // millionaires' comparisons (64-bit), both parties in this process; each party is a sample (the
-    // client builds the leaf tables, the server picks from them)
+  {  // millionaires' comparisons (64-bit); each party is a sample (the client builds the leaf
+     // tables, the server picks from them)
     std::vector<Sample> s;
     const int k = CorrelationOptions{}.ot_softspoken_k;
     for (i64 n : q ? std::vector<i64>{1 << 10, 1 << 12} : std::vector<i64>{1 << 10, 1 << 12, 1 << 14}) {
-      Sample best[2];
-      best[0].cpu_s = best[1].cpu_s = 1e300;
-      for (int r = 0; r < reps_; ++r) {
-        Sample side[2];
-        auto party = [&](int i, Role peer) {
-          return [&, i, peer](Comm& c) {
-            OtGates gates(c, peer, k);
-            gates.set_up();
-            std::vector<u64> mine(static_cast<size_t>(n));
-            Prg::from_os().fill(mine.data(), mine.size());
-            const WorkCounts w0 = thread_work();
-            const double c0 = party_cpu_seconds();
-            (void)gates.greater_than(mine, 64);
-            side[i] = Sample{thread_work() - w0, party_cpu_seconds() - c0};
-          };
-        };
-        (void)run_comm_pair(Role::client, party(0, Role::server), Role::server, party(1, Role::client));
-        for (int i = 0; i < 2; ++i)
-          if (side[i].cpu_s < best[i].cpu_s) best[i] = side[i];
-      }
-      s.push_back(best[0]);
-      s.push_back(best[1]);
+      const auto sides = two_party_best(reps_, [k, n](Comm& c, Role peer, int) -> std::function<void()> {
+        auto gates = std::make_shared<OtGates>(c, peer, k);
+        gates->set_up();
+        auto mine = std::make_shared<std::vector<u64>>(static_cast<size_t>(n));
+        Prg::from_os().fill(mine->data(), mine->size());
+        return [gates, mine] { (void)gates->greater_than(*mine, 64); };
+      });
+      s.push_back(sides[0]);
+      s.push_back(sides[1]);
     }
     fit(WorkKind::cmp_leaf, s, "millionaires' comparisons of n 64-bit values (each party)");
   }
