@@ -311,7 +311,7 @@ std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Share
   // summed): every part's upload goes out before any response, one round trip for all.
   std::vector<std::pair<RingTensor, i64>> uploads;
   std::vector<std::pair<RingTensor, RingTensor>> served;
-  std::vector<int> parts_of;
+  std::vector<size_t> pieces_of;  // HE products of product i: its inner dimension's parts
   for (const auto& [x, w] : products) {
     if (!w || w->empty()) throw std::invalid_argument("mmul_sv: no private weight (set up with setup_private_weight)");
     if (x.shape().empty() || x.shape().back() != w->shape[0])
@@ -321,9 +321,9 @@ std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Share
     const RingTensor rows = rows_of(x.s0);
     const i64 k = w->shape[0], n = w->shape[1];
     const int parts = he_k_splits(rows.dim(0), k, n);
-    parts_of.push_back(parts);
     const i64 step = (k + parts - 1) / parts;
-    for (i64 a = 0; a < k; a += step) {
+    pieces_of.push_back(0);
+    for (i64 a = 0; a < k; a += step, ++pieces_of.back()) {
       const i64 b = std::min(k, a + step);
       const RingTensor xs = parts == 1 ? rows : slice(rows, 1, a, b);
       if (is_client_) uploads.emplace_back(xs, n);
@@ -335,14 +335,15 @@ std::vector<Shared> TwoPcBackend::mmul_sv_many(const std::vector<std::pair<Share
   size_t at = 0;
   for (size_t i = 0; i < products.size(); ++i) {
     const Shape shape = with_last(products[i].first.shape(), products[i].second->shape[1]);
-    const i64 k = products[i].second->shape[0], step = (k + parts_of[i] - 1) / parts_of[i];
-    RingTensor sum;
-    for (i64 a = 0; a < k; a += step, ++at) {
-      if (phantom_) continue;
-      if (!sum.defined()) sum = prods[at];
-      else add_inplace(sum, prods[at]);
+    const size_t first = at;
+    at += pieces_of[i];
+    if (phantom_) {
+      out.push_back(Shared{RingTensor::phantom(shape), {}, {}});
+      continue;
     }
-    out.push_back(Shared{phantom_ ? RingTensor::phantom(shape) : sum.reshaped(shape), {}, {}});
+    RingTensor sum = prods[first];
+    for (size_t p = first + 1; p < at; ++p) add_inplace(sum, prods[p]);
+    out.push_back(Shared{sum.reshaped(shape), {}, {}});
   }
   return out;
 }

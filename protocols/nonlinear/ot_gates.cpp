@@ -33,6 +33,17 @@ std::vector<int> tree_levels(int q) {
   return v;
 }
 
+// How T comparisons against one server value share the leaf OTs: `groups` 1-of-16 OTs per element
+// and digit, each carrying up to kThresholdsPerOt comparisons' (gt, eq) pairs in `bits` bits.
+struct LeafPacking {
+  std::int64_t groups;
+  int bits;
+};
+LeafPacking leaf_packing(std::int64_t T) {
+  const auto per_ot = static_cast<std::int64_t>(kThresholdsPerOt);
+  return {(T + per_ot - 1) / per_ot, 2 * static_cast<int>(std::min(T, per_ot))};
+}
+
 void check_width(int bits, int lo, int hi, const char* what) {
   if (bits < lo || bits > hi)
     throw std::invalid_argument(std::string(what) + ": " + std::to_string(bits) + " bits is outside " + std::to_string(lo) + ".." + std::to_string(hi));
@@ -167,8 +178,8 @@ BitShares OtGates::greater_than(const std::vector<u64>& mine, int bits) {
 BitShares OtGates::compare_against(const std::vector<u64>& mine, std::size_t n, std::size_t T, int bits) {
   const int q = digits_of(bits);
   const std::size_t nt = n * T, nq = n * static_cast<std::size_t>(q);
-  const std::size_t groups = (T + kThresholdsPerOt - 1) / kThresholdsPerOt, G = std::min(T, kThresholdsPerOt);
-  const int leaf_bits = 2 * static_cast<int>(G);
+  const LeafPacking pack = leaf_packing(static_cast<std::int64_t>(T));
+  const std::size_t groups = static_cast<std::size_t>(pack.groups), G = std::min(T, kThresholdsPerOt);
   const u64 limit = low_bits_mask(bits);
   if (mine.size() != (client_ ? nt : n)) throw std::logic_error("millionaires' comparison: operand count");
   count_comparison(nt, q);
@@ -202,7 +213,7 @@ BitShares OtGates::compare_against(const std::vector<u64>& mine, std::size_t n, 
       for (int j = 0; j < q; ++j)
         for (std::size_t g = 0; g < groups; ++g) choices[(e * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)) * groups + g] = digit(mine[e], j);
   }
-  const TriplePairs tp = triple_pairs(nt * static_cast<std::size_t>(q - 1), client_ ? &messages : nullptr, client_ ? nullptr : &choices, &received, leaf_bits);
+  const TriplePairs tp = triple_pairs(nt * static_cast<std::size_t>(q - 1), client_ ? &messages : nullptr, client_ ? nullptr : &choices, &received, pack.bits);
   if (!client_)
     for (std::size_t e = 0; e < n; ++e)
       for (int j = 0; j < q; ++j)
@@ -299,13 +310,11 @@ RingTensor OtGates::b2a(const BitShares& c, const Shape& shape) {
   if (client_) {
     std::vector<u64> deltas(c.begin(), c.end());
     const auto x = ext_.sender().correlated_ot(comm_, deltas, width);
-    if (phantom_) return RingTensor::phantom(shape);
     RingTensor out(shape);
     for (i64 i = 0; i < out.numel(); ++i) out[i] = static_cast<u64>(c[static_cast<std::size_t>(i)]) + 2 * x[static_cast<std::size_t>(i)];
     return out;
   }
   const auto y = ext_.receiver().correlated_ot(comm_, c, width);
-  if (phantom_) return RingTensor::phantom(shape);
   RingTensor out(shape);
   for (i64 i = 0; i < out.numel(); ++i) out[i] = static_cast<u64>(c[static_cast<std::size_t>(i)]) - 2 * y[static_cast<std::size_t>(i)];
   return out;
@@ -323,13 +332,11 @@ RingTensor OtGates::mux(const BitShares& c, const RingTensor& v) {
     return RingTensor::phantom(v.shape());
   }
   const std::size_t n = c.size();
-  std::vector<u64> deltas(n, 0);
-  if (!phantom_)
-    for (std::size_t i = 0; i < n; ++i) deltas[i] = (c[i] ? u64{0} - v[static_cast<i64>(i)] : v[static_cast<i64>(i)]);  // (1 − 2c)·v
+  std::vector<u64> deltas(n);
+  for (std::size_t i = 0; i < n; ++i) deltas[i] = (c[i] ? u64{0} - v[static_cast<i64>(i)] : v[static_cast<i64>(i)]);  // (1 − 2c)·v
   PendingCot pending = ext_.receiver().correlated_ot_start(comm_, c, width);
   const auto x = ext_.sender().correlated_ot(comm_, deltas, width);
   const auto y = ext_.receiver().correlated_ot_finish(comm_, std::move(pending));
-  if (phantom_) return RingTensor::phantom(v.shape());
   RingTensor out(v.shape());
   for (std::size_t i = 0; i < n; ++i) out[static_cast<i64>(i)] = (c[i] ? v[static_cast<i64>(i)] : 0) - x[i] + y[i];
   return out;
@@ -346,15 +353,14 @@ RingTensor OtGates::ltz(const RingTensor& x, int bits) {
   const std::size_t n = static_cast<std::size_t>(x.numel());
   const int low = bits - 1;
   const u64 mask = low_bits_mask(low);
-  std::vector<u64> mine(n, 0);
-  BitShares msb(n, 0);
-  if (!phantom_)
-    for (std::size_t i = 0; i < n; ++i) {
-      const u64 v = x[static_cast<i64>(i)] & mask;
-      // carry = [v0 + v1 >= 2^low] = [v0 > 2^low − 1 − v1]: the client compares v0, the server 2^low − 1 − v1
-      mine[i] = client_ ? v : mask - v;
-      msb[i] = (x[static_cast<i64>(i)] >> low) & 1;
-    }
+  std::vector<u64> mine(n);
+  BitShares msb(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 v = x[static_cast<i64>(i)] & mask;
+    // carry = [v0 + v1 >= 2^low] = [v0 > 2^low − 1 − v1]: the client compares v0, the server 2^low − 1 − v1
+    mine[i] = client_ ? v : mask - v;
+    msb[i] = (x[static_cast<i64>(i)] >> low) & 1;
+  }
   const BitShares carry = greater_than(mine, low);
   BitShares c(n);
   for (std::size_t i = 0; i < n; ++i) c[i] = msb[i] ^ carry[i];
@@ -372,22 +378,18 @@ RingTensor OtGates::trunc(const RingTensor& x, int d) {
     phantom_cot(x.numel(), width, client_);
     return RingTensor::phantom(x.shape());
   }
-  BitShares top(n, 0);
-  if (!phantom_)
-    for (std::size_t i = 0; i < n; ++i) top[i] = ((x[static_cast<i64>(i)] + (client_ ? offset : 0)) >> 63) & 1;
+  BitShares top(n);
+  for (std::size_t i = 0; i < n; ++i) top[i] = ((x[static_cast<i64>(i)] + (client_ ? offset : 0)) >> 63) & 1;
   // wrap = top0 ∨ top1 = top0 + top1·(1 − top0): the client's share top0 − x, the server's x + top1·(1 − top0), mod 2^d
-  std::vector<u64> wrap(n, 0);
+  std::vector<u64> wrap(n);
   if (client_) {
     std::vector<u64> deltas(n);
     for (std::size_t i = 0; i < n; ++i) deltas[i] = 1 - top[i];
     const auto r = ext_.sender().correlated_ot(comm_, deltas, width);
-    if (!phantom_)
-      for (std::size_t i = 0; i < n; ++i) wrap[i] = top[i] - r[i];
+    for (std::size_t i = 0; i < n; ++i) wrap[i] = top[i] - r[i];
   } else {
-    const auto r = ext_.receiver().correlated_ot(comm_, top, width);
-    if (!phantom_) wrap = r;
+    wrap = ext_.receiver().correlated_ot(comm_, top, width);
   }
-  if (phantom_) return RingTensor::phantom(x.shape());
   RingTensor out(x.shape());
   const u64 dmask = low_bits_mask(d);
   for (std::size_t i = 0; i < n; ++i) {
@@ -426,10 +428,9 @@ void OtGates::phantom_greater_than(std::int64_t n, std::int64_t T, int bits) {
   OpScope op(comm_.ledger(), "millionaire");
   if (n == 0) return;
   const int q = digits_of(bits);
-  const std::int64_t groups = (T + static_cast<std::int64_t>(kThresholdsPerOt) - 1) / static_cast<std::int64_t>(kThresholdsPerOt);
-  const int leaf_bits = 2 * static_cast<int>(std::min<std::int64_t>(T, static_cast<std::int64_t>(kThresholdsPerOt)));
+  const LeafPacking pack = leaf_packing(T);
   count_comparison(static_cast<std::size_t>(n * T), q);
-  phantom_triples(n * T * (q - 1), n * q * groups, leaf_bits);
+  phantom_triples(n * T * (q - 1), n * q * pack.groups, pack.bits);
   const std::vector<int> levels = tree_levels(q);
   for (std::size_t l = 0; l < levels.size(); ++l)
     phantom_exchange(static_cast<u64>(n * T) * static_cast<u64>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));
@@ -452,11 +453,10 @@ OtGateBytes compare_bytes(std::int64_t n, std::int64_t T, int bits, int k) {
   OtGateBytes b;
   if (n == 0) return b;
   const int q = digits_of(bits);
-  const std::int64_t groups = (T + static_cast<std::int64_t>(kThresholdsPerOt) - 1) / static_cast<std::int64_t>(kThresholdsPerOt);
-  const std::int64_t leaf_bits = 2 * std::min<std::int64_t>(T, static_cast<std::int64_t>(kThresholdsPerOt));
-  const std::int64_t leaves = n * q * groups, triples = n * T * (q - 1);
+  const LeafPacking pack = leaf_packing(T);
+  const std::int64_t leaves = n * q * pack.groups, triples = n * T * (q - 1);
   b.server = cols(triples, k) + cols(leaves * kMillionaireDigitBits, k);
-  b.client = packed_bytes(static_cast<std::uint64_t>(leaves) * 16 * static_cast<std::uint64_t>(leaf_bits)) + cols(triples, k);
+  b.client = packed_bytes(static_cast<std::uint64_t>(leaves) * 16 * static_cast<std::uint64_t>(pack.bits)) + cols(triples, k);
   const std::vector<int> levels = tree_levels(q);
   for (std::size_t l = 0; l < levels.size(); ++l) {
     const std::uint64_t open = packed_bytes(static_cast<std::uint64_t>(n * T) * static_cast<std::uint64_t>(levels[l]) * (l + 1 == levels.size() ? 2 : 3));

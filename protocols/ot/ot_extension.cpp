@@ -31,6 +31,16 @@ void require_width(int bits, const char* what) {
   if (bits < 1 || bits > 64) throw std::invalid_argument(std::string(what) + ": message width " + std::to_string(bits) + " bits is outside 1..64");
 }
 
+void require_one_of_n(int k, int bits) {
+  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
+  require_width(bits, "1-of-N OT");
+}
+
+// The sender's padded messages of n 1-of-2^k OTs of `bits` bits.
+std::uint64_t one_of_n_bytes(std::int64_t n, int k, int bits) {
+  return packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits));
+}
+
 void require_widths(std::int64_t n, const std::vector<std::uint8_t>& widths, const char* what) {
   if (widths.empty()) throw std::invalid_argument(std::string(what) + ": no widths");
   for (auto w : widths) require_width(w, what);
@@ -331,8 +341,7 @@ void OtExtSender::chosen_ot(Comm& comm, const std::vector<u64>& m0, const std::v
 }
 
 void OtExtSender::one_of_n_ot(Comm& comm, const std::vector<u64>& messages, int k, int bits) {
-  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
-  require_width(bits, "1-of-N OT");
+  require_one_of_n(k, bits);
   const std::size_t N = std::size_t{1} << k;
   if (messages.size() % N != 0)
     throw std::invalid_argument("1-of-N OT: " + std::to_string(messages.size()) + " messages are not a whole number of OTs of N = " + std::to_string(N));
@@ -343,7 +352,7 @@ void OtExtSender::one_of_n_ot(Comm& comm, const std::vector<u64>& messages, int 
   const u64 first = next_index_;
   RandomOtPairs keys = random_ot(comm, static_cast<std::int64_t>(n) * k);  // OT i, bit j: index i·k + j
   OpScope op(comm.ledger(), "ot_extension");
-  const std::uint64_t bytes = packed_bytes(static_cast<std::uint64_t>(n) * N * static_cast<std::uint64_t>(bits));
+  const std::uint64_t bytes = one_of_n_bytes(static_cast<std::int64_t>(n), k, bits);
   if (comm.phantom()) {
     count_work(WorkKind::ot_hash, static_cast<u64>(n * N) * static_cast<u64>(k));  // the pads' hashes
     comm.send_bytes(peer_, nullptr, bytes);
@@ -380,12 +389,11 @@ void OtExtSender::phantom_correlated_ot(Comm& comm, std::int64_t n, const std::v
 
 void OtExtSender::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits) {
   if (!comm.phantom()) throw std::logic_error("phantom_one_of_n_ot in a real run");
-  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
-  require_width(bits, "1-of-N OT");
+  require_one_of_n(k, bits);
   (void)random_ot(comm, n * k);
   OpScope op(comm.ledger(), "ot_extension");
   count_work(WorkKind::ot_hash, static_cast<u64>(n) * (u64{1} << k) * static_cast<u64>(k));  // the pads' hashes
-  comm.send_bytes(peer_, nullptr, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
+  comm.send_bytes(peer_, nullptr, one_of_n_bytes(n, k, bits));
 }
 
 // ---------------------------------------------------------------- receiver
@@ -411,12 +419,11 @@ PendingCot OtExtReceiver::phantom_correlated_ot_start(Comm& comm, std::int64_t n
 }
 
 void OtExtReceiver::phantom_one_of_n_ot(Comm& comm, std::int64_t n, int k, int bits) {
-  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
-  require_width(bits, "1-of-N OT");
+  require_one_of_n(k, bits);
   phantom_random_ot(comm, n * k);
   OpScope op(comm.ledger(), "ot_extension");
   count_work(WorkKind::ot_hash, n * k);  // the chosen pads' hashes
-  (void)comm.recv_bytes(peer_, packed_bytes(static_cast<std::uint64_t>(n) * (std::uint64_t{1} << k) * static_cast<std::uint64_t>(bits)));
+  (void)comm.recv_bytes(peer_, one_of_n_bytes(n, k, bits));
 }
 
 void OtExtReceiver::setup_start(Comm& comm, Role peer) {
@@ -579,8 +586,7 @@ std::vector<u64> OtExtReceiver::chosen_ot(Comm& comm, const std::vector<std::uin
 }
 
 std::vector<u64> OtExtReceiver::one_of_n_ot(Comm& comm, const std::vector<std::uint8_t>& choices, int k, int bits) {
-  if (k < 1 || k > 8) throw std::invalid_argument("1-of-N OT: k = " + std::to_string(k) + " is outside 1..8 (N = 2^k)");
-  require_width(bits, "1-of-N OT");
+  require_one_of_n(k, bits);
   const std::size_t N = std::size_t{1} << k;
   for (std::size_t i = 0; i < choices.size(); ++i)
     if (choices[i] >= N) throw std::invalid_argument("1-of-N OT: choice " + std::to_string(i) + " is " + std::to_string(choices[i]) + ", not below N = " + std::to_string(N));
@@ -591,8 +597,11 @@ std::vector<u64> OtExtReceiver::one_of_n_ot(Comm& comm, const std::vector<std::u
   const u64 first = next_index_;
   const std::vector<Block> keys = random_ot(comm, bit_choices);
   OpScope op(comm.ledger(), "ot_extension");
-  const auto msg = comm.recv_bytes(peer_, packed_bytes(static_cast<std::uint64_t>(n) * N * static_cast<std::uint64_t>(bits)));
-  if (comm.phantom()) return {};
+  const auto msg = comm.recv_bytes(peer_, one_of_n_bytes(static_cast<std::int64_t>(n), k, bits));
+  if (comm.phantom()) {
+    count_work(WorkKind::ot_hash, static_cast<u64>(n) * static_cast<u64>(k));  // the chosen pads' hashes
+    return {};
+  }
   const std::size_t kk = static_cast<std::size_t>(k);
   std::vector<Block> tweaks(n * kk), hashed(n * kk);
   for (std::size_t i = 0; i < n; ++i)
