@@ -53,7 +53,7 @@ Point layer_point(const Args& args) {
     p.correlations.key_dir = args.get("--keys", "");
   }
   if (args.has("--dealer-seed")) p.correlations.dealer_seed = static_cast<std::uint64_t>(args.get_int("--dealer-seed", 0, 0, (1LL << 62)));
-  p.correlations.ot_softspoken_k = static_cast<int>(args.get_int("--ot-k", 8, 1, kMaxSoftSpokenK));
+  p.correlations.ot_softspoken_k = static_cast<int>(args.get_int("--ot-k", p.correlations.ot_softspoken_k, 1, kMaxSoftSpokenK));
   return p;
 }
 
