@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "protocols/ring/allocator.h"
+
 namespace po = boost::program_options;
 
 namespace marill {
@@ -52,6 +54,7 @@ void validate(boost::any& v, const std::vector<std::string>& tokens, TextList*, 
 }  // namespace
 
 int run_main(int argc, char** argv, int (*dispatch)(int, char**)) {
+  tune_allocator_for_protocols();
   try {
     return dispatch(argc, argv);
   } catch (const std::exception& e) {

@@ -95,7 +95,6 @@ FloatBlock party_block(const Point& p, Role role) {
   if (holds(p, role, Role::server)) return random_block(s, p.marill.lora, p.weight_seed);
   if (p.marill.lora == 0) return shape_only_block(s, 0);  // every weight is private
   FloatBlock b = random_block(s, p.marill.lora, p.weight_seed);
-  b.attn_norm.clear(), b.attn_norm_bias.clear(), b.mlp_norm.clear(), b.mlp_norm_bias.clear();
   for (FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
     f->lora_a.clear();
     f->lora_b.clear();

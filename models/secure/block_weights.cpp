@@ -35,6 +35,7 @@ FloatBlock make_block(const BlockShape& s, i64 lora, std::mt19937* rng) {
   FloatBlock b;
   b.shape = s;
   b.shape_only = rng == nullptr;
+  b.norms_public = lora > 0;  // LoRA: the frozen base's norms
   const i64 d = s.d_model;
   if (rng) {
     b.attn_norm.assign(static_cast<size_t>(d), 1.0f);

@@ -72,6 +72,7 @@ FloatBlock block_from_package(const pkg::Package& p, std::size_t i) {
   b.w_down = linear("down");
   b.attn_norm = L.attn_norm.data;
   b.mlp_norm = L.mlp_norm.data;
+  b.norms_public = lora;  // LoRA trains the adapters alone: the norms are the public base's
   return b;
 }
 

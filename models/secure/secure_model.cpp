@@ -67,7 +67,7 @@ void ModelPlan::validate() const {
 bool PartyModel::holds_private_values() const {
   if (!embed.empty() || !head.final_norm.empty() || !head.final_norm_bias.empty() || !head.lm_head.w.empty()) return true;
   for (const FloatBlock& b : blocks) {
-    if (!b.attn_norm.empty() || !b.mlp_norm.empty() || !b.attn_norm_bias.empty() || !b.mlp_norm_bias.empty()) return true;
+    if (!b.norms_public && (!b.attn_norm.empty() || !b.mlp_norm.empty() || !b.attn_norm_bias.empty() || !b.mlp_norm_bias.empty())) return true;
     for (const FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down})
       if ((!f->w_public && !f->w.empty()) || !f->bias.empty() || !f->lora_a.empty() || !f->lora_b.empty()) return true;
   }
@@ -405,6 +405,8 @@ void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg:
                                     : mc.merge > 1 && li < mc.head_perm.size() ? &mc.head_perm[li]
                                                                                  : nullptr;
     const std::int64_t dh = base->config.head_dim;
+    L.attn_norm = base->tensors.at(pkg::hf_name(l, "attn_norm"));  // public: LoRA leaves the norms frozen
+    L.mlp_norm = base->tensors.at(pkg::hf_name(l, "mlp_norm"));
     for (const char* t : {"q", "k", "v", "o", "gate", "up", "down"}) {
       pkg::Tensor w = base->tensors.at(pkg::hf_name(l, t));
       const std::string target = t;
@@ -419,8 +421,6 @@ void add_public_structure(PartyModel& m, const pkg::MarillConfig& mc, const pkg:
   }
   for (size_t i = 0; i < pub.layers.size(); ++i) {
     FloatBlock b = ml::block_from_package(pub, i);
-    b.attn_norm.clear();
-    b.mlp_norm.clear();
     for (FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
       f->lora_a.clear();
       f->lora_b.clear();

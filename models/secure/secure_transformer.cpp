@@ -211,6 +211,15 @@ RingTensor private_tensor(Backend& be, const std::vector<float>& v, const Shape&
   return be.fxp().encode(v, shape);
 }
 
+// Fixed-point tensor of a public value: every party holds it (phantom runs: its shape).
+RingTensor public_tensor(Backend& be, const std::vector<float>& v, const Shape& shape, const std::string& what) {
+  if (be.phantom()) return RingTensor::phantom(shape);
+  if (static_cast<i64>(v.size()) != shape_numel(shape))
+    throw std::invalid_argument(what + " (public): " + std::to_string(v.size()) + " values where the shape " + shape_str(shape) +
+                                " needs " + std::to_string(shape_numel(shape)));
+  return be.fxp().encode(v, shape);
+}
+
 Shared input_private(Backend& be, const std::vector<float>& v, const Shape& shape, const std::string& what) {
   return be.input(Role::server, private_tensor(be, v, shape, what));
 }
@@ -264,6 +273,20 @@ Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gam
   opt.eps = s.norm_eps;
   if (arch_traits(s.arch).rms_norm) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
   return layernorm(be, x, gamma, beta, opt);
+}
+
+// The block's norm before attention (first) or the MLP, by where its gain lives.
+Shared block_norm(Backend& be, const SecureBlock& blk, const Shared& x, bool before_attention) {
+  const BlockShape& s = blk.shape;
+  if (blk.norms_public) {
+    NormOptions opt;
+    opt.eps = s.norm_eps;
+    const RingTensor& gamma = before_attention ? blk.attn_norm_public : blk.mlp_norm_public;
+    if (arch_traits(s.arch).rms_norm) return rmsnorm(be, x, gamma, opt);
+    return layernorm(be, x, gamma, before_attention ? blk.attn_norm_bias_public : blk.mlp_norm_bias_public, opt);
+  }
+  return before_attention ? norm(be, s, x, blk.attn_norm, blk.attn_norm_bias, blk.attn_norm_folded)
+                          : norm(be, s, x, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
 }
 
 // RMSNorm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W),
@@ -339,6 +362,7 @@ FloatBlock shapes_of(const FloatBlock& w) {
   FloatBlock o;
   o.shape = w.shape;
   o.shape_only = true;
+  o.norms_public = w.norms_public;
   for (auto [to, from] : {std::pair{&o.wq, &w.wq}, {&o.wk, &w.wk}, {&o.wv, &w.wv}, {&o.wo, &w.wo}, {&o.w_gate, &w.w_gate},
                           {&o.w_up, &w.w_up}, {&o.w_down, &w.w_down}})
     *to = linear_shape(*from);
@@ -387,7 +411,7 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     return f;
   };
   FloatLinear fq = qkv(w.wq, qscale, "wq", true), fk = qkv(w.wk, 1.0, "wk", false), fv = qkv(w.wv, 1.0, "wv", false);
-  b.attn_norm_folded = gain_foldable(s, {&fq, &fk, &fv});
+  b.attn_norm_folded = !w.norms_public && gain_foldable(s, {&fq, &fk, &fv});
   if (b.attn_norm_folded)
     for (FloatLinear* f : {&fq, &fk, &fv}) fold_gain(*f, w.attn_norm);
   if (fusable({&fq, &fk, &fv})) {
@@ -413,7 +437,7 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   }
   b.wo = setup_linear(be, wo, "wo");
   FloatLinear fgate = w.w_gate, fup = w.w_up;
-  b.mlp_norm_folded = gain_foldable(s, {&fgate, &fup});
+  b.mlp_norm_folded = !w.norms_public && gain_foldable(s, {&fgate, &fup});
   if (b.mlp_norm_folded)
     for (FloatLinear* f : {&fgate, &fup}) fold_gain(*f, w.mlp_norm);
   if (arch.gated_mlp && fusable({&fgate, &fup})) {
@@ -424,9 +448,19 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     b.w_up = setup_linear(be, fup, "w_up");
   }
   b.w_down = setup_linear(be, w.w_down, "w_down");
-  if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
-  if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
-  if (arch.has_norm_bias) {
+  b.norms_public = w.norms_public;
+  if (w.norms_public) {
+    b.attn_norm_public = public_tensor(be, w.attn_norm, {d}, "attn_norm");
+    b.mlp_norm_public = public_tensor(be, w.mlp_norm, {d}, "mlp_norm");
+    if (arch.has_norm_bias) {
+      b.attn_norm_bias_public = public_tensor(be, w.attn_norm_bias, {d}, "attn_norm_bias");
+      b.mlp_norm_bias_public = public_tensor(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
+    }
+  } else {
+    if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
+    if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
+  }
+  if (arch.has_norm_bias && !w.norms_public) {
     b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
     b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
   }
@@ -527,7 +561,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
   Shared attn_out;
   {
     OpScope op(be.ledger(), "attention");
-    Shared h = norm(be, s, x, blk.attn_norm, blk.attn_norm_bias, blk.attn_norm_folded);  // (T, d)
+    Shared h = block_norm(be, blk, x, true);  // (T, d)
     Shared q, k, v;
     {
       OpScope lin(be.ledger(), "linear");
@@ -586,7 +620,7 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
   Shared mlp_out;
   {
     OpScope op(be.ledger(), "mlp");
-    Shared h = norm(be, s, x1, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
+    Shared h = block_norm(be, blk, x1, false);
     Shared mid;
     if (arch.gated_mlp) {
       Shared g, u;

@@ -87,6 +87,9 @@ struct FloatBlock {
   // nothing else; setup_block refuses it in a real run.
   bool shape_only = false;
   std::vector<float> attn_norm, attn_norm_bias, mlp_norm, mlp_norm_bias;  // biases: gpt2 only
+  // LoRA on a frozen base: the norms' gains and biases are the base model's, public to every party
+  // (training leaves them frozen), so the norm multiplies by them locally. Else they are the server's.
+  bool norms_public = false;
   FloatLinear wq, wk, wv, wo;
   FloatLinear w_gate, w_up, w_down;  // gpt2: w_up = fc, w_down = proj, no gate
 };
@@ -104,6 +107,8 @@ struct SecureLinear {
 struct SecureBlock {
   BlockShape shape;
   Shared attn_norm, attn_norm_bias, mlp_norm, mlp_norm_bias;
+  bool norms_public = false;  // then these instead (FloatBlock::norms_public)
+  RingTensor attn_norm_public, attn_norm_bias_public, mlp_norm_public, mlp_norm_bias_public;
   SecureLinear wq, wk, wv, wo, w_gate, w_up, w_down;
   // Linears reading the same input fused column-wise at set-up (no LoRA, one kind of base weight):
   // one matmul opens the input once and one truncation serves all (2 rounds instead of 6 / 4).

@@ -26,6 +26,24 @@ u64 bytes_for_bits(u64 bits) { return (bits + 7) / 8; }
 
 int pack_levels(const HeContext& ctx, int max_pack_log) { return std::max(0, std::min(max_pack_log, ctx.params().log_n)); }
 
+// The packing stride of a group of `count` sparse products (1 <= count <= kw): the least power of two
+// that holds them. The products' outputs sit at multiples of kw, which are multiples of this stride,
+// so packing at it places product j's outputs at offset j as packing at kw would; the positions it
+// leaves unpacked carry no output and are never sent. A last, partial group (or a plan with fewer
+// products than kw) so needs stride - 1 key switches, not kw - 1.
+u64 pack_stride(i64 count) {
+  u64 s = 1;
+  while (s < static_cast<u64>(count)) s <<= 1;
+  return s;
+}
+
+// Merges (each one key switch) of one limb's packing: groups of kw products, the last maybe partial.
+u64 pack_merges(const HeMatmulPlan& p) {
+  u64 merges = 0;
+  for (i64 g = 0; g < p.packed_cts; ++g) merges += pack_stride(std::min(p.kw, p.out_cts - g * p.kw)) - 1;
+  return merges;
+}
+
 // The work of each step of a product, from its plan alone (work_meter.h): prime-NTTs and coefficient
 // operations per RNS prime, tallied from the code below and rlwe.cpp (L primes of q, K = L + 1 with
 // the special prime). Real and phantom runs count these the same; the kernels' own counts inside
@@ -43,12 +61,13 @@ void count_he_upload(const HeContext& ctx, const HeMatmulPlan& p) {
 
 // Server: read the inputs (a from the seed, Shoup quotients); per weight block encode and NTT; the
 // products; per accumulated ciphertext two inverse NTTs (and the monomial shift); per packed
-// ciphertext kw - 1 merges, each with a key switch (L digits lifted to K primes, NTT'd and
+// ciphertext pack_stride - 1 merges, each with a key switch (L digits lifted to K primes, NTT'd and
 // multiplied), then re-randomisation, masking, flooding and the switch to 2^k.
 void count_he_respond(const HeContext& ctx, const HeMatmulPlan& p) {
   const u64 L = static_cast<u64>(ctx.levels()), K = L + 1, limbs = static_cast<u64>(p.limbs);
   const u64 blocks = static_cast<u64>(p.nb * p.kb), products = blocks * static_cast<u64>(p.mb), accs = static_cast<u64>(p.mb * p.nb);
-  const u64 merges = static_cast<u64>(p.packed_cts) * static_cast<u64>(p.kw - 1), packed = static_cast<u64>(p.packed_cts);
+  const u64 merges = pack_merges(p);
+  const u64 packed = static_cast<u64>(p.packed_cts);
   const u64 shift = p.kw > 1 ? 2 * L : 0;
   u64 ntt = limbs * (blocks * L + accs * 2 * L + merges * (L * K + 2 * K) + packed * 3 * L);
   u64 polys = 4 * L * static_cast<u64>(p.in_cts) +
@@ -206,7 +225,7 @@ u64 he_setup_bytes(const HeContext& ctx, int max_pack_log) {
   return kHeHeaderBytes + 16 + 16 + bytes_for_bits(bits);
 }
 
-HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weight_bits, int max_pack_log, int limbs) {
+HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weight_bits, int max_pack_log, int limbs, u64 key_switch_bytes) {
   if (limbs < 1 || limbs > 8) throw std::invalid_argument("HE matmul: 1 to 8 weight limbs");
   const int limb_bits = (64 + limbs - 1) / limbs;
   // A centred limb of b bits has |d| <= 2^(b-1): that is the bound the noise analysis takes.
@@ -219,7 +238,7 @@ HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weigh
   std::map<std::pair<i64, i64>, ResponseFormat> formats;  // (terms, kw) -> format
   HeMatmulPlan best;
   bool found = false;
-  u64 best_switches = 0;
+  u64 best_cost = 0;
   // mw only at the values where ceil(m / mw) changes: ceil(m / c) for block counts c.
   std::vector<i64> mws;
   for (i64 c = 1; c <= m; ++c) {
@@ -257,10 +276,11 @@ HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weigh
       p.upload_bytes = kHeHeaderBytes + 16 + bytes_for_bits(static_cast<u64>(p.in_cts) * q_bits);
       p.response_bytes = kHeHeaderBytes + bytes_for_bits(static_cast<u64>(limbs) * (static_cast<u64>(p.packed_cts) * static_cast<u64>(N) * static_cast<u64>(p.format.k_bits) +
                                                                                     static_cast<u64>(m * n) * static_cast<u64>(p.format.k_bits - p.format.drop_bits)));
-      const u64 switches = static_cast<u64>(limbs * p.packed_cts) * static_cast<u64>(kw - 1);
-      if (!found || p.total_bytes() < best.total_bytes() || (p.total_bytes() == best.total_bytes() && switches < best_switches)) {
+      p.key_switches = static_cast<u64>(limbs) * pack_merges(p);
+      const u64 cost = p.total_bytes() + key_switch_bytes * p.key_switches;
+      if (!found || cost < best_cost || (cost == best_cost && p.key_switches < best.key_switches)) {
         best = p;
-        best_switches = switches;
+        best_cost = cost;
         found = true;
       }
      }
@@ -366,11 +386,11 @@ void HeMatmul::set_up() {
   ready_ = true;
 }
 
-HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) {
+HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs, u64 key_switch_bytes) {
   if (x_share.rank() != 2) throw std::invalid_argument("HE matmul: the client's share must be m x k, got " + describe_shape(x_share));
   const HeContext& ctx = *ctx_;
   const i64 m = x_share.dim(0), k = x_share.dim(1);
-  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs);
+  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, key_switch_bytes);
   last_plan_ = plan;
   count_he_upload(ctx, plan);
   if (comm_.phantom() || x_share.is_phantom()) {
@@ -449,10 +469,10 @@ std::vector<RingTensor> HeMatmul::client_products(const std::vector<std::pair<Ri
   return out;
 }
 
-RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs) {
+RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs, u64 key_switch_bytes) {
   const HeContext& ctx = *ctx_;
   const i64 k = w.dim(0), n = w.dim(1);
-  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs);
+  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, key_switch_bytes);
   last_plan_ = plan;
   count_he_respond(ctx, plan);
   if (x_share) count_work(m <= 32 ? WorkKind::gemm_thin_mac : WorkKind::gemm_mac, m * k * n);  // X_s W in the clear, as matmul counts it
@@ -531,7 +551,8 @@ RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor&
     std::vector<Ciphertext> group;
     i64 group_index = 0;
     auto finish_group = [&] {
-      Ciphertext packed = pack_strided(ctx, std::move(group), static_cast<std::size_t>(plan.kw), keys_->galois);
+      const u64 stride = pack_stride(static_cast<i64>(group.size()));
+      Ciphertext packed = pack_strided(ctx, std::move(group), static_cast<std::size_t>(stride), keys_->galois);
       group.clear();
       add_inplace(ctx, packed, encrypt_zero_public(ctx, keys_->pk, prg));  // re-randomise a
       const std::vector<Placement> layout = packed_layout(plan, group_index);
@@ -635,8 +656,8 @@ std::vector<RingTensor> HeMatmul::client_shared_products(const std::vector<std::
   std::vector<HeMatmulPlan> plans;
   for (const auto& [x, y] : xy_shares) {
     check_shared_shapes(x, y);
-    plans.push_back(send_upload(x, y.dim(1), kSharedLimbs));
-    plans.push_back(send_upload(transpose_last2(y), x.dim(0), kSharedLimbs));
+    plans.push_back(send_upload(x, y.dim(1), kSharedLimbs, kSharedKeySwitchBytes));
+    plans.push_back(send_upload(transpose_last2(y), x.dim(0), kSharedLimbs, kSharedKeySwitchBytes));
   }
   std::vector<RingTensor> out;
   for (size_t i = 0; i < xy_shares.size(); ++i) {
@@ -664,8 +685,8 @@ std::vector<RingTensor> HeMatmul::server_shared_products(const std::vector<std::
     check_shared_shapes(x, y);
     const bool ph = x.is_phantom() || y.is_phantom();
     RingTensor share = ph ? RingTensor::phantom({x.dim(0), y.dim(1)}) : matmul(x, y);
-    RingTensor first = respond(x.dim(0), nullptr, y, kSharedLimbs);
-    RingTensor second = respond(y.dim(1), nullptr, transpose_last2(x), kSharedLimbs);
+    RingTensor first = respond(x.dim(0), nullptr, y, kSharedLimbs, kSharedKeySwitchBytes);
+    RingTensor second = respond(y.dim(1), nullptr, transpose_last2(x), kSharedLimbs, kSharedKeySwitchBytes);
     if (!ph) {
       add_inplace(share, first);
       add_inplace(share, transpose_last2(second));

@@ -8,6 +8,8 @@
 //                     i*nw*kw + l*kw + kw-1 (mw*kw*nw <= N: no wrap-around);
 //                     the sparse products are packed kw to one (pack_strided: automorphisms and key
 //                     switching, as BumbleBee's/PackLWEs' output packing) so the response is dense;
+//                     a group of fewer than kw products packs at the least power-of-two stride
+//                     that holds it (fewer key switches, the same output positions);
 //                     minus a fresh uniform R, plus a public-key encryption of zero, plus flooding noise;
 //                     switched to a power-of-two modulus 2^k with b's low bits dropped;
 //   server -> client  the packed ciphertexts: all N coefficients of a, only the useful ones of b.
@@ -54,13 +56,16 @@ struct HeMatmulPlan {
   int limbs = 1, limb_bits = 64;  // W split into `limbs` centred digits of limb_bits bits (1: W itself)
   ResponseFormat format;       // response modulus 2^k_bits, dropped bits, the noise analysis
   u64 upload_bytes = 0, response_bytes = 0;  // whole messages, headers included
+  u64 key_switches = 0;        // the server's packing merges, all limbs
   u64 total_bytes() const { return upload_bytes + response_bytes; }
 };
 
-// The plan with the fewest bytes (ties: fewer key switches). With limbs > 1 the weight is any ring
-// element, split into centred limbs (each limb one more response; weight_bits is then the limbs').
-// Throws std::invalid_argument for empty shapes or when no response format fits the noise budget.
-HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weight_bits, int max_pack_log, int limbs = 1);
+// The plan with the least bytes + key_switch_bytes x key switches (ties: fewer key switches):
+// key_switch_bytes = 0 is the fewest bytes. With limbs > 1 the weight is any ring element, split into
+// centred limbs (each limb one more response; weight_bits is then the limbs'). Throws
+// std::invalid_argument for empty shapes or when no response format fits the noise budget.
+HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weight_bits, int max_pack_log, int limbs = 1,
+                            u64 key_switch_bytes = 0);
 // Bytes of the one-time key set-up message (client -> server): public key and Galois keys, seeded.
 u64 he_setup_bytes(const HeContext& ctx, int max_pack_log);
 constexpr u64 kHeHeaderBytes = 4 + 16;  // message kind + fingerprint
@@ -85,6 +90,10 @@ class HeMatmul {
   // The cross terms X_c Y_s and X_s Y_c are two HE products (the server's uniform share as the
   // plaintext, in two 32-bit limbs), both uploads before either response: one round trip.
   static constexpr int kSharedLimbs = 2;
+  // Attention's products are small (64x100x64 per head: a 0.1 MB response) and their time is the
+  // server's key switches (~4.6 ms each here, 63 per limb at the fewest bytes): their plans weigh a
+  // key switch as 64 KiB, which at 64x100x64 halves the switches for one more uploaded ciphertext.
+  static constexpr u64 kSharedKeySwitchBytes = u64{64} << 10;
   RingTensor client_shared_product(const RingTensor& x_share, const RingTensor& y_share);
   RingTensor server_shared_product(const RingTensor& x_share, const RingTensor& y_share);
 
@@ -101,10 +110,10 @@ class HeMatmul {
   const HeDigest& fingerprint() const { return fingerprint_; }
 
  private:
-  HeMatmulPlan send_upload(const RingTensor& x_share, i64 n, int limbs);
+  HeMatmulPlan send_upload(const RingTensor& x_share, i64 n, int limbs, u64 key_switch_bytes = 0);
   RingTensor receive_response(const HeMatmulPlan& plan);
   // Serves one upload of an m-row share against w; returns x_share * w + R (R alone without x_share).
-  RingTensor respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs);
+  RingTensor respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs, u64 key_switch_bytes = 0);
   struct Keys;
   Comm& comm_;
   Role peer_;

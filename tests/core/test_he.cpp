@@ -461,8 +461,8 @@ TEST_CASE("he matmul: any ring weight in 32-bit limbs, and shared x shared produ
         },
         lan(), phantom, kPatience);
     const HeContext& ctx = *he_context(HeParams::standard());
-    const u64 up = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2).upload_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2).upload_bytes;
-    const u64 down = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2).response_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2).response_bytes;
+    const u64 up = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).upload_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).upload_bytes;
+    const u64 down = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).response_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).response_bytes;
     CHECK(led.a.total(Phase::online).bytes_sent == up);
     CHECK(led.b.total(Phase::online).bytes_sent == down);
     // One round trip: both uploads leave before either response.

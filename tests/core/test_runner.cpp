@@ -140,7 +140,8 @@ TEST_CASE("runner points: each party builds its block from its own inputs only",
     for (Role r : {Role::client, Role::dealer, Role::helper}) {
       INFO(role_name(r) << " lora " << lora);
       const FloatBlock b = party_block(p, r);
-      CHECK(b.attn_norm.empty());
+      CHECK(b.attn_norm.empty() == (lora == 0));  // with LoRA the norms are the public base's
+      CHECK(b.norms_public == (lora > 0));
       for (const FloatLinear* f : {&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down}) {
         CHECK(f->lora_a.empty());
         CHECK(f->lora_b.empty());
