@@ -386,11 +386,11 @@ void HeMatmul::set_up() {
   ready_ = true;
 }
 
-HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs, u64 key_switch_bytes) {
+HeMatmulPlan HeMatmul::send_upload(const RingTensor& x_share, i64 n, int limbs) {
   if (x_share.rank() != 2) throw std::invalid_argument("HE matmul: the client's share must be m x k, got " + describe_shape(x_share));
   const HeContext& ctx = *ctx_;
   const i64 m = x_share.dim(0), k = x_share.dim(1);
-  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, key_switch_bytes);
+  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, options_.key_switch_bytes);
   last_plan_ = plan;
   count_he_upload(ctx, plan);
   if (comm_.phantom() || x_share.is_phantom()) {
@@ -469,10 +469,10 @@ std::vector<RingTensor> HeMatmul::client_products(const std::vector<std::pair<Ri
   return out;
 }
 
-RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs, u64 key_switch_bytes) {
+RingTensor HeMatmul::respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs) {
   const HeContext& ctx = *ctx_;
   const i64 k = w.dim(0), n = w.dim(1);
-  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, key_switch_bytes);
+  const HeMatmulPlan plan = plan_he_matmul(ctx, m, k, n, options_.weight_bits, options_.max_pack_log, limbs, options_.key_switch_bytes);
   last_plan_ = plan;
   count_he_respond(ctx, plan);
   if (x_share) count_work(m <= 32 ? WorkKind::gemm_thin_mac : WorkKind::gemm_mac, m * k * n);  // X_s W in the clear, as matmul counts it
@@ -656,8 +656,8 @@ std::vector<RingTensor> HeMatmul::client_shared_products(const std::vector<std::
   std::vector<HeMatmulPlan> plans;
   for (const auto& [x, y] : xy_shares) {
     check_shared_shapes(x, y);
-    plans.push_back(send_upload(x, y.dim(1), kSharedLimbs, kSharedKeySwitchBytes));
-    plans.push_back(send_upload(transpose_last2(y), x.dim(0), kSharedLimbs, kSharedKeySwitchBytes));
+    plans.push_back(send_upload(x, y.dim(1), kSharedLimbs));
+    plans.push_back(send_upload(transpose_last2(y), x.dim(0), kSharedLimbs));
   }
   std::vector<RingTensor> out;
   for (size_t i = 0; i < xy_shares.size(); ++i) {
@@ -685,8 +685,8 @@ std::vector<RingTensor> HeMatmul::server_shared_products(const std::vector<std::
     check_shared_shapes(x, y);
     const bool ph = x.is_phantom() || y.is_phantom();
     RingTensor share = ph ? RingTensor::phantom({x.dim(0), y.dim(1)}) : matmul(x, y);
-    RingTensor first = respond(x.dim(0), nullptr, y, kSharedLimbs, kSharedKeySwitchBytes);
-    RingTensor second = respond(y.dim(1), nullptr, transpose_last2(x), kSharedLimbs, kSharedKeySwitchBytes);
+    RingTensor first = respond(x.dim(0), nullptr, y, kSharedLimbs);
+    RingTensor second = respond(y.dim(1), nullptr, transpose_last2(x), kSharedLimbs);
     if (!ph) {
       add_inplace(share, first);
       add_inplace(share, transpose_last2(second));

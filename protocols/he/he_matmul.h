@@ -45,6 +45,13 @@ struct HeMatmulOptions {
   HeParams params = HeParams::standard();
   int weight_bits = 32;   // the server's weights satisfy |w| < 2^weight_bits (centred)
   int max_pack_log = 7;   // Galois keys for packing strides up to 2^max_pack_log (set-up bytes grow with it)
+  // Plans weigh one key switch of the server's packing as this many bytes (plan_he_matmul). A switch
+  // costs ~4.6 ms of server CPU here, what a 400 Mbit/s link moves 230 KB in: at the fewest bytes,
+  // products with few outputs per sparse ciphertext (attention's 64x100x64 per head, LoRA's
+  // (XA)B at 64x64x3200) spend most of their time in switches. 16 KiB is the most that keeps
+  // (128x768)(768x768) under the 6 MB the 2PC issue sets (5.6 MB, 1.2 s less server CPU); 32 KiB
+  // and more trade bytes past it (9.5 MB) for little time (bench he, bench layer --phantom).
+  u64 key_switch_bytes = u64{16} << 10;
 };
 
 // Block sizes and costs of one product shape (m x k) * (k x n), the same on both sides.
@@ -90,10 +97,6 @@ class HeMatmul {
   // The cross terms X_c Y_s and X_s Y_c are two HE products (the server's uniform share as the
   // plaintext, in two 32-bit limbs), both uploads before either response: one round trip.
   static constexpr int kSharedLimbs = 2;
-  // Attention's products are small (64x100x64 per head: a 0.1 MB response) and their time is the
-  // server's key switches (~4.6 ms each here, 63 per limb at the fewest bytes): their plans weigh a
-  // key switch as 64 KiB, which at 64x100x64 halves the switches for one more uploaded ciphertext.
-  static constexpr u64 kSharedKeySwitchBytes = u64{64} << 10;
   RingTensor client_shared_product(const RingTensor& x_share, const RingTensor& y_share);
   RingTensor server_shared_product(const RingTensor& x_share, const RingTensor& y_share);
 
@@ -110,10 +113,10 @@ class HeMatmul {
   const HeDigest& fingerprint() const { return fingerprint_; }
 
  private:
-  HeMatmulPlan send_upload(const RingTensor& x_share, i64 n, int limbs, u64 key_switch_bytes = 0);
+  HeMatmulPlan send_upload(const RingTensor& x_share, i64 n, int limbs);
   RingTensor receive_response(const HeMatmulPlan& plan);
   // Serves one upload of an m-row share against w; returns x_share * w + R (R alone without x_share).
-  RingTensor respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs, u64 key_switch_bytes = 0);
+  RingTensor respond(i64 m, const RingTensor* x_share, const RingTensor& w, int limbs);
   struct Keys;
   Comm& comm_;
   Role peer_;

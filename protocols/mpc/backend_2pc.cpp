@@ -159,8 +159,8 @@ std::pair<RingTensor, RingTensor> expand_for_elementwise(const RingTensor& a3, c
 u64 TwoPcBackend::he_shared_bytes(i64 m, i64 k, i64 n) {
   const HeMatmulOptions o;
   const HeContext& ctx = *he_context(o.params);
-  return plan_he_matmul(ctx, m, k, n, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs, HeMatmul::kSharedKeySwitchBytes).total_bytes() +
-         plan_he_matmul(ctx, n, k, m, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs, HeMatmul::kSharedKeySwitchBytes).total_bytes();
+  return plan_he_matmul(ctx, m, k, n, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs, o.key_switch_bytes).total_bytes() +
+         plan_he_matmul(ctx, n, k, m, o.weight_bits, o.max_pack_log, HeMatmul::kSharedLimbs, o.key_switch_bytes).total_bytes();
 }
 
 u64 TwoPcBackend::ot_shared_bytes(i64 products, int softspoken_k) {

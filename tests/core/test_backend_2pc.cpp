@@ -69,7 +69,8 @@ TEST_CASE("2pc: x times the server's private weight is one HE product, the weigh
   });
   CHECK(max_ring_diff(got, matmul(x, w)) == 0);
   const int weight_bits = fxp.frac_bits + TwoPcBackend::kWeightIntegerBits;
-  const HeMatmulPlan plan = plan_he_matmul(*he_context(HeParams::standard()), m, k, n, weight_bits, HeMatmulOptions{}.max_pack_log);
+  const HeMatmulPlan plan = plan_he_matmul(*he_context(HeParams::standard()), m, k, n, weight_bits, HeMatmulOptions{}.max_pack_log, 1,
+                                              HeMatmulOptions{}.key_switch_bytes);
   CHECK(op_bytes(res, Role::client, "matmul") == plan.upload_bytes);
   CHECK(op_bytes(res, Role::server, "matmul") == plan.response_bytes);
   CHECK(op_rounds(res, "matmul") <= 2);  // upload out, response back

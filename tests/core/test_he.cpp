@@ -324,7 +324,7 @@ TEST_CASE("he matmul: bytes follow the closed forms, one round trip, key set-up 
 
 TEST_CASE("he matmul: the issue's shape (128x768)x(768x768) plans under 6 MB online with at least a bit of noise margin") {
   const HeContext& ctx = *he_context(HeParams::standard());
-  const HeMatmulPlan p = plan_he_matmul(ctx, 128, 768, 768, 32, 7);
+  const HeMatmulPlan p = plan_he_matmul(ctx, 128, 768, 768, 32, 7, 1, HeMatmulOptions{}.key_switch_bytes);
   CHECK(p.total_bytes() <= 6000000);
   CHECK(p.format.noise.margin_bits() >= 1.0);
   CHECK(p.mw * p.kw * p.nw <= static_cast<i64>(ctx.n()));
@@ -408,7 +408,7 @@ TEST_CASE("he matmul: bad input and bad messages are clear errors") {
                         [&](Comm& c) {
                           HeMatmul he(c, Role::client);
                           he.set_up();
-                          const HeMatmulPlan p = plan_he_matmul(he.context(), 3, 8, 4, 32, 7);
+                          const HeMatmulPlan p = plan_he_matmul(he.context(), 3, 8, 4, 32, 7, 1, HeMatmulOptions{}.key_switch_bytes);
                           (void)c.recv_bytes(Role::client, p.upload_bytes);
                           std::vector<std::uint8_t> junk(p.response_bytes, 0);
                           std::memcpy(junk.data(), "HEr\x01", 4);
@@ -461,8 +461,8 @@ TEST_CASE("he matmul: any ring weight in 32-bit limbs, and shared x shared produ
         },
         lan(), phantom, kPatience);
     const HeContext& ctx = *he_context(HeParams::standard());
-    const u64 up = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).upload_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).upload_bytes;
-    const u64 down = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).response_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmul::kSharedKeySwitchBytes).response_bytes;
+    const u64 up = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmulOptions{}.key_switch_bytes).upload_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmulOptions{}.key_switch_bytes).upload_bytes;
+    const u64 down = plan_he_matmul(ctx, 6, 9, 4, 32, 7, 2, HeMatmulOptions{}.key_switch_bytes).response_bytes + plan_he_matmul(ctx, 4, 9, 6, 32, 7, 2, HeMatmulOptions{}.key_switch_bytes).response_bytes;
     CHECK(led.a.total(Phase::online).bytes_sent == up);
     CHECK(led.b.total(Phase::online).bytes_sent == down);
     // One round trip: both uploads leave before either response.
