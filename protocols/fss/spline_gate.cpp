@@ -1,6 +1,8 @@
 #include "protocols/fss/spline_gate.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/ring/work_meter.h"
@@ -8,6 +10,8 @@
 namespace marill {
 
 SplineMaterial deal_spline(Dealing& d, const Shape& shape, const SplineTable& t) {
+  if (t.degree > kMaxSplineGateDegree)
+    throw std::invalid_argument("spline gate " + t.name + ": degree " + std::to_string(t.degree) + " (the FSS gate takes up to 2)");
   check_spline(t);
   const int deg = t.degree, nq = deg * (deg + 1) / 2;
   SplineMaterial m;

@@ -23,6 +23,10 @@ struct SplineMaterial {
 
 inline int spline_sr_index(int j, int k) { return j * (j - 1) / 2 + (k - 1); }
 
+// The gate takes tables of degree 1 and 2 (exact monomials in X); cubic tables (spline.h: Horner
+// form with truncations) go through Backend::spline's comparisons and products instead.
+constexpr int kMaxSplineGateDegree = 2;
+
 SplineMaterial deal_spline(Dealing& d, const Shape& shape, const SplineTable& t);
 
 // Online, local steps of party `party` (0 client, 1 server) on n elements with x^ opened:

@@ -48,12 +48,14 @@ const std::vector<double> kSiluCoefs = {
     -20.828979670304221,   -18.468794565743529,   22.636237245678263,  6.0997389644958098,
     -8.2776084623038919};
 
-// FSS form (2pc-dealer): the activation itself as one spline gate: 0 below -T, x above T,
-// quadratic pieces between (tolerance 1.2e-5 per piece, judged with the ring's rounding).
-const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double)) {
-  const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound);
+// The activation itself as one spline: 0 below -T, x above T, pieces of `degree` between (tolerance
+// 1.2e-5 per piece, judged with the ring's rounding). Quadratic: 2pc-dealer's FSS gate; cubic (2pc):
+// half the knots, whose comparisons are what 2pc pays for most.
+const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double), int degree = 2) {
+  const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound) + " " + std::to_string(degree);
   return fn::cached_spline(key, [&] {
     SplineFit fit;
+    fit.degree = degree;
     fit.name = name;
     fit.f = f;
     fit.lo = -T;
@@ -96,6 +98,7 @@ Shared gelu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "gelu");
   switch (be.policy().gelu) {
     case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
+    case ActMethod::cubic: return be.spline(x, activation_table(be.frac_bits(), bound, "gelu", 5.0, gelu_exact, 3));
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
     case ActMethod::relu: return relu(be, x, bound);
   }
@@ -106,6 +109,7 @@ Shared silu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "silu");
   switch (be.policy().silu) {
     case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
+    case ActMethod::cubic: return be.spline(x, activation_table(be.frac_bits(), bound, "silu", 14.0, silu_exact, 3));
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
     case ActMethod::relu: return relu(be, x, bound);
   }

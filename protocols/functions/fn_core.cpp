@@ -230,8 +230,8 @@ const SplineTable& mantissa_spline(bool rsqrt, int F) {
     auto taylor = [&](double o) {  // f(o) + f'(o) (x-o) + f''(o)/2 (x-o)^2
       SplinePiece p;
       p.o = o;
-      p.b = rsqrt ? std::array<double, 3>{std::pow(o, -0.5), -0.5 * std::pow(o, -1.5), 0.375 * std::pow(o, -2.5)}
-                  : std::array<double, 3>{1 / o, -1 / (o * o), 1 / (o * o * o)};
+      p.b = rsqrt ? std::array<double, 4>{std::pow(o, -0.5), -0.5 * std::pow(o, -1.5), 0.375 * std::pow(o, -2.5)}
+                  : std::array<double, 4>{1 / o, -1 / (o * o), 1 / (o * o * o)};
       return p;
     };
     SplineFit fit;

@@ -142,7 +142,10 @@ Shared Backend::spline(const Shared& x, const SplineTable& t) {
   Shared c = add_public(neg(matmul_public_left(delta, lt)), last);
   auto row = [&](const Shared& a, i64 j) { return map(a, [j, n](const RingTensor& v) { return slice(v, 0, j, j + 1); }); };
   Shared out;
-  if (d == 2) {
+  if (d == 3) {  // Horner's rule, a truncation after each product (spline.h: the cubic form)
+    out = row(c, 3);
+    for (i64 j = 2; j >= 0; --j) out = add(trunc(mul(out, flat), j == 1 ? t.in_frac + t.hi_scale - t.scale : t.in_frac), row(c, j));
+  } else if (d == 2) {
     Shared prod = mul(concat({row(c, 1), row(c, 2)}, 0), concat({flat, square(flat)}, 0));
     out = add(row(c, 0), add(row(prod, 0), row(prod, 1)));
   } else {

@@ -122,6 +122,7 @@ Shared DealerBackend::ltz(const Shared& x, int bits) {
 }
 
 Shared DealerBackend::spline(const Shared& x, const SplineTable& t) {
+  if (t.degree > kMaxSplineGateDegree) return Backend::spline(x, t);  // as the parties do
   OpScope op(ledger(), "spline");
   deal_spline(*dealing_, x.shape(), t);
   const int tr = t.scale - t.out_frac;

@@ -41,7 +41,7 @@ const std::vector<SoftmaxApprox>& all_softmax_approx();
 const std::vector<ActApprox>& all_act_approx();
 
 // ---- methods ----
-enum class ActMethod { spline, poly, relu };
+enum class ActMethod { spline, poly, relu, cubic };  // cubic: a cubic spline (half the knots, one more product)
 enum class ExpMethod { spline, squaring };
 enum class InvMethod { spline, iteration };
 

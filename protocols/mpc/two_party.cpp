@@ -219,6 +219,7 @@ Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
 }
 
 Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
+  if (t.degree > kMaxSplineGateDegree) return Backend::spline(x, t);  // cubic: comparisons and products
   OpScope op(ledger(), "spline");
   const Shape& s = x.shape();
   const i64 n = x.numel();

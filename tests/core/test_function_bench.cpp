@@ -136,7 +136,7 @@ TEST_CASE("bench functions: bad options are clear errors", "[bench][functions][c
   CHECK_THROWS_WITH(call({"--shape", "abc"}), Contains("bad shape 'abc'"));
   CHECK_THROWS_WITH(parse_function_shape("-4"), Contains("bad shape '-4'"));
   CHECK_THROWS_WITH(call({"--settings", "4pc"}), Contains("option '--settings'") && Contains("4pc"));
-  CHECK_THROWS_WITH(call({"--policy", "silu=cubic"}), Contains("option '--policy'") && Contains("cubic"));
+  CHECK_THROWS_WITH(call({"--policy", "silu=quartic"}), Contains("option '--policy'") && Contains("quartic"));
   CHECK_THROWS_WITH(bench(Setting::three_pc, "softmax-causal", {8, 4}), Contains("more queries than keys"));
   CHECK_THROWS_WITH(bench(Setting::three_pc, "sigmoid", {8}), Contains("unknown function 'sigmoid'"));
   CHECK(parse_function_shape("32x128") == Shape{32, 128});

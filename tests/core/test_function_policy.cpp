@@ -16,7 +16,7 @@ namespace {
 
 const FixedPoint kFxp{};
 const double kUlp = 1.0 / 65536;
-const std::vector<Setting> kSettings{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer};
+const std::vector<Setting> kSettings{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
 
 using Unary = std::function<Shared(Backend&, const Shared&)>;
 
@@ -112,9 +112,9 @@ TEST_CASE("approximation registry: one name per value, both ways", "[policy]") {
 }
 
 TEST_CASE("default policy: splines in 2pc-dealer, polynomials elsewhere, exact approximations", "[policy]") {
-  FunctionPolicy two = default_policy(Setting::two_pc);  // activations and exp by spline, inverses iterative
-  CHECK(two.silu == ActMethod::spline);
-  CHECK(two.gelu == ActMethod::spline);
+  FunctionPolicy two = default_policy(Setting::two_pc);  // activations by cubic spline, exp by spline, inverses iterative
+  CHECK(two.silu == ActMethod::cubic);
+  CHECK(two.gelu == ActMethod::cubic);
   CHECK(two.exp == ExpMethod::spline);
   CHECK(two.rsqrt == InvMethod::iteration);
   FunctionPolicy d = default_policy(Setting::two_pc_dealer);
@@ -148,7 +148,7 @@ TEST_CASE("default policy: splines in 2pc-dealer, polynomials elsewhere, exact a
 TEST_CASE("every SiLU and GeLU method in every setting", "[policy][functions]") {
   RingTensor x = random_fixed({300}, -16, 16, kFxp);
   for (Setting s : kSettings)
-    for (ActMethod m : {ActMethod::spline, ActMethod::poly, ActMethod::relu}) {
+    for (ActMethod m : {ActMethod::spline, ActMethod::poly, ActMethod::relu, ActMethod::cubic}) {
       FunctionPolicy p = default_policy(s);
       p.silu = p.gelu = m;
       INFO(setting_name(s) << " method " << method_name(m));

@@ -23,7 +23,7 @@ const FixedPoint kFxp{};
 const double kUlp = 1.0 / 65536;
 
 const std::vector<Setting>& all_settings() {
-  static const std::vector<Setting> s{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer};
+  static const std::vector<Setting> s{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
   return s;
 }
 

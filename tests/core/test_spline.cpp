@@ -87,6 +87,47 @@ TEST_CASE("spline gate equals the ring form's truncation in every setting", "[sp
   }
 }
 
+TEST_CASE("cubic spline: half the pieces at the same tolerance, the gate equals the ring form in every setting", "[spline][backend]") {
+  auto fit_at = [](int degree) {
+    SplineFit f;
+    f.name = "silu";
+    f.f = silu_ref;
+    f.lo = -14;
+    f.hi = 14;
+    f.right_tail.b = {0, 1, 0};
+    f.tol = 1.2e-5;
+    f.in_bound = 32768;
+    f.out_bound = 32768;
+    f.degree = degree;
+    return fit_spline(f);
+  };
+  const SplineTable quadratic = fit_at(2), t = fit_at(3);
+  REQUIRE(t.degree == 3);
+  CHECK(t.max_error <= 1.2e-5);
+  CHECK(2 * t.num_pieces() <= quadratic.num_pieces() + 4);  // 23 against 51 (tails included)
+  CHECK(t.hi_scale > t.scale);  // C2, C3 keep more bits than the tails' x lets C1, C0 keep
+  double err = 0;
+  for (double x = -40; x <= 40; x += 1.0 / 512)
+    for (int carry : {0, 1}) err = std::max(err, std::fabs(spline_eval_ring(t, x, carry) - silu_ref(x)));
+  CHECK(err <= 1.05 * 1.2e-5);
+  CHECK(std::fabs(spline_eval_ring(t, 30000) - 30000) <= kUlp);  // the tail at the bound: no overflow
+  SplineTable narrow = t;
+  narrow.in_bound = 64;  // the gate's promise on the inputs of probe_inputs
+  RingTensor x = probe_inputs(narrow, 200);
+  std::vector<double> xs = kFxp.decode(x);
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(s));
+    std::vector<double> got = kFxp.decode(run_binary(s, x, RingTensor({1}), gate(t)));
+    double worst = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const double d0 = std::fabs(got[i] - spline_eval_ring(t, xs[i], 0)), d1 = std::fabs(got[i] - spline_eval_ring(t, xs[i], 1));
+      worst = std::max(worst, std::min(d0, d1));
+    }
+    // Each Horner truncation may be one unit of 2^-S (or 2^-H) above the ring form's floor, the final one a unit of 2^-16.
+    CHECK(worst <= 1.01 * kUlp);
+  }
+}
+
 TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", "[spline][backend]") {
   // clamp(x, -1, 2) / 2 + 0.25 * [x >= 0.5]
   SplineTable t;
