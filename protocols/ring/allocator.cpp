@@ -13,9 +13,9 @@ bool tune_allocator_for_protocols() {
   bool ok = true;
   // One arena: threads' frees return to a heap that is reused rather than to heaps glibc shrinks.
   ok &= mallopt(M_ARENA_MAX, arenas ? std::atoi(arenas) : 1) == 1;
-  // Buffers below 256 MB come from the heap, and up to 1 GB of free heap top is kept.
+  // Buffers below 256 MB come from the heap, and the heap never shrinks (-1: no trimming).
   ok &= mallopt(M_MMAP_THRESHOLD, 256 << 20) == 1;
-  ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+  ok &= mallopt(M_TRIM_THRESHOLD, -1) == 1;
   return ok;
 }
 

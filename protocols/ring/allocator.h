@@ -10,7 +10,10 @@ namespace marill {
 // page-faults the same memory in again. Measured on a 2pc SiLU and a 3pc block
 // (`marill bench functions --settings 2pc --functions silu --shape 16384`): about half the process
 // time went to page faults and zeroing. Keeping freed memory in one arena removes that; peak
-// resident memory is unchanged in those runs. Returns false when glibc refused a setting.
+// resident memory is unchanged in those runs. Freed memory is never handed back (no trimming): a party
+// process keeps its peak footprint, as a long-running server would, so only the first run of a
+// shape touches fresh pages (the compute model of phantom runs charges the steady state, without
+// that first touch: docs/phantom.md). Returns false when glibc refused a setting.
 // The environment variable MARILL_ARENAS=0 leaves glibc's defaults (for comparisons).
 bool tune_allocator_for_protocols();
 

@@ -31,8 +31,8 @@ enum class WorkKind : std::uint8_t {
   msg_byte,        // payload bytes a party sends or receives (encode, copies, decode)
   op_call,         // secure ops entered (the ledger's op scopes: per-op fixed overhead)
   large_alloc,     // elements of tensors (and words of bit planes) of at least kLargeAllocElements
-                   // created: big buffers come from the OS as fresh pages more often than not, and
-                   // the page faults cost more than the arithmetic on them
+                   // created: the cost of a big buffer beyond its arithmetic (fresh pages under glibc's
+                   // defaults; small since protocols/ring/allocator.h keeps freed memory)
   ot_column_byte,  // OT extension's column bytes: leaf PRG output expanded and folded (SoftSpokenOT:
                    // 2^k leaves per chunk of k columns; IKNP: one or two per column), plus the 128
                    // columns transposed to rows
