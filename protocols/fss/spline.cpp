@@ -88,7 +88,7 @@ CubicScales cubic_scales(const SplineTable& t, double out_bound) {
   const size_t m = t.pieces.size();
   for (size_t i = 0; i < m; ++i) {
     const SplinePiece& p = t.pieces[i];
-    const double a = i == 0 ? -t.in_bound : t.knots[i - 1] - step, b = i + 1 == m ? t.in_bound : t.knots[i];
+    const double a = i == 0 ? -t.in_bound : t.knots[i - 1] - step, b = i + 1 == m ? std::max(a, t.in_max) : t.knots[i];
     const long double o = p.o, c3 = p.b[3], c2 = p.b[2] - 3 * p.b[3] * o, c1 = p.b[1] - 2 * p.b[2] * o + 3 * p.b[3] * o * o;
     for (int k = 0; k <= 256; ++k) {
       const long double x = a + (b - a) * k / 256, h2 = c3 * x + c2, h1 = h2 * x + c1;
@@ -193,6 +193,7 @@ void compile_spline(SplineTable& t, double out_bound) {
   const std::string n = "spline " + t.name + ": ";
   if (t.pieces.empty() || t.knots.size() + 1 != t.pieces.size()) throw std::invalid_argument(n + "needs m pieces and m-1 knots");
   if (!(out_bound > 0) || !(t.in_bound > 0)) throw std::invalid_argument(n + "bounds must be positive");
+  if (!(t.in_max > -t.in_bound && t.in_max <= t.in_bound)) t.in_max = t.in_bound;  // unset (NaN) or beyond: the bound
   const int f = t.in_frac;
   t.degree = 1;
   for (const auto& p : t.pieces) {
@@ -256,6 +257,7 @@ SplineTable fit_spline(const SplineFit& fit) {
   t.in_frac = fit.in_frac;
   t.out_frac = fit.out_frac;
   t.in_bound = fit.in_bound;
+  t.in_max = fit.in_max;
   t.cmp_shift = fit.cmp_shift >= 0 ? fit.cmp_shift : std::max(0, fit.in_frac - 6);
   if (t.cmp_shift > fit.in_frac) throw std::invalid_argument(n + "comparison shift must be in [0, in_frac]");
   if (fit.degree != 2 && fit.degree != 3) throw std::invalid_argument(n + "fitted pieces must be of degree 2 or 3");

@@ -36,6 +36,7 @@
 
 #include <array>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ struct SplineTable {
   int cmp_bits = 0;   // comparison width: |(X >> g) + 1 - (K >> g)| < 2^(cmp_bits-1) for every x, knot
   int degree = 2;    // 1 when every piece is linear (one opening less online); 3: cubic (Horner form)
   double in_bound = 0;
+  // The largest input promised (NaN: in_bound; compile_spline sets it): cubic tables size their
+  // scales by the right tail's reach (exp's inputs are never positive).
+  double in_max = std::numeric_limits<double>::quiet_NaN();
   double max_error = 0;  // measured by fit_spline on the fitted range (absolute or relative)
   std::vector<double> knots;        // m-1 ascending real values, multiples of 2^-in_frac
   std::vector<SplinePiece> pieces;  // m
@@ -80,6 +84,7 @@ struct SplineFit {
   int in_frac = 16, out_frac = 16;
   int cmp_shift = -1;    // g (see above); -1: in_frac - 6, a grid of 1/64
   double in_bound = 0;   // promise |x| <= in_bound
+  double in_max = std::numeric_limits<double>::quiet_NaN();  // and x <= in_max (NaN: in_bound)
   double out_bound = 0;  // |result| <= out_bound for every promised x
   int max_pieces = 256;
   int degree = 2;        // of the fitted pieces: 2 or 3 (the tails are given)

@@ -11,20 +11,23 @@ namespace marill {
 namespace fn {
 
 namespace {
-// FSS form (2pc-dealer): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (0 below, so
-// clipping is free), relative tolerance 1.5e-6 per piece, then two squarings at 28 bits.
-Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, int out_bits) {
+// e^x = (e^(x/4))^4, e^(x/4) by one spline on [-clip, 0] (0 below, so clipping is free), relative
+// tolerance 1.5e-6 per piece, then two squarings at 28 bits. Quadratic pieces: 2pc-dealer's FSS gate;
+// cubic (2pc): fewer knots, whose comparisons are what 2pc pays for most.
+Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, int out_bits, int degree) {
   constexpr int F = 28;
   const int fb = be.frac_bits();
-  const std::string key = "exp/4 " + std::to_string(fb) + " " + std::to_string(clip) + " " + std::to_string(bound);
+  const std::string key = "exp/4 " + std::to_string(fb) + " " + std::to_string(clip) + " " + std::to_string(bound) + " " + std::to_string(degree);
   const SplineTable& t = cached_spline(key, [&] {
     SplineFit f;
     f.name = "exp(x/4)";
     f.f = [](double v) { return std::exp(v / 4); };
     f.lo = -clip;
     f.hi = 0;
+    f.degree = degree;
     // x = 0 only (x <= 0); just below 0 the gate may pick this piece too: Taylor, error < 1e-8.
     f.right_tail.b = {1, 0.25, 1.0 / 32};
+    f.in_max = 0;  // a cubic sizes its scales by the tail's reach
     f.tol = 1.5e-6;
     f.relative = true;
     f.in_frac = fb;
@@ -44,7 +47,8 @@ Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int
   constexpr int F = 28;          // working precision: z in (0, 1], z^2 at 56 bits
   if (!(clip > 0 && clip <= 20)) throw std::invalid_argument("exp_neg: clip must be in (0, 20]");
   if (out_bits > F) throw std::invalid_argument("exp_neg: at most 28 output bits");
-  if (be.policy().exp == ExpMethod::spline) return exp_neg_spline(be, x, clip, bound, out_bits);
+  if (be.policy().exp == ExpMethod::spline) return exp_neg_spline(be, x, clip, bound, out_bits, 2);
+  if (be.policy().exp == ExpMethod::cubic) return exp_neg_spline(be, x, clip, bound, out_bits, 3);
   const int fb = be.frac_bits();
   // Clipped elements: [x < -clip] = [x + clip < 0].
   Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip);

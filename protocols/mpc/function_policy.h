@@ -42,7 +42,7 @@ const std::vector<ActApprox>& all_act_approx();
 
 // ---- methods ----
 enum class ActMethod { spline, poly, relu, cubic };  // cubic: a cubic spline (half the knots, one more product)
-enum class ExpMethod { spline, squaring };
+enum class ExpMethod { spline, squaring, cubic };
 enum class InvMethod { spline, iteration };
 
 const char* method_name(ActMethod m);

@@ -112,10 +112,10 @@ TEST_CASE("approximation registry: one name per value, both ways", "[policy]") {
 }
 
 TEST_CASE("default policy: splines in 2pc-dealer, polynomials elsewhere, exact approximations", "[policy]") {
-  FunctionPolicy two = default_policy(Setting::two_pc);  // activations by cubic spline, exp by spline, inverses iterative
+  FunctionPolicy two = default_policy(Setting::two_pc);  // activations and exp by cubic spline, inverses iterative
   CHECK(two.silu == ActMethod::cubic);
   CHECK(two.gelu == ActMethod::cubic);
-  CHECK(two.exp == ExpMethod::spline);
+  CHECK(two.exp == ExpMethod::cubic);
   CHECK(two.rsqrt == InvMethod::iteration);
   FunctionPolicy d = default_policy(Setting::two_pc_dealer);
   CHECK(d.silu == ActMethod::spline);
@@ -166,7 +166,7 @@ TEST_CASE("every exp, reciprocal and rsqrt method in every setting", "[policy][f
   RingTensor xe = random_fixed({300}, -24, 0, kFxp);
   RingTensor xr = geometric(300, 0.01, 100);
   for (Setting s : kSettings) {
-    for (ExpMethod m : {ExpMethod::spline, ExpMethod::squaring}) {
+    for (ExpMethod m : {ExpMethod::spline, ExpMethod::squaring, ExpMethod::cubic}) {
       FunctionPolicy p = default_policy(s);
       p.exp = m;
       INFO(setting_name(s) << " exp " << method_name(m));

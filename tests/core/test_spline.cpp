@@ -128,6 +128,29 @@ TEST_CASE("cubic spline: half the pieces at the same tolerance, the gate equals 
   }
 }
 
+TEST_CASE("cubic spline with a promised maximum: exp's quadratic tail keeps the scales high", "[spline]") {
+  SplineFit f;
+  f.name = "exp(x/4)";
+  f.f = [](double v) { return std::exp(v / 4); };
+  f.lo = -20;
+  f.hi = 0;
+  f.right_tail.b = {1, 0.25, 1.0 / 32};
+  f.tol = 1.5e-6;
+  f.relative = true;
+  f.out_frac = 28;
+  f.in_bound = 1024;
+  f.out_bound = 1;
+  f.degree = 3;
+  // Out to +1024 the tail's x^3/32 leaves C1, C0 too few bits (2^-29): a clear error, not a bad table.
+  CHECK_THROWS_WITH(fit_spline(f), Catch::Contains("spline exp(x/4): cubic pieces exceed the tolerance at scales"));
+  f.in_max = 0;  // exp's inputs are never positive
+  const SplineTable t = fit_spline(f);
+  CHECK(t.in_max == 0);
+  CHECK(t.scale >= 40);
+  CHECK(t.max_error <= 1.5e-6);
+  for (double x = -20; x <= 0; x += 1.0 / 256) CHECK(std::fabs(spline_eval_ring(t, x) / std::exp(x / 4) - 1) <= 1.6e-6);
+}
+
 TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", "[spline][backend]") {
   // clamp(x, -1, 2) / 2 + 0.25 * [x >= 0.5]
   SplineTable t;
