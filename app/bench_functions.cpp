@@ -17,7 +17,7 @@ int bench_functions(int argc, char** argv) {
   Args args(argc, argv,
             {{"--settings", Opt::texts}, {"--functions", Opt::texts}, {"--shape", Opt::text}, {"--policy", Opt::text},
              {"--csv", Opt::text}, {"--phantom", Opt::flag}, {"--frac-bits", Opt::integer}, {"--seed", Opt::integer}},
-            "usage: marill bench functions [--settings 3pc,2pc-dealer,cleartext] [--functions exp,silu,softmax,...]\n"
+            "usage: marill bench functions [--settings 3pc,2pc-dealer,2pc,cleartext] [--functions exp,silu,softmax,...]\n"
             "                              [--shape N | --shape RxC] [--policy silu=poly,exp=spline] [--csv FILE]\n"
             "                              [--phantom] [--frac-bits 16] [--seed 1]\n"
             "functions: exp reciprocal rsqrt silu gelu relu quad softmax softmax-causal softmax-2relu softmax-2quad\n"
@@ -26,7 +26,7 @@ int bench_functions(int argc, char** argv) {
             "           128x128 (the last R queries of a C-token prefill); argmax 2x2048; norms 4x1024; matmul 64x64 (x 64x64)");
   if (args.help()) return 0;
   std::vector<Setting> settings;
-  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer", "cleartext"}))
+  for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer", "2pc", "cleartext"}))
     settings.push_back(args.parsed("--settings", s, parse_setting));
   const std::vector<std::string> functions = args.get_texts("--functions", bench_function_names());
   for (const auto& f : functions) args.parsed("--functions", f, [](const std::string& n) { check_bench_function(n); return 0; });

@@ -88,7 +88,7 @@ TEST_CASE("bench functions: measured errors within the function tests' bounds", 
       {"rmsnorm", {7, 96}, 1.5e-4},      {"layernorm", {7, 96}, 1.5e-4},         {"ltz", {512}, 0},
       {"trunc", {512}, 2 * kUlp},        {"mul", {512}, 1e-9},                   {"matmul", {8, 16}, 1e-9},
   };
-  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer}) {
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     for (const Bound& b : bounds) {
       INFO(b.fn << " in " << setting_name(s));
       const FunctionResult r = bench(s, b.fn, b.shape);
