@@ -126,7 +126,7 @@ FunctionPolicy default_policy(Setting s) {
     // share their comparisons' leaf OTs, so SiLU by spline sends 635 MB against 1,069 MB by polynomial
     // (64-bit Gilboa products), exp by spline 1.8% less than by squaring and 16 fewer rounds; the
     // reciprocal / inverse square root iterations send slightly fewer bytes than their splines.
-    // Cubic splines halve the knots, whose comparisons dominate: SiLU 3.5 KB per element against
+    // Cubic splines need well under half the knots, whose comparisons dominate: SiLU 3.5 KB per element against
     // 5.4 KB, 2.1x less time, 21 rounds against 13 (bench functions --settings 2pc --shape 16384
     // --policy silu=spline|cubic); GeLU likewise (3.4 KB against 5.0 KB, 1.7x); exp too (4.2 KB
     // against 7.3 KB per element; softmax 5.3 KB per score against 8.3 KB).

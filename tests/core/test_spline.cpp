@@ -104,7 +104,7 @@ TEST_CASE("cubic spline: half the pieces at the same tolerance, the gate equals 
   const SplineTable quadratic = fit_at(2), t = fit_at(3);
   REQUIRE(t.degree == 3);
   CHECK(t.max_error <= 1.2e-5);
-  CHECK(2 * t.num_pieces() <= quadratic.num_pieces() + 4);  // 23 against 51 (tails included)
+  CHECK(2 * t.num_pieces() <= quadratic.num_pieces() + 4);  // 21 against 57 (tails included)
   CHECK(t.hi_scale > t.scale);  // C2, C3 keep more bits than the tails' x lets C1, C0 keep
   double err = 0;
   for (double x = -40; x <= 40; x += 1.0 / 512)
