@@ -459,10 +459,10 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   } else {
     if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
     if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
-  }
-  if (arch.has_norm_bias && !w.norms_public) {
-    b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
-    b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
+    if (arch.has_norm_bias) {
+      b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
+      b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
+    }
   }
   return b;
 }

@@ -22,21 +22,26 @@ struct RingPiece {
   i64 O, B0, B1, B2;
 };
 
-// A cubic table's piece: its monomials in x (exact in long double), C0 and C1 rounded at scale lo,
-// C2 and C3 at scale hi (spline.h: Horner form).
-std::array<i64, 4> cubic_ring_coefs(const SplinePiece& p, int lo, int hi, const std::string& name) {
+// A piece's monomials in x, exact in long double: C_j = sum_k b_k binom(k, j) (-o)^(k-j).
+std::array<long double, 4> monomials(const SplinePiece& p) {
   const long double o = p.o;
-  std::array<i64, 4> c{};
-  for (int j = 0; j <= 3; ++j) {
-    long double v = 0;  // C_j = sum_k b_k binom(k, j) (-o)^(k-j)
+  std::array<long double, 4> c{};
+  for (int j = 0; j <= 3; ++j)
     for (int k = j; k <= 3; ++k) {
       long double binom = 1, pw = 1;
       for (int i = 0; i < j; ++i) binom = binom * (k - i) / (i + 1);
       for (int i = 0; i < k - j; ++i) pw *= -o;
-      v += static_cast<long double>(p.b[static_cast<size_t>(k)]) * binom * pw;
+      c[static_cast<size_t>(j)] += static_cast<long double>(p.b[static_cast<size_t>(k)]) * binom * pw;
     }
-    c[static_cast<size_t>(j)] = round_checked(std::ldexp(v, j >= 2 ? hi : lo), name);
-  }
+  return c;
+}
+
+// A cubic table's piece: its monomials, C0 and C1 rounded at scale lo, C2 and C3 at scale hi
+// (spline.h: Horner form).
+std::array<i64, 4> cubic_ring_coefs(const SplinePiece& p, int lo, int hi, const std::string& name) {
+  const std::array<long double, 4> m = monomials(p);
+  std::array<i64, 4> c{};
+  for (size_t j = 0; j <= 3; ++j) c[j] = round_checked(std::ldexp(m[j], j >= 2 ? hi : lo), name);
   return c;
 }
 
@@ -70,8 +75,6 @@ double piece_value(const RingPiece& r, int S, i64 X) {
   return static_cast<double>(std::ldexp(v, -S));
 }
 
-double local_value(const SplinePiece& p, double t) { return ((p.b[3] * t + p.b[2]) * t + p.b[1]) * t + p.b[0]; }
-
 // A cubic table's two scales (spline.h): the largest at which every Horner product h X stays below
 // 2^61, with h and x sampled on each piece's interval (one comparison step left of it, where the gate
 // may already use it; the tails out to in_bound). C2, C3 and the first two products see the pieces'
@@ -89,11 +92,12 @@ CubicScales cubic_scales(const SplineTable& t, double out_bound) {
   for (size_t i = 0; i < m; ++i) {
     const SplinePiece& p = t.pieces[i];
     const double a = i == 0 ? -t.in_bound : t.knots[i - 1] - step, b = i + 1 == m ? std::max(a, t.in_max) : t.knots[i];
-    const long double o = p.o, c3 = p.b[3], c2 = p.b[2] - 3 * p.b[3] * o, c1 = p.b[1] - 2 * p.b[2] * o + 3 * p.b[3] * o * o;
+    const std::array<long double, 4> c = monomials(p);
     for (int k = 0; k <= 256; ++k) {
-      const long double x = a + (b - a) * k / 256, h2 = c3 * x + c2, h1 = h2 * x + c1;
-      most_hi = std::max({most_hi, std::fabs(c3 * x), std::fabs(h2 * x)});
-      most_lo = std::max({most_lo, std::fabs(h1 * x), std::fabs(h1 * x + p.b[0] - p.b[1] * o + p.b[2] * o * o - p.b[3] * o * o * o)});
+      // Horner's intermediates in x: h2 = C3 x + C2, h1 = h2 x + C1, the value h1 x + C0.
+      const long double x = a + (b - a) * k / 256, h2 = c[3] * x + c[2], h1 = h2 * x + c[1];
+      most_hi = std::max({most_hi, std::fabs(c[3] * x), std::fabs(h2 * x)});
+      most_lo = std::max({most_lo, std::fabs(h1 * x), std::fabs(h1 * x + c[0])});
     }
   }
   CubicScales s;
@@ -111,6 +115,8 @@ CubicScales cubic_fit_scales(const SplineFit& fit) {
   s.hi = std::max(s.lo, 38);
   return s;
 }
+
+double local_value(const SplinePiece& p, double t) { return ((p.b[3] * t + p.b[2]) * t + p.b[1]) * t + p.b[0]; }
 
 double grid_floor(double x, int f) { return std::ldexp(std::floor(std::ldexp(x, f)), -f); }
 double grid_round(double x, int f) { return std::ldexp(std::nearbyint(std::ldexp(x, f)), -f); }

@@ -51,7 +51,7 @@ const std::vector<double> kSiluCoefs = {
 // The activation itself as one spline: 0 below -T, x above T, pieces of `degree` between (tolerance
 // 1.2e-5 per piece, judged with the ring's rounding). Quadratic: 2pc-dealer's FSS gate; cubic (2pc):
 // well under half the knots (SiLU 20 against 56), whose comparisons are what 2pc pays for most.
-const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double), int degree = 2) {
+const SplineTable& activation_table(int fb, double bound, const char* name, double T, double (*f)(double), int degree) {
   const std::string key = std::string(name) + " " + std::to_string(fb) + " " + std::to_string(bound) + " " + std::to_string(degree);
   return fn::cached_spline(key, [&] {
     SplineFit fit;
@@ -75,11 +75,11 @@ double gelu_exact(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))
 
 }  // namespace
 
-const SplineTable& silu_spline_table(int frac_bits, double bound) {
-  return activation_table(frac_bits, bound, "silu", 14.0, silu_exact);
+const SplineTable& silu_spline_table(int frac_bits, double bound, int degree) {
+  return activation_table(frac_bits, bound, "silu", 14.0, silu_exact, degree);
 }
-const SplineTable& gelu_spline_table(int frac_bits, double bound) {
-  return activation_table(frac_bits, bound, "gelu", 5.0, gelu_exact);
+const SplineTable& gelu_spline_table(int frac_bits, double bound, int degree) {
+  return activation_table(frac_bits, bound, "gelu", 5.0, gelu_exact, degree);
 }
 
 Shared relu(Backend& be, const Shared& x, double bound) {
@@ -98,7 +98,7 @@ Shared gelu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "gelu");
   switch (be.policy().gelu) {
     case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
-    case ActMethod::cubic: return be.spline(x, activation_table(be.frac_bits(), bound, "gelu", 5.0, gelu_exact, 3));
+    case ActMethod::cubic: return be.spline(x, gelu_spline_table(be.frac_bits(), bound, 3));
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
     case ActMethod::relu: return relu(be, x, bound);
   }
@@ -109,7 +109,7 @@ Shared silu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "silu");
   switch (be.policy().silu) {
     case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
-    case ActMethod::cubic: return be.spline(x, activation_table(be.frac_bits(), bound, "silu", 14.0, silu_exact, 3));
+    case ActMethod::cubic: return be.spline(x, silu_spline_table(be.frac_bits(), bound, 3));
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
     case ActMethod::relu: return relu(be, x, bound);
   }

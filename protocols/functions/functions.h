@@ -166,8 +166,9 @@ enum class Activation { silu, gelu };
 Shared activation(Backend& be, const Shared& x, Activation exact, double bound = 32768.0);
 
 // The spline tables silu() and gelu() evaluate with the spline method (fitted once, shared by all threads).
-const SplineTable& silu_spline_table(int frac_bits, double bound = 32768.0);
-const SplineTable& gelu_spline_table(int frac_bits, double bound = 32768.0);
+// degree 2: quadratic pieces (the policy's spline method, 2pc-dealer's FSS gate); 3: cubic (cubic).
+const SplineTable& silu_spline_table(int frac_bits, double bound = 32768.0, int degree = 2);
+const SplineTable& gelu_spline_table(int frac_bits, double bound = 32768.0, int degree = 2);
 
 // ---------------------------------------------------------------------------------------------
 // Normalization over the last axis of x (..., C)

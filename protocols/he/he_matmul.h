@@ -68,11 +68,11 @@ struct HeMatmulPlan {
 };
 
 // The plan with the least bytes + key_switch_bytes x key switches (ties: fewer key switches):
-// key_switch_bytes = 0 is the fewest bytes. With limbs > 1 the weight is any ring element, split into
+// key_switch_bytes = 0 is the fewest bytes; the default is HeMatmul's, so callers see its plans. With limbs > 1 the weight is any ring element, split into
 // centred limbs (each limb one more response; weight_bits is then the limbs'). Throws
 // std::invalid_argument for empty shapes or when no response format fits the noise budget.
 HeMatmulPlan plan_he_matmul(const HeContext& ctx, i64 m, i64 k, i64 n, int weight_bits, int max_pack_log, int limbs = 1,
-                            u64 key_switch_bytes = 0);
+                            u64 key_switch_bytes = HeMatmulOptions().key_switch_bytes);
 // Bytes of the one-time key set-up message (client -> server): public key and Galois keys, seeded.
 u64 he_setup_bytes(const HeContext& ctx, int max_pack_log);
 constexpr u64 kHeHeaderBytes = 4 + 16;  // message kind + fingerprint

@@ -46,6 +46,21 @@ RingTensor probe_inputs(const SplineTable& t, i64 random_count) {
   return kFxp.encode(v, {static_cast<i64>(v.size())});
 }
 
+// e^(x/4) on [-20, 0] to a relative tolerance, with its Taylor tail at 0 (exp's spline).
+SplineFit exp_quarter_fit(double tol, double in_bound) {
+  SplineFit f;
+  f.name = "exp(x/4)";
+  f.f = [](double v) { return std::exp(v / 4); };
+  f.lo = -20;
+  f.hi = 0;
+  f.right_tail.b = {1, 0.25, 1.0 / 32};
+  f.tol = tol;
+  f.relative = true;
+  f.in_bound = in_bound;
+  f.out_bound = 1;
+  return f;
+}
+
 const BinaryOp gate(const SplineTable& t) {
   return [t](Backend& be, const Shared& x, const Shared&) { return be.spline(x, t); };
 }
@@ -129,17 +144,8 @@ TEST_CASE("cubic spline: half the pieces at the same tolerance, the gate equals 
 }
 
 TEST_CASE("cubic spline with a promised maximum: exp's quadratic tail keeps the scales high", "[spline]") {
-  SplineFit f;
-  f.name = "exp(x/4)";
-  f.f = [](double v) { return std::exp(v / 4); };
-  f.lo = -20;
-  f.hi = 0;
-  f.right_tail.b = {1, 0.25, 1.0 / 32};
-  f.tol = 1.5e-6;
-  f.relative = true;
+  SplineFit f = exp_quarter_fit(1.5e-6, 1024);
   f.out_frac = 28;
-  f.in_bound = 1024;
-  f.out_bound = 1;
   f.degree = 3;
   // Out to +1024 the tail's x^3/32 leaves C1, C0 too few bits (2^-29): a clear error, not a bad table.
   CHECK_THROWS_WITH(fit_spline(f), Catch::Contains("spline exp(x/4): cubic pieces exceed the tolerance at scales"));
@@ -210,16 +216,7 @@ TEST_CASE("bad spline tables and fits are clear errors", "[spline][errors]") {
   bad = t;
   bad.coef.pop_back();
   CHECK_THROWS_WITH(check_spline(bad), Catch::Contains("not compiled"));
-  SplineFit f;
-  f.name = "exp(x/4)";
-  f.f = [](double x) { return std::exp(x / 4); };
-  f.lo = -20;
-  f.hi = 0;
-  f.right_tail.b = {1, 0.25, 1.0 / 32};
-  f.tol = 3e-8;
-  f.relative = true;
-  f.in_bound = 64;
-  f.out_bound = 1;
+  SplineFit f = exp_quarter_fit(3e-8, 64);
   f.max_pieces = 50;
   CHECK_THROWS_WITH(fit_spline(f), Catch::Contains("pieces needed"));
   f.tol = 1e-13;
