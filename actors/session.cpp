@@ -162,11 +162,18 @@ SessionResult run_parties(const SessionConfig& cfg, const PartyProgram& program_
     for (Role r : roles) caf::anon_send_exit(start.parties[static_cast<size_t>(role_index(r))], caf::exit_reason::kill);
     throw SessionError("session timed out after " + std::to_string(cfg.session_timeout.count()) + " ms");
   }
+  std::vector<PartyReport> reports;
+  for (Role r : roles) reports.push_back(std::move(*by_role[static_cast<size_t>(role_index(r))]));
+  return session_of_reports(cfg.setting, std::move(reports));
+}
+
+SessionResult session_of_reports(Setting setting, std::vector<PartyReport> reports) {
+  SessionResult res;
+  res.setting = setting;
   std::string root, echo;
-  for (Role r : roles) {
-    PartyReport& o = *by_role[static_cast<size_t>(role_index(r))];
+  for (PartyReport& o : reports) {
     if (o.error_class != ErrorClass::none) {
-      std::string msg = std::string(role_name(r)) + ": " + o.error;
+      std::string msg = std::string(role_name(o.role)) + ": " + o.error;
       if (o.error_class != ErrorClass::peer_aborted && root.empty()) root = msg;
       if (echo.empty()) echo = msg;
     }

@@ -80,5 +80,8 @@ BackendOptions backend_options(const SessionConfig& cfg);
 SessionResult run_session(const SessionConfig& cfg, const Program& program);
 // Each party runs program_of(its role), built inside that party.
 SessionResult run_parties(const SessionConfig& cfg, const PartyProgram& program_of);
+// The session of the parties' reports (every launcher's last step): throws SessionError with the
+// first root cause (a party's own failure before the "peer aborted" echoes) if any party failed.
+SessionResult session_of_reports(Setting setting, std::vector<PartyReport> reports);
 
 }  // namespace marill

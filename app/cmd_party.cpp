@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +14,8 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/layer_options.h"
+#include "app/remote_options.h"
+#include "remote/remote_sweep.h"
 #include "net/curve_keys.h"
 #include "net/hosts.h"
 #include "net/start_barrier.h"
@@ -34,14 +38,44 @@ void print_phase(const char* name, const OpCost& c) {
               static_cast<unsigned long long>(c.rounds), c.sim_s);
 }
 
+CurveKeyPair party_keys(const Args& args, const HostsFile& hosts, Role me) {
+  const HostEntry& mine = hosts.at(me);
+  return read_listed_key(args.get("--key", mine.secret_key_file), mine.public_key, hosts.file, role_name(me));
+}
+
+// `marill party --serve`: this party of every point a coordinator sends (remote/party_server.h).
+int serve(const Args& args, Role me) {
+  for (const Opt& o : block_point_options({}))
+    if (args.has(o.name)) throw std::invalid_argument("option '" + o.name + "': a party server takes its points from the coordinator's jobs");
+  for (const char* o : {"--timeout-ms", "--report"})
+    if (args.has(o)) throw std::invalid_argument(std::string("option '") + o + "': not with --serve (the coordinator's jobs carry the timeout)");
+  RemoteParty party;
+  party.role = me;
+  party.hosts = read_hosts_file(args.get("--hosts", ""));
+  party.keys = party_keys(args, party.hosts, me);
+  party.trust_coordinator = args.has("--trust-coordinator");
+  PartyServerOptions opt;
+  opt.idle_timeout = std::chrono::milliseconds(args.get_int("--idle-timeout-ms", 0, 0, 365LL * 86400 * 1000));
+  opt.max_jobs = static_cast<int>(args.get_int("--max-jobs", 0, 0, 1 << 30));
+  const std::map<JobKind, JobHandler> handlers{{JobKind::sweep_point, run_sweep_job}, {JobKind::generation, run_generation_job}};
+  serve_party(party, handlers, opt, std::cerr);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_party(int argc, char** argv) {
   Args args(argc, argv,
             block_point_options({{"--role", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text}, {"--timeout-ms", Opt::integer},
-                                 {"--report", Opt::text}}),
+                                 {"--report", Opt::text}, {"--serve", Opt::flag}, {"--trust-coordinator", Opt::flag},
+                                 {"--idle-timeout-ms", Opt::integer}, {"--max-jobs", Opt::integer}}),
             "usage: marill party --role ROLE --hosts HOSTS.yaml [--key FILE] [--timeout-ms 120000] [--report FILE]\n"
             "                    " + std::string(kBlockPointUsage) + "                    " + kLayerPointUsage +
+            "       marill party --serve --role ROLE --hosts HOSTS.yaml [--key FILE] [--trust-coordinator] [--idle-timeout-ms MS] [--max-jobs N]\n"
+            "--serve: a party server: runs this party of every point the coordinator (`marill run|generate --hosts`)\n"
+            "         sends to its control endpoint, until stopped (or --idle-timeout-ms without a job, or --max-jobs jobs)\n"
+            "--trust-coordinator: replies carry the client's output (opened output's SHA-256, generated tokens) and this\n"
+            "         party's error texts; without it, costs and error classes only (the texts stay in this log)\n"
             "Runs ONE party (client, server, helper or dealer) of a block point; the other parties run the same\n"
             "command with their role and the same point options. HOSTS.yaml names each role's endpoint and Curve\n"
             "public key (docs/multihost.md); --key (or the hosts entry's secret_key_file) is this party's secret key.\n"
@@ -51,6 +85,9 @@ int cmd_party(int argc, char** argv) {
   if (!args.has("--role")) throw std::invalid_argument("option '--role': which party this process runs (client, server, helper, dealer)");
   if (!args.has("--hosts")) throw std::invalid_argument("option '--hosts': the hosts file (docs/multihost.md)");
   const Role me = args.parsed("--role", args.get("--role", ""), parse_role);
+  if (args.has("--serve")) return serve(args, me);
+  for (const char* o : {"--trust-coordinator", "--idle-timeout-ms", "--max-jobs"})
+    if (args.has(o)) throw std::invalid_argument(std::string("option '") + o + "': only with --serve");
   const Point p = block_point(args);
   p.validate();
   if (p.setting == Setting::cleartext) throw std::invalid_argument("option '--setting': cleartext has one party and no network");
@@ -63,15 +100,7 @@ int cmd_party(int argc, char** argv) {
   const HostsFile hosts = read_hosts_file(args.get("--hosts", ""));
   std::vector<ZmqPeerAddress> addresses;
   for (Role r : roles) addresses.push_back({r, hosts.at(r).endpoint, hosts.at(r).public_key});
-  const HostEntry& mine = hosts.at(me);
-  const std::string key_file = args.get("--key", mine.secret_key_file);
-  if (key_file.empty())
-    throw std::invalid_argument(std::string("option '--key': this party's Curve secret key file (or secret_key_file under ") + role_name(me) +
-                                " in " + hosts.file + ")");
-  const CurveKeyPair keys = read_curve_secret_key(key_file);
-  if (keys.public_z85 != mine.public_key)
-    throw std::invalid_argument(key_file + ": this secret key's public key is " + keys.public_z85 + ", but " + hosts.file + " lists " +
-                                mine.public_key + " for " + role_name(me));
+  const CurveKeyPair keys = party_keys(args, hosts, me);
 
   ZmqOptions opt;
   opt.send_timeout = timeout;

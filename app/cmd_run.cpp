@@ -13,6 +13,8 @@
 
 #include "app/cli.h"
 #include "app/commands.h"
+#include "app/remote_options.h"
+#include "remote/remote_sweep.h"
 #include "runner/slurm.h"
 #include "runner/sweep.h"
 
@@ -71,7 +73,8 @@ int cmd_run(int argc, char** argv) {
   Args args(argc, argv, {{"--out", Opt::text}, {"--resume", Opt::flag}, {"--jobs", Opt::integer}, {"--dry-run", Opt::flag},
                          {"--stop-after", Opt::integer}, {"--calibration", Opt::text}, {"--slurm", Opt::flag}, {"--slurm-dir", Opt::text},
                          {"--slurm-args", Opt::text}, {"--slurm-parallel", Opt::integer}, {"--slurm-timeout", Opt::integer},
-                         {"--point", Opt::integer}, {"--shard-dir", Opt::text}},
+                         {"--point", Opt::integer}, {"--shard-dir", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text},
+                         {"--timeout-ms", Opt::integer}},
             "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
             "       marill run SCENARIO.yaml --slurm [--out FILE] [--resume] [--slurm-dir DIR] [--slurm-args=\"...\"] ...\n"
             "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
@@ -90,7 +93,10 @@ int cmd_run(int argc, char** argv) {
             "--slurm-args=\"OPTS\": more sbatch options, e.g. --slurm-args=\"--partition=cpu --time=10\"\n"
             "--slurm-parallel N: at most N tasks at once (the array's %N)\n"
             "--slurm-timeout S: wait at most S seconds for the job (default 86400), then cancel it\n"
-            "--point I --shard-dir DIR: (what a Slurm task runs) point I of the scenario (from 0) into its shard in DIR\n",
+            "--point I --shard-dir DIR: (what a Slurm task runs) point I of the scenario (from 0) into its shard in DIR\n"
+            "--hosts HOSTS.yaml: each point's parties are party servers (`marill party --serve`) on the hosts the file\n"
+            "         names; this process coordinates and writes the same CSV (its key: the file's coordinator entry or\n"
+            "         --key FILE; --timeout-ms: every wait of the parties, default 120000); docs/multihost.md\n",
             true);
   if (args.help()) return 0;
   if (args.positional().size() != 1) throw std::invalid_argument("run: give one scenario file (marill run SCENARIO.yaml)");
@@ -126,6 +132,17 @@ int cmd_run(int argc, char** argv) {
     if (args.has(o) && !slurm) throw std::invalid_argument(std::string("run: ") + o + " needs --slurm");
   if (slurm && (args.has("--jobs") || args.has("--stop-after")))
     throw std::invalid_argument("run: --jobs and --stop-after are for in-process sweeps; with --slurm each task runs one point");
+  const bool remote = args.has("--hosts");
+  if (!remote)
+    for (const char* o : {"--key", "--timeout-ms"})
+      if (args.has(o)) throw std::invalid_argument(std::string("run: ") + o + " needs --hosts");
+  if (remote && (slurm || args.has("--jobs")))
+    throw std::invalid_argument("run: --hosts runs one point at a time on the party servers; not with --slurm or --jobs");
+  std::unique_ptr<Coordinator> coordinator;
+  if (remote) {
+    coordinator = coordinator_from(args);
+    opt.point_runner = remote_point_runner(*coordinator, sc, calibration_text(args));
+  }
   const SweepReport rep = slurm ? run_sweep_on_slurm(sc, opt, slurm_options(args, sc, opt), std::cerr) : run_sweep(sc, opt, std::cerr);
   if (rep.stopped) {
     std::fprintf(stderr, "marill run: stopped after %zu points (--stop-after); --resume continues\n", rep.ran + rep.failed);

@@ -40,6 +40,14 @@ bool is_tcp_endpoint(const std::string& e) {
   return v >= 1 && v <= 65535;
 }
 
+// An entry's secret_key_file, relative to the hosts file's directory ("" when not given).
+std::string key_file(const std::string& file, const std::string& dir, const YAML::Node& entry, const std::string& key) {
+  if (!entry["secret_key_file"]) return "";
+  std::string path = word(file, entry["secret_key_file"], key + ".secret_key_file");
+  if (std::filesystem::path(path).is_relative() && !dir.empty()) path = (std::filesystem::path(dir) / path).string();
+  return path;
+}
+
 }  // namespace
 
 const HostEntry* HostsFile::find(Role r) const {
@@ -53,6 +61,18 @@ const HostEntry& HostsFile::at(Role r) const {
   throw std::invalid_argument(file + ": parties: no entry for " + role_name(r) + " (this run needs one)");
 }
 
+const std::string& HostsFile::control_of(Role r) const {
+  const HostEntry& h = at(r);
+  if (h.control.empty())
+    throw std::invalid_argument(file + ": parties." + role_name(r) + ": no control endpoint (where its party server takes the coordinator's jobs)");
+  return h.control;
+}
+
+const CoordinatorEntry& HostsFile::coordinator_entry() const {
+  if (!coordinator) throw std::invalid_argument(file + ": no coordinator entry (the key a party server admits jobs from)");
+  return *coordinator;
+}
+
 HostsFile parse_hosts(const std::string& text, const std::string& file) {
   YAML::Node root;
   try {
@@ -62,7 +82,8 @@ HostsFile parse_hosts(const std::string& text, const std::string& file) {
   }
   if (!root.IsMap()) fail(file, root, "(top)", "expected a map with 'parties'");
   for (auto it = root.begin(); it != root.end(); ++it)
-    if (it->first.Scalar() != "parties") fail(file, it->first, it->first.Scalar(), "unknown key (expected parties)");
+    if (it->first.Scalar() != "parties" && it->first.Scalar() != "coordinator")
+      fail(file, it->first, it->first.Scalar(), "unknown key (expected parties, coordinator)");
   const YAML::Node ps = root["parties"];
   if (!ps.IsMap() || ps.size() == 0) fail(file, ps, "parties", "expected a map from role to {endpoint, public_key}");
   HostsFile hf;
@@ -83,8 +104,8 @@ HostsFile parse_hosts(const std::string& text, const std::string& file) {
     if (!e.IsMap()) fail(file, e, key, "expected a map with endpoint and public_key");
     for (auto f = e.begin(); f != e.end(); ++f) {
       const std::string k = f->first.Scalar();
-      if (k != "endpoint" && k != "public_key" && k != "secret_key_file")
-        fail(file, f->first, key + "." + k, "unknown key (expected endpoint, public_key, secret_key_file)");
+      if (k != "endpoint" && k != "public_key" && k != "secret_key_file" && k != "control")
+        fail(file, f->first, key + "." + k, "unknown key (expected endpoint, control, public_key, secret_key_file)");
     }
     h.endpoint = word(file, e["endpoint"], key + ".endpoint");
     if (!is_tcp_endpoint(h.endpoint)) fail(file, e["endpoint"], key + ".endpoint", "expected tcp://HOST:PORT, got '" + h.endpoint + "'");
@@ -93,12 +114,25 @@ HostsFile parse_hosts(const std::string& text, const std::string& file) {
     if (!is_curve_key(h.public_key))
       fail(file, e["public_key"], key + ".public_key", "not a Curve public key (40 Z85 characters, as `marill curve-keygen` writes to PREFIX.pub)");
     if (!keys.insert(h.public_key).second) fail(file, e["public_key"], key + ".public_key", "another role has this key: a key must name one role");
-    if (e["secret_key_file"]) {
-      h.secret_key_file = word(file, e["secret_key_file"], key + ".secret_key_file");
-      if (std::filesystem::path(h.secret_key_file).is_relative() && !dir.empty())
-        h.secret_key_file = (std::filesystem::path(dir) / h.secret_key_file).string();
+    if (e["control"]) {
+      h.control = word(file, e["control"], key + ".control");
+      if (!is_tcp_endpoint(h.control)) fail(file, e["control"], key + ".control", "expected tcp://HOST:PORT, got '" + h.control + "'");
+      if (!endpoints.insert(h.control).second) fail(file, e["control"], key + ".control", "another endpoint of the file is there too");
     }
+    h.secret_key_file = key_file(file, dir, e, key);
     hf.parties.push_back(h);
+  }
+  if (const YAML::Node c = root["coordinator"]) {
+    if (!c.IsMap()) fail(file, c, "coordinator", "expected a map with public_key (and secret_key_file)");
+    for (auto f = c.begin(); f != c.end(); ++f)
+      if (f->first.Scalar() != "public_key" && f->first.Scalar() != "secret_key_file")
+        fail(file, f->first, "coordinator." + f->first.Scalar(), "unknown key (expected public_key, secret_key_file)");
+    CoordinatorEntry ce;
+    ce.public_key = word(file, c["public_key"], "coordinator.public_key");
+    if (!is_curve_key(ce.public_key)) fail(file, c["public_key"], "coordinator.public_key", "not a Curve public key (40 Z85 characters)");
+    if (!keys.insert(ce.public_key).second) fail(file, c["public_key"], "coordinator.public_key", "a party has this key: a key must name one role");
+    ce.secret_key_file = key_file(file, dir, c, "coordinator");
+    hf.coordinator = ce;
   }
   return hf;
 }

@@ -2,11 +2,11 @@
 
 #include <cstdio>
 #include <cstring>
-#include <set>
 #include <stdexcept>
 
 #include "actors/party_error.h"
 #include "net/chunking.h"
+#include "net/zap_handler.h"
 
 namespace marill {
 
@@ -17,13 +17,6 @@ namespace {
 constexpr std::size_t kReserveAheadBytes = std::size_t{64} << 20;
 // A CURVE MESSAGE command: its name, the nonce, the MAC and the flags byte (RFC 26), with room to spare.
 constexpr std::size_t kCurveOverhead = 64;
-constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";  // where libzmq asks (RFC 27)
-
-std::string z85_of(const std::uint8_t* raw32) {
-  char z[41];
-  zmq_z85_encode(z, raw32, 32);
-  return z;
-}
 
 }  // namespace
 
@@ -45,9 +38,9 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
   if (!self) throw std::invalid_argument(std::string("zmq transport: no address for this party (") + role_name(me) + ")");
   if (opt_.curve) {
     // The ZAP handler must be bound before the ROUTER accepts a handshake.
-    zap_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::rep);
-    zap_->bind(kZapEndpoint);
-    zap_thread_ = std::thread([this] { run_zap(); });
+    std::vector<ZapAllowed> allowed;
+    for (const auto& p : parties) allowed.push_back({p.public_key, role_name(p.role)});
+    zap_ = std::make_unique<ZapHandler>(ctx_, std::move(allowed), std::string("marill party ") + role_name(me));
     router_.set(zmq::sockopt::curve_server, 1);
     router_.set(zmq::sockopt::curve_secretkey, my_keys.secret_z85);
     router_.set(zmq::sockopt::zap_domain, "marill");
@@ -92,45 +85,7 @@ ZmqTransport::~ZmqTransport() {
     p->dealer.close();  // lingers up to opt_.linger to deliver the last frames
   }
   router_.close();
-  stop_ = true;
-  if (zap_thread_.joinable()) zap_thread_.join();
-  if (zap_) zap_->close();
-}
-
-// RFC 27: admit a CURVE client whose public key the hosts file lists, as that role.
-void ZmqTransport::run_zap() {
-  zmq::pollitem_t item{zap_->handle(), 0, ZMQ_POLLIN, 0};
-  std::set<std::string> refused_keys;
-  while (!stop_) {
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) continue;
-    std::vector<zmq::message_t> req;
-    while (true) {
-      zmq::message_t m;
-      if (!zap_->recv(m, zmq::recv_flags::none)) break;
-      const bool more = m.more();
-      req.push_back(std::move(m));
-      if (!more) break;
-    }
-    std::string status = "400", text = "not in the hosts file", user;
-    if (req.size() >= 6 && req[0].to_string() == "1.0") {
-      const std::string mechanism = req[5].to_string();
-      if (mechanism == "CURVE" && req.size() == 7 && req[6].size() == 32) {
-        const std::string key = z85_of(req[6].data<std::uint8_t>());
-        for (const auto& a : allowed_)
-          if (a.public_key == key) {
-            status = "200", text = "OK", user = role_name(a.role);
-          }
-        if (status != "200" && refused_keys.insert(key).second)  // once per key: a refused client keeps reconnecting
-          std::fprintf(stderr, "marill party %s: refused a connection from %s: its Curve key %s is not in the hosts file\n",
-                       role_name(me_), req[3].to_string().c_str(), key.c_str());
-      } else {
-        text = "only CURVE is admitted";
-      }
-    }
-    const std::string reply[6] = {"1.0", req.size() > 1 ? req[1].to_string() : "", status, text, user, ""};
-    for (int i = 0; i < 6; ++i)
-      zap_->send(zmq::buffer(reply[i]), i < 5 ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  }
+  zap_.reset();
 }
 
 void ZmqTransport::poll_events(Peer& p) {

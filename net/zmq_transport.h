@@ -16,11 +16,9 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <zmq.hpp>
@@ -28,6 +26,7 @@
 #include "actors/transport.h"
 #include "net/chunking.h"
 #include "net/curve_keys.h"
+#include "net/zap_handler.h"
 
 namespace marill {
 
@@ -60,7 +59,6 @@ class ZmqTransport final : public Transport {
 
  private:
   struct Peer;
-  void run_zap();
   Peer& peer(Role to);
   void poll_events(Peer& p);
   void fail_send(Peer& p, bool timed_out);  // throws if the peer refused us or went away, or if timed_out
@@ -69,9 +67,7 @@ class ZmqTransport final : public Transport {
   ZmqOptions opt_;
   zmq::context_t ctx_;
   std::vector<ZmqPeerAddress> allowed_;  // who the ZAP handler admits
-  std::atomic<bool> stop_{false};
-  std::unique_ptr<zmq::socket_t> zap_;
-  std::thread zap_thread_;
+  std::unique_ptr<ZapHandler> zap_;  // declared after ctx_: stopped before the context closes
   zmq::socket_t router_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::vector<ChunkReassembler> partial_;  // by sender

@@ -137,25 +137,50 @@ StepCost step_cost(const SessionResult& session, const std::string& name) {
   return c;
 }
 
-GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in, std::function<void(int, int)> on_step) {
-  const SessionConfig cfg = generation_session_config(p, in);
+namespace {
+
+// The program of `role`: the generation on that party's own model; the client collects the tokens.
+Program generation_program(const GenerationPoint& p, const GenerationInputs& in, Role r, std::shared_ptr<std::vector<int>> tokens,
+                           std::function<void(int, int)> on_step) {
+  auto model = std::make_shared<PartyModel>(generation_party_model(p, in, r));
+  const bool client = holds(p.setting, r, Role::client);
+  if (client) model->on_step = std::move(on_step);
+  return [model, tokens, client](Backend& be) { secure_generate(be, *model, client ? tokens.get() : nullptr); };
+}
+
+}  // namespace
+
+GenerationResult generation_result(const GenerationPoint& p, SessionResult session, std::vector<int> tokens, double wall_s) {
   GenerationResult res;
   res.point = p;
-  res.roles = roles_of(p.setting);
-  auto tokens = std::make_shared<std::vector<int>>();
-  const auto t0 = std::chrono::steady_clock::now();
-  res.session = run_parties(cfg, [&p, &in, tokens, on_step](Role r) -> Program {
-    auto model = std::make_shared<PartyModel>(generation_party_model(p, in, r));
-    const bool client = holds(p.setting, r, Role::client);
-    if (client) model->on_step = on_step;
-    return [model, tokens, client](Backend& be) { secure_generate(be, *model, client ? tokens.get() : nullptr); };
-  });
-  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  res.tokens = *tokens;
+  res.roles.clear();
+  for (const PartyReport& r : session.parties) res.roles.push_back(r.role);
+  res.session = std::move(session);
+  res.tokens = std::move(tokens);
+  res.wall_s = wall_s;
   std::vector<std::string> names{"setup"};
   for (int s = 0; s < p.new_tokens; ++s) names.push_back(step_scope(s));
   for (const std::string& name : names) res.steps.push_back(step_cost(res.session, name));
   return res;
+}
+
+GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in, std::function<void(int, int)> on_step) {
+  const SessionConfig cfg = generation_session_config(p, in);
+  auto tokens = std::make_shared<std::vector<int>>();
+  const auto t0 = std::chrono::steady_clock::now();
+  SessionResult session = run_parties(cfg, [&p, &in, tokens, on_step](Role r) { return generation_program(p, in, r, tokens, on_step); });
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return generation_result(p, std::move(session), *tokens, wall_s);
+}
+
+PartyReport run_generation_party(const GenerationPoint& p, const GenerationInputs& in, Role role, Transport& transport,
+                                 std::vector<int>* tokens, std::optional<std::chrono::milliseconds> recv_timeout) {
+  SessionConfig cfg = generation_session_config(p, in);
+  if (recv_timeout) cfg.recv_timeout = *recv_timeout;
+  auto collected = std::make_shared<std::vector<int>>();
+  PartyReport report = run_party(cfg, role, transport, [&](Role r) { return generation_program(p, in, r, collected, nullptr); });
+  if (tokens) *tokens = *collected;
+  return report;
 }
 
 const char* generation_csv_header() {

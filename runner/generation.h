@@ -4,6 +4,7 @@
 // party: the public plan) -> per-party reports -> one cost row per generated token.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -91,6 +92,12 @@ StepCost step_cost(const SessionResult& session, const std::string& name);
 GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs& in,
                                 std::function<void(int, int)> on_step = nullptr);
 
+// One party of the generation over any transport (a party process: remote/); the client's tokens
+// go to *tokens. A recv_timeout replaces the session's.
+PartyReport run_generation_party(const GenerationPoint& p, const GenerationInputs& in, Role role, Transport& transport,
+                                 std::vector<int>* tokens = nullptr, std::optional<std::chrono::milliseconds> recv_timeout = std::nullopt);
+// The result of a generation's session (per-step costs from the parties' ledgers).
+GenerationResult generation_result(const GenerationPoint& p, SessionResult session, std::vector<int> tokens, double wall_s);
 const char* generation_csv_header();
 // One row per party of the step (a line each).
 std::string generation_csv_line(const GenerationResult& r, const StepCost& s);

@@ -171,23 +171,15 @@ CsvFields csv_split(const std::string& line) {
   return out;
 }
 
-SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::shared_ptr<const ComputeModel> model) {
+std::string sweep_scope(const Scenario& sc, const ScenarioPoint& p) {
+  if (sc.workload == SweepWorkload::block) return "forward";
+  return step_scope(p.stage == Stage::prefill ? 0 : 1);  // decode: the first step, after a prompt of b tokens
+}
+
+SweepCost sweep_cost(const Scenario& sc, const ScenarioPoint& p, const SessionResult& session, double wall_s) {
   SweepCost c;
-  const auto t0 = std::chrono::steady_clock::now();
-  SessionResult session;
-  std::string scope;
-  if (sc.workload == SweepWorkload::block) {
-    Point bp = block_point(sc, p);
-    if (model) bp.compute_model = model;
-    session = run_point(bp).session;
-    scope = "forward";
-  } else {
-    GenerationPoint g = generation_point(sc, p);
-    if (model) g.compute_model = model;
-    session = run_generation(g, load_generation(g)).session;
-    scope = step_scope(p.stage == Stage::prefill ? 0 : 1);  // decode: the first step, after a prompt of b tokens
-  }
-  c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.wall_s = wall_s;
+  const std::string scope = sweep_scope(sc, p);
   c.step = step_cost(session, scope);
   for (const PartyReport& r : session.parties) c.roles.push_back(r.role);
   // Op kinds at most two levels below the step: bytes of all parties, the slowest party's time.
@@ -205,6 +197,21 @@ SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::share
   for (const auto& [kind, v] : kinds)
     c.ops.push_back({p.id, kind, std::to_string(v.first), std::to_string(session.op_rounds(prefix + kind)), fmt("%.9g", v.second)});
   return c;
+}
+
+SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::shared_ptr<const ComputeModel> model) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SessionResult session;
+  if (sc.workload == SweepWorkload::block) {
+    Point bp = block_point(sc, p);
+    if (model) bp.compute_model = model;
+    session = run_point(bp).session;
+  } else {
+    GenerationPoint g = generation_point(sc, p);
+    if (model) g.compute_model = model;
+    session = run_generation(g, load_generation(g)).session;
+  }
+  return sweep_cost(sc, p, session, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, const SweepCost& c) {
@@ -337,7 +344,7 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
       std::optional<SweepCost> cost;
       std::string error;
       try {
-        cost = run_sweep_point(sc, p, opt.compute_model);
+        cost = opt.point_runner ? opt.point_runner(p) : run_sweep_point(sc, p, opt.compute_model);
       } catch (const std::exception& e) {
         error = e.what();
       }

@@ -32,6 +32,10 @@ struct SweepCost {
 };
 // model: phantom runs' compute model (null: the point's default, the built-in calibration).
 SweepCost run_sweep_point(const Scenario& sc, const ScenarioPoint& p, std::shared_ptr<const ComputeModel> model = nullptr);
+// The ledger scope a point's row reports: "forward" (block), "prefill" or "decode 001" (whole model).
+std::string sweep_scope(const Scenario& sc, const ScenarioPoint& p);
+// The cost of a point's session (however it was run: in process, by party servers) at sweep_scope.
+SweepCost sweep_cost(const Scenario& sc, const ScenarioPoint& p, const SessionResult& session, double wall_s);
 // The row of one repeat (ratios empty: fill_ratios sets them once the baselines are in).
 CsvFields sweep_row(const Scenario& sc, const ScenarioPoint& p, int repeat, const SweepCost& c);
 // baseline_id, time_ratio, comm_ratio of every row whose baseline row (same repeat) is present.
@@ -43,6 +47,9 @@ struct SweepOptions {
   int jobs = 1;         // points run in parallel, each its own session
   bool progress_inline = false;  // one progress line rewritten in place (a terminal), else a line per point
   std::shared_ptr<const ComputeModel> compute_model;  // phantom runs' compute (null: the built-in calibration)
+  // Runs one repeat of a point (remote/remote_sweep.h: on party servers); null: run_sweep_point in
+  // this process with compute_model.
+  std::function<SweepCost(const ScenarioPoint&)> point_runner;
   int stop_after = 0;   // TEST ONLY: stop taking points after this many of this run finished, and leave
                         // the files as a killed sweep would (no final rewrite)
 };

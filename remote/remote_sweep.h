@@ -1,0 +1,33 @@
+// A scenario's sweep on party servers (`marill run SCENARIO.yaml --hosts HOSTS.yaml`): each point
+// (and repeat) goes as one job to the servers of its parties; their reports make the same row an
+// in-process run writes (runner/sweep.h: run_sweep keeps writing, resuming and merging rows as
+// always). A cleartext point has no parties and runs in the coordinator.
+//
+// Every host resolves the scenario's paths (model packages) as the coordinator does: the scenario's
+// directory is sent as an absolute path, so hosts share it (a cluster file system, or the same
+// checkout at the same place).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "remote/coordinator.h"
+#include "remote/party_server.h"
+#include "runner/sweep.h"
+
+namespace marill {
+
+// The point runner of run_sweep (SweepOptions::point_runner). calibration_json: phantom runs'
+// compute model as every party must use it ("": the built-in one); `local_model` runs cleartext
+// points here.
+std::function<SweepCost(const ScenarioPoint&)> remote_point_runner(Coordinator& coordinator, const Scenario& sc,
+                                                                   const std::string& calibration_json);
+
+// A party server's handler of sweep-point jobs.
+JobReply run_sweep_job(const PartyJob& job, const RemoteParty& me);
+
+// The compute model a job names (the built-in one for "").
+std::shared_ptr<const ComputeModel> job_compute_model(const PartyJob& job);
+
+}  // namespace marill
