@@ -6,6 +6,7 @@
 #include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 
+#include <cstring>
 #include <sstream>
 
 namespace marill {
@@ -53,7 +54,41 @@ std::vector<std::uint8_t> report_to_binary(const PartyReport& r) {
   return std::vector<std::uint8_t>(s.begin(), s.end());
 }
 
+namespace {
+
+// Cereal resizes a string to its announced length before reading its bytes: every length is checked
+// against the bytes that are left first, so a report from another process cannot make this one
+// allocate more than it sent. The layout is cereal's binary one of PartyReport (serialize above).
+void check_report_lengths(const std::vector<std::uint8_t>& b) {
+  constexpr std::size_t kOpCost = 8 * sizeof(u64) + 2 * sizeof(double);
+  static_assert(sizeof(OpCost) == kOpCost, "OpCost changed: update the report's length check");
+  std::size_t at = 0;
+  auto skip = [&](std::uint64_t n) {
+    if (n > b.size() - at) throw ProtocolError("malformed party report: cut short, or a length beyond its end");
+    at += static_cast<std::size_t>(n);
+  };
+  auto length = [&] {
+    skip(sizeof(std::uint64_t));
+    std::uint64_t v;
+    std::memcpy(&v, b.data() + at - sizeof v, sizeof v);
+    return v;
+  };
+  skip(2);            // role, ran
+  skip(2 * kOpCost);  // totals
+  for (int phase = 0; phase < 2; ++phase) {
+    const std::uint64_t n = length();
+    if (n > (b.size() - at) / (sizeof(std::uint64_t) + kOpCost)) throw ProtocolError("malformed party report: more ops than bytes");
+    for (std::uint64_t i = 0; i < n; ++i) skip(length()), skip(kOpCost);
+  }
+  skip(sizeof(WorkCounts::n));
+  skip(1);  // error class
+  skip(length());
+}
+
+}  // namespace
+
 PartyReport report_from_binary(const std::vector<std::uint8_t>& bytes) {
+  check_report_lengths(bytes);
   PartyReport r;
   try {
     std::istringstream is(std::string(bytes.begin(), bytes.end()), std::ios::binary);

@@ -1,8 +1,10 @@
-// libFuzzer target: the decoders of bytes that come from a peer, the frame (actors/frame.h) and the
-// ZeroMQ transport's chunk reassembly (net/chunking.h). Input format: fuzz/fuzz_input.h.
+// libFuzzer target: the decoders of bytes that come from a peer, the frame (actors/frame.h), the
+// ZeroMQ transport's chunk reassembly (net/chunking.h), and the control channel's jobs and replies
+// (remote/jobs.h) with the party report a reply carries (actors/report.h). Input format:
+// fuzz/fuzz_input.h.
 //
 // Beyond "no crash, no sanitizer report": only ProtocolError may be thrown (anything else escapes
-// and libFuzzer reports it), an accepted frame re-encodes to the same bytes, a reassembled message
+// and libFuzzer reports it), an accepted frame, job or reply re-encodes to the same bytes, a reassembled message
 // re-chunks and reassembles to itself, and no allocation follows an announced length rather than
 // the bytes received (scripts/fuzz.sh runs with -malloc_limit_mb far below the 16 GiB limit).
 #include <cstdio>
@@ -13,7 +15,9 @@
 
 #include "actors/frame.h"
 #include "fuzz_input.h"
+#include "actors/report.h"
 #include "net/chunking.h"
+#include "remote/jobs.h"
 #include "protocols/comm/comm.h"
 
 namespace {
@@ -76,11 +80,40 @@ void feed_chunks(const std::uint8_t* data, std::size_t size) {
   }
 }
 
+void decode_job_and_check(const std::uint8_t* data, std::size_t size) {
+  marill::PartyJob job;
+  try {
+    job = marill::decode_job(data, size);
+  } catch (const ProtocolError&) {
+    return;
+  }
+  require(marill::encode_job(job) == Bytes(data, data + size), "an accepted job does not re-encode to its bytes");
+}
+
+void decode_reply_and_check(const std::uint8_t* data, std::size_t size) {
+  marill::JobReply reply;
+  try {
+    reply = marill::decode_reply(data, size);
+  } catch (const ProtocolError&) {
+    return;
+  }
+  require(marill::encode_reply(reply) == Bytes(data, data + size), "an accepted reply does not re-encode to its bytes");
+  if (!reply.has_report) return;
+  try {
+    (void)marill::report_from_binary(reply.report);
+  } catch (const ProtocolError&) {
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  if ((data[0] & 1) == marill::fuzz::kWholeFrame) decode_and_check(Bytes(data + 1, data + size));
-  else feed_chunks(data + 1, size - 1);
+  switch (data[0] & 3) {
+    case marill::fuzz::kWholeFrame: decode_and_check(Bytes(data + 1, data + size)); break;
+    case marill::fuzz::kChunkStream: feed_chunks(data + 1, size - 1); break;
+    case marill::fuzz::kJob: decode_job_and_check(data + 1, size - 1); break;
+    default: decode_reply_and_check(data + 1, size - 1); break;
+  }
   return 0;
 }

@@ -7,7 +7,9 @@
 
 #include "actors/frame.h"
 #include "fuzz_input.h"
+#include "actors/report.h"
 #include "net/chunking.h"
+#include "remote/jobs.h"
 
 namespace {
 
@@ -53,6 +55,11 @@ Bytes announce(std::uint64_t length, std::size_t carried, std::uint8_t flags) {
   Bytes out{fuzz::kChunkStream, static_cast<std::uint8_t>(chunk.size())};
   out.insert(out.end(), chunk.begin(), chunk.end());
   return out;
+}
+
+Bytes tagged(std::uint8_t tag, Bytes b) {
+  b.insert(b.begin(), tag);
+  return b;
 }
 
 }  // namespace
@@ -103,6 +110,29 @@ int main(int argc, char** argv) {
   seeds.push_back({"chunks-short-of-length", announce(100, 10, kChunkFirst | kChunkLast)});
   seeds.push_back({"chunks-no-message", Bytes{fuzz::kChunkStream, 3, kChunkLast, 1, 2}});
   seeds.push_back({"chunks-bad-flags", Bytes{fuzz::kChunkStream, 2, 0x80, 0}});
+
+  PartyJob job;
+  job.id = 7, job.kind = JobKind::sweep_point, job.timeout_ms = 30000;
+  job.args = {"/data/s.yaml", "/data", "name: s\nmodel: {preset: gpt2}\n", "3"};
+  seeds.push_back({"job-sweep-point", tagged(fuzz::kJob, encode_job(job))});
+  job.kind = JobKind::generation, job.calibration_json = "{\"version\": 1}";
+  job.args = {"--package", "/m/p", "--prompt-ids", "1,2,3", "--settings", "3pc"};
+  seeds.push_back({"job-generation", tagged(fuzz::kJob, encode_job(job))});
+  Bytes job_bytes = encode_job(job);
+  job_bytes.resize(job_bytes.size() / 2);
+  seeds.push_back({"job-cut", tagged(fuzz::kJob, job_bytes)});
+  PartyReport report;
+  report.role = Role::server, report.ran = true;
+  report.ledger.ops[1]["forward/attention"].bytes_sent = 4096;
+  report.ledger.ops[1]["forward/mlp"].rounds = 12;
+  JobReply reply;
+  reply.id = 7, reply.has_report = true, reply.report = report_to_binary(report), reply.wall_s = 0.25;
+  reply.output_sha256 = std::string(64, 'a');
+  reply.tokens = {264, 1769, 3};
+  seeds.push_back({"reply-report", tagged(fuzz::kJobReply, encode_reply(reply))});
+  JobReply refused;
+  refused.id = 8, refused.error = "the job could not be run";
+  seeds.push_back({"reply-refused", tagged(fuzz::kJobReply, encode_reply(refused))});
 
   for (const auto& [name, bytes] : seeds) {
     std::ofstream out(dir + "/" + name, std::ios::binary | std::ios::trunc);

@@ -138,18 +138,31 @@ bool ControlClient::lost(Role r) {
   return l.lost;
 }
 
-void ControlClient::send(Role to, const std::vector<std::uint8_t>& bytes, std::chrono::milliseconds timeout) {
-  Link& l = link(to);
-  const std::string who = std::string("the party server of ") + role_name(to) + " at " + l.peer.endpoint;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  zmq::message_t msg(bytes.data(), bytes.size());
-  while (!l.dealer.send(msg, zmq::send_flags::none)) {
+namespace {
+std::string server_of(Role r, const std::string& endpoint) { return std::string("the party server of ") + role_name(r) + " at " + endpoint; }
+}  // namespace
+
+void ControlClient::await_connection(Role r, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout) {
+  Link& l = link(r);
+  for (;;) {
     poll_events(l);
     if (l.refused)
-      throw std::runtime_error(who + " refused the coordinator's Curve key (not the hosts file's coordinator key?) or holds another key than the hosts file lists");
+      throw std::runtime_error(server_of(r, l.peer.endpoint) +
+                               " refused the coordinator's Curve key (not the hosts file's coordinator key?) or holds another key than the hosts file lists");
+    if (l.connected) return;
     if (std::chrono::steady_clock::now() >= deadline)
-      throw std::runtime_error("no connection to " + who + " within " + std::to_string(timeout.count()) + " ms (is `marill party --serve` running there?)");
+      throw std::runtime_error("no connection to " + server_of(r, l.peer.endpoint) + " within " + std::to_string(timeout.count()) +
+                               " ms (is `marill party --serve` running there?)");
+    zmq::pollitem_t item{l.monitor.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
   }
+}
+
+void ControlClient::send(Role to, const std::vector<std::uint8_t>& bytes, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Link& l = link(to);
+  zmq::message_t msg(bytes.data(), bytes.size());
+  while (!l.dealer.send(msg, zmq::send_flags::none)) await_connection(to, deadline, timeout);
 }
 
 std::optional<std::pair<Role, std::vector<std::uint8_t>>> ControlClient::receive(std::chrono::milliseconds timeout) {

@@ -60,8 +60,10 @@ class ControlClient {
   ControlClient(const ControlClient&) = delete;
   ControlClient& operator=(const ControlClient&) = delete;
 
-  // Waits up to `timeout` for the party server's connection; throws std::runtime_error naming it
+  // Waits until `deadline` for the party server's connection; throws std::runtime_error naming it
   // (not running, refused the coordinator's key, or holds another key than the hosts file lists).
+  void await_connection(Role r, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout);
+  // Sends once the party server is connected (at most `timeout`); throws as await_connection.
   void send(Role to, const std::vector<std::uint8_t>& bytes, std::chrono::milliseconds timeout);
   // The next reply of any party server, or nullopt after `timeout`.
   std::optional<std::pair<Role, std::vector<std::uint8_t>>> receive(std::chrono::milliseconds timeout);

@@ -27,6 +27,17 @@ Coordinator::Outcome Coordinator::run(const std::vector<Role>& roles, PartyJob j
     pending[i] = false;
     if (out.unreachable.empty()) out.unreachable = why;
   };
+  // Every server connected first: a point with a party missing is not started at all (the others
+  // would only wait a timeout for it).
+  const auto connect_by = std::chrono::steady_clock::now() + opt_.timeout;
+  for (size_t i = 0; i < roles.size(); ++i) {
+    try {
+      control_->await_connection(roles[i], connect_by, opt_.timeout);
+    } catch (const std::exception& e) {
+      fail(i, e.what());
+    }
+  }
+  if (!out.unreachable.empty()) return out;
   for (size_t i = 0; i < roles.size(); ++i) {
     pending[i] = true;
     try {

@@ -25,6 +25,7 @@
 using namespace marill;
 using marill::test::csv_rows;
 using marill::test::marill_exe;
+using marill::test::tiny_config;
 using Catch::Contains;
 
 namespace {
@@ -67,8 +68,6 @@ const std::string kHead =
     "b: [64]\n";                                  // line 6
 
 // The bundled tiny model's config.json: a small shape that runs in milliseconds.
-std::string tiny_config() { return std::string(MARILL_SOURCE_DIR) + "/models/bundled/tiny/base/config.json"; }
-
 std::string tiny_sweep(const std::string& extra = "") {
   return "name: tiny\n"
          "model: {config: " + tiny_config() + "}\n"

@@ -33,29 +33,6 @@ namespace {
 
 const std::vector<std::string> kSlurmBinaries = {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo"};
 
-struct Finished {
-  int status = -1;  // -1: killed at the limit
-  std::string output;
-};
-
-// Runs a program to its end or `limit` (then kills it), stdout and stderr into `log`.
-Finished run_bounded(const std::string& exe, const std::vector<std::string>& args, const bp::environment& env, const fs::path& log,
-                     std::chrono::seconds limit) {
-  bp::child c(exe, bp::args(args), env, (bp::std_out & bp::std_err) > log.string(), bp::std_in < bp::null);
-  const auto deadline = Clock::now() + limit;
-  while (c.running() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  Finished f;
-  if (c.running()) {
-    c.terminate();
-    c.wait();
-  } else {
-    c.wait();
-    f.status = c.exit_code();
-  }
-  f.output = slurp(log);
-  return f;
-}
-
 // A temporary directory, removed with everything in it.
 struct TempDir {
   fs::path path;
@@ -188,20 +165,10 @@ class LocalSlurm {
   Daemons daemons_;
 };
 
-// The measured columns (CPU and wall time) blanked: they differ from run to run.
-std::vector<CsvFields> without_times(std::vector<CsvFields> rows) {
-  const auto& cols = sweep_csv_columns();
-  const size_t cpu = static_cast<size_t>(std::find(cols.begin(), cols.end(), "cpu_s") - cols.begin());
-  const size_t wall = static_cast<size_t>(std::find(cols.begin(), cols.end(), "wall_s") - cols.begin());
-  REQUIRE(wall < cols.size());
-  for (CsvFields& r : rows) r.at(cpu) = r.at(wall) = "";
-  return rows;
-}
-
 // 20 points of the bundled tiny model's shape, phantom: 2 settings x 2 stages x 5 configurations.
 std::string twenty_points() {
   return "name: slurm20\n"
-         "model: {config: " + std::string(MARILL_SOURCE_DIR) + "/models/bundled/tiny/base/config.json}\n"
+         "model: {config: " + tiny_config() + "}\n"
          "settings: [3pc, 2pc-dealer]\n"
          "networks: [lan]\n"
          "stages: [prefill, decode]\n"

@@ -24,6 +24,7 @@
 #include "net/zmq_transport.h"
 #include "runner/runner.h"
 #include "tests/core/process_helpers.h"
+#include "tests/core/zmq_cluster.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
@@ -31,43 +32,9 @@ using namespace marill;
 using marill::test::free_loopback_port;
 using marill::test::marill_exe;
 using marill::test::slurp;
+using marill::test::Cluster;
 
 namespace {
-
-// A directory with a Curve key pair per role (from `marill curve-keygen`) and a hosts file.
-struct Cluster {
-  fs::path dir;
-  explicit Cluster(const std::string& name) {
-    dir = fs::temp_directory_path() / ("marill_zmq_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Cluster() { fs::remove_all(dir); }
-  std::string key(const std::string& who) {
-    const fs::path prefix = dir / who;
-    if (!fs::exists(prefix.string() + ".pub"))
-      REQUIRE(bp::system(marill_exe(), "curve-keygen", "--out", prefix.string(), bp::std_out > bp::null) == 0);
-    std::string pub = slurp(prefix.string() + ".pub");
-    return pub.substr(0, pub.find('\n'));
-  }
-  // Each role: its endpoint, `key_of[role]`'s public key and that key's secret file.
-  fs::path hosts(const std::string& name, const std::vector<std::pair<std::string, std::string>>& role_key) {
-    std::ostringstream y;
-    y << "parties:\n";
-    for (const auto& [role, who] : role_key)
-      y << "  " << role << ": {endpoint: \"tcp://127.0.0.1:" << port(role) << "\", public_key: \"" << key(who)
-        << "\", secret_key_file: " << who << ".key}\n";
-    const fs::path p = dir / name;
-    std::ofstream(p) << y.str();
-    return p;
-  }
-  int port(const std::string& role) {
-    auto it = ports.find(role);
-    if (it == ports.end()) it = ports.emplace(role, free_loopback_port()).first;
-    return it->second;
-  }
-  std::map<std::string, int> ports;
-};
 
 struct PartyProcess {
   std::string role;
