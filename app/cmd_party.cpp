@@ -2,7 +2,13 @@
 // other hosts, over ZeroMQ with CurveZMQ (net/zmq_transport.h). `marill curve-keygen`: a party's
 // Curve key pair.
 // docs/multihost.md walks through a run.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -15,6 +21,7 @@
 #include "app/commands.h"
 #include "app/layer_options.h"
 #include "app/remote_options.h"
+#include "remote/key_shipping.h"
 #include "remote/remote_sweep.h"
 #include "net/curve_keys.h"
 #include "net/hosts.h"
@@ -43,6 +50,20 @@ CurveKeyPair party_keys(const Args& args, const HostsFile& hosts, Role me) {
   return read_listed_key(args.get("--key", mine.secret_key_file), mine.public_key, hosts.file, role_name(me));
 }
 
+// A fresh private directory for shipped key files, removed with what it holds when the server stops.
+struct TempKeyStore {
+  explicit TempKeyStore(const std::string& role) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / ("marill-keys-" + role + "-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot make a key store under " + std::filesystem::temp_directory_path().string());
+    path = tmpl;  // mkdtemp makes it 0700
+  }
+  ~TempKeyStore() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string path;
+};
+
 // `marill party --serve`: this party of every point a coordinator sends (remote/party_server.h).
 int serve(const Args& args, Role me) {
   for (const Opt& o : block_point_options({}))
@@ -54,10 +75,29 @@ int serve(const Args& args, Role me) {
   party.hosts = read_hosts_file(args.get("--hosts", ""));
   party.keys = party_keys(args, party.hosts, me);
   party.trust_coordinator = args.has("--trust-coordinator");
+  std::unique_ptr<TempKeyStore> temp;
+  if (args.has("--key-store")) {
+    party.key_store = args.get("--key-store", "");
+    std::filesystem::create_directories(party.key_store);
+    std::filesystem::permissions(party.key_store, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  } else {
+    temp = std::make_unique<TempKeyStore>(role_name(me));
+    party.key_store = temp->path;
+  }
   PartyServerOptions opt;
   opt.idle_timeout = std::chrono::milliseconds(args.get_int("--idle-timeout-ms", 0, 0, 365LL * 86400 * 1000));
   opt.max_jobs = static_cast<int>(args.get_int("--max-jobs", 0, 0, 1 << 30));
-  const std::map<JobKind, JobHandler> handlers{{JobKind::sweep_point, run_sweep_job}, {JobKind::generation, run_generation_job}};
+  // SIGTERM or SIGINT: a running job ends (the wait it is in fails) and is answered, then the server
+  // stops and its key store is removed.
+  static std::atomic<bool> stop{false};
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { stop = true; };
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  opt.stop = &stop;
+  const std::map<JobKind, JobHandler> handlers{
+      {JobKind::sweep_point, run_sweep_job}, {JobKind::generation, run_generation_job}, {JobKind::ship_keys, run_key_shipping_job}};
   serve_party(party, handlers, opt, std::cerr);
   return 0;
 }
@@ -68,14 +108,18 @@ int cmd_party(int argc, char** argv) {
   Args args(argc, argv,
             block_point_options({{"--role", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text}, {"--timeout-ms", Opt::integer},
                                  {"--report", Opt::text}, {"--serve", Opt::flag}, {"--trust-coordinator", Opt::flag},
-                                 {"--idle-timeout-ms", Opt::integer}, {"--max-jobs", Opt::integer}}),
+                                 {"--idle-timeout-ms", Opt::integer}, {"--max-jobs", Opt::integer},
+                                 {"--key-store", Opt::text}}),
             "usage: marill party --role ROLE --hosts HOSTS.yaml [--key FILE] [--timeout-ms 120000] [--report FILE]\n"
             "                    " + std::string(kBlockPointUsage) + "                    " + kLayerPointUsage +
-            "       marill party --serve --role ROLE --hosts HOSTS.yaml [--key FILE] [--trust-coordinator] [--idle-timeout-ms MS] [--max-jobs N]\n"
+            "       marill party --serve --role ROLE --hosts HOSTS.yaml [--key FILE] [--trust-coordinator] [--key-store DIR]\n"
+            "                    [--idle-timeout-ms MS] [--max-jobs N]\n"
             "--serve: a party server: runs this party of every point the coordinator (`marill run|generate --hosts`)\n"
             "         sends to its control endpoint, until stopped (or --idle-timeout-ms without a job, or --max-jobs jobs)\n"
             "--trust-coordinator: replies carry the client's output (opened output's SHA-256, generated tokens) and this\n"
             "         party's error texts; without it, costs and error classes only (the texts stay in this log)\n"
+            "--key-store DIR: where the client and server keep key files a dealer shipped (run --dealer-ahead);\n"
+            "         default: a fresh private directory under /tmp, removed when the server stops\n"
             "Runs ONE party (client, server, helper or dealer) of a block point; the other parties run the same\n"
             "command with their role and the same point options. HOSTS.yaml names each role's endpoint and Curve\n"
             "public key (docs/multihost.md); --key (or the hosts entry's secret_key_file) is this party's secret key.\n"

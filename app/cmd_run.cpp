@@ -74,7 +74,7 @@ int cmd_run(int argc, char** argv) {
                          {"--stop-after", Opt::integer}, {"--calibration", Opt::text}, {"--slurm", Opt::flag}, {"--slurm-dir", Opt::text},
                          {"--slurm-args", Opt::text}, {"--slurm-parallel", Opt::integer}, {"--slurm-timeout", Opt::integer},
                          {"--point", Opt::integer}, {"--shard-dir", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text},
-                         {"--timeout-ms", Opt::integer}},
+                         {"--timeout-ms", Opt::integer}, {"--dealer-ahead", Opt::flag}},
             "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
             "       marill run SCENARIO.yaml --slurm [--out FILE] [--resume] [--slurm-dir DIR] [--slurm-args=\"...\"] ...\n"
             "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
@@ -96,7 +96,9 @@ int cmd_run(int argc, char** argv) {
             "--point I --shard-dir DIR: (what a Slurm task runs) point I of the scenario (from 0) into its shard in DIR\n"
             "--hosts HOSTS.yaml: each point's parties are party servers (`marill party --serve`) on the hosts the file\n"
             "         names; this process coordinates and writes the same CSV (its key: the file's coordinator entry or\n"
-            "         --key FILE; --timeout-ms: every wait of the parties, default 120000); docs/multihost.md\n",
+            "         --key FILE; --timeout-ms: every wait of the parties, default 120000); docs/multihost.md\n"
+            "--dealer-ahead: (with --hosts) the dealer deals each real 2pc-dealer block point's key files and ships them\n"
+            "         to the client and server, which then run it without the dealer\n",
             true);
   if (args.help()) return 0;
   if (args.positional().size() != 1) throw std::invalid_argument("run: give one scenario file (marill run SCENARIO.yaml)");
@@ -134,14 +136,17 @@ int cmd_run(int argc, char** argv) {
     throw std::invalid_argument("run: --jobs and --stop-after are for in-process sweeps; with --slurm each task runs one point");
   const bool remote = args.has("--hosts");
   if (!remote)
-    for (const char* o : {"--key", "--timeout-ms"})
+    for (const char* o : {"--key", "--timeout-ms", "--dealer-ahead"})
       if (args.has(o)) throw std::invalid_argument(std::string("run: ") + o + " needs --hosts");
   if (remote && (slurm || args.has("--jobs")))
     throw std::invalid_argument("run: --hosts runs one point at a time on the party servers; not with --slurm or --jobs");
   std::unique_ptr<Coordinator> coordinator;
   if (remote) {
     coordinator = coordinator_from(args);
-    opt.point_runner = remote_point_runner(*coordinator, sc, calibration_text(args));
+    RemoteSweepOptions ro;
+    ro.calibration_json = calibration_text(args);
+    ro.dealer_ahead = args.has("--dealer-ahead");
+    opt.point_runner = remote_point_runner(*coordinator, sc, ro);
   }
   const SweepReport rep = slurm ? run_sweep_on_slurm(sc, opt, slurm_options(args, sc, opt), std::cerr) : run_sweep(sc, opt, std::cerr);
   if (rep.stopped) {

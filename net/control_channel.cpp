@@ -1,5 +1,6 @@
 #include "net/control_channel.h"
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -38,7 +39,14 @@ std::optional<std::vector<std::uint8_t>> ControlServer::receive(std::chrono::mil
   zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0 || zmq::poll(&item, 1, left) <= 0) {
+    int ready = 0;
+    try {
+      ready = left.count() < 0 ? 0 : zmq::poll(&item, 1, left);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      return std::nullopt;  // a signal: the caller decides whether to go on
+    }
+    if (ready <= 0) {
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       continue;
     }

@@ -73,7 +73,14 @@ class Reader {
 
 }  // namespace
 
-const char* job_kind_name(JobKind k) { return k == JobKind::sweep_point ? "sweep point" : "generation"; }
+const char* job_kind_name(JobKind k) {
+  switch (k) {
+    case JobKind::sweep_point: return "sweep point";
+    case JobKind::generation: return "generation";
+    case JobKind::ship_keys: return "key shipping";
+  }
+  return "?";
+}
 
 std::vector<std::uint8_t> encode_job(const PartyJob& job) {
   Writer w;
@@ -93,7 +100,7 @@ PartyJob decode_job(const std::uint8_t* data, std::size_t size) {
   PartyJob job;
   job.id = r.num<std::uint64_t>();
   const auto kind = r.num<std::uint8_t>();
-  if (kind != static_cast<std::uint8_t>(JobKind::sweep_point) && kind != static_cast<std::uint8_t>(JobKind::generation))
+  if (kind < static_cast<std::uint8_t>(JobKind::sweep_point) || kind > static_cast<std::uint8_t>(JobKind::ship_keys))
     r.fail("unknown job kind " + std::to_string(kind));
   job.kind = static_cast<JobKind>(kind);
   job.timeout_ms = r.num<std::uint32_t>();

@@ -21,7 +21,7 @@
 
 namespace marill {
 
-enum class JobKind : std::uint8_t { sweep_point = 1, generation = 2 };
+enum class JobKind : std::uint8_t { sweep_point = 1, generation = 2, ship_keys = 3 };
 const char* job_kind_name(JobKind k);
 
 struct PartyJob {
@@ -29,7 +29,9 @@ struct PartyJob {
   JobKind kind = JobKind::sweep_point;
   std::uint32_t timeout_ms = 120000;  // every wait of the run (a peer's message or connection)
   std::string calibration_json;       // phantom runs' compute model (sim/compute_model.h); "": the built-in one
-  std::vector<std::string> args;      // sweep_point: {scenario file, scenario text, point index}; generation: options
+  // sweep_point: {scenario file, its directory, its text, point index[, key set]}; generation: the
+  // generate options; ship_keys: a sweep point's four, then the key set
+  std::vector<std::string> args;
 };
 
 struct JobReply {

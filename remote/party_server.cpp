@@ -58,6 +58,10 @@ int serve_party(const RemoteParty& me, const std::map<JobKind, JobHandler>& hand
   auto last = std::chrono::steady_clock::now();
   while (opt.max_jobs == 0 || jobs < opt.max_jobs) {
     const auto slice = std::chrono::milliseconds(500);
+    if (opt.stop && *opt.stop) {
+      log << who << ": stopping (signal)" << std::endl;
+      break;
+    }
     auto request = control.receive(slice);
     if (!request) {
       if (opt.idle_timeout.count() > 0 && std::chrono::steady_clock::now() - last >= opt.idle_timeout) {

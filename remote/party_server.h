@@ -9,6 +9,7 @@
 // does not parse here, a missing model file) is answered with the error; the server goes on.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -33,6 +34,7 @@ struct RemoteParty {
   // name a value, actors/party_error.h). Without it, replies carry costs and error classes only;
   // the texts stay in this server's log.
   bool trust_coordinator = false;
+  std::string key_store;  // a private directory for shipped key files (remote/key_shipping.h); "": none
 
   struct Run {
     PartyReport report;
@@ -49,6 +51,7 @@ using JobHandler = std::function<JobReply(const PartyJob&, const RemoteParty&)>;
 struct PartyServerOptions {
   std::chrono::milliseconds idle_timeout{0};  // stop after this long without a job (0: never)
   int max_jobs = 0;                           // stop after this many jobs (0: never)
+  const std::atomic<bool>* stop = nullptr;     // set (e.g. by SIGTERM): stop before the next job
 };
 
 // Serves jobs until idle_timeout or max_jobs; a line per job to `log`. Returns the number of jobs.

@@ -18,14 +18,22 @@
 
 namespace marill {
 
-// The point runner of run_sweep (SweepOptions::point_runner). calibration_json: phantom runs'
-// compute model as every party must use it ("": the built-in one); `local_model` runs cleartext
-// points here.
-std::function<SweepCost(const ScenarioPoint&)> remote_point_runner(Coordinator& coordinator, const Scenario& sc,
-                                                                   const std::string& calibration_json);
+struct RemoteSweepOptions {
+  std::string calibration_json;  // phantom runs' compute model as every party must use it ("": the built-in one)
+  // Real 2pc-dealer block points: the dealer deals each point's key files and ships them to the
+  // client and server before the online run, which then has those two parties only
+  // (remote/key_shipping.h). The row's offline bytes are the key files'.
+  bool dealer_ahead = false;
+};
 
-// A party server's handler of sweep-point jobs.
+// The point runner of run_sweep (SweepOptions::point_runner); cleartext points run here.
+std::function<SweepCost(const ScenarioPoint&)> remote_point_runner(Coordinator& coordinator, const Scenario& sc, const RemoteSweepOptions& opt);
+
+// A party server's handler of sweep-point jobs (args: scenario file, its directory, its text, the
+// point's index, and optionally the key set the dealer shipped for it).
 JobReply run_sweep_job(const PartyJob& job, const RemoteParty& me);
+// The block point a sweep job names (its compute model the job's); throws for whole-model points.
+Point sweep_job_block_point(const PartyJob& job);
 
 // The compute model a job names (the built-in one for "").
 std::shared_ptr<const ComputeModel> job_compute_model(const PartyJob& job);

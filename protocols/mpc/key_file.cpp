@@ -1,5 +1,9 @@
 #include "protocols/mpc/key_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -36,7 +40,20 @@ std::string key_file_path(const std::string& dir, int party) {
   return (std::filesystem::path(dir) / (party == 0 ? "client.keys" : "server.keys")).string();
 }
 
-KeyFileWriter::KeyFileWriter(const std::string& path, const KeyFileHeader& h) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
+namespace {
+// A key file is its party's secret: created readable by its owner only, before a byte is written.
+const std::string& private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) throw KeyFileError("cannot write key file '" + path + "'");
+  const bool ok = ::fchmod(fd, 0600) == 0;  // an existing file keeps its mode otherwise
+  ::close(fd);
+  if (!ok) throw KeyFileError("cannot make key file '" + path + "' private");
+  return path;
+}
+}  // namespace
+
+KeyFileWriter::KeyFileWriter(const std::string& path, const KeyFileHeader& h)
+    : path_(path), out_(private_file(path), std::ios::binary | std::ios::trunc) {
   if (!out_) throw KeyFileError("cannot write key file '" + path + "'");
   unsigned char head[kHeaderBytes] = {};
   std::memcpy(head, kMagic, 8);

@@ -19,7 +19,9 @@
 #include "net/hosts.h"
 #include "remote/coordinator.h"
 #include "remote/jobs.h"
+#include "remote/key_shipping.h"
 #include "remote/party_server.h"
+#include "runner/runner.h"
 #include "runner/sweep.h"
 #include "tests/core/process_helpers.h"
 #include "tests/core/zmq_cluster.h"
@@ -44,7 +46,8 @@ struct PartyServers {
       if (child.running()) child.terminate();
   }
   void start(const std::string& role) {
-    std::vector<std::string> args{"party", "--serve", "--role", role, "--hosts", hosts_.string(), "--idle-timeout-ms", "300000"};
+    std::vector<std::string> args{"party", "--serve", "--role", role, "--hosts", hosts_.string(), "--idle-timeout-ms", "300000",
+                                  "--key-store", key_store(role).string()};
     if (trusted_) args.push_back("--trust-coordinator");
     const fs::path log = c_.dir / (role + "-server-" + std::to_string(children.count(role) ? ++restarts : 0) + ".log");
     logs[role] = log;
@@ -55,6 +58,7 @@ struct PartyServers {
     children.at(role).wait();
   }
   std::string log(const std::string& role) const { return slurp(logs.at(role)); }
+  fs::path key_store(const std::string& role) const { return c_.dir / (role + "-keys"); }
   std::map<std::string, bp::child> children;
   std::map<std::string, fs::path> logs;
   int restarts = 0;
@@ -280,6 +284,52 @@ TEST_CASE("remote points: a generation on party servers opens the tokens of the 
     const std::string ids = expected[1].substr(expected[1].find("ids: ") + 5);
     CHECK_THAT(servers.log("client"), Contains("generated " + ids));
   }
+}
+
+TEST_CASE("remote points: a dealer run ahead ships each point's key files, the client and server run it without the dealer", "[remote]") {
+  Cluster c("remote_dealer_ahead");
+  const fs::path hosts = c.hosts("hosts.yaml", kAllRoles, "coordinator");
+  PartyServers servers(c, hosts, {"client", "server", "dealer"}, true);
+  const fs::path scenario = c.dir / "real.yaml";
+  std::ofstream(scenario) << real_block_scenario("2pc-dealer", "8, 24");
+  const std::vector<CsvFields> local = in_process_rows(scenario, c.dir / "local.csv");
+  const fs::path csv = c.dir / "remote.csv";
+  const Finished f = run_bounded(marill_exe(), {"run", scenario.string(), "--hosts", hosts.string(), "--out", csv.string(), "--timeout-ms", "20000",
+                                                "--dealer-ahead"},
+                                 env(), c.dir / "run.log", std::chrono::seconds(120));
+  INFO(f.output << "\ndealer server log:\n" << servers.log("dealer"));
+  CHECK(f.status == 0);
+  const std::vector<CsvFields> remote = csv_rows(csv);
+  REQUIRE(remote.size() == local.size());
+  const auto& cols = sweep_csv_columns();
+  auto col = [&](const char* name) { return static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin()); };
+  for (size_t i = 0; i < local.size(); ++i) {
+    INFO("point " << local[i][col("point_id")]);
+    // Online: the same bytes and rounds as with the dealer's live stream; the dealer sends nothing online.
+    for (const char* same : {"point_id", "online_bytes_max", "online_bytes_total", "rounds"}) CHECK(remote[i][col(same)] == local[i][col(same)]);
+    // Offline: the key files, i.e. the same material plus their headers and record tags (under 1% more).
+    const double files = std::stod(remote[i][col("offline_bytes_total")]), stream = std::stod(local[i][col("offline_bytes_total")]);
+    CHECK(files >= stream);
+    CHECK(files <= stream * 1.01);
+  }
+  const std::string dealer_log = servers.log("dealer");
+  CHECK_THAT(dealer_log, Contains("(key shipping) ran"));
+  CHECK(dealer_log.find("(sweep point)") == std::string::npos);  // the online runs had no dealer
+  for (const char* r : {"client", "server", "dealer"}) CHECK(fs::is_empty(servers.key_store(r)));  // single-use: deleted after the run
+}
+
+TEST_CASE("key files are created readable by their owner only", "[remote]") {
+  Cluster c("key_file_mode");
+  Point p;
+  p.setting = Setting::two_pc_dealer;
+  p.model = BlockShape{};
+  p.model.d_model = 16, p.model.n_heads = 2, p.model.ffn_dim = 32;
+  p.b = 4;
+  const std::string dir = (c.dir / "keys").string();
+  fs::create_directories(dir);
+  deal_point(p, dir);
+  for (const char* f : {"client.keys", "server.keys"})
+    CHECK((fs::status(fs::path(dir) / f).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
 }
 
 TEST_CASE("remote points: a killed party server fails its points by name, rows stay and --resume completes", "[remote]") {
