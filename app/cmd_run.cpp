@@ -15,6 +15,7 @@
 #include "app/commands.h"
 #include "app/remote_options.h"
 #include "remote/remote_sweep.h"
+#include "remote/slurm_parties.h"
 #include "runner/slurm.h"
 #include "runner/sweep.h"
 
@@ -64,6 +65,11 @@ SlurmOptions slurm_options(const Args& args, const Scenario& sc, const SweepOpti
     if (!a.empty()) s.sbatch_args.push_back(a);
   s.max_parallel = static_cast<int>(args.get_int("--slurm-parallel", 0, 1, 1 << 20));
   s.timeout = std::chrono::seconds(args.get_int("--slurm-timeout", 86400, 1, 365LL * 86400));
+  if (args.has("--slurm-parties")) {
+    if (sc.workload != SweepWorkload::block) throw std::invalid_argument("run: --slurm-parties runs block points (" + sc.file + " is a whole-model workload)");
+    for (const ScenarioPoint& p : sc.points) s.party_tasks = std::max<int>(s.party_tasks, static_cast<int>(roles_of(p.setting).size()));
+    s.party_timeout = std::chrono::milliseconds(args.get_int("--timeout-ms", 120000, 100, 24LL * 3600 * 1000));
+  }
   return s;
 }
 
@@ -74,7 +80,8 @@ int cmd_run(int argc, char** argv) {
                          {"--stop-after", Opt::integer}, {"--calibration", Opt::text}, {"--slurm", Opt::flag}, {"--slurm-dir", Opt::text},
                          {"--slurm-args", Opt::text}, {"--slurm-parallel", Opt::integer}, {"--slurm-timeout", Opt::integer},
                          {"--point", Opt::integer}, {"--shard-dir", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text},
-                         {"--timeout-ms", Opt::integer}, {"--dealer-ahead", Opt::flag}},
+                         {"--timeout-ms", Opt::integer}, {"--dealer-ahead", Opt::flag}, {"--slurm-parties", Opt::flag},
+                         {"--party-task", Opt::flag}},
             "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
             "       marill run SCENARIO.yaml --slurm [--out FILE] [--resume] [--slurm-dir DIR] [--slurm-args=\"...\"] ...\n"
             "Runs a scenario's sweep (format: scenarios/README.md): one CSV row per point and repeat, written as\n"
@@ -93,7 +100,10 @@ int cmd_run(int argc, char** argv) {
             "--slurm-args=\"OPTS\": more sbatch options, e.g. --slurm-args=\"--partition=cpu --time=10\"\n"
             "--slurm-parallel N: at most N tasks at once (the array's %N)\n"
             "--slurm-timeout S: wait at most S seconds for the job (default 86400), then cancel it\n"
+            "--slurm-parties: each point's parties in Slurm tasks of their own (srun; on one or several nodes), meeting\n"
+            "         over ZeroMQ/Curve with keys made for the run (block workloads; --timeout-ms: their waits)\n"
             "--point I --shard-dir DIR: (what a Slurm task runs) point I of the scenario (from 0) into its shard in DIR\n"
+            "         (with --party-task: this task's party of it, by $SLURM_PROCID)\n"
             "--hosts HOSTS.yaml: each point's parties are party servers (`marill party --serve`) on the hosts the file\n"
             "         names; this process coordinates and writes the same CSV (its key: the file's coordinator entry or\n"
             "         --key FILE; --timeout-ms: every wait of the parties, default 120000); docs/multihost.md\n"
@@ -114,6 +124,9 @@ int cmd_run(int argc, char** argv) {
     SweepOptions opt;
     opt.compute_model = compute_model_from(args.get("--calibration", ""));
     const size_t index = static_cast<size_t>(args.get_int("--point", 0, 0, 1 << 30));
+    if (args.has("--party-task"))
+      return run_point_party_task(sc, index, args.get("--shard-dir", ""), opt, party_task_from_env(),
+                                  std::chrono::milliseconds(args.get_int("--timeout-ms", 120000, 100, 24LL * 3600 * 1000)), std::cerr);
     const SweepReport rep = run_sweep_shard(sc, index, args.get("--shard-dir", ""), opt, std::cerr);
     std::fprintf(stderr, "marill run: point %zu: %zu rows in %s, %zu failed\n", index, rep.rows.size(),
                  sweep_shard_path(args.get("--shard-dir", ""), index).c_str(), rep.failed);
@@ -135,9 +148,13 @@ int cmd_run(int argc, char** argv) {
   if (slurm && (args.has("--jobs") || args.has("--stop-after")))
     throw std::invalid_argument("run: --jobs and --stop-after are for in-process sweeps; with --slurm each task runs one point");
   const bool remote = args.has("--hosts");
+  if (args.has("--party-task")) throw std::invalid_argument("run: --party-task is a Slurm task's, with --point and --shard-dir");
+  if (args.has("--slurm-parties") && !slurm) throw std::invalid_argument("run: --slurm-parties needs --slurm");
   if (!remote)
-    for (const char* o : {"--key", "--timeout-ms", "--dealer-ahead"})
+    for (const char* o : {"--key", "--dealer-ahead"})
       if (args.has(o)) throw std::invalid_argument(std::string("run: ") + o + " needs --hosts");
+  if (args.has("--timeout-ms") && !remote && !args.has("--slurm-parties"))
+    throw std::invalid_argument("run: --timeout-ms needs --hosts or --slurm-parties");
   if (remote && (slurm || args.has("--jobs")))
     throw std::invalid_argument("run: --hosts runs one point at a time on the party servers; not with --slurm or --jobs");
   std::unique_ptr<Coordinator> coordinator;

@@ -49,10 +49,11 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
   // The limit applies to the frame on the wire: a chunk, its flag byte and the Curve box around it.
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opt_.chunk_bytes + 1 + kCurveOverhead));
   router_.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
+  const std::string& listen = opt_.bind_endpoint.empty() ? self->endpoint : opt_.bind_endpoint;
   try {
-    router_.bind(self->endpoint);
+    router_.bind(listen);
   } catch (const zmq::error_t& e) {
-    throw std::runtime_error(std::string("zmq transport: ") + role_name(me) + " cannot listen at " + self->endpoint + ": " + e.what());
+    throw std::runtime_error(std::string("zmq transport: ") + role_name(me) + " cannot listen at " + listen + ": " + e.what());
   }
   int mon = 0;
   for (const auto& p : parties) {

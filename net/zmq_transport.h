@@ -42,6 +42,9 @@ struct ZmqOptions {
   std::size_t chunk_bytes = std::size_t{1} << 20;
   std::uint64_t max_message_bytes = std::uint64_t{1} << 34;
   std::chrono::milliseconds linger{10000};  // how long closing waits to deliver what is queued
+  // Where this party listens when not at its own endpoint's address: "tcp://*:PORT" for a party that
+  // others reach by its host's name (ZeroMQ binds interfaces and addresses, not host names).
+  std::string bind_endpoint;
 };
 
 class ZmqTransport final : public Transport {

@@ -21,6 +21,7 @@ RemoteParty::Run RemoteParty::run(const std::vector<Role>& roles, std::chrono::m
   ZmqOptions opt;
   opt.send_timeout = timeout;
   opt.linger = timeout;
+  opt.bind_endpoint = bind_endpoint;
   Run out;
   ZmqTransport transport(role, keys, addresses, opt);
   StartBarrier met(transport, role, peers);

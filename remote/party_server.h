@@ -35,6 +35,7 @@ struct RemoteParty {
   // the texts stay in this server's log.
   bool trust_coordinator = false;
   std::string key_store;  // a private directory for shipped key files (remote/key_shipping.h); "": none
+  std::string bind_endpoint;  // where its transport listens if not at its hosts entry (ZmqOptions::bind_endpoint)
 
   struct Run {
     PartyReport report;

@@ -118,9 +118,12 @@ std::string slurm_array_list(const std::vector<size_t>& indices) {
 
 std::string slurm_task_script(const SlurmOptions& slurm) {
   std::string s = "#!/bin/sh\n# marill run --slurm: one point of the scenario per array task (written by marill; --resume rewrites it)\n";
-  s += "exec " + shell_quoted(slurm.marill) + " run " + shell_quoted(slurm.scenario) + " --point \"$SLURM_ARRAY_TASK_ID\" --shard-dir " +
-       shell_quoted(slurm.dir);
+  s += "exec ";
+  // One Slurm task per party: srun starts them (on the array task's nodes); each is a party by its SLURM_PROCID.
+  if (slurm.party_tasks > 0) s += "srun --ntasks=" + std::to_string(slurm.party_tasks) + " --kill-on-bad-exit=0 ";
+  s += shell_quoted(slurm.marill) + " run " + shell_quoted(slurm.scenario) + " --point \"$SLURM_ARRAY_TASK_ID\" --shard-dir " + shell_quoted(slurm.dir);
   if (!slurm.calibration.empty()) s += " --calibration " + shell_quoted(slurm.calibration);
+  if (slurm.party_tasks > 0) s += " --party-task --timeout-ms " + std::to_string(slurm.party_timeout.count());
   return s + "\n";
 }
 
@@ -150,6 +153,7 @@ SweepReport run_sweep_on_slurm(const Scenario& sc, const SweepOptions& opt, cons
     std::string array = slurm_array_list(todo);
     if (slurm.max_parallel > 0) array += "%" + std::to_string(slurm.max_parallel);
     std::vector<std::string> args{"--parsable", "--array=" + array, "--job-name=marill-" + sc.name, "--output=" + (logs / "%a.log").string()};
+    if (slurm.party_tasks > 0) args.push_back("--ntasks=" + std::to_string(slurm.party_tasks));
     args.insert(args.end(), slurm.sbatch_args.begin(), slurm.sbatch_args.end());
     args.push_back(script.string());
     const CommandResult sub = run_tool("sbatch", args, dir, std::chrono::seconds(120));

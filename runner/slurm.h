@@ -24,6 +24,10 @@ struct SlurmOptions {
   int max_parallel = 0;     // at most this many tasks at once (the array's %N), 0: as Slurm allows
   std::chrono::seconds timeout{std::chrono::hours(24)};  // for the whole job; then it is cancelled
   std::chrono::milliseconds poll{1000};                  // squeue's interval
+  // Multi-host points (remote/slurm_parties.h): each array task is this many Slurm tasks (srun),
+  // one per party, which meet over ZeroMQ with CurveZMQ; 0: a task runs its point's parties in one process.
+  int party_tasks = 0;
+  std::chrono::milliseconds party_timeout{120000};  // every wait of those parties
 };
 
 // OUT minus .csv plus .slurm (results/x.csv -> results/x.slurm).

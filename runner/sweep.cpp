@@ -414,7 +414,6 @@ void read_existing_output(const std::string& out, const std::string& ops_out, co
 }
 
 std::string shard_errors_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".errors"; }
-std::string shard_partial_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".partial.csv"; }
 
 // What the shards of `dir` (over an existing output, with resume) hold.
 struct ShardedState {
@@ -468,6 +467,8 @@ void replace_file(const std::string& from, const std::string& to) {
 
 }  // namespace
 
+std::string sweep_shard_partial_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".partial.csv"; }
+
 std::string sweep_shard_path(const std::string& dir, size_t index) { return dir + "/point-" + std::to_string(index) + ".csv"; }
 
 SweepReport run_sweep_shard(const Scenario& sc, size_t index, const std::string& dir, const SweepOptions& opt, std::ostream& log) {
@@ -480,7 +481,7 @@ SweepReport run_sweep_shard(const Scenario& sc, size_t index, const std::string&
   one.baseline = {-1};
   fs::create_directories(dir);
   SweepOptions o = opt;
-  o.out = shard_partial_path(dir, index);
+  o.out = sweep_shard_partial_path(dir, index);
   o.resume = true;  // a task Slurm requeued keeps the repeats it finished
   o.stop_after = 0;
   const SweepReport rep = run_sweep(one, o, log);

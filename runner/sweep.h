@@ -72,6 +72,8 @@ SweepReport run_sweep(const Scenario& sc, const SweepOptions& opt, std::ostream&
 // line per failed repeat. The files appear when the point has ended (written under other names,
 // then renamed): a shard that exists is complete.
 std::string sweep_shard_path(const std::string& dir, size_t index);
+// Where run_sweep_shard keeps point `index`'s rows while it runs (resumed by a task Slurm requeued).
+std::string sweep_shard_partial_path(const std::string& dir, size_t index);
 // Runs point `index` alone (its repeats, opt.jobs at a time) into its shard; opt.out is ignored.
 SweepReport run_sweep_shard(const Scenario& sc, size_t index, const std::string& dir, const SweepOptions& opt, std::ostream& log);
 // The points (indices) a sharded sweep still has to run: those with a repeat in neither a shard of

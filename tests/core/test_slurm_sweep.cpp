@@ -260,3 +260,56 @@ TEST_CASE("slurm sweep: 20 points through a one-node Slurm merge into the in-pro
   CHECK_THAT(again.output, Contains(csv.string() + " exists: --resume continues"));
   CHECK(Clock::now() - t0 < std::chrono::minutes(2));
 }
+
+TEST_CASE("slurm sweep: one Slurm task per party (srun), meeting over ZeroMQ with keys made for the run, merges into the in-process CSV",
+          "[slurm][sweep][cli]") {
+  if (const std::string missing = LocalSlurm::missing_binaries(); !missing.empty()) {
+    WARN("skipped: Slurm/munge binaries missing (" << missing << "): bash scripts/setup.sh installs slurm-wlm and munge");
+    return;
+  }
+  if (::geteuid() != 0) {
+    WARN("skipped: the test's Slurm runs its daemons as SlurmUser=root; run the tests as root");
+    return;
+  }
+  LocalSlurm slurm;
+  const fs::path dir = slurm.dir() / "parties";
+  fs::create_directories(dir);
+  const fs::path scenario = dir / "parties.yaml";
+  std::ofstream(scenario) << "name: parties\n"
+                             "model: {config: " + tiny_config() + "}\n"
+                             "workload: block\n"
+                             "settings: [3pc, 2pc-dealer, 2pc]\n"
+                             "networks: [lan]\n"
+                             "stages: [prefill]\n"
+                             "b: [8]\n"
+                             "configs:\n"
+                             "  - {label: full}\n"
+                             "  - {label: hm2, merge: 2}\n"
+                             "baseline: {label: full}\n";
+  const Scenario sc = load_scenario(scenario.string());
+  SweepOptions in_process;
+  in_process.out = (dir / "in_process.csv").string();
+  std::ostringstream log;
+  REQUIRE(run_sweep(sc, in_process, log).failed == 0);
+  const std::vector<CsvFields> expected = without_times(csv_rows(in_process.out));
+  REQUIRE(expected.size() == 6u);
+
+  // Three tasks per point on this one node: --overcommit lets them share its CPUs (a cluster gives
+  // each its own).
+  const fs::path shards = dir / "shards", csv = dir / "slurm.csv";
+  const Finished f = run_bounded(marill_exe(),
+                                 {"run", scenario.string(), "--slurm", "--slurm-parties", "--out", csv.string(), "--slurm-dir", shards.string(),
+                                  "--slurm-timeout", "150", "--timeout-ms", "30000", "--slurm-args=--overcommit"},
+                                 slurm.env, dir / "run.log", std::chrono::seconds(160));
+  std::string logs;
+  for (size_t i = 0; i < 6; ++i) logs += slurp(shards / "logs" / (std::to_string(i) + ".log"));
+  INFO(f.output << "\ntask logs:\n" << logs);
+  CHECK(f.status == 0);
+  CHECK_THAT(slurp(shards / "task.sh"), Contains("exec srun --ntasks=3 --kill-on-bad-exit=0 ") && Contains(" --party-task --timeout-ms 30000"));
+  CHECK(without_times(csv_rows(csv)) == expected);
+  CHECK(slurp(ops_csv_path(csv.string())) == slurp(ops_csv_path(in_process.out)));
+  // Each party ran in a task of its own: the server's and helper's tasks say so; 2pc's third task had nothing to do.
+  CHECK_THAT(logs, Contains(": server ran 1 repeats") && Contains(": helper ran 1 repeats") && Contains(": dealer ran 1 repeats"));
+  CHECK_THAT(logs, Contains("has 2 parties; task 2 has nothing to do"));
+  for (const auto& e : fs::directory_iterator(shards)) CHECK(e.path().filename().string().find(".parties-") == std::string::npos);  // met and cleaned up
+}
