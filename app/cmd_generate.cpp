@@ -61,7 +61,7 @@ std::vector<Opt> generate_point_options() {
 }
 
 // Options of the coordinator alone: not sent to the party servers.
-const std::vector<std::string> kCoordinatorOptions = {"--hosts", "--key", "--timeout-ms", "--csv", "--calibration", "--settings"};
+const std::vector<std::string> kCoordinatorOptions = {"--hosts", "--key", "--timeout-ms", "--point-timeout", "--csv", "--calibration", "--settings"};
 
 struct GenerateRequest {
   GenerationPoint base;
@@ -210,7 +210,7 @@ JobReply run_generation_job(const PartyJob& job, const RemoteParty& me) {
 int cmd_generate(int argc, char** argv) {
   std::vector<Opt> options = generate_point_options();
   for (Opt o : {Opt{"--calibration", Opt::text}, Opt{"--csv", Opt::text}, Opt{"--hosts", Opt::text}, Opt{"--key", Opt::text},
-                Opt{"--timeout-ms", Opt::integer}})
+                Opt{"--timeout-ms", Opt::integer}, Opt{"--point-timeout", Opt::integer}})
     options.push_back(o);
   Args args(argc, argv, options,
             "usage: marill generate (--package DIR | --hf DIR --freeze f | --preset NAME --freeze f --phantom)\n"
@@ -226,7 +226,8 @@ int cmd_generate(int argc, char** argv) {
             "--calibration: phantom runs' compute model (`marill calibrate --out FILE`; default: the built-in calibration)\n"
             "--hosts HOSTS.yaml: the parties are party servers (`marill party --serve`) on the hosts the file names; this\n"
             "          process coordinates (its key: the file's coordinator entry or --key FILE); docs/multihost.md\n"
-            "--timeout-ms: with --hosts, every wait of the parties (default 120000)\n");
+            "--timeout-ms: with --hosts, every wait of the parties (default 120000); --point-timeout S: the longest\n"
+            "          a setting's generation may run (default 86400)\n");
   if (args.help()) return 0;
   GenerateRequest req = parse_generate(args);
   GenerationPoint& base = req.base;
@@ -238,7 +239,7 @@ int cmd_generate(int argc, char** argv) {
     coordinator = coordinator_from(args);
     calibration_json = calibration_text(args);
   } else {
-    for (const char* o : {"--key", "--timeout-ms"})
+    for (const char* o : {"--key", "--timeout-ms", "--point-timeout"})
       if (args.has(o)) throw std::invalid_argument(std::string("option '") + o + "': only with --hosts");
   }
   const GenerationInputs in = load_generation(base);

@@ -80,7 +80,7 @@ int cmd_run(int argc, char** argv) {
                          {"--stop-after", Opt::integer}, {"--calibration", Opt::text}, {"--slurm", Opt::flag}, {"--slurm-dir", Opt::text},
                          {"--slurm-args", Opt::text}, {"--slurm-parallel", Opt::integer}, {"--slurm-timeout", Opt::integer},
                          {"--point", Opt::integer}, {"--shard-dir", Opt::text}, {"--hosts", Opt::text}, {"--key", Opt::text},
-                         {"--timeout-ms", Opt::integer}, {"--dealer-ahead", Opt::flag}, {"--slurm-parties", Opt::flag},
+                         {"--timeout-ms", Opt::integer}, {"--point-timeout", Opt::integer}, {"--dealer-ahead", Opt::flag}, {"--slurm-parties", Opt::flag},
                          {"--party-task", Opt::flag}},
             "usage: marill run SCENARIO.yaml [--out FILE] [--resume] [--jobs N] [--dry-run] [--calibration FILE]\n"
             "       marill run SCENARIO.yaml --slurm [--out FILE] [--resume] [--slurm-dir DIR] [--slurm-args=\"...\"] ...\n"
@@ -106,7 +106,8 @@ int cmd_run(int argc, char** argv) {
             "         (with --party-task: this task's party of it, by $SLURM_PROCID)\n"
             "--hosts HOSTS.yaml: each point's parties are party servers (`marill party --serve`) on the hosts the file\n"
             "         names; this process coordinates and writes the same CSV (its key: the file's coordinator entry or\n"
-            "         --key FILE; --timeout-ms: every wait of the parties, default 120000); docs/multihost.md\n"
+            "         --key FILE; --timeout-ms: every wait of the parties, default 120000; --point-timeout S: the longest a\n"
+            "         point may run, default 86400); docs/multihost.md\n"
             "--dealer-ahead: (with --hosts) the dealer deals each real 2pc-dealer block point's key files and ships them\n"
             "         to the client and server, which then run it without the dealer\n",
             true);
@@ -151,7 +152,7 @@ int cmd_run(int argc, char** argv) {
   if (args.has("--party-task")) throw std::invalid_argument("run: --party-task is a Slurm task's, with --point and --shard-dir");
   if (args.has("--slurm-parties") && !slurm) throw std::invalid_argument("run: --slurm-parties needs --slurm");
   if (!remote)
-    for (const char* o : {"--key", "--dealer-ahead"})
+    for (const char* o : {"--key", "--dealer-ahead", "--point-timeout"})
       if (args.has(o)) throw std::invalid_argument(std::string("run: ") + o + " needs --hosts");
   if (args.has("--timeout-ms") && !remote && !args.has("--slurm-parties"))
     throw std::invalid_argument("run: --timeout-ms needs --hosts or --slurm-parties");

@@ -22,6 +22,7 @@ std::unique_ptr<Coordinator> coordinator_from(const Args& args) {
   const CurveKeyPair keys = read_listed_key(args.get("--key", me.secret_key_file), me.public_key, hosts.file, "coordinator");
   CoordinatorOptions opt;
   opt.timeout = std::chrono::milliseconds(args.get_int("--timeout-ms", 120000, 100, 24LL * 3600 * 1000));
+  opt.max_point = std::chrono::seconds(args.get_int("--point-timeout", 86400, 1, 365LL * 86400));
   return std::make_unique<Coordinator>(hosts, keys, opt);
 }
 

@@ -17,7 +17,7 @@ namespace marill {
 // A secret key file whose public key must be the one `hosts_file` lists for `who`.
 CurveKeyPair read_listed_key(const std::string& key_file, const std::string& listed_public, const std::string& hosts_file, const std::string& who);
 
-// --hosts FILE, --key FILE (default: the coordinator entry's secret_key_file), --timeout-ms.
+// --hosts FILE, --key FILE (default: the coordinator entry's secret_key_file), --timeout-ms, --point-timeout.
 std::unique_ptr<Coordinator> coordinator_from(const Args& args);
 
 // The text of --calibration FILE ("" without it): what the parties of phantom points read.

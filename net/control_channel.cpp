@@ -9,6 +9,7 @@ namespace marill {
 namespace {
 constexpr std::size_t kCurveOverhead = 64;  // a CURVE MESSAGE command's name, nonce, MAC and flags (RFC 26)
 constexpr int kLingerMs = 2000;             // closing waits this long to deliver a last reply
+constexpr int kHeartbeatMs = 2000, kHeartbeatTimeoutMs = 20000;
 }  // namespace
 
 ControlServer::ControlServer(const CurveKeyPair& my_keys, const std::string& endpoint, const std::string& coordinator_public_key,
@@ -98,6 +99,10 @@ ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPee
     d.set(zmq::sockopt::sndtimeo, 100);  // a slice: send() waits in slices to notice a refused key
     d.set(zmq::sockopt::linger, 0);      // a coordinator that gives up drops its unsent jobs
     d.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes + kCurveOverhead));
+    // ZMTP heartbeats: a party host that vanishes without closing its connection (power, network)
+    // is noticed as a disconnect within the heartbeat timeout, not only at the point's limit.
+    d.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
+    d.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
     const std::string mon = "inproc://marill-control-monitor-" + std::to_string(n++);
     if (zmq_socket_monitor(d.handle(), mon.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
