@@ -7,8 +7,7 @@
 
 namespace marill {
 
-Coordinator::Coordinator(const HostsFile& hosts, const CurveKeyPair& coordinator_keys, CoordinatorOptions opt)
-    : hosts_(hosts), opt_(opt) {
+Coordinator::Coordinator(const HostsFile& hosts, const CurveKeyPair& coordinator_keys, CoordinatorOptions opt) : opt_(opt) {
   std::vector<ControlPeer> peers;
   for (const HostEntry& h : hosts.parties) peers.push_back({h.role, hosts.control_of(h.role), h.public_key});
   control_ = std::make_unique<ControlClient>(coordinator_keys, std::move(peers), kMaxControlMessageBytes);

@@ -42,7 +42,6 @@ class Coordinator {
   const CoordinatorOptions& options() const { return opt_; }
 
  private:
-  HostsFile hosts_;
   CoordinatorOptions opt_;
   std::unique_ptr<ControlClient> control_;
   std::uint64_t next_id_ = 1;

@@ -2,10 +2,10 @@
 
 #include <stdexcept>
 
+#include "actors/party_error.h"
 #include "net/control_channel.h"
 #include "net/start_barrier.h"
 #include "net/zmq_transport.h"
-#include "actors/party_error.h"
 #include "protocols/comm/comm.h"
 
 namespace marill {
