@@ -191,7 +191,19 @@ JobReply run_generation_job(const PartyJob& job, const RemoteParty& me) {
   const auto timeout = std::chrono::milliseconds(job.timeout_ms);
   const std::vector<Role> roles = session_roles(p.setting, backend_options(generation_session_config(p, in)));
   std::vector<int> tokens;
-  const RemoteParty::Run run = me.run(roles, timeout, [&](Transport& t) { return run_generation_party(p, in, me.role, t, &tokens, timeout); });
+  // The client's progress, in its own log: a line with rate and ETA every few seconds.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  auto on_step = [&](int done, int total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(5) && done < total) return;
+    last = now;
+    const double el = std::chrono::duration<double>(now - t0).count(), rate = done / el;
+    std::fprintf(stderr, "marill party client: job %llu: %d/%d tokens, %.2f tokens/s, ETA %.0f s\n", static_cast<unsigned long long>(job.id),
+                 done, total, rate, (total - done) / rate);
+  };
+  const RemoteParty::Run run =
+      me.run(roles, timeout, [&](Transport& t) { return run_generation_party(p, in, me.role, t, &tokens, timeout, on_step); });
   if (!tokens.empty()) {  // the client's output, in its own log
     std::printf("marill party client: job %llu generated", static_cast<unsigned long long>(job.id));
     for (size_t i = 0; i < tokens.size(); ++i) std::printf("%s%d", i ? "," : " ", tokens[i]);

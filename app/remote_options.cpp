@@ -1,5 +1,6 @@
 #include "app/remote_options.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +24,11 @@ std::unique_ptr<Coordinator> coordinator_from(const Args& args) {
   CoordinatorOptions opt;
   opt.timeout = std::chrono::milliseconds(args.get_int("--timeout-ms", 120000, 100, 24LL * 3600 * 1000));
   opt.max_point = std::chrono::seconds(args.get_int("--point-timeout", 86400, 1, 365LL * 86400));
+  opt.progress = [](double s, const std::vector<Role>& running) {
+    std::string who;
+    for (Role r : running) who += std::string(who.empty() ? "" : ", ") + role_name(r);
+    std::fprintf(stderr, "marill: a point has run %.0f s on the party servers (still running: %s)\n", s, who.c_str());
+  };
   return std::make_unique<Coordinator>(hosts, keys, opt);
 }
 

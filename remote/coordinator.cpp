@@ -45,8 +45,16 @@ Coordinator::Outcome Coordinator::run(const std::vector<Role>& roles, PartyJob j
       fail(i, e.what());
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + opt_.max_point;
+  const auto started = std::chrono::steady_clock::now(), deadline = started + opt_.max_point;
+  auto next_progress = started + opt_.progress_every;
   while (std::count(pending.begin(), pending.end(), true) > 0) {
+    if (opt_.progress && std::chrono::steady_clock::now() >= next_progress) {
+      std::vector<Role> running;
+      for (size_t i = 0; i < roles.size(); ++i)
+        if (pending[i]) running.push_back(roles[i]);
+      opt_.progress(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), running);
+      next_progress += opt_.progress_every;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       for (size_t i = 0; i < roles.size(); ++i)
         if (pending[i])

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace marill {
 struct CoordinatorOptions {
   std::chrono::milliseconds timeout{120000};  // each party's waits (the job's), and reaching a party server
   std::chrono::milliseconds max_point{std::chrono::hours(24)};  // the longest a point may run before it is given up
+  // Called about every `progress_every` while a point runs, with the seconds so far and the parties
+  // still running it (a long point shows it is alive); null: silent.
+  std::function<void(double, const std::vector<Role>&)> progress;
+  std::chrono::milliseconds progress_every{std::chrono::seconds(30)};
 };
 
 class Coordinator {

@@ -174,11 +174,12 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
 }
 
 PartyReport run_generation_party(const GenerationPoint& p, const GenerationInputs& in, Role role, Transport& transport,
-                                 std::vector<int>* tokens, std::optional<std::chrono::milliseconds> recv_timeout) {
+                                 std::vector<int>* tokens, std::optional<std::chrono::milliseconds> recv_timeout,
+                                 std::function<void(int, int)> on_step) {
   SessionConfig cfg = generation_session_config(p, in);
   if (recv_timeout) cfg.recv_timeout = *recv_timeout;
   auto collected = std::make_shared<std::vector<int>>();
-  PartyReport report = run_party(cfg, role, transport, [&](Role r) { return generation_program(p, in, r, collected, nullptr); });
+  PartyReport report = run_party(cfg, role, transport, [&](Role r) { return generation_program(p, in, r, collected, on_step); });
   if (tokens) *tokens = *collected;
   return report;
 }

@@ -93,9 +93,10 @@ GenerationResult run_generation(const GenerationPoint& p, const GenerationInputs
                                 std::function<void(int, int)> on_step = nullptr);
 
 // One party of the generation over any transport (a party process: remote/); the client's tokens
-// go to *tokens. A recv_timeout replaces the session's.
+// go to *tokens, and it calls on_step after each step. A recv_timeout replaces the session's.
 PartyReport run_generation_party(const GenerationPoint& p, const GenerationInputs& in, Role role, Transport& transport,
-                                 std::vector<int>* tokens = nullptr, std::optional<std::chrono::milliseconds> recv_timeout = std::nullopt);
+                                 std::vector<int>* tokens = nullptr, std::optional<std::chrono::milliseconds> recv_timeout = std::nullopt,
+                                 std::function<void(int, int)> on_step = nullptr);
 // The result of a generation's session (per-step costs from the parties' ledgers).
 GenerationResult generation_result(const GenerationPoint& p, SessionResult session, std::vector<int> tokens, double wall_s);
 const char* generation_csv_header();
