@@ -507,12 +507,12 @@ std::vector<Shared> linear_forward_many(Backend& be, const std::vector<const Sec
     for (const SecureLinear* l : lins) out.push_back(linear_forward(be, *l, x));
     return out;
   }
-  std::vector<std::pair<Shared, const PrivateWeight*>> first;
+  std::vector<const PrivateWeight*> first;  // all read x: it is masked and opened once (mmul_sv_x)
   for (const SecureLinear* l : lins) {
-    if (l->has_secret) first.emplace_back(x, &l->w_secret);
-    if (l->has_lora) first.emplace_back(x, &l->lora_a);
+    if (l->has_secret) first.push_back(&l->w_secret);
+    if (l->has_lora) first.push_back(&l->lora_a);
   }
-  std::vector<Shared> r1 = be.mmul_sv_many(first), r2;
+  std::vector<Shared> r1 = be.mmul_sv_x(x, first), r2;
   std::vector<std::pair<Shared, const PrivateWeight*>> second;
   {
     size_t at = 0;

@@ -53,6 +53,13 @@ MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, cons
   return t;
 }
 
+OneLeftTriples deal_matmul_triples_one_left(Dealing& d, const Shape& x, const std::vector<const WeightMask*>& weights) {
+  OneLeftTriples t;
+  t.a = d.mask(x);
+  for (const WeightMask* w : weights) t.c.push_back(d.derived(matmul_shape(x, w->b.shape()), [&] { return matmul(t.a, w->b); }));
+  return t;
+}
+
 RingTensor matmul_share(const RingTensor& a, const RingTensor& b, const RingTensor& c, const RingTensor& e,
                         const RingTensor& f, bool first) {
   RingTensor z = add(c, add(matmul(e, b), matmul(a, f)));

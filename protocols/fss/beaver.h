@@ -48,6 +48,15 @@ struct MatmulTriple {
   RingTensor a, b, c;  // b: empty when the right operand is prepared
 };
 MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight);
+// One left operand x read by several prepared right operands (a linear's Q, K and V; gate and up):
+// one mask A for x, C_i = A·B_i for each weight mask B_i. x is then opened once (E = X - A) for all
+// the products; the openings seen are those of one product. Dealer bytes: the server's share of
+// every C_i.
+struct OneLeftTriples {
+  RingTensor a;
+  std::vector<RingTensor> c;
+};
+OneLeftTriples deal_matmul_triples_one_left(Dealing& d, const Shape& x, const std::vector<const WeightMask*>& weights);
 // Z = C + E·B + A·F (+ E·F on the first party), with E = X - A and F = Y - B opened.
 RingTensor matmul_share(const RingTensor& a, const RingTensor& b, const RingTensor& c, const RingTensor& e,
                         const RingTensor& f, bool first);

@@ -206,6 +206,12 @@ std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, co
   return matmul_many(pairs);
 }
 
+std::vector<Shared> Backend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {
+  std::vector<std::pair<Shared, const PrivateWeight*>> products;
+  for (const PrivateWeight* w : weights) products.emplace_back(x, w);
+  return mmul_sv_many(products);
+}
+
 namespace {
 void require_rows(const Shared& cache, const Shared& rows) {
   const Shape& r = rows.shape();

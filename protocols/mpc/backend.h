@@ -151,6 +151,9 @@ class Backend {
   virtual Shared mmul_sv(const Shared& x, const PrivateWeight& w);
   // Independent products x_i · W_i in one round where the setting can (as matmul_many).
   virtual std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products);
+  // One x read by several private weights (a linear's Q, K and V; gate and up): x · W_i in one
+  // round. A setting that masks x to open it (2pc-dealer) masks and opens it once for all of them.
+  virtual std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights);
 
   // End of the program: a backend whose material comes from a stream checks it was used up (key
   // files: no record left). Called once by the party after its program returns.

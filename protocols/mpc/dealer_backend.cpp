@@ -88,6 +88,25 @@ Shared DealerBackend::matmul(const Shared& x, const Shared& y) {
   return shape_only(matmul_shape(x.shape(), y.shape()));
 }
 
+std::vector<Shared> DealerBackend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {
+  std::vector<const WeightMask*> masks;
+  for (const PrivateWeight* w : weights) {
+    if (!w || w->empty()) throw std::invalid_argument("mmul_sv_x: no private weight (set up with setup_private_weight)");
+    if (!w->shares.prepared) return Backend::mmul_sv_x(x, weights);  // as the parties do
+    const auto* p = dynamic_cast<const DealtWeightMask*>(w->shares.prepared.get());
+    if (!p) throw std::logic_error("2pc-dealer: weight prepared by another backend");
+    masks.push_back(&p->mask);
+  }
+  OpScope op(ledger(), "matmul");
+  std::vector<Shared> out;
+  for (const PrivateWeight* w : weights) {
+    ledger().record_macs(matmul_macs(x.shape(), w->shape));
+    out.push_back(shape_only(matmul_shape(x.shape(), w->shape)));
+  }
+  deal_matmul_triples_one_left(*dealing_, x.shape(), masks);
+  return out;
+}
+
 Shared DealerBackend::append_rows(const Shared& cache, const Shared& rows) {
   Shared out = Backend::append_rows(cache, rows);
   auto p = cache.s0.defined() ? std::make_shared<DealtRowsMask>(dealt_rows_mask(cache)) : std::make_shared<DealtRowsMask>();

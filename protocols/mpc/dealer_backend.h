@@ -29,6 +29,7 @@ class DealerBackend final : public Backend {
   RingTensor reveal_all(const Shared& x) override;
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
+  std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;

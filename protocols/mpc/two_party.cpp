@@ -192,6 +192,27 @@ std::vector<Shared> TwoPartyBackend::matmul_many(const std::vector<std::pair<Sha
   return out;
 }
 
+std::vector<Shared> TwoPartyBackend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {
+  std::vector<const PreparedMask*> preps;
+  for (const PrivateWeight* w : weights) {
+    if (!w || w->empty()) throw std::invalid_argument("mmul_sv_x: no private weight (set up with setup_private_weight)");
+    if (!w->shares.prepared) return Backend::mmul_sv_x(x, weights);
+    preps.push_back(&prepared_mask(w->shares));
+  }
+  OpScope op(ledger(), "matmul");
+  std::vector<const WeightMask*> masks;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    ledger().record_macs(matmul_macs(x.shape(), weights[i]->shape));
+    masks.push_back(&preps[i]->mask);
+  }
+  const OneLeftTriples t = deal_matmul_triples_one_left(*source_, x.shape(), masks);
+  RingTensor mine = flat(marill::sub(x.s0, t.a));
+  const RingTensor E = marill::add(mine, exchange(mine)).reshaped(x.shape());
+  std::vector<Shared> out;
+  for (size_t i = 0; i < weights.size(); ++i) out.push_back(Shared{matmul_share(t.a, masks[i]->b, t.c[i], E, preps[i]->F, is_client_), {}, {}});
+  return out;
+}
+
 Shared TwoPartyBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   const TruncMaterial m = deal_trunc(*source_, x.shape(), d);

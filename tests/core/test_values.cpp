@@ -3,7 +3,12 @@
 // today's input + prepare_weight + matmul path.
 #include "tests/core/harness.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <mutex>
+
+#include "protocols/mpc/dealer_backend.h"
 
 using namespace marill;
 using namespace marill::test;
@@ -58,6 +63,76 @@ TEST_CASE("mmul_sv in 2pc-dealer opens only the activations after set-up") {
     REQUIRE(op_bytes(res, r, "prepare_weight") == 16 * 8 * 8);
   }
   REQUIRE(op_rounds(res, "product") == 1);
+}
+
+TEST_CASE("mmul_sv_x: one x times several private weights equals the cleartext products, x opened once in 2pc-dealer") {
+  const FixedPoint fxp;
+  const RingTensor x = random_fixed({4, 16}, -1.0, 1.0, fxp);
+  const std::vector<RingTensor> ws{random_fixed({16, 8}, -1.0, 1.0, fxp), random_fixed({16, 3}, -1.0, 1.0, fxp),
+                                   random_fixed({16, 8}, -1.0, 1.0, fxp)};
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(st));
+    SessionConfig cfg;
+    cfg.setting = st;
+    std::mutex mu;
+    std::vector<RingTensor> got;
+    SessionResult res = run_session(cfg, [&](Backend& be) {
+      const bool clear = be.setting() == Setting::cleartext;
+      std::vector<PrivateWeight> weights;
+      for (const RingTensor& w : ws)
+        weights.push_back(be.setup_private_weight(Private{Role::server, (clear || be.role() == Role::server) ? w : RingTensor::phantom(w.shape()), fxp.frac_bits}));
+      Shared sx = be.input(Role::client, (clear || be.role() == Role::client) ? x : RingTensor::phantom(x.shape()));
+      std::vector<Shared> ys;
+      {
+        OpScope op(be.ledger(), "products");
+        ys = be.mmul_sv_x(sx, {&weights[0], &weights[1], &weights[2]});
+      }
+      std::vector<RingTensor> opened;
+      for (const Shared& y : ys) opened.push_back(be.reveal(y, Role::client));
+      if (be.role() == Role::client) {
+        std::lock_guard<std::mutex> lock(mu);
+        got = opened;
+      }
+    });
+    REQUIRE(got.size() == 3u);
+    for (size_t i = 0; i < 3; ++i) REQUIRE(got[i].values() == matmul(x, ws[i]).values());
+    if (st == Setting::two_pc_dealer) {
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "products") == 4 * 16 * 8);  // x - A once, not per weight
+      REQUIRE(op_rounds(res, "products") == 1);
+    }
+  }
+}
+
+TEST_CASE("mmul_sv_x in 2pc-dealer from key files: the dealer run deals one mask for x, the online run reads it") {
+  const FixedPoint fxp;
+  const RingTensor x = random_fixed({3, 8}, -1.0, 1.0, fxp);
+  const std::vector<RingTensor> ws{random_fixed({8, 5}, -1.0, 1.0, fxp), random_fixed({8, 5}, -1.0, 1.0, fxp)};
+  const std::string dir = (std::filesystem::temp_directory_path() / ("marill_mmul_sv_x_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  SessionConfig cfg;
+  cfg.setting = Setting::two_pc_dealer;
+  cfg.correlations.source = CorrelationSourceKind::key_files;
+  cfg.correlations.key_dir = dir;
+  std::mutex mu;
+  std::vector<RingTensor> got;
+  auto program = [&](Backend& be) {
+    std::vector<PrivateWeight> weights;
+    for (const RingTensor& w : ws)
+      weights.push_back(be.setup_private_weight(Private{Role::server, be.role() == Role::server ? w : RingTensor::phantom(w.shape()), fxp.frac_bits}));
+    Shared sx = be.input(Role::client, be.role() == Role::client ? x : RingTensor::phantom(x.shape()));
+    std::vector<RingTensor> opened;
+    for (const Shared& y : be.mmul_sv_x(sx, {&weights[0], &weights[1]})) opened.push_back(be.reveal(y, Role::client));
+    if (be.role() == Role::client) {
+      std::lock_guard<std::mutex> lock(mu);
+      got = opened;
+    }
+  };
+  deal_key_files(BackendOptions{cfg.fxp, false, cfg.policy, cfg.correlations}, dir, program);
+  run_session(cfg, program);  // reads every record in order, or fails naming the first that differs
+  std::filesystem::remove_all(dir);
+  REQUIRE(got.size() == 2u);
+  for (size_t i = 0; i < 2; ++i) REQUIRE(got[i].values() == matmul(x, ws[i]).values());
 }
 
 TEST_CASE("private weights: bad shapes and missing set-up are clear errors") {
