@@ -156,8 +156,8 @@ set xrange [0:9.22416]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9999,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 1.0525,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 2.1049,32.8 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 1.0536,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 2.1071,32.8 offset 0.8,0.6 font ',9'
 set label 5 'hm2-adj' at 1.6289,113.9 offset 0.8,0.6 font ',9'
 set label 6 'hm2-sim' at 1.6289,114.2 offset 0.8,0.6 font ',9'
 set label 7 'hp2' at 1.676,114.7 offset 0.8,0.6 font ',9'
@@ -180,8 +180,8 @@ set xrange [0:6.2268]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9998,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9815,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9629,32.8 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9925,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9848,32.8 offset 0.8,0.6 font ',9'
 set label 5 'hm2-adj' at 1.6784,113.9 offset 0.8,0.6 font ',9'
 set label 6 'hm2-sim' at 1.6784,114.2 offset 0.8,0.6 font ',9'
 set label 7 'hp2' at 1.7329,114.7 offset 0.8,0.6 font ',9'
