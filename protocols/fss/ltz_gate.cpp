@@ -54,4 +54,12 @@ LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits) {
   return m;
 }
 
+NegativePartMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits) {
+  NegativePartMaterial m;
+  m.ltz = deal_ltz(d, shape, bits);
+  m.u = d.mask(shape);
+  m.ur = d.derived(shape, [&] { return mul_elem(m.u, m.ltz.r); });
+  return m;
+}
+
 }  // namespace marill

@@ -18,7 +18,7 @@ Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T
                             const std::vector<double>& coefs, double tmax) {
   constexpr int F = 28;
   const int fb = be.frac_bits();
-  Shared sx = be.mul(fn::less_than_zero(be, x, fb, bound), x);  // x [x < 0]
+  Shared sx = fn::negative_part(be, x, fb, bound);  // x [x < 0]
   Shared relu = be.sub(x, sx);
   Shared a = be.sub(x, be.scale(sx, 2));  // |x|
   Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -T, fb), fb, bound + T);
@@ -84,7 +84,7 @@ const SplineTable& gelu_spline_table(int frac_bits, double bound, int degree) {
 
 Shared relu(Backend& be, const Shared& x, double bound) {
   OpScope scope(be.ledger(), "relu");
-  return be.sub(x, be.mul(fn::less_than_zero(be, x, be.frac_bits(), bound), x));
+  return be.sub(x, fn::negative_part(be, x, be.frac_bits(), bound));
 }
 
 Shared quad(Backend& be, const Shared& x) {

@@ -59,6 +59,10 @@ Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs) {
   return be.ltz(x, cmp_bits(frac, max_abs));
 }
 
+Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs) {
+  return be.negative_part(x, cmp_bits(frac, max_abs));
+}
+
 // ---- batching ----
 
 Shared reshape(Backend& be, const Shared& x, const Shape& shape) {
@@ -360,23 +364,24 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
     const i64 h = n / 2;
     const bool odd = n % 2;
     Shared a = strided_cols(be, cur, R, n, 0, h), b = strided_cols(be, cur, R, n, 1, h);
-    Shared bit = be.ltz(be.sub(a, b), bits);  // [a < b]: take b
     Shared mx, ix;
-    if (want_index && !idx_public) {
+    if (!want_index) {
+      mx = be.sub(a, be.negative_part(be.sub(a, b), bits));  // a - min(a - b, 0) = max(a, b)
+    } else if (!idx_public) {
+      const Shared bit = be.ltz(be.sub(a, b), bits);  // [a < b]: take b
       Shared ia = strided_cols(be, idx, R, n, 0, h), ib = strided_cols(be, idx, R, n, 1, h);
       std::vector<Shared> r = mul_many(be, {bit, bit}, {be.sub(b, a), be.sub(ib, ia)});
       mx = be.add(a, r[0]);
       ix = be.add(ia, r[1]);
     } else {
+      const Shared bit = be.ltz(be.sub(a, b), bits);
       mx = be.add(a, be.mul(bit, be.sub(b, a)));
-      if (want_index) {
-        // ib - ia = 1 for neighbours at the first level: index = 2c + bit.
-        std::vector<u64> base;
-        if (!be.phantom())
-          for (i64 r = 0; r < R; ++r)
-            for (i64 c = 0; c < h; ++c) base.push_back(static_cast<u64>(2 * c));
-        ix = be.add_public(bit, pub(be, {R, h}, base));
-      }
+      // ib - ia = 1 for neighbours at the first level: index = 2c + bit.
+      std::vector<u64> base;
+      if (!be.phantom())
+        for (i64 r = 0; r < R; ++r)
+          for (i64 c = 0; c < h; ++c) base.push_back(static_cast<u64>(2 * c));
+      ix = be.add_public(bit, pub(be, {R, h}, base));
     }
     if (odd) {
       Shared last = be.map(cur, [&](const RingTensor& t) { return slice(t, 1, n - 1, n); });

@@ -40,6 +40,8 @@ Shared rescale(Backend& be, const Shared& x, int from, int to);
 int cmp_bits(int frac, double max_abs);
 // [x < 0] as an integer sharing; the caller promises |x| <= max_abs (real, at `frac` bits).
 Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs);
+// min(x, 0) = [x < 0]·x, same promise (Backend::negative_part).
+Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs);
 
 // ---- batching: one interactive call for several independent tensors (one round group) ----
 Shared pack(Backend& be, const std::vector<Shared>& xs);  // flatten and concatenate

@@ -111,7 +111,7 @@ Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& op
   Shared pos;
   {
     OpScope s(be.ledger(), "relu");
-    pos = be.sub(x, be.mul(fn::less_than_zero(be, x, fb, opt.score_bound), x));
+    pos = be.sub(x, fn::negative_part(be, x, fb, opt.score_bound));
   }
   const double eps = std::ldexp(1.0, -fb);  // sums >= eps exactly
   return normalize_rows(be, r, pos, fb, eps, eps, r.n * opt.score_bound + 1);

@@ -93,12 +93,12 @@ struct SoftmaxOptions {
 };
 
 // Exact softmax. Method: secure max by a tournament over the last axis (ceil(log2 Tk) levels, each
-// one batched ltz + one select), x - max, exp_neg (clip 20, values kept at 28 bits so 2048 sub-ulp
+// max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part), x - max, exp_neg (clip 20, values kept at 28 bits so 2048 sub-ulp
 // terms still add up), row sum, reciprocal on [0.5, Tk + 1] (one per row), one product per element.
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 112 B + 2.4 KB offline, 39 rounds.
-// Causal prefill (64 x 64): 206 B / 72 B + 2.3 KB (28 rounds), masked scores skip exp and products.
+// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 104 B + 2.4 KB offline, 39 rounds.
+// Causal prefill (64 x 64): 206 B / 64 B + 2.3 KB (28 rounds), masked scores skip exp and products.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -107,7 +107,7 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 49 B + 1.4 KB offline, 11 rounds.
+// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 41 B + 1.4 KB offline, 11 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
@@ -124,8 +124,9 @@ Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions
 // Activations, element-wise on (...)
 // ---------------------------------------------------------------------------------------------
 
-// ReLU(x) = x (1 - [x < 0]): one ltz, one mul. Exact.
-// Cost: 3pc 39 B, 10 rounds; 2pc-dealer 24 B + 1.6 KB offline, 2 rounds.
+// ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's product reuses
+// the comparison's opening of x). Exact.
+// Cost: 3pc 39 B, 10 rounds; 2pc-dealer 16 B + 1.6 KB offline, 2 rounds.
 Shared relu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // Quad (MPCFormer [45]'s GeLU replacement): 0.125 x^2 + 0.25 x + 0.5 = (x+1)^2/8 + 0.375: one mul,

@@ -206,6 +206,8 @@ std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, co
   return matmul_many(pairs);
 }
 
+Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
+
 std::vector<Shared> Backend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {
   std::vector<std::pair<Shared, const PrivateWeight*>> products;
   for (const PrivateWeight* w : weights) products.emplace_back(x, w);

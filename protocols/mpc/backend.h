@@ -166,6 +166,10 @@ class Backend {
   // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.
   virtual std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs);
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
+  // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
+  // x - negative_part(x); max(a, b) = a - negative_part(a - b)). Default: an ltz and a product;
+  // 2pc-dealer reuses the comparison's opening of x (ltz_gate.h).
+  virtual Shared negative_part(const Shared& x, int bits);
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
   // Piecewise-quadratic public function (protocols/fss/spline.h), element-wise: x at t.in_frac bits with

@@ -107,6 +107,13 @@ std::vector<Shared> DealerBackend::mmul_sv_x(const Shared& x, const std::vector<
   return out;
 }
 
+Shared DealerBackend::negative_part(const Shared& x, int bits) {
+  OpScope op(ledger(), "negative_part");
+  check_ltz_bits(bits);
+  deal_negative_part(*dealing_, x.shape(), bits);
+  return shape_only(x.shape());
+}
+
 Shared DealerBackend::append_rows(const Shared& cache, const Shared& rows) {
   Shared out = Backend::append_rows(cache, rows);
   auto p = cache.s0.defined() ? std::make_shared<DealtRowsMask>(dealt_rows_mask(cache)) : std::make_shared<DealtRowsMask>();

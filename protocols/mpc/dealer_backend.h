@@ -32,6 +32,7 @@ class DealerBackend final : public Backend {
   std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
+  Shared negative_part(const Shared& x, int bits) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;
   Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;

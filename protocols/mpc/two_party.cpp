@@ -239,6 +239,28 @@ Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
   return Shared{std::move(out), {}, {}};
 }
 
+Shared TwoPartyBackend::negative_part(const Shared& x, int bits) {
+  OpScope op(ledger(), "negative_part");
+  check_ltz_bits(bits);
+  const Shape& s = x.shape();
+  NegativePartMaterial m = deal_negative_part(*source_, s, bits);
+  RingTensor mine = marill::add(x.s0, m.ltz.r);
+  const RingTensor xhat = marill::add(mine, exchange(mine));
+  RingTensor bit;
+  if (phantom_) {
+    ltz_eval_work(bits, x.numel(), 1);  // what ltz_eval counts in a real run
+    bit = RingTensor::phantom(s);
+  } else {
+    LtzKeys keys = ltz_deserialize(std::move(m.ltz.keys), x.numel(), bits);
+    bit = RingTensor(s);
+    ltz_eval(party(), keys, xhat.data(), bit.data());
+  }
+  RingTensor h = marill::sub(bit, m.u);
+  h = marill::add(h, exchange(h));
+  // [x<0]·x = [x<0]·x^ - (h·r + u·r): x^ and h public, r and u·r shared.
+  return Shared{marill::sub(mul_elem(bit, xhat), marill::add(mul_elem(h, m.ltz.r), m.ur)), {}, {}};
+}
+
 Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   if (t.degree > kMaxSplineGateDegree) return Backend::spline(x, t);  // cubic: comparisons and products
   OpScope op(ledger(), "spline");

@@ -113,14 +113,14 @@ TEST_CASE("functions.h cost lines: softmax and its approximations", "[functions]
   causal.causal = true;
   check_line({"softmax 1 x 2048", {1, 2048}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax(be, x); },
-              bytes(355), 171, bytes(112), kb(2.4, 0.05), 39});
+              bytes(355), 171, bytes(104), kb(2.4, 0.05), 39});
   // Per score of the 64 x 64 block, masked ones included; the line states 2pc-dealer's rounds only.
   check_line({"softmax causal 64 x 64", {64, 64}, {1}, "softmax",
               [causal](Backend& be, const Shared& x, const Shared&) { return softmax(be, x, causal); },
-              bytes(206), kUnstated, bytes(72), kb(2.3, 0.05), 28});
+              bytes(206), kUnstated, bytes(64), kb(2.3, 0.05), 28});
   check_line({"softmax_2relu 4 x 1024", {4, 1024}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax_2relu(be, x); },
-              bytes(62), 36, bytes(49), kb(1.4, 0.05), 11});
+              bytes(62), 36, bytes(41), kb(1.4, 0.05), 11});
   check_line({"softmax_2quad 4 x 1024", {4, 1024}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax_2quad(be, x); },
               bytes(52), 31, bytes(49), bytes(261), 12});
@@ -128,7 +128,7 @@ TEST_CASE("functions.h cost lines: softmax and its approximations", "[functions]
 
 TEST_CASE("functions.h cost lines: ReLU, Quad, GeLU, SiLU", "[functions][costs]") {
   check_line({"relu", {4096}, {1}, "relu", [](Backend& be, const Shared& x, const Shared&) { return relu(be, x); },
-              bytes(39), 10, bytes(24), kb(1.6, 0.05), 2});
+              bytes(39), 10, bytes(16), kb(1.6, 0.05), 2});
   check_line({"quad", {4096}, {1}, "quad", [](Backend& be, const Shared& x, const Shared&) { return quad(be, x); },
               bytes(24), 3, bytes(24), bytes(24), 2});
   check_line({"gelu", {4096}, {1}, "gelu", [](Backend& be, const Shared& x, const Shared&) { return gelu(be, x); },
@@ -158,10 +158,11 @@ TEST_CASE("functions.h cost lines: argmax, and one ltz's DCF keys", "[functions]
               [](Backend& be, const Shared& x, const Shared&) { return argmax(be, x).index; },
               bytes(41), 150, bytes(32), kb(1.4, 0.05), 30});
   // The header: "one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer" (the dealer's keys for both
-  // parties, at the comparison widths the functions' bounds give): ReLU's (bound 32768) and
-  // argmax's (bound 1024; V - 1 comparisons over V elements, so per element ~ per comparison).
+  // parties, at the comparison widths the functions' bounds give): ReLU's (bound 32768; its negative
+  // part's comparison, with the 8 B of u·r beside it) and argmax's (bound 1024; V - 1 comparisons
+  // over V elements, so per element ~ per comparison).
   for (const auto& [scope, f] : std::vector<std::pair<std::string, Fn>>{
-           {"relu/ltz", [](Backend& be, const Shared& x, const Shared&) { return relu(be, x); }},
+           {"relu/negative_part", [](Backend& be, const Shared& x, const Shared&) { return relu(be, x); }},
            {"argmax/ltz", [](Backend& be, const Shared& x, const Shared&) { return argmax(be, x).index; }}}) {
     Measured ltz = measure(Setting::two_pc_dealer, {2, 4096}, {1}, scope, f);
     INFO(scope << ": " << ltz.offline << " B offline per element");

@@ -135,6 +135,39 @@ TEST_CASE("mmul_sv_x in 2pc-dealer from key files: the dealer run deals one mask
   for (size_t i = 0; i < 2; ++i) REQUIRE(got[i].values() == matmul(x, ws[i]).values());
 }
 
+TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 16 B per element in 2 rounds") {
+  const int bits = 24;
+  std::vector<u64> vals;
+  for (i64 v : {i64{0}, i64{1}, i64{-1}, i64{5}, i64{-5}, (i64{1} << 22) - 1, -(i64{1} << 22), i64{12345}, i64{-98765}}) vals.push_back(static_cast<u64>(v));
+  const RingTensor x(Shape{static_cast<i64>(vals.size())}, vals);
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(st));
+    SessionConfig cfg;
+    cfg.setting = st;
+    std::mutex mu;
+    RingTensor got;
+    SessionResult res = run_session(cfg, [&](Backend& be) {
+      const bool clear = be.setting() == Setting::cleartext;
+      Shared sx = be.input(Role::client, (clear || be.role() == Role::client) ? x : RingTensor::phantom(x.shape()));
+      Shared y;
+      {
+        OpScope op(be.ledger(), "neg");
+        y = be.negative_part(sx, bits);
+      }
+      RingTensor v = be.reveal(y, Role::client);
+      if (be.role() == Role::client) {
+        std::lock_guard<std::mutex> lock(mu);
+        got = v;
+      }
+    });
+    for (size_t i = 0; i < vals.size(); ++i) REQUIRE(static_cast<i64>(got[static_cast<i64>(i)]) == std::min<i64>(static_cast<i64>(vals[i]), 0));
+    if (st == Setting::two_pc_dealer) {
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "neg") == 16 * static_cast<u64>(vals.size()));
+      REQUIRE(op_rounds(res, "neg") == 2);
+    }
+  }
+}
+
 TEST_CASE("private weights: bad shapes and missing set-up are clear errors") {
   SessionConfig cfg;
   cfg.setting = Setting::cleartext;
