@@ -31,7 +31,7 @@ void ZapHandler::run() {
   zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
   std::set<std::string> refused_keys;
   while (!stop_) {
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) continue;
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(10)) <= 0) continue;  // short: closing waits for this loop to see stop_
     std::vector<zmq::message_t> req;
     while (true) {
       zmq::message_t m;

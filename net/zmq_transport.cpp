@@ -67,7 +67,11 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
     }
     d.set(zmq::sockopt::routing_id, std::string(role_name(me)));  // plain TCP only; with Curve, ZAP's User-Id counts
     d.set(zmq::sockopt::immediate, 1);
-    d.set(zmq::sockopt::sndtimeo, static_cast<int>(std::min<long long>(opt_.send_timeout.count(), 100)));  // a slice: see send()
+    // Parties start together and a peer may bind a moment after this connects: retry soon (ZeroMQ's
+    // default waits 100 ms), backing off to 1 s for a peer that stays away.
+    d.set(zmq::sockopt::reconnect_ivl, 10);
+    d.set(zmq::sockopt::reconnect_ivl_max, 1000);
+    d.set(zmq::sockopt::sndtimeo, static_cast<int>(std::min<long long>(opt_.send_timeout.count(), 10)));  // a slice: see send()
     d.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
     const std::string mon_ep = "inproc://marill-monitor-" + std::to_string(mon++);
     if (zmq_socket_monitor(d.handle(), mon_ep.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
