@@ -6,10 +6,9 @@
 #include <stdlib.h>
 
 #include <atomic>
-
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -21,12 +20,12 @@
 #include "app/commands.h"
 #include "app/layer_options.h"
 #include "app/remote_options.h"
-#include "remote/key_shipping.h"
-#include "remote/remote_sweep.h"
 #include "net/curve_keys.h"
 #include "net/hosts.h"
 #include "net/start_barrier.h"
 #include "net/zmq_transport.h"
+#include "remote/key_shipping.h"
+#include "remote/remote_sweep.h"
 #include "runner/runner.h"
 
 namespace marill {
@@ -130,7 +129,7 @@ int cmd_party(int argc, char** argv) {
   if (!args.has("--hosts")) throw std::invalid_argument("option '--hosts': the hosts file (docs/multihost.md)");
   const Role me = args.parsed("--role", args.get("--role", ""), parse_role);
   if (args.has("--serve")) return serve(args, me);
-  for (const char* o : {"--trust-coordinator", "--idle-timeout-ms", "--max-jobs"})
+  for (const char* o : {"--trust-coordinator", "--idle-timeout-ms", "--max-jobs", "--key-store"})
     if (args.has(o)) throw std::invalid_argument(std::string("option '") + o + "': only with --serve");
   const Point p = block_point(args);
   p.validate();

@@ -17,8 +17,6 @@
 #include <string>
 #include <vector>
 
-#include "actors/report.h"
-
 namespace marill {
 
 enum class JobKind : std::uint8_t { sweep_point = 1, generation = 2, ship_keys = 3 };

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/report.h"
 #include "actors/transport.h"
 #include "net/curve_keys.h"
 #include "net/hosts.h"
