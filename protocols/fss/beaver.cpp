@@ -53,6 +53,22 @@ MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, cons
   return t;
 }
 
+ColsTriple deal_cols_triple(Dealing& d, const Shape& x, const Shape& y) {
+  ColsTriple t;
+  t.a = d.mask(x);
+  t.b = d.mask(y);
+  t.c = d.derived(x, [&] { return mul_elem(t.a, broadcast_last(t.b, x.back())); });
+  return t;
+}
+
+RingTensor cols_share(const ColsTriple& t, const RingTensor& e, const RingTensor& f, bool first) {
+  const i64 n = e.shape().back();
+  const RingTensor fb = broadcast_last(f, n);
+  RingTensor z = add(t.c, add(mul_elem(e, broadcast_last(t.b, n)), mul_elem(t.a, fb)));
+  if (first) add_inplace(z, mul_elem(e, fb));
+  return z;
+}
+
 OneLeftTriples deal_matmul_triples_one_left(Dealing& d, const Shape& x, const std::vector<const WeightMask*>& weights) {
   OneLeftTriples t;
   t.a = d.mask(x);

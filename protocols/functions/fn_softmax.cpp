@@ -64,7 +64,10 @@ Shared normalize_rows(Backend& be, const Rows& r, const Shared& num, int num_bit
     inv = fn::rescale(be, be.mul(ip.y, ip.o), y_bits + o_bits, inv_bits);
   }
   // p <= 1: num * inv fits in num_bits + inv_bits <= 61 bits.
-  Shared p = be.trunc(be.mul(num, per_kept(be, r, inv)), num_bits + inv_bits - fb);
+  // Every score of a row kept: the row's inverse is opened once for the row (Backend::mul_cols).
+  Shared prod = r.keep.all ? fn::reshape(be, be.mul_cols(fn::reshape(be, num, {r.R, r.n}), inv), {r.R * r.n})
+                           : be.mul(num, per_kept(be, r, inv));
+  Shared p = be.trunc(prod, num_bits + inv_bits - fb);
   return fn::reshape(be, unkept(be, r, p), r.shape);
 }
 

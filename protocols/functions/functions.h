@@ -93,11 +93,13 @@ struct SoftmaxOptions {
 };
 
 // Exact softmax. Method: secure max by a tournament over the last axis (ceil(log2 Tk) levels, each
-// max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part), x - max, exp_neg (clip 20, values kept at 28 bits so 2048 sub-ulp
-// terms still add up), row sum, reciprocal on [0.5, Tk + 1] (one per row), one product per element.
+// max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part), x - max, exp_neg (clip 20,
+// values kept at 28 bits so 2048 sub-ulp terms still add up), row sum, reciprocal on [0.5, Tk + 1]
+// (one per row), one product per element (Backend::mul_cols: the row's inverse opened once per row
+// when every score of the row is kept).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 104 B + 2.4 KB offline, 39 rounds.
+// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 96 B + 2.4 KB offline, 39 rounds.
 // Causal prefill (64 x 64): 206 B / 64 B + 2.3 KB (28 rounds), masked scores skip exp and products.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
@@ -107,13 +109,13 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 41 B + 1.4 KB offline, 11 rounds.
+// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 33 B + 1.4 KB offline, 11 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
-// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 52 B, 31 rounds; 2pc-dealer 49 B +
+// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 52 B, 31 rounds; 2pc-dealer 41 B +
 // 261 B offline, 12 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
@@ -186,7 +188,7 @@ struct NormOptions {
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 65 B + 208 B offline, 14 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 57 B + 208 B offline, 14 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -196,7 +198,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 49 B + 200 B offline, 14 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 41 B + 200 B offline, 14 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});

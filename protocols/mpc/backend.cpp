@@ -206,7 +206,21 @@ std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, co
   return matmul_many(pairs);
 }
 
+Shared Backend::mul_cols(const Shared& x, const Shared& y) {
+  require_cols(x, y);
+  const i64 n = x.shape().back();
+  return mul(x, map(y, [n](const RingTensor& t) { return broadcast_last(t, n); }));
+}
+
 Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
+
+void require_cols(const Shared& x, const Shared& y) {
+  const Shape& xs = x.shape();
+  const Shape& ys = y.shape();
+  Shape want = xs;
+  if (!want.empty()) want.back() = 1;
+  if (xs.empty() || ys != want) throw std::invalid_argument("mul_cols: want x (..., C) and y (..., 1), got " + shape_str(xs) + " and " + shape_str(ys));
+}
 
 std::vector<Shared> Backend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {
   std::vector<std::pair<Shared, const PrivateWeight*>> products;

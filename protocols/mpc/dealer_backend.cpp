@@ -107,6 +107,13 @@ std::vector<Shared> DealerBackend::mmul_sv_x(const Shared& x, const std::vector<
   return out;
 }
 
+Shared DealerBackend::mul_cols(const Shared& x, const Shared& y) {
+  require_cols(x, y);
+  OpScope op(ledger(), "mul");
+  deal_cols_triple(*dealing_, x.shape(), y.shape());
+  return shape_only(x.shape());
+}
+
 Shared DealerBackend::negative_part(const Shared& x, int bits) {
   OpScope op(ledger(), "negative_part");
   check_ltz_bits(bits);

@@ -168,6 +168,43 @@ TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 16 B
   }
 }
 
+TEST_CASE("mul_cols: x times a per-row value equals the cleartext product in every setting, 2pc-dealer opens the row value once") {
+  const FixedPoint fxp;
+  const RingTensor x = random_fixed({3, 7}, -2.0, 2.0, fxp), y = random_fixed({3, 1}, -2.0, 2.0, fxp);
+  RingTensor expected(Shape{3, 7});
+  for (i64 i = 0; i < 3; ++i)
+    for (i64 j = 0; j < 7; ++j) expected[i * 7 + j] = x[i * 7 + j] * y[i];
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(st));
+    SessionConfig cfg;
+    cfg.setting = st;
+    std::mutex mu;
+    RingTensor got;
+    SessionResult res = run_session(cfg, [&](Backend& be) {
+      const bool clear = be.setting() == Setting::cleartext;
+      Shared sx = be.input(Role::client, (clear || be.role() == Role::client) ? x : RingTensor::phantom(x.shape()));
+      Shared sy = be.input(Role::server, (clear || be.role() == Role::server) ? y : RingTensor::phantom(y.shape()));
+      Shared z;
+      {
+        OpScope op(be.ledger(), "rows");
+        z = be.mul_cols(sx, sy);
+      }
+      RingTensor v = be.reveal(z, Role::client);
+      if (be.role() == Role::client) {
+        std::lock_guard<std::mutex> lock(mu);
+        got = v;
+      }
+    });
+    REQUIRE(got.values() == expected.values());
+    if (st == Setting::two_pc_dealer)
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "rows") == (3 * 7 + 3) * 8);  // x - a and y - b, once per row
+  }
+  SessionConfig cfg;
+  cfg.setting = Setting::cleartext;
+  REQUIRE_THROWS_WITH(run_session(cfg, [](Backend& be) { be.mul_cols(be.constant(RingTensor(Shape{3, 7})), be.constant(RingTensor(Shape{3, 2}))); }),
+                      Catch::Contains("mul_cols: want x (..., C) and y (..., 1)"));
+}
+
 TEST_CASE("private weights: bad shapes and missing set-up are clear errors") {
   SessionConfig cfg;
   cfg.setting = Setting::cleartext;
