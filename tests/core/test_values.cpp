@@ -6,12 +6,48 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
+#include <utility>
 
 #include "protocols/mpc/dealer_backend.h"
 
 using namespace marill;
 using namespace marill::test;
+
+namespace {
+
+// A role's input as that role holds it: the value for its owner (and in cleartext), a shape elsewhere.
+RingTensor held(const Backend& be, Role owner, const RingTensor& v) {
+  return be.setting() == Setting::cleartext || be.role() == owner ? v : RingTensor::phantom(v.shape());
+}
+
+using Inputs = std::vector<Shared>;
+// Makes the inputs, runs `op` on them inside the ledger scope "op" in a session of `st`, and opens
+// its result to the client.
+std::pair<RingTensor, SessionResult> opened_by_client(Setting st, const std::function<Inputs(Backend&)>& inputs,
+                                                      const std::function<Shared(Backend&, const Inputs&)>& op) {
+  SessionConfig cfg;
+  cfg.setting = st;
+  std::mutex mu;
+  RingTensor got;
+  SessionResult res = run_session(cfg, [&](Backend& be) {
+    const Inputs in = inputs(be);
+    Shared y;
+    {
+      OpScope scope(be.ledger(), "op");
+      y = op(be, in);
+    }
+    RingTensor v = be.reveal(y, Role::client);
+    if (be.role() == Role::client) {
+      std::lock_guard<std::mutex> lock(mu);
+      got = v;
+    }
+  });
+  return {got, res};
+}
+
+}  // namespace
 
 TEST_CASE("mmul_sv: shared activations times the server's private weight equals the cleartext product in every setting") {
   const FixedPoint fxp;
@@ -142,28 +178,13 @@ TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 16 B
   const RingTensor x(Shape{static_cast<i64>(vals.size())}, vals);
   for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     INFO(setting_name(st));
-    SessionConfig cfg;
-    cfg.setting = st;
-    std::mutex mu;
-    RingTensor got;
-    SessionResult res = run_session(cfg, [&](Backend& be) {
-      const bool clear = be.setting() == Setting::cleartext;
-      Shared sx = be.input(Role::client, (clear || be.role() == Role::client) ? x : RingTensor::phantom(x.shape()));
-      Shared y;
-      {
-        OpScope op(be.ledger(), "neg");
-        y = be.negative_part(sx, bits);
-      }
-      RingTensor v = be.reveal(y, Role::client);
-      if (be.role() == Role::client) {
-        std::lock_guard<std::mutex> lock(mu);
-        got = v;
-      }
-    });
+    const auto [got, res] = opened_by_client(
+        st, [&](Backend& be) { return Inputs{be.input(Role::client, held(be, Role::client, x))}; },
+        [&](Backend& be, const Inputs& in) { return be.negative_part(in[0], bits); });
     for (size_t i = 0; i < vals.size(); ++i) REQUIRE(static_cast<i64>(got[static_cast<i64>(i)]) == std::min<i64>(static_cast<i64>(vals[i]), 0));
     if (st == Setting::two_pc_dealer) {
-      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "neg") == 16 * static_cast<u64>(vals.size()));
-      REQUIRE(op_rounds(res, "neg") == 2);
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "op") == 16 * static_cast<u64>(vals.size()));
+      REQUIRE(op_rounds(res, "op") == 2);
     }
   }
 }
@@ -176,28 +197,12 @@ TEST_CASE("mul_cols: x times a per-row value equals the cleartext product in eve
     for (i64 j = 0; j < 7; ++j) expected[i * 7 + j] = x[i * 7 + j] * y[i];
   for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
     INFO(setting_name(st));
-    SessionConfig cfg;
-    cfg.setting = st;
-    std::mutex mu;
-    RingTensor got;
-    SessionResult res = run_session(cfg, [&](Backend& be) {
-      const bool clear = be.setting() == Setting::cleartext;
-      Shared sx = be.input(Role::client, (clear || be.role() == Role::client) ? x : RingTensor::phantom(x.shape()));
-      Shared sy = be.input(Role::server, (clear || be.role() == Role::server) ? y : RingTensor::phantom(y.shape()));
-      Shared z;
-      {
-        OpScope op(be.ledger(), "rows");
-        z = be.mul_cols(sx, sy);
-      }
-      RingTensor v = be.reveal(z, Role::client);
-      if (be.role() == Role::client) {
-        std::lock_guard<std::mutex> lock(mu);
-        got = v;
-      }
-    });
+    const auto [got, res] = opened_by_client(
+        st, [&](Backend& be) { return Inputs{be.input(Role::client, held(be, Role::client, x)), be.input(Role::server, held(be, Role::server, y))}; },
+        [](Backend& be, const Inputs& in) { return be.mul_cols(in[0], in[1]); });
     REQUIRE(got.values() == expected.values());
     if (st == Setting::two_pc_dealer)
-      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "rows") == (3 * 7 + 3) * 8);  // x - a and y - b, once per row
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "op") == (3 * 7 + 3) * 8);  // x - a and y - b, once per row
   }
   SessionConfig cfg;
   cfg.setting = Setting::cleartext;
