@@ -1,9 +1,6 @@
 // `marill bench zmq`: what CurveZMQ costs. A stream of messages from one party's transport to
 // another's over loopback TCP, with Curve (encrypted, ZAP-authenticated) and plain, in this process
 // (two transports, a sender thread): throughput and the Curve slowdown.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,33 +10,19 @@
 
 #include "app/cli.h"
 #include "app/commands.h"
+#include "net/free_port.h"
 #include "net/zmq_transport.h"
 
 namespace marill {
 
 namespace {
 
-// A loopback port nobody listens on now (the kernel's pick; released for the transport to bind).
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Seconds to move `total` bytes in messages of `message` bytes from client to server.
 double stream_seconds(bool curve, std::uint64_t total, std::size_t message) {
   const CurveKeyPair ck = curve_keypair(), sk = curve_keypair();
-  const std::vector<ZmqPeerAddress> parties{{Role::client, "tcp://127.0.0.1:" + std::to_string(free_loopback_port()), ck.public_z85},
-                                            {Role::server, "tcp://127.0.0.1:" + std::to_string(free_loopback_port()), sk.public_z85}};
+  const std::vector<ZmqPeerAddress> parties{{Role::client, "tcp://127.0.0.1:" + std::to_string(free_tcp_port(true)), ck.public_z85},
+                                            {Role::server, "tcp://127.0.0.1:" + std::to_string(free_tcp_port(true)), sk.public_z85}};
   ZmqOptions opt;
   opt.curve = curve;
   opt.send_timeout = std::chrono::milliseconds(30000);

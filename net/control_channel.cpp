@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/connection_monitor.h"
+
 namespace marill {
 
 namespace {
@@ -83,14 +85,12 @@ bool ControlServer::reply(const std::vector<std::uint8_t>& bytes) {
 struct ControlClient::Link {
   ControlPeer peer;
   zmq::socket_t dealer;
-  zmq::socket_t monitor;
-  bool connected = false, refused = false, lost = false;
+  std::unique_ptr<ConnectionMonitor> monitor;
 };
 
 ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPeer> peers, std::size_t max_message_bytes) : ctx_(1) {
-  int n = 0;
   for (ControlPeer& p : peers) {
-    auto l = std::make_unique<Link>(Link{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), zmq::socket_t(ctx_, zmq::socket_type::pair)});
+    auto l = std::make_unique<Link>(Link{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), nullptr});
     auto& d = l->dealer;
     d.set(zmq::sockopt::curve_serverkey, p.public_key);
     d.set(zmq::sockopt::curve_publickey, my_keys.public_z85);
@@ -103,11 +103,7 @@ ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPee
     // is noticed as a disconnect within the heartbeat timeout, not only at the point's limit.
     d.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
     d.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
-    const std::string mon = "inproc://marill-control-monitor-" + std::to_string(n++);
-    if (zmq_socket_monitor(d.handle(), mon.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                                        ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
-      throw std::runtime_error(std::string("control channel: socket monitor: ") + zmq_strerror(zmq_errno()));
-    l->monitor.connect(mon);
+    l->monitor = std::make_unique<ConnectionMonitor>(ctx_, d);
     d.connect(p.endpoint);
     links_.push_back(std::move(l));
   }
@@ -115,8 +111,7 @@ ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPee
 
 ControlClient::~ControlClient() {
   for (auto& l : links_) {
-    zmq_socket_monitor(l->dealer.handle(), nullptr, 0);
-    l->monitor.close();
+    l->monitor->stop();
     l->dealer.close();
   }
 }
@@ -133,22 +128,10 @@ const ControlPeer& ControlClient::peer(Role r) const {
   throw std::invalid_argument(std::string("control channel: no party server for ") + role_name(r));
 }
 
-void ControlClient::poll_events(Link& l) {
-  zmq::message_t ev;
-  while (l.monitor.recv(ev, zmq::recv_flags::dontwait)) {
-    std::uint16_t id = 0;
-    if (ev.size() >= 2) std::memcpy(&id, ev.data(), 2);
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) l.refused = true;
-    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) l.connected = true, l.lost = false;
-    if (id == ZMQ_EVENT_DISCONNECTED && l.connected) l.lost = true, l.connected = false;
-    while (ev.more()) (void)l.monitor.recv(ev, zmq::recv_flags::none);
-  }
-}
-
 bool ControlClient::lost(Role r) {
-  Link& l = link(r);
-  poll_events(l);
-  return l.lost;
+  ConnectionMonitor& m = *link(r).monitor;
+  m.poll();
+  return m.dropped() && !m.up();  // gone and not back
 }
 
 namespace {
@@ -158,15 +141,15 @@ std::string server_of(Role r, const std::string& endpoint) { return std::string(
 void ControlClient::await_connection(Role r, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout) {
   Link& l = link(r);
   for (;;) {
-    poll_events(l);
-    if (l.refused)
+    l.monitor->poll();
+    if (l.monitor->refused())
       throw std::runtime_error(server_of(r, l.peer.endpoint) +
                                " refused the coordinator's Curve key (not the hosts file's coordinator key?) or holds another key than the hosts file lists");
-    if (l.connected) return;
+    if (l.monitor->up()) return;
     if (std::chrono::steady_clock::now() >= deadline)
       throw std::runtime_error("no connection to " + server_of(r, l.peer.endpoint) + " within " + std::to_string(timeout.count()) +
                                " ms (is `marill party --serve` running there?)");
-    zmq::pollitem_t item{l.monitor.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t item{l.monitor->events().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(50));
   }
 }

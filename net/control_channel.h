@@ -74,7 +74,6 @@ class ControlClient {
  private:
   struct Link;
   Link& link(Role r);
-  void poll_events(Link& l);
 
   zmq::context_t ctx_;
   std::vector<std::unique_ptr<Link>> links_;

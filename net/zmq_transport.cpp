@@ -6,6 +6,7 @@
 
 #include "actors/party_error.h"
 #include "net/chunking.h"
+#include "net/connection_monitor.h"
 #include "net/zap_handler.h"
 
 namespace marill {
@@ -23,8 +24,8 @@ constexpr std::size_t kCurveOverhead = 64;
 struct ZmqTransport::Peer {
   ZmqPeerAddress addr;
   zmq::socket_t dealer;
-  zmq::socket_t monitor;  // the DEALER's connection events: tells "refused our key" from "not there" from "went away"
-  bool connected = false, refused = false, disconnected = false;
+  std::unique_ptr<ConnectionMonitor> monitor;  // A session's frames are numbered and a reconnect may
+                                               // lose some: a peer that dropped() is gone for this run.
 };
 
 ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vector<ZmqPeerAddress>& parties, ZmqOptions opt)
@@ -55,10 +56,9 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
   } catch (const zmq::error_t& e) {
     throw std::runtime_error(std::string("zmq transport: ") + role_name(me) + " cannot listen at " + listen + ": " + e.what());
   }
-  int mon = 0;
   for (const auto& p : parties) {
     if (p.role == me) continue;
-    auto peer = std::make_unique<Peer>(Peer{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), zmq::socket_t(ctx_, zmq::socket_type::pair)});
+    auto peer = std::make_unique<Peer>(Peer{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), nullptr});
     auto& d = peer->dealer;
     if (opt_.curve) {
       d.set(zmq::sockopt::curve_serverkey, p.public_key);  // the peer must prove it holds this key's secret
@@ -73,11 +73,7 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
     d.set(zmq::sockopt::reconnect_ivl_max, 1000);
     d.set(zmq::sockopt::sndtimeo, static_cast<int>(std::min<long long>(opt_.send_timeout.count(), 10)));  // a slice: see send()
     d.set(zmq::sockopt::linger, static_cast<int>(opt_.linger.count()));
-    const std::string mon_ep = "inproc://marill-monitor-" + std::to_string(mon++);
-    if (zmq_socket_monitor(d.handle(), mon_ep.c_str(), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
-      throw std::runtime_error(std::string("zmq transport: socket monitor: ") + zmq_strerror(zmq_errno()));
-    peer->monitor.connect(mon_ep);
+    peer->monitor = std::make_unique<ConnectionMonitor>(ctx_, d);
     d.connect(p.endpoint);
     peers_.push_back(std::move(peer));
   }
@@ -85,33 +81,18 @@ ZmqTransport::ZmqTransport(Role me, const CurveKeyPair& my_keys, const std::vect
 
 ZmqTransport::~ZmqTransport() {
   for (auto& p : peers_) {
-    zmq_socket_monitor(p->dealer.handle(), nullptr, 0);
-    p->monitor.close();
+    p->monitor->stop();
     p->dealer.close();  // lingers up to opt_.linger to deliver the last frames
   }
   router_.close();
   zap_.reset();
 }
 
-void ZmqTransport::poll_events(Peer& p) {
-  zmq::message_t ev;
-  while (p.monitor.recv(ev, zmq::recv_flags::dontwait)) {  // frame 1: event id (u16) and value; frame 2: endpoint
-    std::uint16_t id = 0;
-    if (ev.size() >= 2) std::memcpy(&id, ev.data(), 2);
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) p.refused = true;
-    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) p.connected = true;
-    // A session's frames are numbered and a reconnect may lose some: a peer that went away after the
-    // handshake is gone for this run.
-    if (id == ZMQ_EVENT_DISCONNECTED && p.connected) p.disconnected = true;
-    while (ev.more()) (void)p.monitor.recv(ev, zmq::recv_flags::none);
-  }
-}
-
 void ZmqTransport::fail_send(Peer& p, bool timed_out) {
   const std::string who = std::string(role_name(p.addr.role)) + " at " + p.addr.endpoint;
-  if (p.refused)
+  if (p.monitor->refused())
     throw ProtocolError("zmq transport: " + who + " refused this party's Curve key (not in its hosts file?) or holds another key than the hosts file lists");
-  if (p.disconnected) throw ProtocolError("zmq transport: " + who + " disconnected (its process ended or the network failed)");
+  if (p.monitor->dropped()) throw ProtocolError("zmq transport: " + who + " disconnected (its process ended or the network failed)");
   if (timed_out)
     throw TimeoutError("zmq transport: no connection to " + who + " within " + std::to_string(opt_.send_timeout.count()) +
                        " ms (not running, or it refused this party's Curve key)");
@@ -125,13 +106,13 @@ ZmqTransport::Peer& ZmqTransport::peer(Role to) {
 
 void ZmqTransport::send_best_effort(Role to, std::vector<std::uint8_t> bytes) {
   Peer& p = peer(to);
-  poll_events(p);
-  if (p.connected && !p.disconnected && !p.refused) send(to, std::move(bytes));
+  p.monitor->poll();
+  if (p.monitor->up() && !p.monitor->dropped() && !p.monitor->refused()) send(to, std::move(bytes));
 }
 
 void ZmqTransport::send(Role to, std::vector<std::uint8_t> bytes) {
   Peer* peer = &this->peer(to);
-  poll_events(*peer);
+  peer->monitor->poll();
   fail_send(*peer, false);  // known refused or gone: no point waiting
   std::size_t off = 0;
   do {
@@ -140,7 +121,7 @@ void ZmqTransport::send(Role to, std::vector<std::uint8_t> bytes) {
     // Waits in slices so that a refused key or a vanished peer is reported at once, not at the timeout.
     const auto deadline = std::chrono::steady_clock::now() + opt_.send_timeout;
     while (!peer->dealer.send(chunk, zmq::send_flags::none)) {
-      poll_events(*peer);
+      peer->monitor->poll();
       fail_send(*peer, std::chrono::steady_clock::now() >= deadline);
     }
   } while (off < bytes.size());

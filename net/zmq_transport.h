@@ -63,7 +63,6 @@ class ZmqTransport final : public Transport {
  private:
   struct Peer;
   Peer& peer(Role to);
-  void poll_events(Peer& p);
   void fail_send(Peer& p, bool timed_out);  // throws if the peer refused us or went away, or if timed_out
 
   Role me_;

@@ -1,7 +1,5 @@
 #include "remote/slurm_parties.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +11,7 @@
 
 #include "actors/party_error.h"
 #include "net/curve_keys.h"
+#include "net/free_port.h"
 #include "remote/party_server.h"
 #include "runner/results_reader.h"
 #include "runner/runner.h"
@@ -27,20 +26,6 @@ std::string env_or_throw(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) throw std::invalid_argument(std::string("run --party-task: $") + name + " is not set (this runs as a Slurm task under srun)");
   return v;
-}
-
-// A TCP port nothing listens on now on this node (bound, read, released; the transport binds it next).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("run --party-task: no socket for a free port");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("run --party-task: cannot find a free port");
-  return ntohs(a.sin_port);
 }
 
 // The whole file or nothing (a reader polling for it never sees half of it).
@@ -83,7 +68,7 @@ Meeting meet(const std::string& shard_dir, size_t index, const std::vector<Role>
   m.me.role = roles[static_cast<size_t>(task.procid)];
   m.me.keys = curve_keypair();
   m.me.hosts.file = m.dir.string();
-  const int port = free_port();
+  const int port = free_tcp_port(false);
   m.me.bind_endpoint = "tcp://*:" + std::to_string(port);  // the others connect by this node's name
   const std::string mine = "tcp://" + task.host + ":" + std::to_string(port) + " " + m.me.keys.public_z85 + "\n";
   write_atomic(m.dir / (std::string(role_name(m.me.role)) + ".addr"), mine);

@@ -3,23 +3,19 @@
 // time limit.
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <boost/process.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "net/free_port.h"
 #include "runner/results_reader.h"
 #include "runner/sweep.h"
 
@@ -34,17 +30,7 @@ inline std::string marill_exe() {
 inline std::string tiny_config() { return std::string(MARILL_SOURCE_DIR) + "/models/bundled/tiny/base/config.json"; }
 
 // A port nothing listens on now (bound, read, released).
-inline int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+inline int free_loopback_port() { return free_tcp_port(true); }
 
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -81,6 +81,18 @@ struct Daemons {
 
 class LocalSlurm {
  public:
+  // False, with a warning saying why, where this test cannot start its Slurm.
+  static bool can_run() {
+    if (const std::string missing = missing_binaries(); !missing.empty()) {
+      WARN("skipped: Slurm/munge binaries missing (" << missing << "): bash scripts/setup.sh installs slurm-wlm and munge");
+      return false;
+    }
+    if (::geteuid() != 0) {
+      WARN("skipped: the test's Slurm runs its daemons as SlurmUser=root; run the tests as root");
+      return false;
+    }
+    return true;
+  }
   static std::string missing_binaries() {
     std::string missing;
     for (const std::string& b : kSlurmBinaries)
@@ -198,14 +210,7 @@ TEST_CASE("slurm sweep: array list, shard directory and task script", "[slurm]")
 
 TEST_CASE("slurm sweep: 20 points through a one-node Slurm merge into the in-process CSV, a failed task is reported, --resume reruns only it",
           "[slurm][sweep][cli]") {
-  if (const std::string missing = LocalSlurm::missing_binaries(); !missing.empty()) {
-    WARN("skipped: Slurm/munge binaries missing (" << missing << "): bash scripts/setup.sh installs slurm-wlm and munge");
-    return;
-  }
-  if (::geteuid() != 0) {
-    WARN("skipped: the test's Slurm runs its daemons as SlurmUser=root; run the tests as root");
-    return;
-  }
+  if (!LocalSlurm::can_run()) return;
   const auto t0 = Clock::now();
   LocalSlurm slurm;
   const fs::path dir = slurm.dir() / "sweep";
@@ -263,14 +268,7 @@ TEST_CASE("slurm sweep: 20 points through a one-node Slurm merge into the in-pro
 
 TEST_CASE("slurm sweep: one Slurm task per party (srun), meeting over ZeroMQ with keys made for the run, merges into the in-process CSV",
           "[slurm][sweep][cli]") {
-  if (const std::string missing = LocalSlurm::missing_binaries(); !missing.empty()) {
-    WARN("skipped: Slurm/munge binaries missing (" << missing << "): bash scripts/setup.sh installs slurm-wlm and munge");
-    return;
-  }
-  if (::geteuid() != 0) {
-    WARN("skipped: the test's Slurm runs its daemons as SlurmUser=root; run the tests as root");
-    return;
-  }
+  if (!LocalSlurm::can_run()) return;
   LocalSlurm slurm;
   const fs::path dir = slurm.dir() / "parties";
   fs::create_directories(dir);
