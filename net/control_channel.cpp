@@ -88,25 +88,39 @@ struct ControlClient::Link {
   std::unique_ptr<ConnectionMonitor> monitor;
 };
 
-ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPeer> peers, std::size_t max_message_bytes) : ctx_(1) {
+ControlClient::ControlClient(const CurveKeyPair& my_keys, std::vector<ControlPeer> peers, std::size_t max_message_bytes)
+    : ctx_(1), keys_(my_keys), max_message_bytes_(max_message_bytes) {
   for (ControlPeer& p : peers) {
-    auto l = std::make_unique<Link>(Link{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), nullptr});
-    auto& d = l->dealer;
-    d.set(zmq::sockopt::curve_serverkey, p.public_key);
-    d.set(zmq::sockopt::curve_publickey, my_keys.public_z85);
-    d.set(zmq::sockopt::curve_secretkey, my_keys.secret_z85);
-    d.set(zmq::sockopt::immediate, 1);
-    d.set(zmq::sockopt::sndtimeo, 100);  // a slice: send() waits in slices to notice a refused key
-    d.set(zmq::sockopt::linger, 0);      // a coordinator that gives up drops its unsent jobs
-    d.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes + kCurveOverhead));
-    // ZMTP heartbeats: a party host that vanishes without closing its connection (power, network)
-    // is noticed as a disconnect within the heartbeat timeout, not only at the point's limit.
-    d.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
-    d.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
-    l->monitor = std::make_unique<ConnectionMonitor>(ctx_, d);
-    d.connect(p.endpoint);
-    links_.push_back(std::move(l));
+    links_.push_back(std::make_unique<Link>(Link{p, zmq::socket_t(ctx_, zmq::socket_type::dealer), nullptr}));
+    open(*links_.back());
   }
+}
+
+// Not ZMQ_IMMEDIATE: with it, a reconnect drops the replies a server sent just before it closed
+// (libzmq terminates the pipe). The coordinator waits for the connection itself (await_connection)
+// and starts a fresh socket for a server that went away (reset), so no stale job waits for it.
+void ControlClient::open(Link& l) {
+  auto& d = l.dealer;
+  d.set(zmq::sockopt::curve_serverkey, l.peer.public_key);
+  d.set(zmq::sockopt::curve_publickey, keys_.public_z85);
+  d.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
+  d.set(zmq::sockopt::sndtimeo, 100);  // a slice: send() waits in slices to notice a refused key
+  d.set(zmq::sockopt::linger, 0);      // a coordinator that gives up drops its unsent jobs
+  d.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes_ + kCurveOverhead));
+  // ZMTP heartbeats: a party host that vanishes without closing its connection (power, network)
+  // is noticed as a disconnect within the heartbeat timeout, not only at the point's limit.
+  d.set(zmq::sockopt::heartbeat_ivl, kHeartbeatMs);
+  d.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
+  l.monitor = std::make_unique<ConnectionMonitor>(ctx_, d);
+  d.connect(l.peer.endpoint);
+}
+
+void ControlClient::reset(Role r) {
+  Link& l = link(r);
+  l.monitor->stop();
+  l.dealer.close();
+  l.dealer = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+  open(l);
 }
 
 ControlClient::~ControlClient() {

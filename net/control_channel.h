@@ -63,19 +63,25 @@ class ControlClient {
   // Waits until `deadline` for the party server's connection; throws std::runtime_error naming it
   // (not running, refused the coordinator's key, or holds another key than the hosts file lists).
   void await_connection(Role r, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout);
-  // Sends once the party server is connected (at most `timeout`); throws as await_connection.
+  // Queues for the party server (call await_connection first: a send waits only while its queue is
+  // full, at most `timeout`); throws as await_connection.
   void send(Role to, const std::vector<std::uint8_t>& bytes, std::chrono::milliseconds timeout);
   // The next reply of any party server, or nullopt after `timeout`.
   std::optional<std::pair<Role, std::vector<std::uint8_t>>> receive(std::chrono::milliseconds timeout);
   // True once the party server's connection went away after its handshake (its process ended).
   bool lost(Role r);
+  // A fresh connection to r's server: what was queued for the old one (a job it never took) is gone.
+  void reset(Role r);
   const ControlPeer& peer(Role r) const;
 
  private:
   struct Link;
   Link& link(Role r);
+  void open(Link& l);
 
   zmq::context_t ctx_;
+  CurveKeyPair keys_;
+  std::size_t max_message_bytes_;
   std::vector<std::unique_ptr<Link>> links_;
 };
 

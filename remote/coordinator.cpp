@@ -25,6 +25,7 @@ Coordinator::Outcome Coordinator::run(const std::vector<Role>& roles, PartyJob j
     out.replies[i].error = why;
     pending[i] = false;
     if (out.unreachable.empty()) out.unreachable = why;
+    control_->reset(roles[i]);  // a job queued for a server that is gone must not reach its successor
   };
   // Every server connected first: a point with a party missing is not started at all (the others
   // would only wait a timeout for it).
