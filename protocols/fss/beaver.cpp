@@ -1,5 +1,6 @@
 #include "protocols/fss/beaver.h"
 
+
 namespace marill {
 
 MulTriple deal_mul_triple(Dealing& d, const Shape& shape) {
@@ -53,19 +54,20 @@ MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, cons
   return t;
 }
 
-ColsTriple deal_cols_triple(Dealing& d, const Shape& x, const Shape& y) {
-  ColsTriple t;
+RowsTriple deal_rows_triple(Dealing& d, const RowLengths& lengths) {
+  RowsTriple t;
+  lengths.check("rows triple");
+  const Shape x{lengths.total()};
   t.a = d.mask(x);
-  t.b = d.mask(y);
-  t.c = d.derived(x, [&] { return mul_elem(t.a, broadcast_last(t.b, x.back())); });
+  t.b = d.mask({lengths.rows});
+  t.c = d.derived(x, [&] { return mul_elem(t.a, repeat_rows(t.b, lengths)); });
   return t;
 }
 
-RingTensor cols_share(const ColsTriple& t, const RingTensor& e, const RingTensor& f, bool first) {
-  const i64 n = e.shape().back();
-  const RingTensor fb = broadcast_last(f, n);
-  RingTensor z = add(t.c, add(mul_elem(e, broadcast_last(t.b, n)), mul_elem(t.a, fb)));
-  if (first) add_inplace(z, mul_elem(e, fb));
+RingTensor rows_share(const RowsTriple& t, const RingTensor& e, const RingTensor& f, const RowLengths& lengths, bool first) {
+  const RingTensor fr = repeat_rows(f, lengths);
+  RingTensor z = add(t.c, add(mul_elem(e, repeat_rows(t.b, lengths)), mul_elem(t.a, fr)));
+  if (first) add_inplace(z, mul_elem(e, fr));
   return z;
 }
 

@@ -48,16 +48,16 @@ struct MatmulTriple {
   RingTensor a, b, c;  // b: empty when the right operand is prepared
 };
 MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight);
-// x (..., C) times a per-row value y (..., 1) repeated over the last axis (a softmax's or a norm's
-// normalisation): masks a for x and b for y, c = a ⊙ b repeated. Opening x - a and y - b costs
-// C + 1 words per row instead of 2C for the product with y repeated first. Dealer bytes: the
-// server's share of c.
-struct ColsTriple {
+// x (n) times a per-row value y (R): row r holds lengths[r] consecutive elements of x (a softmax's
+// or a norm's normalisation; causal rows are ragged). Masks a for x and b for y, c = a ⊙ b repeated
+// per row. Opening x - a and y - b costs n + R words where repeating y first would cost 2n. Dealer
+// bytes: the server's share of c.
+struct RowsTriple {
   RingTensor a, b, c;
 };
-ColsTriple deal_cols_triple(Dealing& d, const Shape& x, const Shape& y);
-// Z = c + e ⊙ b + a ⊙ f (+ e ⊙ f on the first party), b and f repeated over the last axis.
-RingTensor cols_share(const ColsTriple& t, const RingTensor& e, const RingTensor& f, bool first);
+RowsTriple deal_rows_triple(Dealing& d, const RowLengths& lengths);
+// Z = c + e ⊙ b + a ⊙ f (+ e ⊙ f on the first party), b and f repeated per row.
+RingTensor rows_share(const RowsTriple& t, const RingTensor& e, const RingTensor& f, const RowLengths& lengths, bool first);
 
 // One left operand x read by several prepared right operands (a linear's Q, K and V; gate and up):
 // one mask A for x, C_i = A·B_i for each weight mask B_i. x is then opened once (E = X - A) for all

@@ -404,6 +404,45 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
   return res;
 }
 
+Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound) {
+  lengths.check("ragged_max");
+  const int bits = cmp_bits(be.frac_bits(), 2 * bound);
+  const bool lists = !x.phantom();  // phantom values need shapes only
+  Shared cur = fn::reshape(be, x, {x.numel()});
+  // After k levels a row of L elements holds ceil(L / 2^k): its neighbours (2j, 2j+1) met, an odd
+  // row's last element waited. Elements stay grouped by row: the pairs' maxima, then the waiting one.
+  for (int k = 0;; ++k) {
+    auto len = [&](i64 r) { return ((lengths[r] - 1) >> k) + 1; };
+    i64 pairs = 0, carried = 0;
+    for (i64 r = 0; r < lengths.rows; ++r) {
+      pairs += len(r) / 2;
+      carried += len(r) % 2;
+    }
+    if (pairs == 0) break;
+    std::vector<i64> ia, ib, ic, order;
+    if (lists) {
+      i64 off = 0, next_pair = 0, next_carry = pairs;
+      for (i64 r = 0; r < lengths.rows; ++r) {
+        const i64 l = len(r);
+        for (i64 j = 0; j < l / 2; ++j) {
+          ia.push_back(off + 2 * j);
+          ib.push_back(off + 2 * j + 1);
+          order.push_back(next_pair++);
+        }
+        if (l % 2) {
+          ic.push_back(off + l - 1);
+          order.push_back(next_carry++);
+        }
+        off += l;
+      }
+    }
+    Shared a = gather(be, cur, ia, {pairs}), b = gather(be, cur, ib, {pairs});
+    Shared mx = be.sub(a, be.negative_part(be.sub(a, b), bits));  // max(a, b) = a - min(a - b, 0)
+    cur = carried ? gather(be, be.concat({mx, gather(be, cur, ic, {carried})}, 0), order, {pairs + carried}) : mx;
+  }
+  return fn::reshape(be, cur, {lengths.rows, 1});
+}
+
 KeepList causal_keep(const Shape& s, bool causal, i64 offset, bool materialize) {
   KeepList k;
   k.count = shape_numel(s);
@@ -414,15 +453,13 @@ KeepList causal_keep(const Shape& s, bool causal, i64 offset, bool materialize) 
   if (offset < 0) throw std::invalid_argument("softmax: negative query offset");
   k.all = false;
   const i64 rows = shape_numel(s) / tk;
-  auto kept_in = [&](i64 r) { return std::min(tk, offset + r % tq + 1); };
-  k.count = 0;
-  for (i64 i = 0; i < tq; ++i) k.count += kept_in(i);
-  k.count *= rows / tq;
+  k.lengths = {rows, offset + 1, tq, tk};
+  k.count = k.lengths.total();
   if (!materialize) return k;
   k.pos.reserve(static_cast<size_t>(k.count));
   k.row.reserve(static_cast<size_t>(k.count));
   for (i64 r = 0; r < rows; ++r)
-    for (i64 j = 0; j < kept_in(r); ++j) {
+    for (i64 j = 0; j < k.lengths[r]; ++j) {
       k.pos.push_back(r * tk + j);
       k.row.push_back(r);
     }

@@ -102,6 +102,11 @@ struct MaxResult {
   Shared index;
 };
 MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index);
+// The max of every row of a ragged x: its n elements (flattened) are rows of lengths[r] >= 1
+// consecutive elements (the kept scores of causal rows). Returns (R, 1). A row of L elements pays
+// L - 1 comparisons in ceil(log2 L) levels, the rows side by side: a causal prefill compares only
+// what it keeps, half of a full tournament over its rows.
+Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound);
 
 // ---- softmax plumbing ----
 // The positions of (..., Tq, Tk) that a causal mask keeps (query i sees keys j <= offset + i):
@@ -110,6 +115,7 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
 // and the lists grow with the scores (gigabytes for 32 heads at b = 2048).
 struct KeepList {
   std::vector<i64> pos, row;  // empty unless materialized
+  RowLengths lengths;         // kept positions per row (when something is masked)
   i64 count = 0;              // kept positions (all of them when nothing is masked)
   bool all = true;            // nothing masked
 };

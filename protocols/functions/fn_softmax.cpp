@@ -64,9 +64,9 @@ Shared normalize_rows(Backend& be, const Rows& r, const Shared& num, int num_bit
     inv = fn::rescale(be, be.mul(ip.y, ip.o), y_bits + o_bits, inv_bits);
   }
   // p <= 1: num * inv fits in num_bits + inv_bits <= 61 bits.
-  // Every score of a row kept: the row's inverse is opened once for the row (Backend::mul_cols).
+  // The row's inverse is opened once for the row (Backend::mul_rows).
   Shared prod = r.keep.all ? fn::reshape(be, be.mul_cols(fn::reshape(be, num, {r.R, r.n}), inv), {r.R * r.n})
-                           : be.mul(num, per_kept(be, r, inv));
+                           : be.mul_rows(num, inv, r.keep.lengths);
   Shared p = be.trunc(prod, num_bits + inv_bits - fb);
   return fn::reshape(be, unkept(be, r, p), r.shape);
 }
@@ -76,25 +76,14 @@ Shared normalize_rows(Backend& be, const Rows& r, const Shared& num, int num_bit
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   OpScope scope(be.ledger(), "softmax");
   constexpr int E = 28;  // exp values and their sums: 2^-28 each keeps a 2048-term sum exact to 2^-17
-  const int fb = be.frac_bits();
   Rows r = rows_of(scores, opt);
   Shared x = fn::reshape(be, scores, {r.R, r.n});
-  const double fillv = 2 * opt.score_bound;  // masked scores become -fillv: never the max
-  Shared xm = x;
-  if (!r.keep.all && x.phantom()) {
-    xm = be.add_public(be.mul_public(x, RingTensor::phantom({r.R, r.n})), RingTensor::phantom({r.R, r.n}));
-  } else if (!r.keep.all) {
-    std::vector<u64> mask(static_cast<size_t>(r.R * r.n), 0), filler(static_cast<size_t>(r.R * r.n), fn::enc(-fillv, fb));
-    for (i64 p : r.keep.pos) {
-      mask[static_cast<size_t>(p)] = 1;
-      filler[static_cast<size_t>(p)] = 0;
-    }
-    xm = be.add_public(be.mul_public(x, fn::pub(be, {r.R, r.n}, mask)), fn::pub(be, {r.R, r.n}, filler));
-  }
   Shared mx;
   {
     OpScope s(be.ledger(), "max");
-    mx = fn::tournament_max(be, xm, fillv, false).value;
+    // Causal rows compare only the scores they keep.
+    mx = r.keep.all ? fn::tournament_max(be, x, opt.score_bound, false).value
+                    : fn::ragged_max(be, kept(be, r, x), r.keep.lengths, opt.score_bound);
   }
   Shared d = be.sub(kept(be, r, x), per_kept(be, r, mx));  // <= 0
   Shared e;

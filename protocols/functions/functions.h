@@ -93,14 +93,14 @@ struct SoftmaxOptions {
 };
 
 // Exact softmax. Method: secure max by a tournament over the last axis (ceil(log2 Tk) levels, each
-// max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part), x - max, exp_neg (clip 20,
-// values kept at 28 bits so 2048 sub-ulp terms still add up), row sum, reciprocal on [0.5, Tk + 1]
-// (one per row), one product per element (Backend::mul_cols: the row's inverse opened once per row
-// when every score of the row is kept).
+// max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part; causal rows compare only the
+// scores they keep), x - max, exp_neg (clip 20, values kept at 28 bits so 2048 sub-ulp terms still
+// add up), row sum, reciprocal on [0.5, Tk + 1] (one per row), one product per element
+// (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
 // Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 96 B + 2.4 KB offline, 39 rounds.
-// Causal prefill (64 x 64): 206 B / 64 B + 2.3 KB (28 rounds), masked scores skip exp and products.
+// Causal prefill (64 x 64): 188 B / 52 B + 1.6 KB (28 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):

@@ -206,20 +206,27 @@ std::vector<Shared> Backend::mmul_sv_many(const std::vector<std::pair<Shared, co
   return matmul_many(pairs);
 }
 
+Shared Backend::mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
+  require_rows(x, y, lengths);
+  const Shape& s = x.shape();
+  return mul(x, map(y, [&](const RingTensor& t) { return repeat_rows(t, lengths).reshaped(s); }));
+}
+
 Shared Backend::mul_cols(const Shared& x, const Shared& y) {
-  require_cols(x, y);
-  const i64 n = x.shape().back();
-  return mul(x, map(y, [n](const RingTensor& t) { return broadcast_last(t, n); }));
+  const Shape& xs = x.shape();
+  Shape want = xs;
+  if (!want.empty()) want.back() = 1;
+  if (xs.empty() || y.shape() != want) throw std::invalid_argument("mul_cols: want x (..., C) and y (..., 1), got " + shape_str(xs) + " and " + shape_str(y.shape()));
+  return mul_rows(x, y, RowLengths::uniform(y.numel(), xs.back()));
 }
 
 Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
 
-void require_cols(const Shared& x, const Shared& y) {
-  const Shape& xs = x.shape();
-  const Shape& ys = y.shape();
-  Shape want = xs;
-  if (!want.empty()) want.back() = 1;
-  if (xs.empty() || ys != want) throw std::invalid_argument("mul_cols: want x (..., C) and y (..., 1), got " + shape_str(xs) + " and " + shape_str(ys));
+void require_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
+  lengths.check("mul_rows");
+  if (x.numel() != lengths.total() || y.numel() != lengths.rows)
+    throw std::invalid_argument("mul_rows: x " + shape_str(x.shape()) + " and y " + shape_str(y.shape()) + " for " +
+                                std::to_string(lengths.rows) + " rows of " + std::to_string(lengths.total()) + " elements in all");
 }
 
 std::vector<Shared> Backend::mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) {

@@ -166,9 +166,12 @@ class Backend {
   // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.
   virtual std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs);
   virtual Shared matmul_trunc(const Shared& a, const Shared& b);  // fixed-point matmul
-  // x (..., C) times a per-row y (..., 1) repeated over the last axis, no truncation (a softmax's or
-  // norm's normalisation). Default: y repeated, then mul; 2pc-dealer opens y once per row.
-  virtual Shared mul_cols(const Shared& x, const Shared& y);
+  // x times a per-row value y, no truncation (a softmax's or norm's normalisation): x's n elements
+  // (flattened) are rows of lengths[r] consecutive elements, y holds one value per row (R of them,
+  // any shape). Result shaped as x. Default: y repeated, then mul; 2pc-dealer opens y once per row.
+  virtual Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths);
+  // x (..., C) times a per-row y (..., 1) repeated over the last axis: mul_rows with rows of C.
+  Shared mul_cols(const Shared& x, const Shared& y);
   // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
   // x - negative_part(x); max(a, b) = a - negative_part(a - b)). Default: an ltz and a product;
   // 2pc-dealer reuses the comparison's opening of x (ltz_gate.h).
@@ -205,8 +208,9 @@ u64 matmul_macs(const Shape& a, const Shape& b);
 // Throws std::invalid_argument unless 3 <= bits <= 64.
 void check_ltz_bits(int bits);
 
-// Throws std::invalid_argument unless x is (..., C) and y (..., 1) (Backend::mul_cols).
-void require_cols(const Shared& x, const Shared& y);
+// Throws std::invalid_argument unless x has sum(lengths) elements, y one per row and every row at
+// least one element (Backend::mul_rows).
+void require_rows(const Shared& x, const Shared& y, const RowLengths& lengths);
 
 // Throws std::invalid_argument unless w is a (k,n) matrix (a weight for prepare_weight).
 void require_weight_matrix(const Shared& w);

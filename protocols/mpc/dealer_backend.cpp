@@ -107,10 +107,10 @@ std::vector<Shared> DealerBackend::mmul_sv_x(const Shared& x, const std::vector<
   return out;
 }
 
-Shared DealerBackend::mul_cols(const Shared& x, const Shared& y) {
-  require_cols(x, y);
+Shared DealerBackend::mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
+  require_rows(x, y, lengths);
   OpScope op(ledger(), "mul");
-  deal_cols_triple(*dealing_, x.shape(), y.shape());
+  deal_rows_triple(*dealing_, lengths);
   return shape_only(x.shape());
 }
 

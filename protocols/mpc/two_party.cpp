@@ -239,15 +239,15 @@ Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
   return Shared{std::move(out), {}, {}};
 }
 
-Shared TwoPartyBackend::mul_cols(const Shared& x, const Shared& y) {
-  require_cols(x, y);
+Shared TwoPartyBackend::mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
+  require_rows(x, y, lengths);
   OpScope op(ledger(), "mul");
-  const ColsTriple t = deal_cols_triple(*source_, x.shape(), y.shape());
-  RingTensor mine = marill::concat({flat(marill::sub(x.s0, t.a)), flat(marill::sub(y.s0, t.b))}, 0);
+  const RowsTriple t = deal_rows_triple(*source_, lengths);
+  RingTensor mine = marill::concat({marill::sub(flat(x.s0), t.a), marill::sub(flat(y.s0), t.b)}, 0);
   const RingTensor all = marill::add(mine, exchange(mine));
-  const RingTensor e = slice(all, 0, 0, x.numel()).reshaped(x.shape());
-  const RingTensor f = slice(all, 0, x.numel(), all.numel()).reshaped(y.shape());
-  return Shared{cols_share(t, e, f, is_client_), {}, {}};
+  const RingTensor e = slice(all, 0, 0, x.numel());
+  const RingTensor f = slice(all, 0, x.numel(), all.numel());
+  return Shared{rows_share(t, e, f, lengths, is_client_).reshaped(x.shape()), {}, {}};
 }
 
 Shared TwoPartyBackend::negative_part(const Shared& x, int bits) {

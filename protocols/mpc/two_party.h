@@ -57,7 +57,7 @@ class TwoPartyBackend final : public Backend {
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
   std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
   Shared negative_part(const Shared& x, int bits) override;
-  Shared mul_cols(const Shared& x, const Shared& y) override;
+  Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) override;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;

@@ -1,6 +1,8 @@
 #include "protocols/ring/ring.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "protocols/ring/ring_matmul.h"
 #include "protocols/ring/work_meter.h"
@@ -302,6 +304,35 @@ RingTensor sum_last(const RingTensor& a) {
     for (i64 j = 0; j < n; ++j) acc += a[r * n + j];
     out[r] = acc;
   }
+  return out;
+}
+
+i64 RowLengths::total() const {
+  if (period <= 0 || rows <= 0) return 0;
+  // Whole periods, then the first rows % period rows of one more.
+  auto sum_first = [&](i64 k) {  // rows 0..k-1 of a period
+    const i64 grow = std::clamp<i64>(cap - first, 0, k);  // rows below the cap: first, first+1, ...
+    return grow * first + grow * (grow - 1) / 2 + (k - grow) * cap;
+  };
+  return (rows / period) * sum_first(period) + sum_first(rows % period);
+}
+
+void RowLengths::check(const char* who) const {
+  if (rows < 0 || period < 1 || std::min(first, cap) < 1)
+    throw std::invalid_argument(std::string(who) + ": rows of " + std::to_string(std::min(first, cap)) + " elements (" +
+                                std::to_string(rows) + " rows, period " + std::to_string(period) + ")");
+}
+
+RingTensor repeat_rows(const RingTensor& y, const RowLengths& lengths) {
+  lengths.check("repeat_rows");
+  const i64 n = lengths.total();
+  if (y.numel() != lengths.rows)
+    throw std::invalid_argument("repeat_rows: " + std::to_string(y.numel()) + " row values for " + std::to_string(lengths.rows) + " rows");
+  count_work(WorkKind::ring_copy, n);
+  if (y.is_phantom()) return RingTensor::phantom({n});
+  RingTensor out(Shape{n});
+  u64* o = out.data();
+  for (i64 r = 0; r < lengths.rows; ++r) o = std::fill_n(o, lengths[r], y.data()[r]);
   return out;
 }
 

@@ -5,6 +5,7 @@
 // protocol code runs unchanged in phantom mode (DESIGN.md: mode) and in the dealer's keygen.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -92,6 +93,20 @@ RingTensor slice(const RingTensor& a, int axis, i64 begin, i64 end);  // [begin,
 RingTensor concat(const std::vector<RingTensor>& parts, int axis);
 RingTensor sum_last(const RingTensor& a);                  // (..., n) -> (..., 1)
 RingTensor broadcast_last(const RingTensor& a, i64 n);     // (..., 1) -> (..., n)
+// How a flat tensor splits into rows of consecutive elements: row r holds
+// min(cap, first + r % period) of them. Uniform rows of n: {rows, n, 1, n}; the kept scores of
+// causal rows (query q sees offset + q + 1 keys of tk): {rows, offset + 1, tq, tk}. Closed form, so
+// a phantom run describes millions of rows in 32 bytes.
+struct RowLengths {
+  i64 rows = 0, first = 0, period = 1, cap = 0;
+  static RowLengths uniform(i64 rows, i64 n) { return {rows, n, 1, n}; }
+  i64 operator[](i64 r) const { return std::min(cap, first + r % period); }
+  i64 total() const;  // elements in all rows
+  // Throws std::invalid_argument unless every row holds at least one element.
+  void check(const char* who) const;
+};
+// y (R values, any shape) with y[r] repeated lengths[r] times, flat: (lengths.total()).
+RingTensor repeat_rows(const RingTensor& y, const RowLengths& lengths);
 RingTensor gather_rows(const RingTensor& a, const std::vector<i64>& rows);  // (R, C) -> (len, C)
 
 }  // namespace marill

@@ -117,7 +117,7 @@ TEST_CASE("functions.h cost lines: softmax and its approximations", "[functions]
   // Per score of the 64 x 64 block, masked ones included; the line states 2pc-dealer's rounds only.
   check_line({"softmax causal 64 x 64", {64, 64}, {1}, "softmax",
               [causal](Backend& be, const Shared& x, const Shared&) { return softmax(be, x, causal); },
-              bytes(206), kUnstated, bytes(64), kb(2.3, 0.05), 28});
+              bytes(188), kUnstated, bytes(52), kb(1.6, 0.05), 28});
   check_line({"softmax_2relu 4 x 1024", {4, 1024}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax_2relu(be, x); },
               bytes(62), 36, bytes(33), kb(1.4, 0.05), 11});

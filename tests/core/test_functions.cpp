@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "protocols/functions/fn_internal.h"
 #include "protocols/functions/functions.h"
 
 using namespace marill;
@@ -184,6 +185,28 @@ TEST_CASE("softmax with causal masks and decode offsets", "[functions]") {
   check_softmax("softmax causal", SoftmaxApprox::exact, {2, 2, 12, 12}, causal, -20, 20, 3e-5);
   check_softmax("softmax decode", SoftmaxApprox::exact, {1, 3, 2, 11}, decode, -20, 20, 3e-5);
   check_softmax("softmax b=128", SoftmaxApprox::exact, {3, 128}, {}, -20, 20, 3e-5);
+}
+
+TEST_CASE("ragged_max: the exact max of rows of different lengths in every setting, one comparison per element but one per row", "[functions]") {
+  // Rows of 1..5 elements (period 5) and rows capped at 4: min(4, 1 + r % 5).
+  const RowLengths rows{11, 1, 5, 4};
+  const i64 n = rows.total();
+  const RingTensor x = random_fixed({n}, -20.0, 20.0, kFxp);
+  std::vector<u64> want;
+  for (i64 r = 0, off = 0; r < rows.rows; off += rows[r], ++r) {
+    i64 best = static_cast<i64>(x[off]);
+    for (i64 j = 1; j < rows[r]; ++j) best = std::max(best, static_cast<i64>(x[off + j]));
+    want.push_back(static_cast<u64>(best));
+  }
+  for (Setting s : all_settings()) {
+    INFO(setting_name(s));
+    SessionResult res;
+    const RingTensor got = run_unary(s, x, [&](Backend& be, const Shared& a) { return fn::ragged_max(be, a, rows, 20.0); }, &res);
+    REQUIRE(got.shape() == Shape{rows.rows, 1});
+    REQUIRE(got.values() == want);
+  }
+  REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, x, [&](Backend& be, const Shared& a) { return fn::ragged_max(be, a, RowLengths{3, 0, 1, 0}, 20.0); }),
+                      Catch::Contains("ragged_max: rows of 0 elements"));
 }
 
 TEST_CASE("softmax over 2048-key rows", "[functions]") {

@@ -210,6 +210,30 @@ TEST_CASE("mul_cols: x times a per-row value equals the cleartext product in eve
                       Catch::Contains("mul_cols: want x (..., C) and y (..., 1)"));
 }
 
+TEST_CASE("mul_rows: ragged rows times their row value equal the cleartext product in every setting, 2pc-dealer opens each row value once") {
+  const FixedPoint fxp;
+  const RowLengths rows{6, 2, 3, 3};  // causal-like rows of 2, 3, 3, 2, 3, 3
+  const i64 n = rows.total();
+  REQUIRE(n == 16);
+  const RingTensor x = random_fixed({n}, -2.0, 2.0, fxp), y = random_fixed({rows.rows}, -2.0, 2.0, fxp);
+  RingTensor expected(Shape{n});
+  for (i64 r = 0, e = 0; r < rows.rows; ++r)
+    for (i64 j = 0; j < rows[r]; ++j, ++e) expected[e] = x[e] * y[r];
+  for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(st));
+    const auto [got, res] = opened_by_client(
+        st, [&](Backend& be) { return Inputs{be.input(Role::client, held(be, Role::client, x)), be.input(Role::server, held(be, Role::server, y))}; },
+        [&](Backend& be, const Inputs& in) { return be.mul_rows(in[0], in[1], rows); });
+    REQUIRE(got.values() == expected.values());
+    if (st == Setting::two_pc_dealer)
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "op") == static_cast<u64>(n + rows.rows) * 8);
+  }
+  SessionConfig cfg;
+  cfg.setting = Setting::cleartext;
+  REQUIRE_THROWS_WITH(run_session(cfg, [&](Backend& be) { be.mul_rows(be.constant(RingTensor(Shape{15})), be.constant(RingTensor(Shape{6})), rows); }),
+                      Catch::Contains("mul_rows: x 15 and y 6 for 6 rows of 16 elements"));
+}
+
 TEST_CASE("private weights: bad shapes and missing set-up are clear errors") {
   SessionConfig cfg;
   cfg.setting = Setting::cleartext;
