@@ -21,6 +21,7 @@
 #include "actors/memory_transport.h"
 #include "protocols/comm/ledger.h"
 #include "protocols/fss/dcf.h"
+#include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
 #include "protocols/functions/functions.h"
 #include "protocols/he/he_matmul.h"
@@ -239,18 +240,20 @@ ComputeModel Calibrator::run() {
     const SplineTable& t = silu_spline_table(16);
     for (i64 n : gates) {
       RingTensor r = random_tensor(prg, {n});
-      auto k = ltz_gen(t.cmp_bits, shift_right_logical(r, t.cmp_shift).data(), n, prg);
-      SplineMaterial m;
-      m.r = r;
-      for (int j = 0; j < t.degree; ++j) m.s.push_back(random_tensor(prg, {n}));
-      for (int j = 0; j < t.degree; ++j) m.r_pow.push_back(random_tensor(prg, {n}));
-      for (int j = 0; j < t.degree * (t.degree + 1) / 2; ++j) m.s_r.push_back(random_tensor(prg, {n}));
+      std::vector<RingTensor> r_pow{r};
+      for (int j = 2; j <= t.degree; ++j) r_pow.push_back(mul_elem(r_pow.back(), r));
+      std::vector<u64> pay;  // the payload r, .., r^d, word-major
+      for (const RingTensor& p : r_pow) pay.insert(pay.end(), p.data(), p.data() + n);
+      auto k = ltz_gen(t.cmp_bits, shift_right_logical(r, t.cmp_shift).data(), n, prg, t.degree + 1, pay.data());
+      const Bytes wire = ltz_serialize(k.first);
       RingTensor xhat = random_tensor(prg, {n});
       for (i64 e = 0; e < n; ++e) xhat[e] >>= 20;  // inputs of a realistic magnitude
       s.push_back(measure(reps_, [&] {
-        std::vector<u64> c = spline_coefficients(0, t, k.first, xhat.data(), n);
-        RingTensor masked = spline_masked_coefficients(t, m, c, n);
-        spline_combine(t, m, c, masked, xhat);
+        SplineMaterial m;
+        m.r = r;
+        m.r_pow = r_pow;
+        m.keys = wire;
+        spline_local(0, t, m, xhat);
       }));
     }
     fit(WorkKind::spline_term, s, "spline gate local steps (SiLU table) of n elements");

@@ -39,7 +39,10 @@ inline Blk pick(Blk a, Blk b, u64 m) { return {sel(a.lo, b.lo, m), sel(a.hi, b.h
 
 constexpr std::uint8_t kFixedKey[16] = {'m', 'a', 'r', 'i', 'l', 'l', '/', 'd',
                                         'c', 'f', '/', 'm', 'm', 'o', '/', '1'};
-constexpr u64 kTweakL = 0, kTweakR = 1, kTweakV = 2;
+// Width 1: one value block (v^L || v^R). Width W >= 2: each side's W words in ceil(W/2) blocks of
+// their own (side-major), so Eval hashes 1 + ceil(W/2) blocks per level; the leaf's W words come
+// from blocks with tweaks kTweakF, kTweakF + 1.
+constexpr u64 kTweakL = 0, kTweakR = 1, kTweakV = 2, kTweakF = 8;
 
 #if defined(__AES__)
 // AES-128 key schedule step (Intel white paper form).
@@ -163,25 +166,71 @@ void mmo_inplace(Blk* buf, std::size_t n) {
 // enough that the chunk's keys (256 x 1.6 KB at n = 64) and level buffers stay in L2.
 constexpr i64 kChunk = 256;
 
-// A level's AES inputs for one seed: Gen needs all three outputs of G, Eval only the side its
-// input bit x_i selects and the value block.
+// Value blocks per side (W >= 2) and AES blocks per seed and level for Gen and Eval.
+template <int W> constexpr int kSideBlocks = (W + 1) / 2;
+template <int W> constexpr int kGenBlocks = W == 1 ? 3 : 2 + 2 * kSideBlocks<W>;
+template <int W> constexpr int kEvalBlocks = W == 1 ? 2 : 1 + kSideBlocks<W>;
+
+// A level's AES inputs for one seed: Gen needs every output of G, Eval only the side its input bit
+// x_i selects and that side's values.
+template <int W>
 inline void put_gen_inputs(Blk* dst, Blk sd) {
   dst[0] = bxor(sd, {kTweakL, 0});
   dst[1] = bxor(sd, {kTweakR, 0});
-  dst[2] = bxor(sd, {kTweakV, 0});
+  for (int i = 0; i < kGenBlocks<W> - 2; ++i) dst[2 + i] = bxor(sd, {kTweakV + static_cast<u64>(i), 0});
 }
+template <int W>
 inline void put_eval_inputs(Blk* dst, Blk sd, u64 xbit) {
   dst[0] = bxor(sd, {xbit ? kTweakR : kTweakL, 0});
-  dst[1] = bxor(sd, {kTweakV, 0});
+  if constexpr (W == 1) {
+    dst[1] = bxor(sd, {kTweakV, 0});
+  } else {
+    for (int i = 0; i < kSideBlocks<W>; ++i) dst[1 + i] = bxor(sd, {kTweakV + xbit * kSideBlocks<W> + static_cast<u64>(i), 0});
+  }
+}
+// Word j of side `side`'s values from a seed's hashed value blocks (Gen: blocks 2.., Eval: 1..).
+template <int W>
+inline u64 gen_value(const Blk* v, u64 side_mask, int j) {
+  if constexpr (W == 1) return sel(v[0].lo, v[0].hi, side_mask);
+  const Blk& l = v[j / 2];
+  const Blk& r = v[kSideBlocks<W> + j / 2];
+  return j % 2 ? sel(l.hi, r.hi, side_mask) : sel(l.lo, r.lo, side_mask);
+}
+template <int W>
+inline u64 eval_value(const Blk* v, u64 side_mask, int j) {
+  if constexpr (W == 1) return sel(v[0].lo, v[0].hi, side_mask);
+  return j % 2 ? v[j / 2].hi : v[j / 2].lo;
+}
+// The leaf's W words of a final seed (Convert): its high half at width 1, else hashed.
+template <int W>
+inline void leaf_words(Blk sd, u64* out) {
+  if constexpr (W == 1) {
+    out[0] = sd.hi;
+  } else {
+    Blk b[2] = {bxor(sd, {kTweakF, 0}), bxor(sd, {kTweakF + 1, 0})};
+    mmo_inplace(b, W > 2 ? 2 : 1);
+    for (int j = 0; j < W; ++j) out[j] = j % 2 ? b[j / 2].hi : b[j / 2].lo;
+  }
 }
 
 // Bytes ahead of the current level's correction word to prefetch (about 10 levels).
 constexpr std::size_t kPrefetchAhead = 256;
 
-// Per-element key layout offsets (see dcf.h).
-inline std::size_t off_cw(int level) { return 16 + 24 * static_cast<std::size_t>(level); }
-inline std::size_t off_final(int n) { return off_cw(n); }
-inline std::size_t off_tbits(int n) { return off_cw(n) + 8; }
+// Per-element key layout offsets (see dcf.h): a level's correction word is 16 + 8W bytes.
+inline std::size_t level_bytes(int w) { return 16 + 8 * static_cast<std::size_t>(w); }
+inline std::size_t off_cw(int level, int w) { return 16 + level_bytes(w) * static_cast<std::size_t>(level); }
+inline std::size_t off_final(int n, int w) { return off_cw(n, w); }
+inline std::size_t off_tbits(int n, int w) { return off_cw(n, w) + 8 * static_cast<std::size_t>(w); }
+// Work units of `levels` tree levels at width w, in width-1 levels (AES blocks are the cost).
+inline u64 level_units(u64 levels, int w, bool gen) {
+  static constexpr int gen_blocks[] = {0, kGenBlocks<1>, kGenBlocks<2>, kGenBlocks<3>};
+  static constexpr int eval_blocks[] = {0, kEvalBlocks<1>, kEvalBlocks<2>, kEvalBlocks<3>};
+  return gen ? levels * static_cast<u64>(gen_blocks[w]) / kGenBlocks<1> : levels * static_cast<u64>(eval_blocks[w]) / kEvalBlocks<1>;
+}
+inline void check_width(int w, const char* who) {
+  if (w < 1 || w > kDcfMaxWidth)
+    throw std::invalid_argument(std::string(who) + ": payload width must be in [1, " + std::to_string(kDcfMaxWidth) + "], got " + std::to_string(w));
+}
 
 inline void check_bits(int n_bits, const char* who) {
   if (n_bits < 1 || n_bits > 64)
@@ -203,42 +252,27 @@ inline u64 load_u64(const std::uint8_t* p) {
 
 }  // namespace
 
-std::size_t dcf_key_bytes(int n_bits) {
+std::size_t dcf_key_bytes(int n_bits, int width) {
   check_bits(n_bits, "dcf_key_bytes");
+  check_width(width, "dcf_key_bytes");
   const auto n = static_cast<std::size_t>(n_bits);
-  return 16 + 24 * n + 8 + (2 * n + 7) / 8;
+  return 16 + level_bytes(width) * n + 8 * static_cast<std::size_t>(width) + (2 * n + 7) / 8;
 }
 
-std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count,
-                                    Prg& prg) {
-  check_bits(n_bits, "dcf_gen");
-  if (count < 0) throw std::invalid_argument("dcf_gen: negative count");
-  const u64 mask = low_mask(n_bits);
-  for (i64 e = 0; e < count; ++e)
-    if (alpha[e] & ~mask)
-      throw std::invalid_argument("dcf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
-                                  std::to_string(n_bits) + " bits");
+namespace {
 
-  const int n = n_bits;
-  count_work(WorkKind::dcf_gen_level, static_cast<u64>(count) * static_cast<u64>(n));
-  const std::size_t K = dcf_key_bytes(n);
-  std::pair<DcfKeys, DcfKeys> keys;
-  for (DcfKeys* k : {&keys.first, &keys.second}) {
-    k->n_bits = n;
-    k->count = count;
-    // Filled by appending whole chunks: no zero-fill pass, and the big buffers are written
-    // once, sequentially.
-    k->bytes.reserve(static_cast<std::size_t>(count) * K);
-  }
-
+template <int W>
+void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg, std::pair<DcfKeys, DcfKeys>& keys) {
+  const std::size_t K = dcf_key_bytes(n, W);
+  constexpr int G = kGenBlocks<W>;
   // A chunk's keys are built in a cache-resident staging buffer (party 0's; party 1's differ
   // only in the root seeds), then appended to both outputs.
   std::vector<std::uint8_t> stage(static_cast<std::size_t>(kChunk) * K);
-  // s[p*m + e]: seeds; buf: AES inputs / outputs of the current level, 3 blocks per (p, e).
-  std::vector<Blk> s(2 * kChunk), buf(6 * kChunk);
+  // s[p*m + e]: seeds; buf: AES inputs / outputs of the current level, G blocks per (p, e).
+  std::vector<Blk> s(2 * kChunk), buf(2 * G * kChunk);
   std::vector<Blk> root1(kChunk);
   std::vector<std::uint8_t> t(2 * kChunk);
-  std::vector<u64> valpha(kChunk);
+  std::vector<u64> valpha(static_cast<std::size_t>(kChunk) * W);
 
   for (i64 c0 = 0; c0 < count; c0 += kChunk) {
     const i64 m = std::min(kChunk, count - c0);
@@ -251,66 +285,101 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
       t[m + e] = 1;
       std::memcpy(k, &s[e], 16);
       root1[e] = s[m + e];
-      put_gen_inputs(&buf[3 * e], s[e]);
-      put_gen_inputs(&buf[3 * (m + e)], s[m + e]);
-      std::memset(k + off_tbits(n), 0, K - off_tbits(n));  // t bits are OR-ed in
-      valpha[e] = 0;
+      put_gen_inputs<W>(&buf[G * e], s[e]);
+      put_gen_inputs<W>(&buf[G * (m + e)], s[m + e]);
+      std::memset(k + off_tbits(n, W), 0, K - off_tbits(n, W));  // t bits are OR-ed in
+      for (int j = 0; j < W; ++j) valpha[e * W + j] = 0;
     }
 
     for (int i = 0; i < n; ++i) {
-      mmo_inplace(buf.data(), static_cast<std::size_t>(6 * m));
+      mmo_inplace(buf.data(), static_cast<std::size_t>(2 * G * m));
 
       // Branch-free: alpha and t bits are random, so branches would mispredict half the time
       // (and would leak alpha through timing). am / tm* are all-ones masks of a bit.
       for (i64 e = 0; e < m; ++e) {
-        const Blk* g0 = &buf[3 * e];        // party 0: H_L, H_R, H_V
-        const Blk* g1 = &buf[3 * (m + e)];  // party 1
+        const Blk* g0 = &buf[G * e];        // party 0: H_L, H_R, value blocks
+        const Blk* g1 = &buf[G * (m + e)];  // party 1
         const u64 a = (alpha[c0 + e] >> (n - 1 - i)) & 1;
         const u64 am = u64{0} - a;  // alpha_i = 0: keep L, lose R; alpha_i = 1: keep R, lose L
         const Blk keep0 = pick(g0[0], g0[1], am), lose0 = pick(g0[1], g0[0], am);
         const Blk keep1 = pick(g1[0], g1[1], am), lose1 = pick(g1[1], g1[0], am);
-        const u64 vkeep0 = sel(g0[2].lo, g0[2].hi, am), vlose0 = sel(g0[2].hi, g0[2].lo, am);
-        const u64 vkeep1 = sel(g1[2].lo, g1[2].hi, am), vlose1 = sel(g1[2].hi, g1[2].lo, am);
         const u64 t0 = t[e], t1 = t[m + e];
         const u64 m1 = u64{0} - t1;
         auto sgn = [m1](u64 z) { return (z ^ m1) - m1; };  // (-1)^{t_1^(i-1)} z
 
+        std::uint8_t* k = stage.data() + e * K;
         const Blk scw = {(lose0.lo ^ lose1.lo) & ~u64{1}, lose0.hi ^ lose1.hi};
-        // Lose = L (alpha_i = 1) means x_i = 0 < alpha_i: the lost side carries beta.
-        const u64 vcw = sgn(vlose1 - vlose0 - valpha[e]) + (sgn(beta[c0 + e]) & am);
-        valpha[e] = valpha[e] - vkeep1 + vkeep0 + sgn(vcw);
+        std::memcpy(k + off_cw(i, W), &scw, 16);
+        for (int j = 0; j < W; ++j) {
+          const u64 vkeep0 = gen_value<W>(g0 + 2, am, j), vlose0 = gen_value<W>(g0 + 2, ~am, j);
+          const u64 vkeep1 = gen_value<W>(g1 + 2, am, j), vlose1 = gen_value<W>(g1 + 2, ~am, j);
+          u64& va = valpha[e * W + j];
+          // Lose = L (alpha_i = 1) means x_i = 0 < alpha_i: the lost side carries beta.
+          const u64 vcw = sgn(vlose1 - vlose0 - va) + (sgn(beta[(c0 + e) * W + j]) & am);
+          va = va - vkeep1 + vkeep0 + sgn(vcw);
+          std::memcpy(k + off_cw(i, W) + 16 + 8 * j, &vcw, 8);
+        }
         const u64 tcwl = (g0[0].lo ^ g1[0].lo ^ a ^ 1) & 1;
         const u64 tcwr = (g0[1].lo ^ g1[1].lo ^ a) & 1;
         const u64 tcwk = sel(tcwl, tcwr, am);
-
-        std::uint8_t* k = stage.data() + e * K;
-        std::memcpy(k + off_cw(i), &scw, 16);
-        std::memcpy(k + off_cw(i) + 16, &vcw, 8);
         const std::size_t bit = 2 * static_cast<std::size_t>(i);
-        k[off_tbits(n) + bit / 8] |= static_cast<std::uint8_t>((tcwl | tcwr << 1) << (bit % 8));
+        k[off_tbits(n, W) + bit / 8] |= static_cast<std::uint8_t>((tcwl | tcwr << 1) << (bit % 8));
         const u64 tm0 = u64{0} - t0, tm1 = u64{0} - t1;
         s[e] = {(keep0.lo & ~u64{1}) ^ (scw.lo & tm0), keep0.hi ^ (scw.hi & tm0)};
         s[m + e] = {(keep1.lo & ~u64{1}) ^ (scw.lo & tm1), keep1.hi ^ (scw.hi & tm1)};
         t[e] = static_cast<std::uint8_t>((keep0.lo ^ (t0 & tcwk)) & 1);
         t[m + e] = static_cast<std::uint8_t>((keep1.lo ^ (t1 & tcwk)) & 1);
         if (i + 1 < n) {  // next level's inputs, written while the seeds are in registers
-          put_gen_inputs(&buf[3 * e], s[e]);
-          put_gen_inputs(&buf[3 * (m + e)], s[m + e]);
+          put_gen_inputs<W>(&buf[G * e], s[e]);
+          put_gen_inputs<W>(&buf[G * (m + e)], s[m + e]);
         }
       }
     }
 
     for (i64 e = 0; e < m; ++e) {
-      // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha]; Convert takes
-      // the high 64 bits (the low bit of a seed is always 0).
-      u64 cw = s[m + e].hi - s[e].hi - valpha[e];
-      if (t[m + e]) cw = u64{0} - cw;
-      std::memcpy(stage.data() + e * K + off_final(n), &cw, 8);
+      // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word.
+      u64 c0w[W], c1w[W];
+      leaf_words<W>(s[e], c0w);
+      leaf_words<W>(s[m + e], c1w);
+      for (int j = 0; j < W; ++j) {
+        u64 cw = c1w[j] - c0w[j] - valpha[e * W + j];
+        if (t[m + e]) cw = u64{0} - cw;
+        std::memcpy(stage.data() + e * K + off_final(n, W) + 8 * j, &cw, 8);
+      }
     }
     const std::size_t used = static_cast<std::size_t>(m) * K;
     keys.first.bytes.insert(keys.first.bytes.end(), stage.data(), stage.data() + used);
     for (i64 e = 0; e < m; ++e) std::memcpy(stage.data() + e * K, &root1[e], 16);
     keys.second.bytes.insert(keys.second.bytes.end(), stage.data(), stage.data() + used);
+  }
+}
+
+}  // namespace
+
+std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count, Prg& prg, int width) {
+  check_bits(n_bits, "dcf_gen");
+  check_width(width, "dcf_gen");
+  if (count < 0) throw std::invalid_argument("dcf_gen: negative count");
+  const u64 mask = low_mask(n_bits);
+  for (i64 e = 0; e < count; ++e)
+    if (alpha[e] & ~mask)
+      throw std::invalid_argument("dcf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
+                                  std::to_string(n_bits) + " bits");
+  count_work(WorkKind::dcf_gen_level, level_units(static_cast<u64>(count) * static_cast<u64>(n_bits), width, true));
+  const std::size_t K = dcf_key_bytes(n_bits, width);
+  std::pair<DcfKeys, DcfKeys> keys;
+  for (DcfKeys* k : {&keys.first, &keys.second}) {
+    k->n_bits = n_bits;
+    k->width = width;
+    k->count = count;
+    // Filled by appending whole chunks: no zero-fill pass, and the big buffers are written
+    // once, sequentially.
+    k->bytes.reserve(static_cast<std::size_t>(count) * K);
+  }
+  switch (width) {
+    case 1: dcf_gen_impl<1>(n_bits, alpha, beta, count, prg, keys); break;
+    case 2: dcf_gen_impl<2>(n_bits, alpha, beta, count, prg, keys); break;
+    default: dcf_gen_impl<3>(n_bits, alpha, beta, count, prg, keys); break;
   }
   return keys;
 }
@@ -321,12 +390,14 @@ void check_eval_args(int party, const DcfKeys& keys, const char* who) {
   if (party != 0 && party != 1)
     throw std::invalid_argument(std::string(who) + ": party must be 0 or 1, got " + std::to_string(party));
   check_bits(keys.n_bits, who);
-  const std::size_t K = dcf_key_bytes(keys.n_bits);
+  check_width(keys.width, who);
+  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width);
   if (keys.count < 0 || keys.bytes.size() % K != 0 ||
       keys.bytes.size() / K != static_cast<std::size_t>(keys.count))
     throw std::invalid_argument(std::string(who) + ": key buffer has " + std::to_string(keys.bytes.size()) +
                                 " bytes, expected count (" + std::to_string(keys.count) + ") x " +
-                                std::to_string(K) + " bytes for n_bits = " + std::to_string(keys.n_bits));
+                                std::to_string(K) + " bytes for n_bits = " + std::to_string(keys.n_bits) +
+                                ", width " + std::to_string(keys.width));
 }
 
 void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who) {
@@ -337,79 +408,92 @@ void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who)
                                   std::to_string(keys.n_bits) + " bits");
 }
 
-// A chunk's tree walk state after some levels: seed, control bit and value accumulator per element.
+// A chunk's tree walk state after some levels: seed, control bit and W value accumulators per element.
 struct WalkState {
   std::vector<Blk> seed = std::vector<Blk>(kChunk);
   std::vector<std::uint8_t> t = std::vector<std::uint8_t>(kChunk);
-  std::vector<u64> acc = std::vector<u64>(kChunk);
+  std::vector<u64> acc = std::vector<u64>(kChunk * kDcfMaxWidth);
+  void copy_from(const WalkState& o, i64 e, int w) {
+    seed[e] = o.seed[e];
+    t[e] = o.t[e];
+    for (int j = 0; j < w; ++j) acc[e * w + j] = o.acc[e * w + j];
+  }
 };
 
 // Elements [c0, c0 + m) at their roots: seed from the key, t = party, acc = 0.
 void walk_start(int party, const DcfKeys& keys, i64 c0, i64 m, WalkState& st) {
-  const std::size_t K = dcf_key_bytes(keys.n_bits);
+  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width);
   const std::uint8_t* kbase = keys.bytes.data();
   for (i64 e = 0; e < m; ++e) {
     st.seed[e] = load_blk(kbase + (c0 + e) * K);
     st.t[e] = static_cast<std::uint8_t>(party);
-    st.acc[e] = 0;
+    for (int j = 0; j < keys.width; ++j) st.acc[e * keys.width + j] = 0;
   }
 }
 
 // Walks levels [i0, i1) of elements [c0, c0 + m) along the bits of x[c0 + e] (level i reads bit
-// n-1-i), updating st in place. `buf` holds 2 AES blocks per element.
+// n-1-i), updating st in place. `buf` holds kEvalBlocks<W> AES blocks per element.
+template <int W>
 void walk(const DcfKeys& keys, i64 c0, i64 m, const u64* x, int i0, int i1, WalkState& st, std::vector<Blk>& buf) {
+  constexpr int E = kEvalBlocks<W>;
   const int n = keys.n_bits;
-  const std::size_t K = dcf_key_bytes(n);
+  const std::size_t K = dcf_key_bytes(n, W);
   const std::uint8_t* kbase = keys.bytes.data();
   if (i0 >= i1) return;
   for (i64 e = 0; e < m; ++e) {
-    put_eval_inputs(&buf[2 * e], st.seed[e], (x[c0 + e] >> (n - 1 - i0)) & 1);
-    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n));
-    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n) + 15);
+    put_eval_inputs<W>(&buf[E * e], st.seed[e], (x[c0 + e] >> (n - 1 - i0)) & 1);
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W));
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W) + 15);
   }
   for (int i = i0; i < i1; ++i) {
     const int sh = n - 1 - i;
-    mmo_inplace(buf.data(), static_cast<std::size_t>(2 * m));
+    mmo_inplace(buf.data(), static_cast<std::size_t>(E * m));
     // Branch-free (t and x bits are random); the party's sign (-1)^b is applied at the end.
     for (i64 e = 0; e < m; ++e) {
       const std::uint8_t* k = kbase + (c0 + e) * K;
-      // Each level reads 24 B from every key of the chunk, a stride the hardware prefetcher
+      // Each level reads 16 + 8W B from every key of the chunk, a stride the hardware prefetcher
       // misses; without this the loop waits on memory.
-      __builtin_prefetch(k + off_cw(i) + kPrefetchAhead);
+      __builtin_prefetch(k + off_cw(i, W) + kPrefetchAhead);
       const u64 xb = (x[c0 + e] >> sh) & 1;
       const u64 te = st.t[e], tm = u64{0} - te, xm = u64{0} - xb;
-      const Blk g = buf[2 * e], gv = buf[2 * e + 1];
-      const Blk scw = load_blk(k + off_cw(i));
-      const u64 vcw = load_u64(k + off_cw(i) + 16);
+      const Blk g = buf[E * e];
+      const Blk scw = load_blk(k + off_cw(i, W));
       const std::size_t bit = 2 * static_cast<std::size_t>(i) + xb;
-      const u64 tcw = (k[off_tbits(n) + bit / 8] >> (bit % 8)) & 1;
+      const u64 tcw = (k[off_tbits(n, W) + bit / 8] >> (bit % 8)) & 1;
       const Blk sn = {(g.lo & ~u64{1}) ^ (scw.lo & tm), g.hi ^ (scw.hi & tm)};
       st.t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
-      st.acc[e] += sel(gv.lo, gv.hi, xm) + (vcw & tm);
+      for (int j = 0; j < W; ++j)
+        st.acc[e * W + j] += eval_value<W>(&buf[E * e + 1], xm, j) + (load_u64(k + off_cw(i, W) + 16 + 8 * j) & tm);
       if (i + 1 < i1)  // next level's inputs, written while the seed is in registers
-        put_eval_inputs(&buf[2 * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
+        put_eval_inputs<W>(&buf[E * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
       else
         st.seed[e] = sn;
     }
   }
 }
 
-// After all n levels: out[c0 + e] = this party's share.
+// After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
+template <int W>
 void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState& st, u64* out) {
   const int n = keys.n_bits;
-  const std::size_t K = dcf_key_bytes(n);
+  const std::size_t K = dcf_key_bytes(n, W);
   const std::uint8_t* kbase = keys.bytes.data();
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
-    const u64 y = st.acc[e] + st.seed[e].hi + (load_u64(k + off_final(n)) & (u64{0} - st.t[e]));
-    out[c0 + e] = party ? u64{0} - y : y;
+    u64 leaf[W];
+    leaf_words<W>(st.seed[e], leaf);
+    const u64 tm = u64{0} - st.t[e];
+    for (int j = 0; j < W; ++j) {
+      const u64 y = st.acc[e * W + j] + leaf[j] + (load_u64(k + off_final(n, W) + 8 * j) & tm);
+      out[j * keys.count + c0 + e] = party ? u64{0} - y : y;
+    }
   }
 }
 
 }  // namespace
 
-void dcf_eval_work(int n_bits, i64 count, int points) {
-  count_work(WorkKind::dcf_eval_level, static_cast<u64>(count) * static_cast<u64>(points) * static_cast<u64>(n_bits));
+void dcf_eval_work(int n_bits, i64 count, int points, int width) {
+  count_work(WorkKind::dcf_eval_level, level_units(static_cast<u64>(count) * static_cast<u64>(points) * static_cast<u64>(n_bits), width, false));
 }
 
 namespace {
@@ -421,12 +505,67 @@ int shared_top_levels(int n_bits, const u64* deltas, int points) {
   const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
   return std::max(0, n_bits - L);
 }
+
+template <int W>
+void eval_points_impl(int party, const DcfKeys& keys, const u64* x, int points, u64* out) {
+  const i64 count = keys.count;
+  WalkState st;
+  std::vector<Blk> buf(kEvalBlocks<W> * kChunk);
+  // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them.
+  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
+    const i64 m = std::min(kChunk, count - c0);
+    for (int p = 0; p < points; ++p) {
+      const u64* xp = x + static_cast<i64>(p) * count;
+      walk_start(party, keys, c0, m, st);
+      walk<W>(keys, c0, m, xp, 0, keys.n_bits, st, buf);
+      walk_finish<W>(party, keys, c0, m, st, out + static_cast<i64>(p) * W * count);
+    }
+  }
+}
+
+template <int W>
+void eval_shifts_impl(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
+  const i64 count = keys.count;
+  const int n = keys.n_bits;
+  const u64 mask = low_mask(n);
+  u64 dmax = 0;
+  for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
+  // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
+  const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
+  const int T = shared_top_levels(n, deltas, points);
+  WalkState top_a, top_b, st;
+  std::vector<Blk> buf(kEvalBlocks<W> * kChunk);
+  std::vector<u64> xa(static_cast<std::size_t>(count)), xb(static_cast<std::size_t>(count)), xp(static_cast<std::size_t>(count));
+  for (i64 e = 0; e < count; ++e) {
+    xa[e] = base[e];
+    xb[e] = L < 64 ? (base[e] - (u64{1} << L)) & mask : 0;
+  }
+  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
+    const i64 m = std::min(kChunk, count - c0);
+    walk_start(party, keys, c0, m, top_a);
+    walk<W>(keys, c0, m, xa.data(), 0, T, top_a, buf);
+    walk_start(party, keys, c0, m, top_b);
+    if (T > 0 && L > 0) walk<W>(keys, c0, m, xb.data(), 0, T, top_b, buf);  // L = 0: every point is base
+    for (int p = 0; p < points; ++p) {
+      const u64 d = deltas[p];
+      for (i64 e = 0; e < m; ++e) {
+        const u64 v = (base[c0 + e] - d) & mask;
+        xp[c0 + e] = v;
+        const bool same = T == 0 || (v >> L) == (base[c0 + e] >> L);
+        st.copy_from(same ? top_a : top_b, e, W);
+      }
+      walk<W>(keys, c0, m, xp.data(), T, n, st, buf);
+      walk_finish<W>(party, keys, c0, m, st, out + static_cast<i64>(p) * W * count);
+    }
+  }
+}
 }  // namespace
 
-void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points) {
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width) {
   const int T = shared_top_levels(n_bits, deltas, points);
-  const u64 per_element = static_cast<u64>(2 * T) + static_cast<u64>(points) * static_cast<u64>(n_bits - T);
-  count_work(WorkKind::dcf_eval_level, static_cast<u64>(count) * per_element);
+  const int paths = T < n_bits ? 2 : 1;  // every shift 0: one path (dcf_eval_shifts)
+  const u64 per_element = static_cast<u64>(paths * T) + static_cast<u64>(points) * static_cast<u64>(n_bits - T);
+  count_work(WorkKind::dcf_eval_level, level_units(static_cast<u64>(count) * per_element, width, false));
 }
 
 void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out) {
@@ -437,63 +576,29 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   check_eval_args(party, keys, "dcf_eval");
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
   const i64 count = keys.count;
-  dcf_eval_work(keys.n_bits, count, points);
+  dcf_eval_work(keys.n_bits, count, points, keys.width);
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
-  WalkState st;
-  std::vector<Blk> buf(2 * kChunk);
-  // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them.
-  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
-    const i64 m = std::min(kChunk, count - c0);
-    for (int p = 0; p < points; ++p) {
-      const u64* xp = x + static_cast<i64>(p) * count;
-      walk_start(party, keys, c0, m, st);
-      walk(keys, c0, m, xp, 0, keys.n_bits, st, buf);
-      walk_finish(party, keys, c0, m, st, out + static_cast<i64>(p) * count);
-    }
+  switch (keys.width) {
+    case 1: eval_points_impl<1>(party, keys, x, points, out); break;
+    case 2: eval_points_impl<2>(party, keys, x, points, out); break;
+    default: eval_points_impl<3>(party, keys, x, points, out); break;
   }
 }
 
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
   check_eval_args(party, keys, "dcf_eval");
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
-  const i64 count = keys.count;
   const int n = keys.n_bits;
   const u64 mask = low_mask(n);
-  check_points(keys, base, count, "dcf_eval");
+  check_points(keys, base, keys.count, "dcf_eval");
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
   if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
-  dcf_eval_shifts_work(n, count, deltas, points);
-  // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
-  const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
-  const int T = shared_top_levels(n, deltas, points);
-  WalkState top_a, top_b, st;
-  std::vector<Blk> buf(2 * kChunk);
-  std::vector<u64> xa(static_cast<std::size_t>(count)), xb(static_cast<std::size_t>(count)), xp(static_cast<std::size_t>(count));
-  for (i64 e = 0; e < count; ++e) {
-    xa[e] = base[e];
-    xb[e] = L < 64 ? (base[e] - (u64{1} << L)) & mask : 0;
-  }
-  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
-    const i64 m = std::min(kChunk, count - c0);
-    walk_start(party, keys, c0, m, top_a);
-    walk(keys, c0, m, xa.data(), 0, T, top_a, buf);
-    walk_start(party, keys, c0, m, top_b);
-    if (T > 0) walk(keys, c0, m, xb.data(), 0, T, top_b, buf);
-    for (int p = 0; p < points; ++p) {
-      const u64 d = deltas[p];
-      for (i64 e = 0; e < m; ++e) {
-        const u64 v = (base[c0 + e] - d) & mask;
-        xp[c0 + e] = v;
-        const bool same = T == 0 || (v >> L) == (base[c0 + e] >> L);
-        const WalkState& from = same ? top_a : top_b;
-        st.seed[e] = from.seed[e];
-        st.t[e] = from.t[e];
-        st.acc[e] = from.acc[e];
-      }
-      walk(keys, c0, m, xp.data(), T, n, st, buf);
-      walk_finish(party, keys, c0, m, st, out + static_cast<i64>(p) * count);
-    }
+  dcf_eval_shifts_work(n, keys.count, deltas, points, keys.width);
+  switch (keys.width) {
+    case 1: eval_shifts_impl<1>(party, keys, base, deltas, points, out); break;
+    case 2: eval_shifts_impl<2>(party, keys, base, deltas, points, out); break;
+    default: eval_shifts_impl<3>(party, keys, base, deltas, points, out); break;
   }
 }
 
@@ -510,66 +615,80 @@ void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64*
 // and, xhat_hi being public,
 //   MSB = xhat_hi ^ w = xhat_hi + (1 - 2 xhat_hi) w   (only party 0 adds the constant xhat_hi).
 
-std::size_t ltz_key_bytes(int n_bits) {
+// With payloads p_j (p_0 = 1) the DCF's beta is the vector (1 - 2 r_hi) p_j and the dealer shares
+// r_hi p_j, so the parties hold shares of w p_j and, with their shares of p_j,
+//   MSB p_j = xhat_hi p_j + (1 - 2 xhat_hi) w p_j.
+
+std::size_t ltz_key_bytes(int n_bits, int width) {
   if (n_bits < 2 || n_bits > 64)
     throw std::invalid_argument("ltz_key_bytes: n_bits must be in [2, 64], got " +
                                 std::to_string(n_bits));
-  return dcf_key_bytes(n_bits - 1) + 8;
+  return dcf_key_bytes(n_bits - 1, width) + 8 * static_cast<std::size_t>(width);
 }
 
-std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg) {
-  ltz_key_bytes(n_bits);  // validates n_bits
+std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg, int width, const u64* payload) {
+  ltz_key_bytes(n_bits, width);  // validates n_bits and width
   if (count < 0) throw std::invalid_argument("ltz_gen: negative count");
+  if (width > 1 && !payload) throw std::invalid_argument("ltz_gen: no payload for width " + std::to_string(width));
   const int nl = n_bits - 1;
   const u64 lo_mask = low_mask(nl);
-  std::vector<u64> alpha(static_cast<std::size_t>(count)), beta(static_cast<std::size_t>(count));
-  std::vector<u64> rhi0(static_cast<std::size_t>(count)), rhi1(static_cast<std::size_t>(count));
+  const auto W = static_cast<std::size_t>(width), n = static_cast<std::size_t>(count);
+  std::vector<u64> alpha(n), beta(n * W);
+  std::vector<u64> rhi0(n * W), rhi1(n * W);
   prg.fill(rhi0.data(), rhi0.size());
-  for (i64 e = 0; e < count; ++e) {
+  for (std::size_t e = 0; e < n; ++e) {
     const u64 rhi = (r_in[e] >> nl) & 1;
     alpha[e] = r_in[e] & lo_mask;
-    beta[e] = 1 - 2 * rhi;
-    rhi1[e] = rhi - rhi0[e];
+    for (std::size_t j = 0; j < W; ++j) {
+      const u64 pj = j == 0 ? 1 : payload[(j - 1) * n + e];
+      beta[e * W + j] = (1 - 2 * rhi) * pj;
+      rhi1[j * n + e] = rhi * pj - rhi0[j * n + e];
+    }
   }
-  auto dk = dcf_gen(nl, alpha.data(), beta.data(), count, prg);
+  auto dk = dcf_gen(nl, alpha.data(), beta.data(), count, prg, width);
   std::pair<LtzKeys, LtzKeys> keys;
-  keys.first = {n_bits, count, std::move(dk.first), std::move(rhi0)};
-  keys.second = {n_bits, count, std::move(dk.second), std::move(rhi1)};
+  keys.first = {n_bits, count, std::move(dk.first), std::move(rhi0), width};
+  keys.second = {n_bits, count, std::move(dk.second), std::move(rhi1), width};
   return keys;
 }
 
 namespace {
 
 // Validates keys and the point count; returns n - 1, the DCF's width.
-int check_ltz(const LtzKeys& keys, int points) {
-  ltz_key_bytes(keys.n_bits);  // validates n_bits
+int check_ltz(const LtzKeys& keys, int points, int want_width) {
+  ltz_key_bytes(keys.n_bits, keys.width);  // validates n_bits and width
   const int nl = keys.n_bits - 1;
-  if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count ||
-      keys.r_hi.size() != static_cast<std::size_t>(keys.count))
+  if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count || keys.dcf.width != keys.width ||
+      keys.r_hi.size() != static_cast<std::size_t>(keys.count) * static_cast<std::size_t>(keys.width))
     throw std::invalid_argument("ltz_eval: malformed keys (n_bits " + std::to_string(keys.n_bits) +
                                 ", count " + std::to_string(keys.count) + ", dcf n_bits " +
                                 std::to_string(keys.dcf.n_bits) + ", " +
                                 std::to_string(keys.r_hi.size()) + " r_hi shares)");
+  if (want_width && keys.width != want_width)
+    throw std::invalid_argument("ltz_eval: keys of payload width " + std::to_string(keys.width) + ", expected " + std::to_string(want_width));
   if (points < 1) throw std::invalid_argument("ltz_eval: points must be >= 1");
   return nl;
 }
 
-// out = this party's share of MSB = xhat_hi ^ w, w = r_hi ^ [xhat_lo < r_lo] (see above);
-// `dcf_out` holds the DCF share of (1 - 2 r_hi) [xhat_lo < r_lo].
-inline u64 ltz_combine(int party, u64 dcf_out, u64 r_hi_share, u64 xhat, int nl) {
+// out = this party's share of MSB p = xhat_hi p + (1 - 2 xhat_hi) w p (see above); `dcf_out` holds
+// the DCF share of (1 - 2 r_hi) [xhat_lo < r_lo] p, p_share this party's share of p.
+inline u64 ltz_combine(u64 dcf_out, u64 r_hi_share, u64 p_share, u64 xhat, int nl) {
   const u64 xhi = (xhat >> nl) & 1;
-  return (1 - 2 * xhi) * (dcf_out + r_hi_share) + (party == 0 ? xhi : 0);
+  return (1 - 2 * xhi) * (dcf_out + r_hi_share) + xhi * p_share;
 }
+
+// This party's share of p_0 = 1.
+inline u64 one_share(int party) { return party == 0 ? 1 : 0; }
 
 }  // namespace
 
-void ltz_eval_work(int n_bits, i64 count, int points) { dcf_eval_work(n_bits - 1, count, points); }
+void ltz_eval_work(int n_bits, i64 count, int points, int width) { dcf_eval_work(n_bits - 1, count, points, width); }
 
-void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points) {
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width) {
   const u64 lo_mask = low_mask(n_bits - 1);
   std::vector<u64> dlo(static_cast<std::size_t>(points));
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
-  dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points);
+  dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points, width);
 }
 
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
@@ -577,28 +696,37 @@ void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {
 }
 
 void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out) {
-  const int nl = check_ltz(keys, points);
+  const int nl = check_ltz(keys, points, 1);
   const auto count = static_cast<std::size_t>(keys.count);
   const std::size_t total = count * static_cast<std::size_t>(points);
   const u64 lo_mask = low_mask(nl);
   std::vector<u64> xlo(total);
   for (std::size_t e = 0; e < total; ++e) xlo[e] = xhat[e] & lo_mask;
   dcf_eval_points(party, keys.dcf, xlo.data(), points, out);
-  for (std::size_t i = 0; i < total; ++i) out[i] = ltz_combine(party, out[i], keys.r_hi[i % count], xhat[i], nl);
+  for (std::size_t i = 0; i < total; ++i) out[i] = ltz_combine(out[i], keys.r_hi[i % count], one_share(party), xhat[i], nl);
 }
 
 void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
-  const int nl = check_ltz(keys, points);
-  const auto count = static_cast<std::size_t>(keys.count);
+  ltz_eval_payload_shifts(party, keys, base, deltas, points, nullptr, out);
+}
+
+void ltz_eval_payload_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points,
+                             const u64* payload_shares, u64* out) {
+  const int nl = check_ltz(keys, points, 0);
+  if (keys.width > 1 && !payload_shares) throw std::invalid_argument("ltz_eval: no payload shares for width " + std::to_string(keys.width));
+  const auto count = static_cast<std::size_t>(keys.count), W = static_cast<std::size_t>(keys.width);
   const u64 lo_mask = low_mask(nl);
   std::vector<u64> blo(count), dlo(static_cast<std::size_t>(points));
   for (std::size_t e = 0; e < count; ++e) blo[e] = base[e] & lo_mask;
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
   dcf_eval_shifts(party, keys.dcf, blo.data(), dlo.data(), points, out);  // on (base - d) mod 2^nl
   for (int p = 0; p < points; ++p)
-    for (std::size_t e = 0; e < count; ++e) {
-      const std::size_t i = static_cast<std::size_t>(p) * count + e;
-      out[i] = ltz_combine(party, out[i], keys.r_hi[e], base[e] - deltas[p], nl);
+    for (std::size_t j = 0; j < W; ++j) {
+      u64* o = out + (static_cast<std::size_t>(p) * W + j) * count;
+      const u64* rh = keys.r_hi.data() + j * count;
+      const u64* ps = j ? payload_shares + (j - 1) * count : nullptr;
+      for (std::size_t e = 0; e < count; ++e)
+        o[e] = ltz_combine(o[e], rh[e], ps ? ps[e] : one_share(party), base[e] - deltas[p], nl);
     }
 }
 

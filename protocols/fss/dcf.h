@@ -5,10 +5,14 @@
 // into two keys; party b evaluates its key on a public x and gets y_b with y_0 + y_1 = f(x).
 // This is the comparison primitive of LLAMA and SIGMA in the 2PC-with-dealer setting.
 //
+// A payload of width W carries W ring words (beta_0 .. beta_{W-1}) through one tree: the seeds and
+// control bits are shared by the words, each level adds 8 B per word (LLAMA's spline keys carry
+// vectors the same way).
+//
 // Keys for a batch of `count` elements are one flat byte buffer (what goes over the network),
-// element after element; each element's key is dcf_key_bytes(n) bytes:
-//   root seed 16 | n x (s_CW 16, V_CW 8) | CW^(n+1) 8 | t_CW bits, 2 per level, ceil(2n/8) bytes
-//   = 24 + 24 n + ceil(n/4) bytes   (n = 64: 1576, n = 63: 1552, n = 32: 800).
+// element after element; each element's key is dcf_key_bytes(n, W) bytes:
+//   root seed 16 | n x (s_CW 16, V_CW 8W) | CW^(n+1) 8W | t_CW bits, 2 per level, ceil(2n/8) bytes
+//   = 16 + 8W + (16 + 8W) n + ceil(n/4) bytes   (W = 1: n = 64: 1576, n = 63: 1552, n = 32: 800).
 // Both parties' keys differ only in the root seed; correction words are shared.
 #pragma once
 
@@ -22,40 +26,44 @@
 
 namespace marill {
 
-// One party's DCF keys for `count` elements, serialized flat (count * dcf_key_bytes(n_bits)).
+constexpr int kDcfMaxWidth = 3;
+
+// One party's DCF keys for `count` elements, serialized flat (count * dcf_key_bytes(n_bits, width)).
 struct DcfKeys {
   int n_bits = 0;
   i64 count = 0;
   std::vector<std::uint8_t> bytes;
+  int width = 1;  // payload words
 };
 
 // Exact serialized bytes per element per party (also for phantom cost accounting).
-// Throws std::invalid_argument unless 1 <= n_bits <= 64.
-std::size_t dcf_key_bytes(int n_bits);
+// Throws std::invalid_argument unless 1 <= n_bits <= 64 and 1 <= width <= kDcfMaxWidth.
+std::size_t dcf_key_bytes(int n_bits, int width = 1);
 
-// Dealer: keys for count comparisons; alpha[i] < 2^n_bits (else std::invalid_argument).
-// Returns {party 0 keys, party 1 keys}.
+// Dealer: keys for count comparisons; alpha[i] < 2^n_bits (else std::invalid_argument), beta
+// element-major (beta[i * width + j]). Returns {party 0 keys, party 1 keys}.
 std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count,
-                                    Prg& prg);
+                                    Prg& prg, int width = 1);
 
-// Party `party` (0 or 1) on public points x[i] < 2^n_bits: out[i] is its additive share of
-// beta[i] * [x[i] < alpha[i]] mod 2^64. Throws std::invalid_argument on a malformed key buffer
+// Party `party` (0 or 1) on public points x[i] < 2^n_bits: out[j * count + i] is its additive share
+// of beta_j[i] * [x[i] < alpha[i]] mod 2^64. Throws std::invalid_argument on a malformed key buffer
 // (size != count * dcf_key_bytes) or an out-of-range x; nothing is read out of bounds.
 void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out);
-// The same keys at `points` points per element: x and out hold `points` arrays of count values
-// (point-major). Evaluated chunk by chunk so a chunk's keys stay in cache across the points (the
-// spline gate evaluates one key at every knot).
+// The same keys at `points` points per element: x holds `points` arrays of count values
+// (point-major), out points x width arrays. Evaluated chunk by chunk so a chunk's keys stay in
+// cache across the points (the spline gate evaluates one key at every knot).
 void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u64* out);
-// The same keys at the points (base[e] - deltas[p]) mod 2^n_bits, out point-major. With every
-// delta < 2^L the points share their top n-L tree levels with one of two paths (base or
+// The same keys at the points (base[e] - deltas[p]) mod 2^n_bits, out as dcf_eval_points. With
+// every delta < 2^L the points share their top n-L tree levels with one of two paths (base or
 // base - 2^L), which are walked once: 2 (n-L) + points L levels per element instead of points n.
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
 
 // The work (protocols/ring/work_meter.h) the evaluations count: dcf_eval_points of `count` keys at
-// `points` points, and dcf_eval_shifts of `count` keys at the given shifts. Phantom runs, which
-// have no keys to walk, count through these.
-void dcf_eval_work(int n_bits, i64 count, int points);
-void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points);
+// `points` points, and dcf_eval_shifts of `count` keys at the given shifts, in width-1 levels (a
+// level hashes 2 AES blocks at width 1 or 2, 3 at width 3). Phantom runs, which have no keys to
+// walk, count through these.
+void dcf_eval_work(int n_bits, i64 count, int points, int width = 1);
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1);
 
 // ---- LTZ / MSB of a masked, additively shared value ----
 //
@@ -67,27 +75,36 @@ void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points);
 struct LtzKeys {
   int n_bits = 0;
   i64 count = 0;
-  DcfKeys dcf;                // on n-1 bits: alpha = r mod 2^(n-1), beta = 1 - 2 r_hi
-  std::vector<u64> r_hi;      // this party's additive shares of r_hi = bit n-1 of r_in
+  DcfKeys dcf;                // on n-1 bits: alpha = r mod 2^(n-1), beta_j = (1 - 2 r_hi) p_j
+  std::vector<u64> r_hi;      // this party's additive shares of r_hi p_j (bit n-1 of r_in), word-major
+  int width = 1;              // payload words p_0 = 1, p_1 .. p_{width-1}
 };
 
-// Bytes per element per party: dcf_key_bytes(n_bits - 1) + 8.
-std::size_t ltz_key_bytes(int n_bits);
+// Bytes per element per party: dcf_key_bytes(n_bits - 1, width) + 8 width.
+std::size_t ltz_key_bytes(int n_bits, int width = 1);
 
-std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg);
+// payload: the words p_1 .. p_{width-1} of every element, word-major ((width-1) x count); null
+// for width 1.
+std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg, int width = 1,
+                                    const u64* payload = nullptr);
 inline std::pair<LtzKeys, LtzKeys> ltz_gen(const u64* r_in, i64 count, Prg& prg) {
   return ltz_gen(64, r_in, count, prg);
 }
 
-// out[i] = this party's share of MSB_n(xhat[i] - r_in[i]). Throws std::invalid_argument on
-// malformed keys.
+// out[i] = this party's share of MSB_n(xhat[i] - r_in[i]) (width-1 keys). Throws
+// std::invalid_argument on malformed keys.
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out);
-// At `points` points per element (point-major arrays, as dcf_eval_points).
+// At `points` points per element (point-major arrays, as dcf_eval_points; width-1 keys).
 void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points, u64* out);
-// At xhat = base[e] - deltas[p] (mod 2^64), point-major, sharing tree prefixes (dcf_eval_shifts).
+// At xhat = base[e] - deltas[p] (mod 2^64), point-major, sharing tree prefixes (dcf_eval_shifts;
+// width-1 keys).
 void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
+// With payloads: out[(p * width + j) * count + e] = this party's share of MSB_n(point - r_in[e]) p_j[e],
+// given its shares of p_1 .. p_{width-1} (word-major, as ltz_gen's payload; null for width 1).
+void ltz_eval_payload_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points,
+                             const u64* payload_shares, u64* out);
 // The work ltz_eval_points / ltz_eval_shifts count (for phantom runs).
-void ltz_eval_work(int n_bits, i64 count, int points);
-void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points);
+void ltz_eval_work(int n_bits, i64 count, int points, int width = 1);
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1);
 
 }  // namespace marill

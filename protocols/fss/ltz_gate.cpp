@@ -20,28 +20,35 @@ Bytes ltz_serialize(const LtzKeys& k) {
   return out;
 }
 
-LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits) {
-  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(bits - 1);
-  if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * 8)
+LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width) {
+  const size_t W = static_cast<size_t>(width);
+  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(bits - 1, width);
+  if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * 8 * W)
     throw std::invalid_argument("comparison keys of " + std::to_string(bytes.size()) + " bytes for " + std::to_string(count) +
-                                " elements of " + std::to_string(bits) + " bits");
+                                " elements of " + std::to_string(bits) + " bits" + (width > 1 ? " and " + std::to_string(width) + " payload words" : ""));
   LtzKeys k;
   k.n_bits = bits;
   k.count = count;
-  k.r_hi.resize(static_cast<size_t>(count));
-  if (count) std::memcpy(k.r_hi.data(), bytes.data() + dcf_bytes, static_cast<size_t>(count) * 8);
+  k.width = width;
+  k.r_hi.resize(static_cast<size_t>(count) * W);
+  if (count) std::memcpy(k.r_hi.data(), bytes.data() + dcf_bytes, static_cast<size_t>(count) * 8 * W);
   bytes.resize(dcf_bytes);
   k.dcf.n_bits = bits - 1;
+  k.dcf.width = width;
   k.dcf.count = count;
   k.dcf.bytes = std::move(bytes);
   return k;
 }
 
-Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift) {
+Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload) {
   const i64 n = r.numel();
-  return d.keys(static_cast<u64>(n) * ltz_key_bytes(bits), [&] {
+  const int width = 1 + static_cast<int>(payload.size());
+  return d.keys(static_cast<u64>(n) * ltz_key_bytes(bits, width), [&] {
     RingTensor alpha = cmp_shift ? shift_right_logical(r, cmp_shift) : r;
-    auto keys = ltz_gen(bits, alpha.data(), n, d.dealer_prg());
+    std::vector<u64> words;  // word-major, as ltz_gen takes them
+    words.reserve(payload.size() * static_cast<size_t>(n));
+    for (const RingTensor& p : payload) words.insert(words.end(), p.data(), p.data() + n);
+    auto keys = ltz_gen(bits, alpha.data(), n, d.dealer_prg(), width, words.empty() ? nullptr : words.data());
     return std::make_pair(ltz_serialize(keys.first), ltz_serialize(keys.second));
   });
 }
@@ -54,11 +61,11 @@ LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits) {
   return m;
 }
 
-NegativePartMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits) {
-  NegativePartMaterial m;
-  m.ltz = deal_ltz(d, shape, bits);
-  m.u = d.mask(shape);
-  m.ur = d.derived(shape, [&] { return mul_elem(m.u, m.ltz.r); });
+LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits) {
+  check_ltz_gate_bits(bits);
+  LtzMaterial m;
+  m.r = d.mask(shape);
+  m.keys = deal_ltz_keys(d, m.r, bits, 0, {m.r});
   return m;
 }
 

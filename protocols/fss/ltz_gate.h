@@ -3,6 +3,8 @@
 // evaluate their keys. Dealer bytes: ltz_key_bytes(bits) per element to each party.
 #pragma once
 
+#include <vector>
+
 #include "protocols/fss/dcf.h"
 #include "protocols/fss/dealing.h"
 
@@ -15,22 +17,21 @@ struct LtzMaterial {
 
 LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits);
 // Comparison keys on an already dealt mask r (dealer: whole), keyed on r >> cmp_shift (the spline
-// gate compares x's high bits only, spline.h).
-Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift);
+// gate compares x's high bits only, spline.h), carrying the payload words p_1.. (dealer: whole
+// values shaped as r; ltz_gen's payload): the parties get shares of [x < 0] p_j, width
+// 1 + payload.size().
+Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload = {});
 
 // x's negative part [x < 0]·x = min(x, 0) on the comparison's own opening: with x^ = x + r open,
-// [x<0]·x = [x<0]·x^ - [x<0]·r, and [x<0]·r = h·r + u·r by one more opening h = [x<0] - u of a
-// dealt mask u, with u·r dealt. Online 16 B per element per party in 2 rounds, against 24 B for an
-// ltz and a Beaver product (which would open x again). Dealer bytes: the ltz's and u·r.
-struct NegativePartMaterial {
-  LtzMaterial ltz;
-  RingTensor u, ur;
-};
-NegativePartMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits);
+// [x<0]·x = [x<0]·x^ - [x<0]·r, and the comparison keys carry r as a second payload word, so the
+// parties get shares of [x<0]·r with those of [x<0] (LLAMA's vector-payload DCF). Online 8 B per
+// element per party in 1 round, as an ltz alone. Dealer bytes: ltz_key_bytes(bits, 2).
+LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits);
 
-// The wire form of one party's keys: DCF keys, then the shares of r's high bit (8 B each).
+// The wire form of one party's keys: DCF keys, then the shares of r_hi p_j (8 B each).
 Bytes ltz_serialize(const LtzKeys& k);
-// Throws std::invalid_argument unless `bytes` holds exactly count keys of `bits` bits.
-LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits);
+// Throws std::invalid_argument unless `bytes` holds exactly count keys of `bits` bits and `width`
+// payload words.
+LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width = 1);
 
 }  // namespace marill

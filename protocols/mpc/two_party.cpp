@@ -8,6 +8,7 @@
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
 #include "protocols/fss/trunc_gate.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -254,22 +255,23 @@ Shared TwoPartyBackend::negative_part(const Shared& x, int bits) {
   OpScope op(ledger(), "negative_part");
   check_ltz_bits(bits);
   const Shape& s = x.shape();
-  NegativePartMaterial m = deal_negative_part(*source_, s, bits);
-  RingTensor mine = marill::add(x.s0, m.ltz.r);
+  const i64 n = x.numel();
+  LtzMaterial m = deal_negative_part(*source_, s, bits);
+  RingTensor mine = marill::add(x.s0, m.r);
   const RingTensor xhat = marill::add(mine, exchange(mine));
-  RingTensor bit;
+  const u64 zero = 0;
+  count_work(WorkKind::ring_elem, static_cast<u64>(n));
   if (phantom_) {
-    ltz_eval_work(bits, x.numel(), 1);  // what ltz_eval counts in a real run
-    bit = RingTensor::phantom(s);
-  } else {
-    LtzKeys keys = ltz_deserialize(std::move(m.ltz.keys), x.numel(), bits);
-    bit = RingTensor(s);
-    ltz_eval(party(), keys, xhat.data(), bit.data());
+    ltz_eval_shifts_work(bits, n, &zero, 1, 2);  // what ltz_eval_payload_shifts counts in a real run
+    return Shared{RingTensor::phantom(s), {}, {}};
   }
-  RingTensor h = marill::sub(bit, m.u);
-  h = marill::add(h, exchange(h));
-  // [x<0]·x = [x<0]·x^ - (h·r + u·r): x^ and h public, r and u·r shared.
-  return Shared{marill::sub(mul_elem(bit, xhat), marill::add(mul_elem(h, m.ltz.r), m.ur)), {}, {}};
+  // Shares of [x<0] and [x<0]·r from one evaluation of the keys; [x<0]·x = [x<0]·x^ - [x<0]·r.
+  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits, 2);
+  std::vector<u64> out(static_cast<size_t>(2 * n));
+  ltz_eval_payload_shifts(party(), keys, xhat.data(), &zero, 1, m.r.data(), out.data());
+  RingTensor res(s);
+  for (i64 e = 0; e < n; ++e) res.data()[e] = out[static_cast<size_t>(e)] * xhat.data()[e] - out[static_cast<size_t>(n + e)];
+  return Shared{std::move(res), {}, {}};
 }
 
 Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
@@ -283,16 +285,10 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   const int tr = t.scale - t.out_frac;
   Shared res;
   if (phantom_) {
-    spline_eval_work(t, n);  // what the local steps count in a real run
-    const RingTensor masked = RingTensor::phantom(Shape{t.degree * n});
-    marill::add(masked, exchange(masked));
+    spline_eval_work(t, n);  // what spline_local counts in a real run
     res = Shared{RingTensor::phantom(s), {}, {}};
   } else {
-    const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, t.cmp_bits);
-    const std::vector<u64> c = spline_coefficients(party(), t, keys, xhat.data(), n);
-    RingTensor masked = spline_masked_coefficients(t, m, c, n);
-    RingTensor chat = marill::add(masked, exchange(masked));
-    res = Shared{spline_combine(t, m, c, chat, xhat), {}, {}};
+    res = Shared{spline_local(party(), t, m, xhat), {}, {}};
   }
   return tr > 0 ? trunc(res, tr) : res;
 }

@@ -306,3 +306,89 @@ TEST_CASE("multi-point and shifted evaluation equal one evaluation per point", "
     }
   }
 }
+
+TEST_CASE("dcf with a vector payload reconstructs every word, at every point and shift", "[dcf]") {
+  Prg prg = test_prg(11);
+  CHECK(dcf_key_bytes(20, 3) == 16 + 40 * 20 + 24 + 5);
+  CHECK(dcf_key_bytes(20, 2) == dcf_key_bytes(20) + 8 * 21);
+  CHECK_THROWS_AS(dcf_key_bytes(20, 4), std::invalid_argument);
+  CHECK(ltz_key_bytes(21, 3) == dcf_key_bytes(20, 3) + 24);
+  for (int W : {2, 3})
+    for (int n : {1, 5, 20, 64}) {
+      INFO("width " << W << ", n_bits " << n);
+      Case c = make_case(n, prg, 40);
+      const i64 count = static_cast<i64>(c.x.size());
+      std::vector<u64> beta(static_cast<size_t>(count * W));
+      for (u64& b : beta) b = prg.next_u64();
+      auto keys = dcf_gen(n, c.alpha.data(), beta.data(), count, prg, W);
+      REQUIRE(keys.first.bytes.size() == static_cast<size_t>(count) * dcf_key_bytes(n, W));
+      std::vector<u64> y0(static_cast<size_t>(count * W)), y1(y0.size());
+      dcf_eval(0, keys.first, c.x.data(), y0.data());
+      dcf_eval(1, keys.second, c.x.data(), y1.data());
+      size_t bad = 0;
+      for (i64 e = 0; e < count; ++e)
+        for (int j = 0; j < W; ++j) {
+          const size_t i = static_cast<size_t>(j * count + e);
+          bad += y0[i] + y1[i] != (c.x[e] < c.alpha[e] ? beta[static_cast<size_t>(e * W + j)] : 0);
+        }
+      CHECK(bad == 0);
+      // Shifted points (the spline gate's knots) agree with one evaluation per point.
+      const u64 m = mask_bits(n);
+      std::vector<u64> deltas = {0, 1 & m, 3 & m, m / 2};
+      std::vector<u64> shifted(static_cast<size_t>(deltas.size()) * y0.size());
+      dcf_eval_shifts(0, keys.first, c.x.data(), deltas.data(), static_cast<int>(deltas.size()), shifted.data());
+      for (size_t p = 0; p < deltas.size(); ++p) {
+        std::vector<u64> pts(c.x.size()), one(y0.size());
+        for (i64 e = 0; e < count; ++e) pts[static_cast<size_t>(e)] = (c.x[static_cast<size_t>(e)] - deltas[p]) & m;
+        dcf_eval(0, keys.first, pts.data(), one.data());
+        CHECK(std::vector<u64>(shifted.begin() + static_cast<long>(p * one.size()), shifted.begin() + static_cast<long>((p + 1) * one.size())) == one);
+      }
+    }
+  // A key buffer of the wrong width is refused.
+  std::vector<u64> alpha = {3}, beta = {1, 2};
+  auto keys = dcf_gen(8, alpha.data(), beta.data(), 1, prg, 2);
+  keys.first.width = 3;
+  std::vector<u64> x = {1}, out(3);
+  CHECK_THROWS_WITH(dcf_eval(0, keys.first, x.data(), out.data()), Catch::Contains("width 3"));
+}
+
+TEST_CASE("ltz with payloads gives shares of [x < 0] p_j for the payload words", "[dcf][ltz]") {
+  Prg prg = test_prg(12);
+  for (int n : {64, 27, 9}) {
+    INFO("n_bits = " << n);
+    const i64 count = 300;
+    const int W = 3;
+    std::vector<u64> r(count), x(count), pay(static_cast<size_t>((W - 1) * count)), pay0(pay.size()), pay1(pay.size());
+    for (i64 e = 0; e < count; ++e) {
+      r[e] = prg.next_u64();
+      const u64 lim = u64{1} << (n - 2);
+      x[e] = (prg.next_u64() % (2 * lim)) - lim;  // |x| < 2^(n-2)
+    }
+    for (size_t i = 0; i < pay.size(); ++i) {
+      pay[i] = prg.next_u64();
+      pay0[i] = prg.next_u64();
+      pay1[i] = pay[i] - pay0[i];
+    }
+    auto keys = ltz_gen(n, r.data(), count, prg, W, pay.data());
+    std::vector<u64> xhat(count);
+    for (i64 e = 0; e < count; ++e) xhat[e] = x[e] + r[e];
+    const std::vector<u64> deltas = {0, 5};
+    std::vector<u64> o0(static_cast<size_t>(2 * W * count)), o1(o0.size());
+    ltz_eval_payload_shifts(0, keys.first, xhat.data(), deltas.data(), 2, pay0.data(), o0.data());
+    ltz_eval_payload_shifts(1, keys.second, xhat.data(), deltas.data(), 2, pay1.data(), o1.data());
+    size_t bad = 0;
+    for (int p = 0; p < 2; ++p)
+      for (int j = 0; j < W; ++j)
+        for (i64 e = 0; e < count; ++e) {
+          const i64 v = static_cast<i64>(x[e] - deltas[static_cast<size_t>(p)]);
+          const u64 pj = j == 0 ? 1 : pay[static_cast<size_t>((j - 1) * count + e)];
+          const size_t i = static_cast<size_t>((p * W + j) * count + e);
+          bad += o0[i] + o1[i] != (v < 0 ? pj : 0);
+        }
+    CHECK(bad == 0);
+    // The width-1 evaluations refuse payload keys; the payload evaluation wants the shares.
+    std::vector<u64> out(static_cast<size_t>(count));
+    CHECK_THROWS_WITH(ltz_eval(0, keys.first, xhat.data(), out.data()), Catch::Contains("payload width 3, expected 1"));
+    CHECK_THROWS_WITH(ltz_eval_payload_shifts(0, keys.first, xhat.data(), deltas.data(), 1, nullptr, o0.data()), Catch::Contains("no payload shares"));
+  }
+}

@@ -157,7 +157,7 @@ TEST_CASE("cubic spline with a promised maximum: exp's quadratic tail keeps the 
   for (double x = -20; x <= 0; x += 1.0 / 256) CHECK(std::fabs(spline_eval_ring(t, x) / std::exp(x / 4) - 1) <= 1.6e-6);
 }
 
-TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", "[spline][backend]") {
+TEST_CASE("degree-1 spline: exact piecewise-linear function", "[spline][backend]") {
   // clamp(x, -1, 2) / 2 + 0.25 * [x >= 0.5]
   SplineTable t;
   t.name = "clamp";
@@ -182,22 +182,23 @@ TEST_CASE("degree-1 spline: exact piecewise-linear function, one opening less", 
     CHECK(worst <= kUlp);
     if (s == Setting::two_pc_dealer) {
       const u64 n = static_cast<u64>(x.numel());
-      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == 24 * n);
+      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == 16 * n);  // x^ and the truncation
     }
   }
 }
 
-TEST_CASE("2pc-dealer spline gate: 32 B and 3 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
+TEST_CASE("2pc-dealer spline gate: 16 B and 2 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
   SplineTable t = silu_table();
   const i64 n = 150;
   const RingTensor x = random_fixed({n}, -20, 20, kFxp);
   SessionResult res;
   run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(t), &res);
-  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(32 * n));
-  CHECK(op_rounds(res, "spline") == 3);
-  // Dealer: two comparison keys, 5 words of corrections (r, r^2, s1 r, s2 r, s2 r^2), trunc's 2.
+  // x^ = x + r, then the final truncation: the coefficients never travel.
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(16 * n));
+  CHECK(op_rounds(res, "spline") == 2);
+  // Dealer: two comparison keys with the payload (1, r, r^2), the server's share of r^2, trunc's 2 words.
   CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) ==
-        static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits) + 5 * 8 + 2 * 8));
+        static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits, 3) + 1 * 8 + 2 * 8));
   CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
   require_phantom_equals_real(Setting::two_pc_dealer, x, RingTensor({1}), gate(t));
   // A spline with more than twice the pieces costs the same bytes online.
@@ -205,7 +206,7 @@ TEST_CASE("2pc-dealer spline gate: 32 B and 3 rounds online whatever the pieces,
   REQUIRE(fine.num_pieces() > 2 * t.num_pieces());
   SessionResult res_fine;
   run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(fine), &res_fine);
-  CHECK(op_bytes(res_fine, Role::client, "spline") == static_cast<u64>(32 * n));
+  CHECK(op_bytes(res_fine, Role::client, "spline") == static_cast<u64>(16 * n));
 }
 
 TEST_CASE("bad spline tables and fits are clear errors", "[spline][errors]") {
