@@ -15,6 +15,9 @@ PartyComm::PartyComm(Role me, std::vector<Role> peers, Transport& transport, Net
       model_(compute_model ? std::move(compute_model) : builtin_compute_model()), last_work_(thread_work()) {
   for (auto& per_to : links_)
     for (auto& l : per_to) l = LinkQueue(net_.link);
+  // A real party's parallel sections are charged at the model's speedups (every party of a process
+  // runs with the same model).
+  if (!phantom_) apply_parallel_speedups(*model_);
   ledger_.start(last_cpu_);
   ledger_.sync_clock = [this] { charge_compute(); };
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -23,6 +24,8 @@
 #include "protocols/fss/dcf.h"
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
+#include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/thread_pool.h"
 #include "protocols/functions/functions.h"
 #include "protocols/he/he_matmul.h"
 #include "protocols/mpc/correlation_options.h"
@@ -227,13 +230,37 @@ ComputeModel Calibrator::run() {
     }
     fit(WorkKind::dcf_gen_level, s, "ltz_gen (DCF on 63 bits) of n elements");
   }
-  {  // DCF evaluation
+  {  // DCF evaluation: its CPU per level on all threads, then its speedup on them (wall clock, alone)
     std::vector<Sample> s;
+    set_parallel_speedup(WorkKind::dcf_eval_level, 1.0);  // measure the CPU itself
     for (size_t i = 0; i < gates.size(); ++i) {
       RingTensor x = random_tensor(prg, {gates[i]}), out({gates[i]});
       s.push_back(measure(reps_, [&] { ltz_eval(0, keys[i].first, x.data(), out.data()); }));
     }
     fit(WorkKind::dcf_eval_level, s, "ltz_eval (DCF on 63 bits) of n elements");
+    const size_t big = gates.size() - 1;
+    RingTensor x = random_tensor(prg, {gates[big]}), out({gates[big]});
+    auto wall = [&] {
+      double best = 1e30;
+      for (int r = 0; r < std::max(reps_, 3); ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ltz_eval(0, keys[big].first, x.data(), out.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      return best;
+    };
+    const int threads = compute_threads();
+    set_compute_threads(1);
+    const double one = wall();
+    set_compute_threads(std::min(threads, 2));  // a party's two cores
+    const double two = wall();
+    set_compute_threads(threads);
+    const double speedup = std::clamp(one / two, 1.0, 2.0);
+    // The spline gate's local steps run in the same parallel sections as its DCF walks.
+    model_.parallel_speedup[static_cast<size_t>(WorkKind::dcf_eval_level)] = speedup;
+    model_.parallel_speedup[static_cast<size_t>(WorkKind::spline_term)] = speedup;
+    report_["parallel_speedup"] = {{"dcf_eval_level", {{"benchmark", "ltz_eval of " + std::to_string(gates[big]) + " elements, one thread vs two, wall clock"},
+                                                      {"one_thread_s", one}, {"two_threads_s", two}, {"speedup", speedup}}}};
   }
   {  // the spline gate's local steps (SiLU's table), its DCF walks charged at the rate just fitted
     std::vector<Sample> s;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocols/ring/cpu_meter.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -27,7 +29,8 @@ const nlohmann::json& member(const nlohmann::json& obj, const char* key, const s
 
 double ComputeModel::seconds(const WorkCounts& w) const {
   double s = 0;
-  for (int i = 0; i < kWorkKinds; ++i) s += seconds_per_unit[static_cast<size_t>(i)] * static_cast<double>(w.n[static_cast<size_t>(i)]);
+  for (int i = 0; i < kWorkKinds; ++i)
+    s += seconds_per_unit[static_cast<size_t>(i)] * static_cast<double>(w.n[static_cast<size_t>(i)]) / parallel_speedup[static_cast<size_t>(i)];
   return s;
 }
 
@@ -38,6 +41,10 @@ std::string ComputeModel::to_json() const {
   nlohmann::ordered_json per;
   for (int i = 0; i < kWorkKinds; ++i) per[work_kind_name(static_cast<WorkKind>(i))] = seconds_per_unit[static_cast<size_t>(i)];
   j["seconds_per_unit"] = per;
+  nlohmann::ordered_json par = nlohmann::ordered_json::object();
+  for (int i = 0; i < kWorkKinds; ++i)
+    if (parallel_speedup[static_cast<size_t>(i)] != 1.0) par[work_kind_name(static_cast<WorkKind>(i))] = parallel_speedup[static_cast<size_t>(i)];
+  j["parallel_speedup"] = par;
   j["fit"] = nlohmann::ordered_json::parse(fit_json.empty() ? "{}" : fit_json);
   return j.dump(2) + "\n";
 }
@@ -51,8 +58,8 @@ ComputeModel ComputeModel::from_json(const std::string& text, const std::string&
   }
   if (!j.is_object()) fail(source, "", "not a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (it.key() != "format" && it.key() != "machine" && it.key() != "seconds_per_unit" && it.key() != "fit")
-      fail(source, it.key(), "unknown key (expected format, machine, seconds_per_unit, fit)");
+    if (it.key() != "format" && it.key() != "machine" && it.key() != "seconds_per_unit" && it.key() != "parallel_speedup" && it.key() != "fit")
+      fail(source, it.key(), "unknown key (expected format, machine, seconds_per_unit, parallel_speedup, fit)");
   const auto& format = member(j, "format", source, "");
   if (!format.is_string() || format.get<std::string>() != kFormat)
     fail(source, "format", std::string("expected \"") + kFormat + "\"");
@@ -89,6 +96,21 @@ ComputeModel ComputeModel::from_json(const std::string& text, const std::string&
   }
   for (int i = 0; i < kWorkKinds; ++i)
     if (!seen[static_cast<size_t>(i)]) fail(source, std::string("seconds_per_unit.") + work_kind_name(static_cast<WorkKind>(i)), "missing");
+  if (auto par = j.find("parallel_speedup"); par != j.end()) {
+    if (!par->is_object()) fail(source, "parallel_speedup", "not an object");
+    for (auto it = par->begin(); it != par->end(); ++it) {
+      const std::string key = "parallel_speedup." + it.key();
+      WorkKind k;
+      try {
+        k = parse_work_kind(it.key());
+      } catch (const std::invalid_argument& e) {
+        fail(source, key, e.what());
+      }
+      if (!it->is_number() || !(it->get<double>() >= 1.0) || it->get<double>() > 1024)
+        fail(source, key, "speedup must be a number in [1, 1024], got " + it->dump());
+      m.parallel_speedup[static_cast<size_t>(k)] = it->get<double>();
+    }
+  }
   if (auto f = j.find("fit"); f != j.end()) m.fit_json = f->dump();
   return m;
 }
@@ -106,6 +128,10 @@ void ComputeModel::save(const std::string& path) const {
   if (!out) throw CalibrationError(path + ": cannot write calibration file");
   out << to_json();
   if (!out) throw CalibrationError(path + ": write failed");
+}
+
+void apply_parallel_speedups(const ComputeModel& m) {
+  for (int i = 0; i < kWorkKinds; ++i) set_parallel_speedup(static_cast<WorkKind>(i), m.parallel_speedup[static_cast<size_t>(i)]);
 }
 
 std::shared_ptr<const ComputeModel> builtin_compute_model() {

@@ -10,6 +10,7 @@
 //   { "format": "marill-calibration/1",
 //     "machine": { "cpu_model": "...", "cores": 2, "date": "2026-11-30T09:00:00Z", "commit": "abc123" },
 //     "seconds_per_unit": { "gemm_mac": 2.9e-11, ... every kind ... },
+//     "parallel_speedup": { "dcf_eval_level": 1.9 },  // optional: threaded kinds (default 1)
 //     "fit": { ... }  // optional: how each coefficient was measured (calibrate's report), not read back
 //   }
 #pragma once
@@ -36,7 +37,14 @@ struct MachineInfo {
 };
 
 struct ComputeModel {
-  std::array<double, kWorkKinds> seconds_per_unit{};
+  std::array<double, kWorkKinds> seconds_per_unit{};  // on one core
+  // A threaded kind's speedup on a party's two cores, measured alone (`marill calibrate`): its work
+  // is charged seconds_per_unit / speedup, as a real run's parallel sections are (cpu_meter.h).
+  std::array<double, kWorkKinds> parallel_speedup = [] {
+    std::array<double, kWorkKinds> a{};
+    a.fill(1.0);
+    return a;
+  }();
   MachineInfo machine;
   std::string fit_json = "{}";  // calibrate's report (JSON object), written to the file as "fit"
 
@@ -51,6 +59,10 @@ struct ComputeModel {
   static ComputeModel load(const std::string& path);
   void save(const std::string& path) const;
 };
+
+// Makes this process's parallel sections charge the model's speedups (set_parallel_speedup), so
+// real runs are clocked as phantom runs of the same model are.
+void apply_parallel_speedups(const ComputeModel& m);
 
 // The calibration compiled into the binary (sim/calibration/default.json at build time).
 std::shared_ptr<const ComputeModel> builtin_compute_model();

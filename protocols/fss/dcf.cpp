@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "protocols/ring/thread_pool.h"
 #include "protocols/ring/work_meter.h"
 
 #if defined(__AES__)
@@ -473,18 +474,30 @@ void walk(const DcfKeys& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
 }
 
 // After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
+// `buf` holds at least 2 blocks per element (the leaves' words are hashed in one batch).
 template <int W>
-void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState& st, u64* out) {
+void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
   const int n = keys.n_bits;
   const std::size_t K = dcf_key_bytes(n, W);
   const std::uint8_t* kbase = keys.bytes.data();
+  constexpr int LB = W == 1 ? 0 : (W + 1) / 2;  // leaf blocks per element
+  if constexpr (LB > 0) {
+    for (i64 e = 0; e < m; ++e)
+      for (int b = 0; b < LB; ++b) buf[LB * e + b] = bxor(st.seed[e], {kTweakF + static_cast<u64>(b), 0});
+    mmo_inplace(buf.data(), static_cast<std::size_t>(LB * m));
+  }
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
-    u64 leaf[W];
-    leaf_words<W>(st.seed[e], leaf);
     const u64 tm = u64{0} - st.t[e];
     for (int j = 0; j < W; ++j) {
-      const u64 y = st.acc[e * W + j] + leaf[j] + (load_u64(k + off_final(n, W) + 8 * j) & tm);
+      u64 leaf;
+      if constexpr (LB == 0) {
+        leaf = st.seed[e].hi;
+      } else {
+        const Blk& b = buf[LB * e + j / 2];
+        leaf = j % 2 ? b.hi : b.lo;
+      }
+      const u64 y = st.acc[e * W + j] + leaf + (load_u64(k + off_final(n, W) + 8 * j) & tm);
       out[j * keys.count + c0 + e] = party ? u64{0} - y : y;
     }
   }
@@ -506,21 +519,30 @@ int shared_top_levels(int n_bits, const u64* deltas, int points) {
   return std::max(0, n_bits - L);
 }
 
+// Slots for a call over `count` elements: one per thread that may take a chunk.
+int eval_slots(i64 count) {
+  return static_cast<int>(std::max<i64>(1, std::min<i64>(compute_threads(), (count + kChunk - 1) / kChunk)));
+}
+
 template <int W>
 void eval_points_impl(int party, const DcfKeys& keys, const u64* x, int points, u64* out) {
   const i64 count = keys.count;
-  WalkState st;
-  std::vector<Blk> buf(kEvalBlocks<W> * kChunk);
-  // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them.
-  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
-    const i64 m = std::min(kChunk, count - c0);
+  const int slots = eval_slots(count);
+  std::vector<WalkState> st(static_cast<size_t>(slots));
+  std::vector<std::vector<Blk>> bufs(static_cast<size_t>(slots), std::vector<Blk>(kEvalBlocks<W> * kChunk));
+  // Chunk-major: a chunk's keys stay in cache while every point is evaluated with them. Chunks are
+  // independent: they go to the pool's threads.
+  parallel_chunks((count + kChunk - 1) / kChunk, slots, [&](int slot, i64 chunk) {
+    const i64 c0 = chunk * kChunk, m = std::min(kChunk, count - c0);
+    WalkState& s = st[static_cast<size_t>(slot)];
+    std::vector<Blk>& buf = bufs[static_cast<size_t>(slot)];
     for (int p = 0; p < points; ++p) {
       const u64* xp = x + static_cast<i64>(p) * count;
-      walk_start(party, keys, c0, m, st);
-      walk<W>(keys, c0, m, xp, 0, keys.n_bits, st, buf);
-      walk_finish<W>(party, keys, c0, m, st, out + static_cast<i64>(p) * W * count);
+      walk_start(party, keys, c0, m, s);
+      walk<W>(keys, c0, m, xp, 0, keys.n_bits, s, buf);
+      walk_finish<W>(party, keys, c0, m, s, out + static_cast<i64>(p) * W * count, buf);
     }
-  }
+  }, WorkKind::dcf_eval_level);
 }
 
 template <int W>
@@ -533,31 +555,36 @@ void eval_shifts_impl(int party, const DcfKeys& keys, const u64* base, const u64
   // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
   const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
   const int T = shared_top_levels(n, deltas, points);
-  WalkState top_a, top_b, st;
-  std::vector<Blk> buf(kEvalBlocks<W> * kChunk);
+  struct Slot {
+    WalkState top_a, top_b, st;
+    std::vector<Blk> buf = std::vector<Blk>(kEvalBlocks<W> * kChunk);
+  };
+  const int slots = eval_slots(count);
+  std::vector<Slot> state(static_cast<size_t>(slots));
   std::vector<u64> xa(static_cast<std::size_t>(count)), xb(static_cast<std::size_t>(count)), xp(static_cast<std::size_t>(count));
   for (i64 e = 0; e < count; ++e) {
     xa[e] = base[e];
     xb[e] = L < 64 ? (base[e] - (u64{1} << L)) & mask : 0;
   }
-  for (i64 c0 = 0; c0 < count; c0 += kChunk) {
-    const i64 m = std::min(kChunk, count - c0);
-    walk_start(party, keys, c0, m, top_a);
-    walk<W>(keys, c0, m, xa.data(), 0, T, top_a, buf);
-    walk_start(party, keys, c0, m, top_b);
-    if (T > 0 && L > 0) walk<W>(keys, c0, m, xb.data(), 0, T, top_b, buf);  // L = 0: every point is base
+  parallel_chunks((count + kChunk - 1) / kChunk, slots, [&](int slot, i64 chunk) {
+    const i64 c0 = chunk * kChunk, m = std::min(kChunk, count - c0);
+    Slot& sl = state[static_cast<size_t>(slot)];
+    walk_start(party, keys, c0, m, sl.top_a);
+    walk<W>(keys, c0, m, xa.data(), 0, T, sl.top_a, sl.buf);
+    walk_start(party, keys, c0, m, sl.top_b);
+    if (T > 0 && L > 0) walk<W>(keys, c0, m, xb.data(), 0, T, sl.top_b, sl.buf);  // L = 0: every point is base
     for (int p = 0; p < points; ++p) {
       const u64 d = deltas[p];
       for (i64 e = 0; e < m; ++e) {
         const u64 v = (base[c0 + e] - d) & mask;
         xp[c0 + e] = v;
         const bool same = T == 0 || (v >> L) == (base[c0 + e] >> L);
-        st.copy_from(same ? top_a : top_b, e, W);
+        sl.st.copy_from(same ? sl.top_a : sl.top_b, e, W);
       }
-      walk<W>(keys, c0, m, xp.data(), T, n, st, buf);
-      walk_finish<W>(party, keys, c0, m, st, out + static_cast<i64>(p) * W * count);
+      walk<W>(keys, c0, m, xp.data(), T, n, sl.st, sl.buf);
+      walk_finish<W>(party, keys, c0, m, sl.st, out + static_cast<i64>(p) * W * count, sl.buf);
     }
-  }
+  }, WorkKind::dcf_eval_level);
 }
 }  // namespace
 

@@ -12,8 +12,9 @@ namespace fn {
 
 namespace {
 // e^x = (e^(x/4))^4, e^(x/4) by one spline on [-clip, 0] (0 below, so clipping is free), relative
-// tolerance 1.5e-6 per piece, then two squarings at 28 bits. Quadratic pieces: 2pc-dealer's FSS gate;
-// cubic (2pc): fewer knots, whose comparisons are what 2pc pays for most.
+// tolerance 1.5e-6 per piece, then two squarings at 28 bits. Quadratic pieces: 2pc-dealer's FSS gate,
+// untruncated, each truncation fused with the squaring after it (Backend::trunc_square: 2pc-dealer
+// opens once for both); cubic (2pc): fewer knots, whose comparisons are what 2pc pays for most.
 Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, int out_bits, int degree) {
   constexpr int F = 28;
   const int fb = be.frac_bits();
@@ -36,6 +37,12 @@ Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, i
     f.out_bound = 1;
     return fit_spline(f);
   });
+  if (degree == 2) {
+    SplineTable raw = t;  // the spline at its own scale S, truncated by the first squaring
+    raw.out_frac = raw.scale;
+    Shared z2 = be.trunc_square(be.spline(x, raw), t.scale - F);  // (e^(x/4))^2 at 2F
+    return be.trunc(be.trunc_square(z2, F), 2 * F - out_bits);  // ((e^(x/4))^2)^2
+  }
   Shared z = be.spline(x, t);
   z = be.trunc(be.square(z), F);
   return be.trunc(be.square(z), 2 * F - out_bits);

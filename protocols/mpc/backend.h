@@ -161,6 +161,9 @@ class Backend {
 
   // ---- derived (override where a setting does better) ----
   virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
+  // (x >> bits)^2 (trunc's rounding), no truncation of the square: a squaring after a truncation.
+  // Default: trunc, then square; 2pc-dealer opens once for both (trunc_gate.h).
+  virtual Shared trunc_square(const Shared& x, int bits) { return square(trunc(x, bits)); }
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
   // Independent products a_i * b_i (shapes as matmul) in one round where the setting can (3pc:
   // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.

@@ -114,6 +114,12 @@ Shared DealerBackend::mul_rows(const Shared& x, const Shared& y, const RowLength
   return shape_only(x.shape());
 }
 
+Shared DealerBackend::trunc_square(const Shared& x, int bits) {
+  OpScope op(ledger(), "trunc");
+  deal_trunc_square(*dealing_, x.shape(), bits);
+  return shape_only(x.shape());
+}
+
 Shared DealerBackend::negative_part(const Shared& x, int bits) {
   OpScope op(ledger(), "negative_part");
   check_ltz_bits(bits);

@@ -33,6 +33,7 @@ class DealerBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared negative_part(const Shared& x, int bits) override;
+  Shared trunc_square(const Shared& x, int bits) override;
   Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;

@@ -223,6 +223,15 @@ Shared TwoPartyBackend::trunc(const Shared& x, int d) {
   return Shared{trunc_share(c, m.r_hi, m.r_msb, d, is_client_), {}, {}};
 }
 
+Shared TwoPartyBackend::trunc_square(const Shared& x, int d) {
+  OpScope op(ledger(), "trunc");
+  const TruncSquareMaterial m = deal_trunc_square(*source_, x.shape(), d);
+  RingTensor mine = marill::add(x.s0, m.trunc.r);
+  if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
+  const RingTensor c = marill::add(mine, exchange(mine));
+  return Shared{trunc_square_share(c, m, d, is_client_), {}, {}};
+}
+
 Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
   OpScope op(ledger(), "ltz");
   check_ltz_bits(bits);

@@ -13,11 +13,12 @@
 //                cache (append_rows: each row opened once): a decode step's scores/context open
 //                q and P plus the new row, not the S cached rows.
 //   trunc        8 B, 1 round, exact up to one unit (floor or floor+1) for |x| < 2^62 (mask with dealt MSB);
-//                offline 16 B
+//                offline 16 B; trunc_square (its square too): 8 B, 1 round; offline 32 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
 //                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
-//   spline       degree 2: 32 B, 3 rounds; degree 1: 24 B, 3 rounds, whatever the number of pieces m
-//                (protocols/fss/spline_gate.h). Offline 2 ltz_key_bytes(cmp_bits) + (d + d(d+1)/2 + 2) * 8 B.
+//   negative_part  8 B, 1 round (the comparison's keys also carry r); offline 2 ltz_key_bytes(bits, 2)
+//   spline       8 B, 1 round, plus its final truncation (8 B, 1 round), whatever the number of pieces m
+//                (protocols/fss/spline_gate.h). Offline 2 ltz_key_bytes(cmp_bits, d + 1) + (d - 1 + 2) * 8 B.
 //                Online CPU grows with m (one DCF evaluation per knot per element).
 #pragma once
 
@@ -46,6 +47,7 @@ class TwoPartyBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
+  Shared trunc_square(const Shared& x, int bits) override;  // one opening (trunc_gate.h)
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "protocols/ring/cpu_meter.h"
+#include "protocols/ring/thread_pool.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
@@ -316,133 +317,7 @@ void gemm_block(const u64* A, const u64* B, u64* C, i64 k, i64 n, i64 r0, i64 r1
     gemm_packed(a, b, c, rows, k, cols, k, n, n, accumulate);
 }
 
-// ---- persistent worker pool ----
-// A call is cut into chunks that the caller and the woken workers take from a shared counter, so
-// a worker that wakes late (or is descheduled: three parties share few cores) costs little: the
-// caller just takes more chunks. One parallel call at a time; a caller that finds the pool busy
-// (another party's thread is using it) runs its product on its own thread instead of waiting, so
-// concurrent callers never block each other and the cores are not oversubscribed. Workers sleep
-// on a condition variable between calls (no spinning: idle cores stay free for other parties).
-class Pool {
- public:
-  using Job = std::function<void(int slot, i64 chunk)>;
-
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-
-  // Runs job(slot, c) for every chunk c in [0, chunks) on the caller (slot 0) and up to helpers
-  // workers (slots 1..helpers); a slot is one thread, so per-slot state needs no locking.
-  // Returns false (running nothing) when the pool is in use. Charges the workers' CPU time to the
-  // caller (add_offthread_cpu); rethrows the first exception a chunk threw.
-  bool try_run(int helpers, i64 chunks, const Job& job) {
-    std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
-    if (!call.owns_lock()) return false;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      while (static_cast<int>(workers_.size()) < helpers) {
-        const int idx = static_cast<int>(workers_.size());
-        workers_.emplace_back([this, idx, g = generation_] { worker_loop(idx, g); });
-      }
-      job_ = &job;
-      chunks_ = chunks;
-      next_.store(0, std::memory_order_relaxed);
-      helpers_ = helpers;
-      worker_cpu_ = 0.0;
-      error_ = nullptr;
-      ++generation_;
-    }
-    work_cv_.notify_all();
-    std::exception_ptr error;
-    try {
-      take_chunks(0, job);
-    } catch (...) {
-      error = std::current_exception();
-      next_.store(chunks, std::memory_order_relaxed);  // stop handing out chunks
-    }
-    double cpu;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [this] { return inside_ == 0; });
-      job_ = nullptr;  // late risers skip this call
-      cpu = worker_cpu_;
-      if (!error) error = error_;
-    }
-    add_offthread_cpu(cpu);
-    if (error) std::rethrow_exception(error);
-    return true;
-  }
-
- private:
-  void take_chunks(int slot, const Job& job) {
-    for (i64 c; (c = next_.fetch_add(1, std::memory_order_relaxed)) < chunks_;) job(slot, c);
-  }
-
-  void worker_loop(int idx, unsigned long long seen) {
-    for (;;) {
-      const Job* job;
-      {
-        std::unique_lock<std::mutex> lk(mu_);
-        work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
-        if (idx >= helpers_ || job_ == nullptr) continue;
-        job = job_;
-        ++inside_;
-      }
-      const double t0 = thread_cpu_seconds();
-      std::exception_ptr error;
-      try {
-        take_chunks(idx + 1, *job);
-      } catch (...) {
-        error = std::current_exception();
-        next_.store(chunks_, std::memory_order_relaxed);
-      }
-      const double dt = thread_cpu_seconds() - t0;
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        worker_cpu_ += dt;
-        if (error && !error_) error_ = error;
-        if (--inside_ == 0) done_cv_.notify_one();
-      }
-    }
-  }
-
-  std::mutex call_mu_;  // held for a whole parallel call
-  std::mutex mu_;       // guards the fields below (chunks_ is set under it before workers read it)
-  std::condition_variable work_cv_, done_cv_;
-  std::vector<std::thread> workers_;
-  const Job* job_ = nullptr;
-  i64 chunks_ = 0;
-  std::atomic<i64> next_{0};
-  unsigned long long generation_ = 0;
-  int helpers_ = 0;  // workers with a lower index join the current call
-  int inside_ = 0;   // workers currently taking chunks
-  double worker_cpu_ = 0.0;
-  std::exception_ptr error_;
-  bool stop_ = false;
-};
-
-Pool& pool() {
-  static Pool p;
-  return p;
-}
-
-std::atomic<int> g_threads{0};
-
 }  // namespace
-
-int compute_threads() {
-  const int t = g_threads.load(std::memory_order_relaxed);
-  return t > 0 ? t : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-void set_compute_threads(int n) { g_threads.store(std::max(0, n), std::memory_order_relaxed); }
 
 void count_gemm_work(i64 m, i64 k, i64 n) {
   if (m <= 0 || n <= 0 || k <= 0) return;
@@ -478,7 +353,7 @@ void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool acc
           gemm_thin(A + lo, B + lo * n, dst, m, hi - lo, n, k, n, n, acc);
           used[slot] = 1;
         };
-        if (pool().try_run(slots - 1, chunks, job)) {
+        if (pool_try_run(slots - 1, chunks, job, WorkKind::gemm_mac)) {
           if (!used[0] && !accumulate) std::fill(C, C + m * n, u64{0});
           for (int s = 1; s < slots; ++s)
             if (used[s]) {
@@ -506,7 +381,7 @@ void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool acc
             gemm_block(A, B, C, k, n, 0, m, lo, hi, accumulate);
         };
         const int helpers = static_cast<int>(std::min<i64>(threads, chunks)) - 1;
-        if (pool().try_run(helpers, chunks, job)) return;
+        if (pool_try_run(helpers, chunks, job, WorkKind::gemm_mac)) return;
       }
     }
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "protocols/ring/ring.h"
+#include "protocols/ring/thread_pool.h"  // compute_threads
 
 namespace marill {
 
@@ -14,8 +15,5 @@ void ring_gemm(const u64* A, const u64* B, u64* C, i64 m, i64 k, i64 n, bool acc
 // ring_gemm counts itself, a phantom product counts through this.
 void count_gemm_work(i64 m, i64 k, i64 n);
 
-// Threads used by ring kernels (default: hardware concurrency; 1 disables threading).
-int compute_threads();
-void set_compute_threads(int n);
 
 }  // namespace marill

@@ -1,5 +1,6 @@
 // Every primitive of every secure setting against the cleartext fixed-point reference.
 #include "tests/core/harness.h"
+#include "tests/core/phantom_check.h"
 
 #include "protocols/ring/ring.h"
 
@@ -84,6 +85,36 @@ TEST_CASE("trunc matches the cleartext floor within one unit, up to |x| < 2^62",
       CHECK(wrong == 0);
       CHECK(off_by_one < x.numel());  // +1 when the masked low bits carry (about half the time)
     }
+  }
+}
+
+TEST_CASE("trunc_square is the square of trunc in every setting, 2pc-dealer on one opening", "[backend]") {
+  // y = floor(x / 2^d) or one more (trunc's rounding); the result is y^2 for that y, exactly.
+  RingTensor x = random_fixed({1500}, -2.0, 2.0, FixedPoint{56});  // e^(x/4) at the spline's scale
+  x[0] = 0;
+  x[1] = static_cast<u64>(i64{-1});
+  x[2] = (u64{1} << 61) - 1;
+  x[3] = static_cast<u64>(-(i64{1} << 61));
+  RingTensor dummy(x.shape());
+  for (int d : {1, 28, 32, 40}) {
+    RingTensor y = shift_right_arith(x, d);
+    for (Setting st : secure_settings()) {
+      INFO(setting_name(st) << " d=" << d);
+      SessionResult res;
+      RingTensor got = run_binary(st, x, dummy, [d](Backend& be, const Shared& p, const Shared&) { return be.trunc_square(p, d); }, &res);
+      i64 wrong = 0;
+      for (i64 i = 0; i < x.numel(); ++i) {
+        const u64 lo = y[i] * y[i], hi = (y[i] + 1) * (y[i] + 1);
+        if (got[i] != lo && got[i] != hi) ++wrong;
+      }
+      CHECK(wrong == 0);
+      if (st == Setting::two_pc_dealer) {
+        for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "trunc") == static_cast<u64>(8 * x.numel()));
+        CHECK(op_rounds(res, "trunc") == 1);
+        CHECK(op_bytes(res, Role::dealer, "trunc", Phase::offline) == static_cast<u64>(32 * x.numel()));
+      }
+    }
+    require_phantom_equals_real(Setting::two_pc_dealer, x, dummy, [d](Backend& be, const Shared& p, const Shared&) { return be.trunc_square(p, d); });
   }
 }
 

@@ -352,7 +352,7 @@ TEST_CASE("dcf with a vector payload reconstructs every word, at every point and
   CHECK_THROWS_WITH(dcf_eval(0, keys.first, x.data(), out.data()), Catch::Contains("width 3"));
 }
 
-TEST_CASE("ltz with payloads gives shares of [x < 0] p_j for the payload words", "[dcf][ltz]") {
+TEST_CASE("ltz with payloads gives shares of the sign bit times each payload word", "[dcf][ltz]") {
   Prg prg = test_prg(12);
   for (int n : {64, 27, 9}) {
     INFO("n_bits = " << n);
