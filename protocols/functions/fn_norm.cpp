@@ -35,12 +35,8 @@ Shared normalize(Backend& be, const Shared& D, const Shared& ss, i64 C, double s
   return be.trunc(be.mul_cols(D, r), r_bits);
 }
 
-// Sum of squares of each row of v (R, C) at fb bits, as one batched inner product, at kSumBits.
-Shared row_sumsq(Backend& be, const Shared& v) {
-  const i64 R = v.shape()[0], C = v.shape()[1];
-  Shared a = fn::reshape(be, v, {R, 1, C}), b = fn::reshape(be, v, {R, C, 1});
-  return fn::reshape(be, be.trunc(be.matmul(a, b), 2 * be.frac_bits() - kSumBits), {R, 1});
-}
+// Sum of squares of each row of v (R, C) at fb bits (Backend::sum_squares), at kSumBits.
+Shared row_sumsq(Backend& be, const Shared& v) { return be.trunc(be.sum_squares(v), 2 * be.frac_bits() - kSumBits); }
 
 Shared scale_shift(Backend& be, const Shared& xn, const Shared* g, const RingTensor* gp, const Shared* b,
                    const RingTensor* bp) {

@@ -16,13 +16,15 @@
 // (cleartext, 3pc, 2pc-dealer). One ulp is 2^-16 = 1.5e-5: most results are within one ulp plus
 // the approximation error. "Cost" lines give bytes per element and rounds, measured by the ledger
 // (3pc: the largest party's bytes; 2pc-dealer: online bytes of client/server, then the dealer's
-// offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer.
+// offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer,
+// ~2.2 KB when its keys also carry r (negative_part, ReLU, the max); a spline gate's keys carry
+// (1, r, r^2): ~2 KB per element.
 //
 // Methods come from the backend's function policy (Backend::policy(), protocols/mpc/function_policy.h),
 // never from the setting. Its default in 2pc-dealer makes exp, the GeLU/SiLU activations and the
 // reciprocal/rsqrt mantissa step single spline gates (protocols/fss/spline.h: piecewise
-// quadratics, 32 B and 3 rounds online whatever the number of pieces, as LLAMA/SIGMA evaluate
-// splines with DCFs); elsewhere it picks the polynomial methods below (a spline there costs one
+// quadratics, 16 B and 2 rounds online whatever the number of pieces, as LLAMA/SIGMA evaluate
+// splines with vector-payload DCFs); elsewhere it picks the polynomial methods below (a spline there costs one
 // comparison per knot). Every method runs in every setting. The price of a gate is CPU: one DCF
 // evaluation per knot per element (a SiLU over 131k elements costs 1-2 s of CPU per party on this
 // machine). `marill bench functions` prints every function's cost and error per setting (README).
@@ -48,8 +50,9 @@ namespace marill {
 // Cost: 3pc 293 B, 33 rounds.
 // Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
-// bits: relative error <= 6e-6 before the output truncation. Measured max abs error on [-24, 0]:
-// 1.6e-5. Cost: 64 B + 1.0 KB offline, 7 rounds (was 272 B, 17 rounds with the squaring kernel).
+// bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
+// output truncation. Measured max abs error on [-24, 0]: 1.8e-5. Cost: 32 B + 1.7 KB offline, 4
+// rounds (was 272 B, 17 rounds with the squaring kernel).
 // Policy exp=cubic (2pc's default): the same with cubic pieces (protocols/fss/spline.h: Horner's rule,
 // a truncation per product), fewer knots to compare against. Measured max abs error on [-24, 0]:
 // 1.6e-5. Cost in 2pc: 2.5 KB client + 1.7 KB server per element, 29 rounds (exp=spline: 7.3 KB).
@@ -64,7 +67,7 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
 // Cost (one ltz call on 2 log2(hi/lo) values per element): [1, 2048]: 3pc 782 B, 24 rounds;
-// 2pc-dealer 272 B + 32 KB offline, 8 rounds: there (policy reciprocal=spline) the initial guess and the iteration
+// 2pc-dealer 256 B + 32 KB offline, 7 rounds: there (policy reciprocal=spline) the initial guess and the iteration
 // are one spline gate on m (1/m on [1/2, 1), relative error <= 1e-7; was 336 B, 11 rounds).
 // Meant for one value per row (softmax, norms).
 Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
@@ -75,7 +78,7 @@ Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 // y0 (1 + e/2 + 3e^2/8), e = 1 - m y0^2 (error (5/16) e^3 <= 1.2e-6) in 4 multiplicative levels,
 // at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp + 4e-5
 // relative) on [0.01, 100], [1e-4, 4096].
-// Cost [0.01, 100]: 3pc 904 B, 27 rounds; 2pc-dealer 320 B + 35 KB offline, 8 rounds (a spline gate on
+// Cost [0.01, 100]: 3pc 904 B, 27 rounds; 2pc-dealer 304 B + 36 KB offline, 7 rounds (a spline gate on
 // m for m^-1/2 on [1/4, 1), relative error <= 3e-7, replaces the series; was 384 B, 13 rounds).
 Shared rsqrt(Backend& be, const Shared& x, double lo, double hi);
 
@@ -99,8 +102,8 @@ struct SoftmaxOptions {
 // (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 96 B + 2.4 KB offline, 39 rounds.
-// Causal prefill (64 x 64): 188 B / 52 B + 1.6 KB (28 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 355 B, 171 rounds; 2pc-dealer 56 B + 3.4 KB offline, 24 rounds.
+// Causal prefill (64 x 64): 188 B / 31 B + 2.1 KB (18 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -109,14 +112,14 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 33 B + 1.4 KB offline, 11 rounds.
+// Cost (4 x 1024): 3pc 62 B, 36 rounds; 2pc-dealer 25 B + 1.9 KB offline, 9 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
 // Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 52 B, 31 rounds; 2pc-dealer 41 B +
-// 261 B offline, 12 rounds.
+// 262 B offline, 11 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // The softmax the policy names (be.policy().softmax: exact, 2relu or 2quad), as above.
@@ -126,9 +129,9 @@ Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions
 // Activations, element-wise on (...)
 // ---------------------------------------------------------------------------------------------
 
-// ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's product reuses
-// the comparison's opening of x). Exact.
-// Cost: 3pc 39 B, 10 rounds; 2pc-dealer 16 B + 1.6 KB offline, 2 rounds.
+// ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's comparison keys
+// also give the product, on the comparison's opening of x). Exact.
+// Cost: 3pc 39 B, 10 rounds; 2pc-dealer 8 B + 2.2 KB offline, 1 round.
 Shared relu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // Quad (MPCFormer [45]'s GeLU replacement): 0.125 x^2 + 0.25 x + 0.5 = (x+1)^2/8 + 0.375: one mul,
@@ -144,7 +147,7 @@ Shared quad(Backend& be, const Shared& x);
 // 3pc 358 B, 34 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
-// [-8, 8]: 2.6e-5. Cost: 32 B + 1.2 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
+// [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).
 // Policy gelu=cubic (2pc's default): the same function as a spline of 18 cubic pieces. Measured max
 // abs error on [-8, 8]: 2.5e-5. Cost in 2pc: 1.9 KB client + 1.5 KB server, 21 rounds.
 // Policy gelu=relu: relu(x) (an approximation, error up to 0.17).
@@ -156,7 +159,7 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // Cost: 2 ltz, 1 + 15 + 1 multiplications: 3pc 454 B, 34 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
-// 2.4e-5. Cost: 32 B + 1.2 KB offline, 3 rounds (was 416 B, 13 rounds).
+// 2.4e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (was 416 B, 13 rounds).
 // Policy silu=cubic (2pc's default): the same function as a spline of 21 cubic pieces (half the
 // quadratic's knots; each knot is a comparison in 2pc). Measured max abs error on [-16, 16]: 2.6e-5.
 // Cost in 2pc: 2.0 KB client + 1.5 KB server, 21 rounds (silu=spline: 5.4 KB, 13 rounds).
@@ -183,12 +186,12 @@ struct NormOptions {
   double mean_max = 256;   // promise (LayerNorm): |row mean| <= mean_max
 };
 
-// RMSNorm(x) = x / sqrt(mean(x^2) + eps) * gamma. Method: sum of squares by one batched inner
-// product (matmul: in 3pc 8 B per row, not per element), rsqrt (above) on [eps C/2, (var_max+eps) C]
+// RMSNorm(x) = x / sqrt(mean(x^2) + eps) * gamma. Method: sum of squares (Backend::sum_squares: in
+// 3pc one batched inner product, 8 B per row, not per element; in 2pc-dealer one square), rsqrt (above) on [eps C/2, (var_max+eps) C]
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 57 B + 208 B offline, 14 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 59 B, 36 rounds; 2pc-dealer 49 B + 216 B offline, 13 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -198,7 +201,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 41 B + 200 B offline, 14 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 43 B, 38 rounds; 2pc-dealer 33 B + 208 B offline, 13 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});

@@ -222,6 +222,25 @@ Shared Backend::mul_cols(const Shared& x, const Shared& y) {
 
 Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
 
+namespace {
+void require_rows_matrix(const Shared& v) {
+  if (v.shape().size() != 2) throw std::invalid_argument("sum_squares: want (R, C), got " + shape_str(v.shape()));
+}
+}  // namespace
+
+Shared Backend::sum_squares(const Shared& v) {
+  require_rows_matrix(v);
+  const i64 R = v.shape()[0], C = v.shape()[1];
+  Shared a = map(v, [&](const RingTensor& t) { return t.reshaped({R, 1, C}); });
+  Shared b = map(v, [&](const RingTensor& t) { return t.reshaped({R, C, 1}); });
+  return map(matmul(a, b), [&](const RingTensor& t) { return t.reshaped({R, 1}); });
+}
+
+Shared sum_squares_by_square(Backend& be, const Shared& v) {
+  require_rows_matrix(v);
+  return be.map(be.square(v), [](const RingTensor& t) { return sum_last(t); });
+}
+
 void require_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
   lengths.check("mul_rows");
   if (x.numel() != lengths.total() || y.numel() != lengths.rows)

@@ -161,6 +161,10 @@ class Backend {
 
   // ---- derived (override where a setting does better) ----
   virtual Shared square(const Shared& a) { return mul(a, a); }    // element-wise, no truncation
+  // Row sums of squares: v (R, C) -> (R, 1), sum_c v^2, no truncation (a norm's variance). Default:
+  // one batched inner product per row (3pc pays per output); 2pc-dealer squares (one opening of v,
+  // where the product would open v twice) and sums.
+  virtual Shared sum_squares(const Shared& v);
   // (x >> bits)^2 (trunc's rounding), no truncation of the square: a squaring after a truncation.
   // Default: trunc, then square; 2pc-dealer opens once for both (trunc_gate.h).
   virtual Shared trunc_square(const Shared& x, int bits) { return square(trunc(x, bits)); }
@@ -207,6 +211,9 @@ class Backend {
 // encode values, a phantom party (or the dealer) gets the shape only.
 // Multiply-accumulates of a (...,m,k) x (...,k,n) product.
 u64 matmul_macs(const Shape& a, const Shape& b);
+
+// sum_squares by one square and a row sum (2pc-dealer and its dealer).
+Shared sum_squares_by_square(Backend& be, const Shared& v);
 
 // Throws std::invalid_argument unless 3 <= bits <= 64.
 void check_ltz_bits(int bits);

@@ -34,6 +34,7 @@ class DealerBackend final : public Backend {
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared negative_part(const Shared& x, int bits) override;
   Shared trunc_square(const Shared& x, int bits) override;
+  Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }
   Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;

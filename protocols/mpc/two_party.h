@@ -48,6 +48,7 @@ class TwoPartyBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared trunc_square(const Shared& x, int bits) override;  // one opening (trunc_gate.h)
+  Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;
