@@ -409,6 +409,16 @@ void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who)
                                   std::to_string(keys.n_bits) + " bits");
 }
 
+// `count` consecutive keys of a key set, from `bytes` (a range of DcfKeys, evaluated in place).
+struct KeyView {
+  int n_bits, width;
+  i64 count;
+  const std::uint8_t* bytes;
+};
+KeyView view_of(const DcfKeys& k, i64 first, i64 count) {
+  return {k.n_bits, k.width, count, k.bytes.data() + static_cast<std::size_t>(first) * dcf_key_bytes(k.n_bits, k.width)};
+}
+
 // A chunk's tree walk state after some levels: seed, control bit and W value accumulators per element.
 struct WalkState {
   std::vector<Blk> seed = std::vector<Blk>(kChunk);
@@ -422,9 +432,9 @@ struct WalkState {
 };
 
 // Elements [c0, c0 + m) at their roots: seed from the key, t = party, acc = 0.
-void walk_start(int party, const DcfKeys& keys, i64 c0, i64 m, WalkState& st) {
+void walk_start(int party, const KeyView& keys, i64 c0, i64 m, WalkState& st) {
   const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width);
-  const std::uint8_t* kbase = keys.bytes.data();
+  const std::uint8_t* kbase = keys.bytes;
   for (i64 e = 0; e < m; ++e) {
     st.seed[e] = load_blk(kbase + (c0 + e) * K);
     st.t[e] = static_cast<std::uint8_t>(party);
@@ -435,11 +445,11 @@ void walk_start(int party, const DcfKeys& keys, i64 c0, i64 m, WalkState& st) {
 // Walks levels [i0, i1) of elements [c0, c0 + m) along the bits of x[c0 + e] (level i reads bit
 // n-1-i), updating st in place. `buf` holds kEvalBlocks<W> AES blocks per element.
 template <int W>
-void walk(const DcfKeys& keys, i64 c0, i64 m, const u64* x, int i0, int i1, WalkState& st, std::vector<Blk>& buf) {
+void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, WalkState& st, std::vector<Blk>& buf) {
   constexpr int E = kEvalBlocks<W>;
   const int n = keys.n_bits;
   const std::size_t K = dcf_key_bytes(n, W);
-  const std::uint8_t* kbase = keys.bytes.data();
+  const std::uint8_t* kbase = keys.bytes;
   if (i0 >= i1) return;
   for (i64 e = 0; e < m; ++e) {
     put_eval_inputs<W>(&buf[E * e], st.seed[e], (x[c0 + e] >> (n - 1 - i0)) & 1);
@@ -476,10 +486,10 @@ void walk(const DcfKeys& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
 // After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
 // `buf` holds at least 2 blocks per element (the leaves' words are hashed in one batch).
 template <int W>
-void walk_finish(int party, const DcfKeys& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
+void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
   const int n = keys.n_bits;
   const std::size_t K = dcf_key_bytes(n, W);
-  const std::uint8_t* kbase = keys.bytes.data();
+  const std::uint8_t* kbase = keys.bytes;
   constexpr int LB = W == 1 ? 0 : (W + 1) / 2;  // leaf blocks per element
   if constexpr (LB > 0) {
     for (i64 e = 0; e < m; ++e)
@@ -525,7 +535,7 @@ int eval_slots(i64 count) {
 }
 
 template <int W>
-void eval_points_impl(int party, const DcfKeys& keys, const u64* x, int points, u64* out) {
+void eval_points_impl(int party, const KeyView& keys, const u64* x, int points, u64* out) {
   const i64 count = keys.count;
   const int slots = eval_slots(count);
   std::vector<WalkState> st(static_cast<size_t>(slots));
@@ -546,7 +556,7 @@ void eval_points_impl(int party, const DcfKeys& keys, const u64* x, int points, 
 }
 
 template <int W>
-void eval_shifts_impl(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
+void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64* deltas, int points, u64* out) {
   const i64 count = keys.count;
   const int n = keys.n_bits;
   const u64 mask = low_mask(n);
@@ -605,27 +615,35 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   const i64 count = keys.count;
   dcf_eval_work(keys.n_bits, count, points, keys.width);
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
+  const KeyView v = view_of(keys, 0, count);
   switch (keys.width) {
-    case 1: eval_points_impl<1>(party, keys, x, points, out); break;
-    case 2: eval_points_impl<2>(party, keys, x, points, out); break;
-    default: eval_points_impl<3>(party, keys, x, points, out); break;
+    case 1: eval_points_impl<1>(party, v, x, points, out); break;
+    case 2: eval_points_impl<2>(party, v, x, points, out); break;
+    default: eval_points_impl<3>(party, v, x, points, out); break;
   }
 }
 
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
+  dcf_eval_shifts_range(party, keys, 0, keys.count, base, deltas, points, out);
+}
+
+void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count, const u64* base, const u64* deltas, int points, u64* out) {
   check_eval_args(party, keys, "dcf_eval");
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
+  if (first < 0 || count < 0 || first + count > keys.count)
+    throw std::invalid_argument("dcf_eval: keys [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of " + std::to_string(keys.count));
   const int n = keys.n_bits;
   const u64 mask = low_mask(n);
-  check_points(keys, base, keys.count, "dcf_eval");
+  check_points(keys, base, count, "dcf_eval");
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
   if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
-  dcf_eval_shifts_work(n, keys.count, deltas, points, keys.width);
+  dcf_eval_shifts_work(n, count, deltas, points, keys.width);
+  const KeyView v = view_of(keys, first, count);
   switch (keys.width) {
-    case 1: eval_shifts_impl<1>(party, keys, base, deltas, points, out); break;
-    case 2: eval_shifts_impl<2>(party, keys, base, deltas, points, out); break;
-    default: eval_shifts_impl<3>(party, keys, base, deltas, points, out); break;
+    case 1: eval_shifts_impl<1>(party, v, base, deltas, points, out); break;
+    case 2: eval_shifts_impl<2>(party, v, base, deltas, points, out); break;
+    default: eval_shifts_impl<3>(party, v, base, deltas, points, out); break;
   }
 }
 
@@ -739,18 +757,25 @@ void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64*
 
 void ltz_eval_payload_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points,
                              const u64* payload_shares, u64* out) {
+  ltz_eval_payload_shifts_range(party, keys, 0, keys.count, base, deltas, points, payload_shares, out);
+}
+
+void ltz_eval_payload_shifts_range(int party, const LtzKeys& keys, i64 first, i64 n, const u64* base, const u64* deltas,
+                                   int points, const u64* payload_shares, u64* out) {
   const int nl = check_ltz(keys, points, 0);
   if (keys.width > 1 && !payload_shares) throw std::invalid_argument("ltz_eval: no payload shares for width " + std::to_string(keys.width));
-  const auto count = static_cast<std::size_t>(keys.count), W = static_cast<std::size_t>(keys.width);
+  if (first < 0 || n < 0 || first + n > keys.count)
+    throw std::invalid_argument("ltz_eval: keys [" + std::to_string(first) + ", " + std::to_string(first + n) + ") of " + std::to_string(keys.count));
+  const auto count = static_cast<std::size_t>(n), W = static_cast<std::size_t>(keys.width);
   const u64 lo_mask = low_mask(nl);
   std::vector<u64> blo(count), dlo(static_cast<std::size_t>(points));
   for (std::size_t e = 0; e < count; ++e) blo[e] = base[e] & lo_mask;
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
-  dcf_eval_shifts(party, keys.dcf, blo.data(), dlo.data(), points, out);  // on (base - d) mod 2^nl
+  dcf_eval_shifts_range(party, keys.dcf, first, n, blo.data(), dlo.data(), points, out);  // on (base - d) mod 2^nl
   for (int p = 0; p < points; ++p)
     for (std::size_t j = 0; j < W; ++j) {
       u64* o = out + (static_cast<std::size_t>(p) * W + j) * count;
-      const u64* rh = keys.r_hi.data() + j * count;
+      const u64* rh = keys.r_hi.data() + j * static_cast<std::size_t>(keys.count) + static_cast<std::size_t>(first);
       const u64* ps = j ? payload_shares + (j - 1) * count : nullptr;
       for (std::size_t e = 0; e < count; ++e)
         o[e] = ltz_combine(o[e], rh[e], ps ? ps[e] : one_share(party), base[e] - deltas[p], nl);

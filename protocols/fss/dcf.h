@@ -57,6 +57,10 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
 // every delta < 2^L the points share their top n-L tree levels with one of two paths (base or
 // base - 2^L), which are walked once: 2 (n-L) + points L levels per element instead of points n.
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out);
+// The same for the keys [first, first + count) of the set, in place: base and out relative to the
+// range (count elements per point and word).
+void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count, const u64* base, const u64* deltas,
+                           int points, u64* out);
 
 // The work (protocols/ring/work_meter.h) the evaluations count: dcf_eval_points of `count` keys at
 // `points` points, and dcf_eval_shifts of `count` keys at the given shifts, in width-1 levels (a
@@ -103,6 +107,9 @@ void ltz_eval_shifts(int party, const LtzKeys& keys, const u64* base, const u64*
 // given its shares of p_1 .. p_{width-1} (word-major, as ltz_gen's payload; null for width 1).
 void ltz_eval_payload_shifts(int party, const LtzKeys& keys, const u64* base, const u64* deltas, int points,
                              const u64* payload_shares, u64* out);
+// The same for the keys [first, first + count): base, payload_shares and out relative to the range.
+void ltz_eval_payload_shifts_range(int party, const LtzKeys& keys, i64 first, i64 count, const u64* base, const u64* deltas,
+                                   int points, const u64* payload_shares, u64* out);
 // The work ltz_eval_points / ltz_eval_shifts count (for phantom runs).
 void ltz_eval_work(int n_bits, i64 count, int points, int width = 1);
 void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1);

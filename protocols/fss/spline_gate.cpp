@@ -60,20 +60,6 @@ void spline_eval_work(const SplineTable& t, i64 n) {
 
 namespace {
 
-// Elements [e0, e0 + m) of keys, as keys of their own (ltz_eval_payload_shifts walks whole key sets).
-LtzKeys key_slice(const LtzKeys& k, i64 e0, i64 m) {
-  LtzKeys s;
-  s.n_bits = k.n_bits;
-  s.count = m;
-  s.width = k.width;
-  const size_t K = dcf_key_bytes(k.dcf.n_bits, k.width);
-  s.dcf = {k.dcf.n_bits, m, Bytes(k.dcf.bytes.begin() + static_cast<long>(static_cast<size_t>(e0) * K),
-                                  k.dcf.bytes.begin() + static_cast<long>(static_cast<size_t>(e0 + m) * K)), k.width};
-  for (int j = 0; j < k.width; ++j)
-    s.r_hi.insert(s.r_hi.end(), k.r_hi.begin() + j * k.count + e0, k.r_hi.begin() + j * k.count + e0 + m);
-  return s;
-}
-
 // Elements evaluated together: a block's comparison outputs (16 knots x (d+1) words) stay in L2.
 constexpr i64 kElementBlock = 1024;  // and the unit of work of one thread
 
@@ -111,8 +97,6 @@ RingTensor spline_local(int party, const SplineTable& t, SplineMaterial& m, cons
     const i64 e0 = block * kElementBlock;
     const i64 mb = std::min(kElementBlock, n - e0);
     const auto un = static_cast<size_t>(mb);
-    const LtzKeys kb = n <= kElementBlock ? LtzKeys{} : key_slice(keys, e0, mb);
-    const LtzKeys& k = n <= kElementBlock ? keys : kb;
     const u64* xh = xhat.data() + e0;
     // This party's shares of the payload words r^1..r^d, word-major.
     for (int j = 1; j <= deg; ++j) std::copy_n(m.r_pow[static_cast<size_t>(j - 1)].data() + e0, mb, pay.data() + static_cast<size_t>(j - 1) * un);
@@ -135,7 +119,7 @@ RingTensor spline_local(int party, const SplineTable& t, SplineMaterial& m, cons
       const size_t g = group_deltas(t, g0, deltas);
       const u64 K0 = t.knot_ring[g0];
       for (size_t e = 0; e < un; ++e) base[e] = (xh[e] >> sh) - K0;
-      ltz_eval_payload_shifts(party, k, base.data(), deltas.data(), static_cast<int>(g), pay.data(), lt.data());
+      ltz_eval_payload_shifts_range(party, keys, e0, mb, base.data(), deltas.data(), static_cast<int>(g), pay.data(), lt.data());
       for (size_t p = 0; p < g; ++p) {
         const size_t i = g0 + p;
         for (int j = 0; j <= deg; ++j) {
