@@ -132,6 +132,9 @@ TEST_CASE("the compute model is the sum of each kind's units times its seconds p
   w[WorkKind::msg] = 10;
   w[WorkKind::ring_elem] = 12345;  // at 0 s per unit
   CHECK(m.seconds(w) == Approx(2e-5 + 1e-5));
+  // A threaded kind is charged at its speedup on a party's two cores.
+  m.parallel_speedup[static_cast<size_t>(WorkKind::gemm_mac)] = 2.0;
+  CHECK(m.seconds(w) == Approx(1e-5 + 1e-5));
 }
 
 TEST_CASE("a calibration file round-trips", "[compute_model]") {
@@ -139,10 +142,12 @@ TEST_CASE("a calibration file round-trips", "[compute_model]") {
   for (int i = 0; i < kWorkKinds; ++i) m.seconds_per_unit[static_cast<size_t>(i)] = 1e-9 * (i + 1) / 3.0;
   m.machine = MachineInfo{"Test CPU @ 1 GHz", 7, "2026-01-02T03:04:05Z", "abc123"};
   m.fit_json = R"({"gemm_mac":{"r2":0.99}})";
+  m.parallel_speedup[static_cast<size_t>(WorkKind::dcf_eval_level)] = 1.75;
   const std::string path = temp_path("calibration_roundtrip.json");
   m.save(path);
   const ComputeModel back = ComputeModel::load(path);
   CHECK(back.seconds_per_unit == m.seconds_per_unit);
+  CHECK(back.parallel_speedup == m.parallel_speedup);
   CHECK(back.machine.cpu_model == "Test CPU @ 1 GHz");
   CHECK(back.machine.cores == 7);
   CHECK(back.machine.date == "2026-01-02T03:04:05Z");
@@ -191,6 +196,13 @@ TEST_CASE("a malformed calibration file is an error naming the file and the key"
     CHECK_THAT(e, Catch::Contains(path));
     CHECK_THAT(e, Catch::Contains("seconds_per_unit.msg_byte"));
     CHECK_THAT(e, Catch::Contains("missing"));
+  }
+  SECTION("a parallel speedup below 1") {
+    std::string text = good;
+    const size_t at = text.find("\"dcf_eval_level\": ", text.find("\"parallel_speedup\"")) + 18;
+    text.replace(at, text.find_first_of(",\n", at) - at, "0.5");
+    write_file(path, text);
+    CHECK_THAT(error_of(path), Catch::Contains("parallel_speedup.dcf_eval_level': speedup must be a number in [1, 1024], got 0.5"));
   }
   SECTION("a value that is not a number, or negative") {
     std::string text = good;
