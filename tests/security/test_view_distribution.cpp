@@ -35,7 +35,9 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   }
   if (s == Setting::two_pc_dealer || role_index(observer) == (role_index(other) + 1) % 3) ops.push_back({"input", false});
   if (s == Setting::two_pc_dealer) {  // every other online message is one side of an opening
-    for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "silu"}) ops.push_back({op, true});
+    // relu: a comparison whose keys carry r (negative_part); exp: trunc_square; rmsnorm:
+    // sum_squares and mul_rows; causal softmax: the ragged max and mul_rows.
+    for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "silu", "relu", "exp", "rmsnorm", "softmax"}) ops.push_back({op, true});
     return ops;
   }
   // 3pc: mul and ltz reshare zero-masked values (received from the next party); trunc and the
@@ -60,6 +62,14 @@ Recorded run_view(Setting s, Role observer, Role other, const RingTensor& mine, 
     step("trunc", [&] { be.trunc(be.concat({y, y, y, y}, 0), 8); });  // 4 kN: 2pc's truncation sends only R + d bits each
     step("ltz", [&] { be.ltz(y); });
     step("silu", [&] { silu(be, y); });
+    if (s == Setting::two_pc_dealer) {  // the gates only 2pc-dealer has
+      step("relu", [&] { relu(be, y); });
+      step("exp", [&] { exp_neg(be, y); });
+      step("rmsnorm", [&] { rmsnorm(be, be.map(y, [](const RingTensor& t) { return t.reshaped({kN / 64, 64}); })); });
+      SoftmaxOptions causal;
+      causal.causal = true;
+      step("softmax", [&] { softmax(be, be.map(y, [](const RingTensor& t) { return t.reshaped({kN / 64, 64}); }), causal); });
+    }
     log.mark(be.role(), "");
   });
 }
