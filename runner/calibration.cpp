@@ -581,7 +581,10 @@ void Calibrator::refine_on_real_runs() {
   std::vector<double> y;
   std::vector<std::pair<Point, double>> real_sim;  // each point's real simulated time (best run)
   nlohmann::ordered_json runs = nlohmann::ordered_json::array();
-  for (const auto& [name, point] : refinement_points(opt_.quick)) {
+  // The real runs charge their parallel sections at this model's speedups, as its phantom runs do.
+  const auto fitted = std::make_shared<const ComputeModel>(model_);
+  for (auto [name, point] : refinement_points(opt_.quick)) {
+    point.compute_model = fitted;
     const PointResult res = run_point(point);
     std::vector<double> least(res.session.parties.size());
     for (size_t i = 0; i < least.size(); ++i) least[i] = res.session.parties[i].ledger.total(Phase::online).cpu_s;

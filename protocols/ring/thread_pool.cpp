@@ -159,7 +159,16 @@ bool pool_try_run(int helpers, i64 chunks, const PoolJob& job, WorkKind kind) {
 void parallel_chunks(i64 chunks, int max_slots, const PoolJob& job, WorkKind kind) {
   const int helpers = static_cast<int>(std::min<i64>({i64{compute_threads()}, i64{max_slots}, chunks})) - 1;
   if (helpers > 0 && pool_try_run(helpers, chunks, job, kind)) return;
+  // On the caller alone. A section that would have run in parallel, but found the pool taken by
+  // another in-process party, is still charged as on the party's own cores; one inside another
+  // section is part of that section's charge.
+  const bool charge_as_parallel = helpers > 0 && !t_in_section;
+  const double t0 = charge_as_parallel ? thread_cpu_seconds() : 0.0;
   for (i64 c = 0; c < chunks; ++c) job(0, c);
+  if (charge_as_parallel) {
+    const double cpu = thread_cpu_seconds() - t0;
+    add_offthread_cpu(cpu / parallel_speedup(kind) - cpu);
+  }
 }
 
 }  // namespace marill
