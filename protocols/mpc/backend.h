@@ -181,7 +181,7 @@ class Backend {
   Shared mul_cols(const Shared& x, const Shared& y);
   // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
   // x - negative_part(x); max(a, b) = a - negative_part(a - b)). Default: an ltz and a product;
-  // 2pc-dealer reuses the comparison's opening of x (ltz_gate.h).
+  // 2pc-dealer: the comparison's keys also carry r, so the product needs no opening (ltz_gate.h).
   virtual Shared negative_part(const Shared& x, int bits);
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
