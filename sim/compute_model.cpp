@@ -19,6 +19,15 @@ constexpr const char* kFormat = "marill-calibration/1";
   throw CalibrationError(source + ": " + (key.empty() ? "" : "key '" + key + "': ") + what);
 }
 
+// The work kind a section's key names (`section.key` in errors).
+WorkKind kind_at(const std::string& source, const std::string& section, const std::string& key) {
+  try {
+    return parse_work_kind(key);
+  } catch (const std::invalid_argument& e) {
+    fail(source, section + "." + key, e.what());
+  }
+}
+
 const nlohmann::json& member(const nlohmann::json& obj, const char* key, const std::string& source, const std::string& path) {
   auto it = obj.find(key);
   if (it == obj.end()) fail(source, path + key, "missing");
@@ -82,12 +91,7 @@ ComputeModel ComputeModel::from_json(const std::string& text, const std::string&
   std::array<bool, kWorkKinds> seen{};
   for (auto it = per.begin(); it != per.end(); ++it) {
     const std::string key = "seconds_per_unit." + it.key();
-    WorkKind k;
-    try {
-      k = parse_work_kind(it.key());
-    } catch (const std::invalid_argument& e) {
-      fail(source, key, e.what());
-    }
+    const WorkKind k = kind_at(source, "seconds_per_unit", it.key());
     if (!it->is_number()) fail(source, key, "not a number");
     const double v = it->get<double>();
     if (!(v >= 0) || v > 1) fail(source, key, "seconds per unit must be in [0, 1], got " + it->dump());
@@ -100,12 +104,7 @@ ComputeModel ComputeModel::from_json(const std::string& text, const std::string&
     if (!par->is_object()) fail(source, "parallel_speedup", "not an object");
     for (auto it = par->begin(); it != par->end(); ++it) {
       const std::string key = "parallel_speedup." + it.key();
-      WorkKind k;
-      try {
-        k = parse_work_kind(it.key());
-      } catch (const std::invalid_argument& e) {
-        fail(source, key, e.what());
-      }
+      const WorkKind k = kind_at(source, "parallel_speedup", it.key());
       if (!it->is_number() || !(it->get<double>() >= 1.0) || it->get<double>() > 1024)
         fail(source, key, "speedup must be a number in [1, 1024], got " + it->dump());
       m.parallel_speedup[static_cast<size_t>(k)] = it->get<double>();

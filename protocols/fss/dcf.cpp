@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "protocols/ring/thread_pool.h"
 #include "protocols/ring/work_meter.h"
@@ -202,15 +203,32 @@ inline u64 eval_value(const Blk* v, u64 side_mask, int j) {
   if constexpr (W == 1) return sel(v[0].lo, v[0].hi, side_mask);
   return j % 2 ? v[j / 2].hi : v[j / 2].lo;
 }
-// The leaf's W words of a final seed (Convert): its high half at width 1, else hashed.
+// Convert: a final seed's W leaf words. Width 1: its high half; wider: hashed, `leaf_blocks<W>`
+// blocks per seed, a batch of seeds at a time (one AES pass).
+template <int W> constexpr int kLeafBlocks = W == 1 ? 0 : (W + 1) / 2;
 template <int W>
-inline void leaf_words(Blk sd, u64* out) {
-  if constexpr (W == 1) {
-    out[0] = sd.hi;
-  } else {
-    Blk b[2] = {bxor(sd, {kTweakF, 0}), bxor(sd, {kTweakF + 1, 0})};
-    mmo_inplace(b, W > 2 ? 2 : 1);
-    for (int j = 0; j < W; ++j) out[j] = j % 2 ? b[j / 2].hi : b[j / 2].lo;
+void hash_leaves(const Blk* seeds, i64 m, Blk* out) {
+  if constexpr (kLeafBlocks<W> > 0) {
+    for (i64 e = 0; e < m; ++e)
+      for (int b = 0; b < kLeafBlocks<W>; ++b) out[kLeafBlocks<W> * e + b] = bxor(seeds[e], {kTweakF + static_cast<u64>(b), 0});
+    mmo_inplace(out, static_cast<std::size_t>(kLeafBlocks<W> * m));
+  }
+}
+// Word j of seed e's leaf, from hash_leaves' output.
+template <int W>
+inline u64 leaf_word(const Blk* seeds, const Blk* hashed, i64 e, int j) {
+  if constexpr (kLeafBlocks<W> == 0) return seeds[e].hi;
+  const Blk& b = hashed[kLeafBlocks<W> * e + j / 2];
+  return j % 2 ? b.hi : b.lo;
+}
+
+// Runs f(std::integral_constant<int, W>{}) for the payload width w (checked by the caller).
+template <class F>
+void with_width(int w, F&& f) {
+  switch (w) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    default: f(std::integral_constant<int, 3>{}); break;
   }
 }
 
@@ -337,13 +355,12 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
       }
     }
 
+    // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word; both
+    // parties' leaves (s[0, 2m)) hashed in one batch.
+    hash_leaves<W>(s.data(), 2 * m, buf.data());
     for (i64 e = 0; e < m; ++e) {
-      // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word.
-      u64 c0w[W], c1w[W];
-      leaf_words<W>(s[e], c0w);
-      leaf_words<W>(s[m + e], c1w);
       for (int j = 0; j < W; ++j) {
-        u64 cw = c1w[j] - c0w[j] - valpha[e * W + j];
+        u64 cw = leaf_word<W>(s.data(), buf.data(), m + e, j) - leaf_word<W>(s.data(), buf.data(), e, j) - valpha[e * W + j];
         if (t[m + e]) cw = u64{0} - cw;
         std::memcpy(stage.data() + e * K + off_final(n, W) + 8 * j, &cw, 8);
       }
@@ -377,11 +394,7 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
     // once, sequentially.
     k->bytes.reserve(static_cast<std::size_t>(count) * K);
   }
-  switch (width) {
-    case 1: dcf_gen_impl<1>(n_bits, alpha, beta, count, prg, keys); break;
-    case 2: dcf_gen_impl<2>(n_bits, alpha, beta, count, prg, keys); break;
-    default: dcf_gen_impl<3>(n_bits, alpha, beta, count, prg, keys); break;
-  }
+  with_width(width, [&](auto w) { dcf_gen_impl<decltype(w)::value>(n_bits, alpha, beta, count, prg, keys); });
   return keys;
 }
 
@@ -484,30 +497,18 @@ void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
 }
 
 // After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
-// `buf` holds at least 2 blocks per element (the leaves' words are hashed in one batch).
+// `buf` holds at least kLeafBlocks<W> blocks per element (the leaves are hashed in one batch).
 template <int W>
 void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
   const int n = keys.n_bits;
   const std::size_t K = dcf_key_bytes(n, W);
   const std::uint8_t* kbase = keys.bytes;
-  constexpr int LB = W == 1 ? 0 : (W + 1) / 2;  // leaf blocks per element
-  if constexpr (LB > 0) {
-    for (i64 e = 0; e < m; ++e)
-      for (int b = 0; b < LB; ++b) buf[LB * e + b] = bxor(st.seed[e], {kTweakF + static_cast<u64>(b), 0});
-    mmo_inplace(buf.data(), static_cast<std::size_t>(LB * m));
-  }
+  hash_leaves<W>(st.seed.data(), m, buf.data());
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
     const u64 tm = u64{0} - st.t[e];
     for (int j = 0; j < W; ++j) {
-      u64 leaf;
-      if constexpr (LB == 0) {
-        leaf = st.seed[e].hi;
-      } else {
-        const Blk& b = buf[LB * e + j / 2];
-        leaf = j % 2 ? b.hi : b.lo;
-      }
-      const u64 y = st.acc[e * W + j] + leaf + (load_u64(k + off_final(n, W) + 8 * j) & tm);
+      const u64 y = st.acc[e * W + j] + leaf_word<W>(st.seed.data(), buf.data(), e, j) + (load_u64(k + off_final(n, W) + 8 * j) & tm);
       out[j * keys.count + c0 + e] = party ? u64{0} - y : y;
     }
   }
@@ -529,8 +530,10 @@ int shared_top_levels(int n_bits, const u64* deltas, int points) {
   return std::max(0, n_bits - L);
 }
 
-// Slots for a call over `count` elements: one per thread that may take a chunk.
+// Slots for a call over `count` elements: one per thread that may take a chunk (one inside another
+// kernel's parallel section, which runs it on its own thread).
 int eval_slots(i64 count) {
+  if (in_pool_section()) return 1;
   return static_cast<int>(std::max<i64>(1, std::min<i64>(compute_threads(), (count + kChunk - 1) / kChunk)));
 }
 
@@ -616,11 +619,7 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   dcf_eval_work(keys.n_bits, count, points, keys.width);
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
   const KeyView v = view_of(keys, 0, count);
-  switch (keys.width) {
-    case 1: eval_points_impl<1>(party, v, x, points, out); break;
-    case 2: eval_points_impl<2>(party, v, x, points, out); break;
-    default: eval_points_impl<3>(party, v, x, points, out); break;
-  }
+  with_width(keys.width, [&](auto w) { eval_points_impl<decltype(w)::value>(party, v, x, points, out); });
 }
 
 void dcf_eval_shifts(int party, const DcfKeys& keys, const u64* base, const u64* deltas, int points, u64* out) {
@@ -640,11 +639,7 @@ void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count,
   if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
   dcf_eval_shifts_work(n, count, deltas, points, keys.width);
   const KeyView v = view_of(keys, first, count);
-  switch (keys.width) {
-    case 1: eval_shifts_impl<1>(party, v, base, deltas, points, out); break;
-    case 2: eval_shifts_impl<2>(party, v, base, deltas, points, out); break;
-    default: eval_shifts_impl<3>(party, v, base, deltas, points, out); break;
-  }
+  with_width(keys.width, [&](auto w) { eval_shifts_impl<decltype(w)::value>(party, v, base, deltas, points, out); });
 }
 
 // ---- LTZ ----

@@ -46,6 +46,9 @@ size_t group_deltas(const SplineTable& t, size_t g0, std::vector<u64>& deltas) {
   return g;
 }
 
+// Elements evaluated together: a block's comparison outputs (16 knots x (d+1) words) stay in L2.
+constexpr i64 kElementBlock = 1024;  // and the unit of work of one thread
+
 }  // namespace
 
 void spline_eval_work(const SplineTable& t, i64 n) {
@@ -57,13 +60,6 @@ void spline_eval_work(const SplineTable& t, i64 n) {
   }
   count_work(WorkKind::spline_term, static_cast<u64>(n) * (knot_terms(t) + 2 * static_cast<u64>(term_count(t.degree))));
 }
-
-namespace {
-
-// Elements evaluated together: a block's comparison outputs (16 knots x (d+1) words) stay in L2.
-constexpr i64 kElementBlock = 1024;  // and the unit of work of one thread
-
-}  // namespace
 
 RingTensor spline_local(int party, const SplineTable& t, SplineMaterial& m, const RingTensor& xhat) {
   const int deg = t.degree, W = deg + 1;

@@ -151,6 +151,8 @@ int compute_threads() {
 
 void set_compute_threads(int n) { g_threads.store(std::max(0, n), std::memory_order_relaxed); }
 
+bool in_pool_section() { return t_in_section; }
+
 bool pool_try_run(int helpers, i64 chunks, const PoolJob& job, WorkKind kind) {
   if (t_in_section) return false;
   return pool().try_run(helpers, chunks, job, parallel_speedup(kind));

@@ -24,6 +24,9 @@ void set_compute_threads(int n);
 using PoolJob = std::function<void(int slot, i64 chunk)>;
 bool pool_try_run(int helpers, i64 chunks, const PoolJob& job, WorkKind kind);
 
+// True on a thread taking chunks of a parallel section (a kernel called there runs on that thread).
+bool in_pool_section();
+
 // Runs job(slot, c) for c in [0, chunks) on up to min(compute_threads(), max_slots) threads (on
 // the caller alone when the pool is busy, threading is off or there is one chunk): job sees slots
 // below max_slots only, so per-slot state sized max_slots needs no locking.
