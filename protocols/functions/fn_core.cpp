@@ -32,7 +32,7 @@ Shared add_const(Backend& be, const Shared& x, double v, int bits) { return be.a
 
 Shared mul_tr(Backend& be, const Shared& a, const Shared& b, int bits) {
   if (bits == be.frac_bits()) return be.mul_trunc(a, b);
-  return be.trunc(be.mul(a, b), bits);
+  return be.mul_trunc_bits(a, b, bits);
 }
 
 Shared rescale(Backend& be, const Shared& x, int from, int to) {

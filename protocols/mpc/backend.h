@@ -169,6 +169,9 @@ class Backend {
   // Default: trunc, then square; 2pc-dealer opens once for both (trunc_gate.h).
   virtual Shared trunc_square(const Shared& x, int bits) { return square(trunc(x, bits)); }
   virtual Shared mul_trunc(const Shared& a, const Shared& b);     // fixed-point product
+  // a * b truncated by `bits` (mul_trunc: bits = frac_bits()); 3pc truncates the product's 3-of-3
+  // sharing directly, one re-sharing less.
+  virtual Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) { return trunc(mul(a, b), bits); }
   // Independent products a_i * b_i (shapes as matmul) in one round where the setting can (3pc:
   // one reshare; 2pc-dealer: one opening), bytes as the separate calls. Default: one call each.
   virtual std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs);

@@ -5,7 +5,6 @@
 
 #include "protocols/comm/comm.h"
 #include "protocols/comm/pair_keys.h"
-#include "protocols/fss/trunc_mask.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
@@ -129,20 +128,23 @@ std::vector<Shared> ThreePcBackend::matmul_many(const std::vector<std::pair<Shar
 
 Shared ThreePcBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
-  // 2-of-2 view of x between P0 and P1: P0 holds x0 + x1, P1 holds x2; the helper adds nothing.
-  RingTensor z = me_ == 0 ? marill::add(x.s0, x.s1) : me_ == 1 ? x.s1 : RingTensor::phantom(x.shape());
-  return trunc_additive(z, d, false);
+  // The 2-of-2 view of x between the two non-dealers: the first holds x_a + x_{a+1} (its own two
+  // components), the second x_{a+2}.
+  return trunc_parts(x.shape(), d, false, [&](int rel, i64 lo, i64 hi) {
+    auto part = [&](const RingTensor& t) { return slice(t.reshaped({t.numel()}), 0, lo, hi); };
+    return rel == 0 ? part(marill::add(x.s0, x.s1)) : part(x.s1);
+  });
 }
 
-Shared ThreePcBackend::mul_trunc(const Shared& a, const Shared& b) {
+Shared ThreePcBackend::mul_trunc_bits(const Shared& a, const Shared& b, int bits) {
   OpScope op(ledger(), "mul_trunc");
   ledger().record_macs(static_cast<u64>(a.numel()));
   require_same(a, b, "mul");
   // The local cross terms z_i form a 3-of-3 sharing of a*b; truncating it directly saves the
-  // mul's reshare round: 2 rounds instead of 3.
+  // mul's re-sharing.
   RingTensor z = mul_elem(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, mul_elem(a.s1, b.s0));
-  return trunc_additive(std::move(z), frac_bits(), true);
+  return trunc_parts(z.shape(), bits, true, [&z](int, i64 lo, i64 hi) { return slice(z.reshaped({z.numel()}), 0, lo, hi); });
 }
 
 Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
@@ -150,58 +152,20 @@ Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
   ledger().record_macs(matmul_macs(a.shape(), b.shape()));
   RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, marill::matmul(a.s1, b.s0));
-  return trunc_additive(std::move(z), frac_bits(), true);
+  return trunc_parts(z.shape(), frac_bits(), true, [&z](int, i64 lo, i64 hi) { return slice(z.reshaped({z.numel()}), 0, lo, hi); });
 }
 
-Shared ThreePcBackend::trunc_additive(RingTensor z, int d, bool helper_holds_part) {
-  check_trunc_bits(d);
-  const Shape shape = z.shape();
-  const i64 n = shape_numel(shape);
-  const Role P0 = Role::client, P1 = Role::server, P2 = Role::helper;
-  // The helper acts as the dealer of protocols/fss/trunc_mask.h. Mask r = r_A + r_B (+ r_H): r_A from the (2,0)
-  // pair PRG (P0 knows it), r_B from (1,2) (P1), r_H the helper's own (it masks the helper's part
-  // of z, sent to both). The helper deals t = r >> d and h = MSB(r) as 2-of-2 shares: P0's from
-  // the (2,0) PRG, P1's as a correction. P0 and P1 open c = z + 2^62 + r in one round, then
-  // re-share their 2-of-2 result as replicated shares, masked for the helper (second round).
+Shared ThreePcBackend::replicate_pair(const RingTensor& y, const Shape& shape) {
+  const Role P0 = Role::client, P2 = Role::helper;
   if (me_ == 2) {
-    RingTensor rA = prg_next_.random(shape, phantom_);  // (2,0)
-    RingTensor rB = prg_prev_.random(shape, phantom_);  // (1,2)
-    RingTensor tA = prg_next_.random(shape, phantom_);
-    RingTensor hA = prg_next_.random(shape, phantom_);
-    RingTensor r = marill::add(rA, rB);
-    if (helper_holds_part) {
-      RingTensor rH = prg_own_.random(shape, phantom_);
-      RingTensor e = marill::add(z, rH);
-      comm_.send(P0, e);
-      comm_.send(P1, e);
-      r = marill::add(r, rH);
-    }
-    RingTensor corr = marill::concat({marill::sub(shift_right_logical(r, d), tA).reshaped({n}),
-                                      marill::sub(shift_right_logical(r, 63), hA).reshaped({n})}, 0);
-    comm_.send(P1, corr);
-    RingTensor y2 = comm_.recv(P1, shape);
+    RingTensor y2 = comm_.recv(Role::server, shape);
     RingTensor y0 = comm_.recv(P0, shape);
     return Shared{std::move(y2), std::move(y0), {}};
   }
-  RingTensor mine = me_ == 0 ? marill::add_scalar(marill::add(z, prg_prev_.random(shape, phantom_)), kTruncOffset)
-                             : marill::add(z, prg_next_.random(shape, phantom_));
-  RingTensor t_share, h_share;
-  if (me_ == 0) {
-    t_share = prg_prev_.random(shape, phantom_);
-    h_share = prg_prev_.random(shape, phantom_);
-  }
-  const Role other = me_ == 0 ? P1 : P0;
-  comm_.send(other, mine);
-  RingTensor c = marill::add(mine, comm_.recv(other, shape));
-  if (helper_holds_part) add_inplace(c, comm_.recv(P2, shape));
-  if (me_ == 1) {
-    RingTensor corr = comm_.recv(P2, Shape{2 * n});
-    t_share = slice(corr, 0, 0, n).reshaped(shape);
-    h_share = slice(corr, 0, n, 2 * n).reshaped(shape);
-  }
-  RingTensor y = trunc_share(c, t_share, h_share, d, me_ == 0);
-  RingTensor rho = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);   // (0,1)
-  RingTensor rho2 = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);  // (0,1)
+  // Components x0 = y_P0 - rho - rho2 (client, helper), x1 = rho (client, server), x2 = y_P1 + rho2
+  // (server, helper); rho, rho2 from the (0,1) pair PRG, so the helper sees two uniform words.
+  RingTensor rho = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);
+  RingTensor rho2 = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);
   if (me_ == 0) {
     RingTensor y0 = marill::sub(marill::sub(y, rho), rho2);
     comm_.send(P2, y0);
@@ -221,113 +185,6 @@ Bits ThreePcBackend::recv_bits(Role from, i64 n, int planes) {
   auto bytes = comm_.recv_bytes(from, b.bytes());
   if (!phantom_ && b.bytes()) std::memcpy(b.w.data(), bytes.data(), b.bytes());
   return b;
-}
-
-std::vector<ThreePcBackend::BShare> ThreePcBackend::and_many(const std::vector<BShare>& x, const std::vector<BShare>& y) {
-  // One round for all pairs: z_i = x_i y_i ^ x_i y_{i+1} ^ x_{i+1} y_i ^ zero_i, sent to P_{i-1}.
-  std::vector<Bits> xa, xb, ya, yb;
-  for (size_t k = 0; k < x.size(); ++k) {
-    xa.push_back(x[k].a); xb.push_back(x[k].b);
-    ya.push_back(y[k].a); yb.push_back(y[k].b);
-  }
-  Bits A = bits_stack(xa), B = bits_stack(xb), C = bits_stack(ya), D = bits_stack(yb);
-  Bits z = bits_xor(bits_and(A, bits_xor(C, D)), bits_and(B, C));
-  const i64 words = z.planes * z.words();
-  count_work(WorkKind::bit_word, words);  // the masking below
-  if (!phantom_) {
-    std::vector<u64> r1(z.w.size()), r2(z.w.size());
-    prg_next_.fill(r1.data(), r1.size());
-    prg_prev_.fill(r2.data(), r2.size());
-    for (size_t i = 0; i < z.w.size(); ++i) z.w[i] ^= r1[i] ^ r2[i];
-  } else {
-    count_work(WorkKind::prg_byte, 2 * 8 * words);  // what the two fills count in a real run
-  }
-  send_bits(prev_, z);
-  Bits zn = recv_bits(next_, z.n, z.planes);
-  std::vector<BShare> out;
-  int at = 0;
-  for (const auto& xk : x) {
-    out.push_back(BShare{bits_planes(z, at, xk.a.planes), bits_planes(zn, at, xk.a.planes)});
-    at += xk.a.planes;
-  }
-  return out;
-}
-
-ThreePcBackend::BShare ThreePcBackend::msb_binary(const Shared& x, int K) {
-  OpScope op(ledger(), "msb");
-  const i64 n = x.numel();
-  const bool ph = phantom_;
-  // Binary replicated sharings of the three arithmetic components: [x_j] has component j = x_j.
-  // P_i holds components (i, i+1): x_i = s0, x_{i+1} = s1.
-  Bits own = Bits::from_ring(x.s0, 0, K), nxt = Bits::from_ring(x.s1, 0, K), zero = Bits::zeros(n, K, ph);
-  BShare comp[3];
-  comp[me_] = BShare{own, zero};
-  comp[(me_ + 1) % 3] = BShare{zero, nxt};
-  comp[(me_ + 2) % 3] = BShare{zero, zero};
-  auto bxor = [](const BShare& p, const BShare& q) { return BShare{bits_xor(p.a, q.a), bits_xor(p.b, q.b)}; };
-  auto planes = [](const BShare& p, int first, int count) {
-    return BShare{bits_planes(p.a, first, count), bits_planes(p.b, first, count)};
-  };
-  // Carry-save adder: x0 + x1 + x2 = s + 2*carry, carry = maj(a,b,c) = ((a^c)&(b^c))^c.
-  const BShare& A = comp[0];
-  const BShare& B = comp[1];
-  const BShare& C = comp[2];
-  BShare s = bxor(bxor(A, B), C);
-  BShare ac = planes(bxor(A, C), 0, K - 1), bc = planes(bxor(B, C), 0, K - 1);
-  BShare carry = bxor(and_many({ac}, {bc})[0], planes(C, 0, K - 1));  // carry bits 0..K-2 -> v bits 1..K-1
-  // u = s, v = carry << 1. MSB(u + v) = u_{K-1} ^ v_{K-1} ^ c_{K-1}, the carry into bit K-1 from
-  // bits 1..K-2 (bit 0 generates no carry since v0 = 0). Generate/propagate, then a log-depth tree.
-  BShare u_mid = planes(s, 1, K - 2), v_mid = planes(carry, 0, K - 2);
-  BShare g = and_many({u_mid}, {v_mid})[0];
-  BShare p = bxor(u_mid, v_mid);
-  std::vector<BShare> G, P;  // one plane each, low to high
-  for (int j = 0; j < K - 2; ++j) {
-    G.push_back(planes(g, j, 1));
-    P.push_back(planes(p, j, 1));
-  }
-  while (G.size() > 1) {
-    // Combine (lo, hi) pairs: G = G_hi ^ P_hi & G_lo, P = P_hi & P_lo. The lowest group's P is
-    // never needed, which saves one AND per level.
-    const size_t pairs = G.size() / 2;
-    std::vector<BShare> lhs, rhs;
-    for (size_t k = 0; k < pairs; ++k) {
-      lhs.push_back(P[2 * k + 1]);
-      rhs.push_back(G[2 * k]);
-      if (k > 0) {
-        lhs.push_back(P[2 * k + 1]);
-        rhs.push_back(P[2 * k]);
-      }
-    }
-    std::vector<BShare> prod = and_many(lhs, rhs);
-    std::vector<BShare> G2, P2;
-    size_t at = 0;
-    for (size_t k = 0; k < pairs; ++k) {
-      G2.push_back(bxor(G[2 * k + 1], prod[at++]));
-      P2.push_back(k > 0 ? prod[at++] : BShare{});  // placeholder: lowest group's P is unused
-    }
-    if (G.size() % 2) {
-      G2.push_back(G.back());
-      P2.push_back(P.back());
-    }
-    G = std::move(G2);
-    P = std::move(P2);
-  }
-  return bxor(bxor(planes(s, K - 1, 1), planes(carry, K - 2, 1)), G[0]);
-}
-
-Shared ThreePcBackend::ltz(const Shared& x, int bits) {
-  OpScope op(ledger(), "ltz");
-  check_ltz_bits(bits);
-  const Shape& shape = x.shape();
-  BShare m = msb_binary(x, bits);
-  // Bit to arithmetic: m = m0 ^ m1 ^ m2 with [m_j] free (component j = m_j), then a ^ b = a + b - 2ab.
-  RingTensor zero = phantom_ ? RingTensor::phantom(shape) : RingTensor(shape);
-  Shared M[3];
-  M[me_] = Shared{m.a.plane_to_ring(0, shape), zero, {}};
-  M[(me_ + 1) % 3] = Shared{zero, m.b.plane_to_ring(0, shape), {}};
-  M[(me_ + 2) % 3] = Shared{zero, zero, {}};
-  Shared t = sub(add(M[0], M[1]), scale(mul(M[0], M[1]), 2));
-  return sub(add(t, M[2]), scale(mul(t, M[2]), 2));
 }
 
 }  // namespace marill

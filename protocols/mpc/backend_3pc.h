@@ -5,15 +5,22 @@
 // Costs per output element (bytes sent by each party, rounds):
 //   input        owner 8 B, 1 round          reveal(to)  one party 8 B, 1 round; reveal_all 8 B each
 //   mul, matmul  8 B per party, 1 round (matmul: per output element)
-//   trunc        P0 16 B, P1 16 B, P2 16 B, 2 rounds: exact up to one unit (floor or floor+1) for
-//                |x| < 2^62, helper-dealt mask with known MSB (protocols/fss/trunc_mask.h; no
-//                probabilistic wrap)
-//   mul_trunc,   fused: the 3-of-3 product is truncated directly: P0 16 B, P1 16 B, P2 32 B,
-//   matmul_trunc 2 rounds (mul then trunc would take 24 B each and 3 rounds)
-//   ltz          MSB by bit extraction: carry-save adder + log-depth carry tree on bit planes
-//                (~236 bits, 8 rounds at K = 64; ABY3: 4K+32 bits, log K + 2 rounds), then
-//                bit-to-arithmetic by two muls (16 B, 2 rounds): ~46 B, 10 rounds in total.
+//   trunc        by d: (24 + 8 + d/8) / 3 B per party (11.4 B at d = 16), 3 rounds: exact up to one
+//                unit (floor or floor+1) for |x| < 2^62; a dealt mask with known MSB
+//                (protocols/fss/trunc_mask.h; no probabilistic wrap), the dealer role rotated over
+//                three parts of the elements (backend_3pc_trunc.cpp)
+//   mul_trunc,   fused: the 3-of-3 product is truncated directly, (32 + 8 + d/8) / 3 B per party
+//   matmul_trunc (14.0 B at d = 16), 3 rounds (mul then trunc: 19.4 B, 4 rounds); mul_trunc_bits
+//                at any d
+//   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
+//                client and server open c = x + r mod 2^k (k bits each), compare c with the
+//                helper's r chunk by chunk (TinyTable-style dealt chunk monomials, Beaver ANDs in a
+//                log-depth tree), turn the bit arithmetic with a dealt bit and re-share it:
+//                k = 64: client/server 27.1 B, helper 27.0 B, 8 rounds (ABY3's MSB extraction alone
+//                quotes 36 B, before its bit injection)
 #pragma once
+
+#include <functional>
 
 #include "protocols/mpc/backend.h"
 #include "protocols/ring/bits.h"
@@ -39,24 +46,26 @@ class ThreePcBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64) override;
-  Shared mul_trunc(const Shared& a, const Shared& b) override;     // fused: 2 rounds
-  Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused: 2 rounds
+  Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
+  Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
+  Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;  // one reshare
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override;
 
  private:
-  struct BShare {  // binary replicated sharing: (b_i, b_{i+1})
-    Bits a, b;
-  };
   RingTensor zero_share(const Shape& shape);  // 3-of-3 additive sharing of zero
   Shared reshare(RingTensor z);               // 3-of-3 additive -> replicated, 1 round
-  // z: this party's part of a sum z_P0 + z_P1 (+ z_P2 if helper_holds_part; otherwise the
-  // helper's z is ignored). Returns replicated shares of (sum) >> d. 2 rounds.
-  Shared trunc_additive(RingTensor z, int d, bool helper_holds_part);
-  std::vector<BShare> and_many(const std::vector<BShare>& x, const std::vector<BShare>& y);
-  BShare msb_binary(const Shared& x, int K);  // binary sharing of bit K-1 of x, one plane
+  // Client and server's additive sharing y (the helper passes nothing) -> replicated, 1 round:
+  // both send the helper one masked word per element.
+  Shared replicate_pair(const RingTensor& y, const Shape& shape);
+  // Replicated shares of v >> d (backend_3pc_trunc.cpp), v = z_0 + z_1 (+ z_dealer when
+  // dealer_holds_part) with the dealer role rotated over three parts of the elements;
+  // value(rel, lo, hi) is this party's z on elements [lo, hi) of a part where it plays rel
+  // (0, 1: the pair that opens; 2: the dealer, asked only when dealer_holds_part). 3 rounds.
+  using PartValue = std::function<RingTensor(int rel, i64 lo, i64 hi)>;
+  Shared trunc_parts(const Shape& shape, int d, bool dealer_holds_part, const PartValue& value);
   void send_bits(Role to, const Bits& b);
   Bits recv_bits(Role from, i64 n, int planes);
 

@@ -1,7 +1,9 @@
 #include "protocols/ring/bits.h"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "protocols/ring/prg.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
@@ -16,17 +18,33 @@ Bits Bits::zeros(i64 n, int planes, bool phantom) {
   return b;
 }
 
+namespace {
+// In place: bit j of a[i] <-> bit i of a[j] (Hacker's Delight 7-3, six rounds of masked swaps).
+void transpose64(u64 a[64]) {
+  u64 m = 0x00000000FFFFFFFFull;
+  for (int j = 32; j != 0; j >>= 1, m ^= (m << j)) {
+    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      const u64 t = ((a[k] >> j) ^ a[k | j]) & m;
+      a[k] ^= t << j;
+      a[k | j] ^= t;
+    }
+  }
+}
+}  // namespace
+
 Bits Bits::from_ring(const RingTensor& t, int first, int count) {
+  if (first < 0 || count < 0 || first + count > 64)
+    throw std::invalid_argument("from_ring: planes [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of 64-bit values");
   Bits b = zeros(t.numel(), count, t.is_phantom());
   count_work(WorkKind::bit_extract, b.n * count);
   if (b.phantom) return b;
   const i64 W = b.words();
-  for (i64 e = 0; e < b.n; ++e) {
-    u64 v = t[e] >> first;
-    const i64 word = e >> 6;
-    const u64 bit = u64{1} << (e & 63);
-    for (int j = 0; j < count; ++j, v >>= 1)
-      if (v & 1) b.w[static_cast<size_t>(j * W + word)] |= bit;
+  u64 block[64];
+  for (i64 w = 0; w < W; ++w) {
+    const i64 e0 = w * 64, m = std::min<i64>(64, b.n - e0);
+    for (i64 i = 0; i < 64; ++i) block[i] = i < m ? t[e0 + i] : 0;
+    transpose64(block);
+    for (int j = 0; j < count; ++j) b.w[static_cast<size_t>(j * W + w)] = block[first + j];
   }
   return b;
 }
@@ -39,6 +57,32 @@ RingTensor Bits::plane_to_ring(int j, const Shape& shape) const {
   const u64* p = plane(j);
   for (i64 e = 0; e < n; ++e) t[e] = (p[e >> 6] >> (e & 63)) & 1;
   return t;
+}
+
+RingTensor Bits::to_ring(const Shape& shape) const {
+  if (shape_numel(shape) != n) throw std::invalid_argument("to_ring: shape " + shape_str(shape) + " for " + std::to_string(n) + " elements");
+  if (planes > 64) throw std::invalid_argument("to_ring: " + std::to_string(planes) + " planes (at most 64)");
+  count_work(WorkKind::bit_extract, n * planes);
+  if (phantom) return RingTensor::phantom(shape);
+  RingTensor t(shape);
+  const i64 W = words();
+  u64 block[64];
+  for (i64 w = 0; w < W; ++w) {
+    for (int j = 0; j < 64; ++j) block[j] = j < planes ? plane(j)[w] : 0;
+    transpose64(block);
+    const i64 e0 = w * 64, m = std::min<i64>(64, n - e0);
+    for (i64 i = 0; i < m; ++i) t[e0 + i] = block[i];
+  }
+  return t;
+}
+
+Bits random_bits(Prg& prg, i64 n, int planes, bool phantom) {
+  Bits b = Bits::zeros(n, planes, phantom);
+  if (phantom)
+    count_work(WorkKind::prg_byte, b.bytes());  // what fill() counts in a real run
+  else
+    prg.fill(b.w.data(), b.w.size());
+  return b;
 }
 
 namespace {
@@ -64,6 +108,14 @@ Bits bits_and(const Bits& a, const Bits& b) {
   count_work(WorkKind::bit_word, o.planes * o.words());
   if (!o.phantom)
     for (size_t i = 0; i < o.w.size(); ++i) o.w[i] = a.w[i] & b.w[i];
+  return o;
+}
+
+Bits bits_not(const Bits& a) {
+  Bits o = Bits::zeros(a.n, a.planes, a.phantom);
+  count_work(WorkKind::bit_word, o.planes * o.words());
+  if (!o.phantom)
+    for (size_t i = 0; i < o.w.size(); ++i) o.w[i] = ~a.w[i];
   return o;
 }
 

@@ -23,12 +23,18 @@ struct Bits {
   static Bits zeros(i64 n, int planes, bool phantom);
   // Planes [first, first+count) of the values' bits (value bit j -> plane j - first).
   static Bits from_ring(const RingTensor& t, int first, int count);
-  // Element e of plane 0 as a ring tensor of 0/1 integers, shaped `shape`.
+  // Element e of plane j as a ring tensor of 0/1 integers, shaped `shape`.
   RingTensor plane_to_ring(int j, const Shape& shape) const;
+  // The inverse of from_ring(t, 0, planes): plane j gives bit j of each value, higher bits 0.
+  RingTensor to_ring(const Shape& shape) const;
 };
+
+class Prg;
+Bits random_bits(Prg& prg, i64 n, int planes, bool phantom);  // uniform planes (nothing drawn when phantom)
 
 Bits bits_xor(const Bits& a, const Bits& b);
 Bits bits_and(const Bits& a, const Bits& b);
+Bits bits_not(const Bits& a);
 Bits bits_planes(const Bits& a, int first, int count);  // sub-range of planes
 Bits bits_stack(const std::vector<Bits>& parts);        // concatenate planes
 

@@ -1,4 +1,7 @@
 // Every primitive of every secure setting against the cleartext fixed-point reference.
+#include <iterator>
+#include <limits>
+
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
@@ -143,6 +146,35 @@ TEST_CASE("ltz on a promised bit width is exact in every setting", "[backend]") 
     INFO(setting_name(s));
     RingTensor got = run_binary(s, x, dummy, [](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, 40); });
     CHECK(max_ring_diff(got, expect) == 0);
+  }
+}
+
+TEST_CASE("3pc ltz is exact at every promised width, range edges included, and phantom runs send the same", "[backend][3pc]") {
+  // Every tree shape: odd and even numbers of low bits, a one-bit top chunk, levels with an odd group.
+  for (int bits : {3, 4, 5, 6, 7, 8, 12, 17, 23, 33, 40, 63, 64}) {
+    INFO("bits = " << bits);
+    RingTensor x = random_ring({131});  // not a multiple of 64: the last word of every plane is partial
+    for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (64 - bits));  // |x| <= 2^(bits-1)
+    const i64 top = bits == 64 ? std::numeric_limits<i64>::max() : (i64{1} << (bits - 1)) - 1;
+    const i64 edges[] = {top, -top - 1, 0, -1, 1, top - 1, -top};
+    for (size_t i = 0; i < std::size(edges); ++i) x[static_cast<i64>(i)] = static_cast<u64>(edges[i]);
+    RingTensor expect = shift_right_logical(x, 63), dummy(x.shape());
+    const BinaryOp op = [bits](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, bits); };
+    CHECK(max_ring_diff(run_binary(Setting::three_pc, x, dummy, op), expect) == 0);
+    require_phantom_equals_real(Setting::three_pc, x, dummy, op);
+  }
+}
+
+TEST_CASE("3pc truncations rotate their dealer over thirds and stay exact when a third is empty", "[backend][3pc]") {
+  FixedPoint fxp;
+  for (i64 n : {1, 2, 3, 64, 65, 200}) {
+    INFO("n = " << n);
+    RingTensor a = random_fixed({n}, -50, 50, fxp), b = random_fixed({n}, -50, 50, fxp);
+    const BinaryOp t = [](Backend& be, const Shared& x, const Shared&) { return be.trunc(x, 12); };
+    const BinaryOp mt = [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc_bits(x, y, 20); };
+    CHECK(max_ring_diff(run_binary(Setting::three_pc, a, b, t), shift_right_arith(a, 12)) <= 1);
+    CHECK(max_ring_diff(run_binary(Setting::three_pc, a, b, mt), shift_right_arith(mul_elem(a, b), 20)) <= 1);
+    require_phantom_equals_real(Setting::three_pc, a, b, mt);
   }
 }
 

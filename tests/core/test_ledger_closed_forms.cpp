@@ -29,50 +29,90 @@ TEST_CASE("3pc matmul sends m*n*8 bytes per party in 1 round", "[ledger]") {
   CHECK(op_rounds(res, "matmul") == 1);
 }
 
-TEST_CASE("3pc mul sends one element per party in 1 round, trunc 2 each in 2 rounds", "[ledger]") {
-  const i64 n = 100;
+// The rotated truncation (protocols/mpc/backend_3pc_trunc.cpp) on n = 384: each party deals one
+// third (128 elements, whole bit planes) and plays each side of the pair on another: as A it
+// sends MSB(c) (1 bit) and its share (8 B), as B its masked part and its share (16 B), as the
+// dealer t's correction (8 B), h's (d bits) and, fused, its masked part of the product (8 B).
+u64 rotated_trunc_bytes(i64 third, int d, bool fused) {
+  return static_cast<u64>(third * (1 + 64 + 128 + 64 + d + (fused ? 64 : 0)) / 8);
+}
+
+TEST_CASE("3pc mul sends one element per party in 1 round, trunc a third of 32 + d/8 B each in 3 rounds", "[ledger]") {
+  const i64 n = 384;
   SessionResult res = run_op(Setting::three_pc, {n}, {n}, kMul);
   for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "mul") == static_cast<u64>(n * 8));
   CHECK(op_rounds(res, "mul") == 1);
-  SessionResult t = run_op(Setting::three_pc, {n}, {n}, kTrunc);
-  for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(t, r, "trunc") == static_cast<u64>(2 * n * 8));
-  CHECK(op_rounds(t, "trunc") == 2);
+  for (int d : {8, 16, 40}) {
+    INFO("d = " << d);
+    SessionResult t = run_op(Setting::three_pc, {n}, {n}, [d](Backend& be, const Shared& x, const Shared&) { return be.trunc(x, d); });
+    for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(t, r, "trunc") == rotated_trunc_bytes(n / 3, d, false));
+    CHECK(op_rounds(t, "trunc") == 3);
+  }
+  CHECK(rotated_trunc_bytes(8, 16, false) == 273);  // 273 B for 24 elements: 11.4 B per element at d = 16
 }
 
-TEST_CASE("3pc fused mul_trunc and matmul_trunc: 2 rounds, within one unit of the reference", "[ledger][backend]") {
+TEST_CASE("3pc fused mul_trunc and matmul_trunc: 3 rounds, a third of 40 + d/8 B each, within one unit of the reference", "[ledger][backend]") {
   FixedPoint fxp;
-  const i64 n = 200;
+  const i64 n = 384;
   RingTensor a = random_fixed({n}, -50, 50, fxp), b = random_fixed({n}, -50, 50, fxp);
   const BinaryOp mt = [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc(x, y); };
   SessionResult res;
   RingTensor got = run_binary(Setting::three_pc, a, b, mt, &res);
   CHECK(max_ring_diff(got, shift_right_arith(mul_elem(a, b), fxp.frac_bits)) <= 1);
-  CHECK(op_bytes(res, Role::client, "mul_trunc") == static_cast<u64>(2 * n * 8));
-  CHECK(op_bytes(res, Role::server, "mul_trunc") == static_cast<u64>(2 * n * 8));
-  CHECK(op_bytes(res, Role::helper, "mul_trunc") == static_cast<u64>(4 * n * 8));
-  CHECK(op_rounds(res, "mul_trunc") == 2);
+  for (Role r : {Role::client, Role::server, Role::helper})
+    CHECK(op_bytes(res, r, "mul_trunc") == rotated_trunc_bytes(n / 3, fxp.frac_bits, true));
+  CHECK(op_rounds(res, "mul_trunc") == 3);
+  // mul_trunc_bits: the same fused product at any truncation.
+  const BinaryOp mt28 = [](Backend& be, const Shared& x, const Shared& y) { return be.mul_trunc_bits(x, y, 28); };
+  got = run_binary(Setting::three_pc, a, b, mt28, &res);
+  CHECK(max_ring_diff(got, shift_right_arith(mul_elem(a, b), 28)) <= 1);
+  for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "mul_trunc") == rotated_trunc_bytes(n / 3, 28, true));
   RingTensor x = random_fixed({7, 30}, -4, 4, fxp), y = random_fixed({30, 5}, -4, 4, fxp);
   const BinaryOp mmt = [](Backend& be, const Shared& p, const Shared& q) { return be.matmul_trunc(p, q); };
   RingTensor m = run_binary(Setting::three_pc, x, y, mmt, &res);
   CHECK(max_ring_diff(m, shift_right_arith(marill::matmul(x, y), fxp.frac_bits)) <= 1);
-  CHECK(op_rounds(res, "matmul_trunc") == 2);
+  CHECK(op_rounds(res, "matmul_trunc") == 3);
 }
 
-TEST_CASE("3pc ltz stays within ABY3's MSB budget plus bit injection", "[ledger]") {
-  const i64 n = 640;  // a multiple of 64: bit planes are dense
-  SessionResult res = run_op(Setting::three_pc, {n}, {n}, kLtz);
-  // MSB: 63 (carry-save) + 62 (generate) + 116 (carry tree) = 241 bits per element, 8 rounds;
-  // ABY3 quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds at K = 64.
-  for (Role r : {Role::client, Role::server, Role::helper}) {
-    CHECK(op_bytes(res, r, "ltz/msb") == static_cast<u64>(241 * n / 8));
-    CHECK(op_bytes(res, r, "ltz/msb") <= static_cast<u64>((4 * 64 + 32) * n / 8));
-    CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(241 * n / 8 + 2 * 8 * n));  // + two muls
+namespace {
+// The helper-dealt comparison's closed form (protocols/mpc/backend_3pc_compare.cpp), bits per
+// element: chunks of two of the low k - 1 bits; a tree level of p pairs opens 3p - 1 bits per
+// side and deals 2p - 1 products.
+struct LtzBits {
+  int side = 0, helper = 0, levels = 0;
+};
+LtzBits ltz_3pc_bits(int k) {
+  const int L = k - 1;
+  LtzBits b;
+  b.side = k + 1;                         // the opening of c, then e = b ^ beta
+  b.helper = 3 * (L / 2) + L % 2 + 1;     // chunk monomials and r_{k-1}
+  for (int g = (L + 1) / 2; g > 1; g = g / 2 + g % 2) {
+    const int p = g / 2;
+    b.side += 3 * p - 1;
+    b.helper += 2 * p - 1;
+    ++b.levels;
   }
-  CHECK(op_rounds(res, "ltz") == 10);
-  // K = 40: 39 + 38 + 68 = 145 bits, still 8 rounds for the MSB.
-  SessionResult r40 = run_op(Setting::three_pc, {n}, {n}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, 40); });
-  CHECK(op_bytes(r40, Role::client, "ltz/msb") == static_cast<u64>(145 * n / 8));
-  CHECK(op_rounds(r40, "ltz") == 10);
+  return b;
+}
+}  // namespace
+
+TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each", "[ledger]") {
+  const i64 n = 640;  // a multiple of 64: bit planes are dense
+  for (int k : {64, 40, 12}) {
+    INFO("k = " << k);
+    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [k](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, k); });
+    const LtzBits b = ltz_3pc_bits(k);
+    // Client and server: their bits and the re-sharing word; the helper: its dealt bits and beta's word.
+    CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
+    CHECK(op_bytes(res, Role::server, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
+    CHECK(op_bytes(res, Role::helper, "ltz") == static_cast<u64>(b.helper * n / 8 + 8 * n));
+    CHECK(op_rounds(res, "ltz") == static_cast<u64>(3 + b.levels));
+  }
+  // k = 64: 153 bits (client, server) and 152 (helper), 8 rounds; ABY3's MSB extraction alone
+  // quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit injection.
+  CHECK(ltz_3pc_bits(64).side == 153);
+  CHECK(ltz_3pc_bits(64).helper == 152);
+  CHECK(ltz_3pc_bits(64).levels == 5);
 }
 
 TEST_CASE("2pc-dealer Beaver mul sends 2 elements per party online in 1 round", "[ledger]") {

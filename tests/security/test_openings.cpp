@@ -21,9 +21,10 @@ struct OpeningCase {
 std::vector<OpeningCase> cases_of(Setting s) {
   if (s == Setting::two_pc_dealer)  // input: x - r to the server; mul: x - a, y - b; trunc, ltz: x + r
     return {{"input", Role::server, false}, {"mul", Role::server, true}, {"trunc", Role::server, true}, {"ltz", Role::server, true}};
-  // 3pc input: x - c_0 to the server; mul: the zero-masked cross terms to the helper; trunc: x + r
-  // opened between client and server; ltz: the masked AND gates' bit planes to the helper.
-  return {{"input", Role::server, false}, {"mul", Role::helper, false}, {"trunc", Role::server, true}, {"ltz", Role::helper, false}};
+  // 3pc input: x - c_0 to the server; mul: the zero-masked cross terms to the helper; trunc (the
+  // dealer rotated over thirds): the client's masked part, its dealt corrections and its re-masked
+  // share, all to the helper; ltz: x + r's bit planes, the Beaver openings and b ^ beta to the server.
+  return {{"input", Role::server, false}, {"mul", Role::helper, false}, {"trunc", Role::helper, false}, {"ltz", Role::server, false}};
 }
 
 // Runs each op twice on the same shared input, labelled "op#1" and "op#2".

@@ -40,9 +40,11 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
     for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "silu", "relu", "exp", "rmsnorm", "softmax"}) ops.push_back({op, true});
     return ops;
   }
-  // 3pc: mul and ltz reshare zero-masked values (received from the next party); trunc and the
-  // fused mul_trunc open a masked value between client and server.
-  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", true}, {"trunc", true}, {"ltz", false}, {"silu", false}})
+  // 3pc: mul reshares zero-masked values (received from the next party); trunc and the fused
+  // mul_trunc (dealer rotated over thirds) send masked parts, dealt corrections and re-masked
+  // shares; ltz sends x + r's bit planes, Beaver openings, b ^ beta and re-masked words. No opening
+  // is a sum of the two parties' words.
+  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"silu", false}})
     ops.push_back(v);
   return ops;
 }
