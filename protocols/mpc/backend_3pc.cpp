@@ -130,10 +130,7 @@ Shared ThreePcBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   // The 2-of-2 view of x between the two non-dealers: the first holds x_a + x_{a+1} (its own two
   // components), the second x_{a+2}.
-  return trunc_parts(x.shape(), d, false, [&](int rel, i64 lo, i64 hi) {
-    auto part = [&](const RingTensor& t) { return slice(t.reshaped({t.numel()}), 0, lo, hi); };
-    return rel == 0 ? part(marill::add(x.s0, x.s1)) : part(x.s1);
-  });
+  return trunc_parts(marill::add(x.s0, x.s1), x.s1, nullptr, d);
 }
 
 Shared ThreePcBackend::mul_trunc_bits(const Shared& a, const Shared& b, int bits) {
@@ -144,7 +141,7 @@ Shared ThreePcBackend::mul_trunc_bits(const Shared& a, const Shared& b, int bits
   // mul's re-sharing.
   RingTensor z = mul_elem(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, mul_elem(a.s1, b.s0));
-  return trunc_parts(z.shape(), bits, true, [&z](int, i64 lo, i64 hi) { return slice(z.reshaped({z.numel()}), 0, lo, hi); });
+  return trunc_parts(z, z, &z, bits);
 }
 
 Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
@@ -152,7 +149,7 @@ Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
   ledger().record_macs(matmul_macs(a.shape(), b.shape()));
   RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, marill::matmul(a.s1, b.s0));
-  return trunc_parts(z.shape(), frac_bits(), true, [&z](int, i64 lo, i64 hi) { return slice(z.reshaped({z.numel()}), 0, lo, hi); });
+  return trunc_parts(z, z, &z, frac_bits());
 }
 
 Shared ThreePcBackend::replicate_pair(const RingTensor& y, const Shape& shape) {

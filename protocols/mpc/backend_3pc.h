@@ -20,8 +20,6 @@
 //                quotes 36 B, before its bit injection)
 #pragma once
 
-#include <functional>
-
 #include "protocols/mpc/backend.h"
 #include "protocols/ring/bits.h"
 #include "protocols/ring/prg.h"
@@ -60,12 +58,11 @@ class ThreePcBackend final : public Backend {
   // Client and server's additive sharing y (the helper passes nothing) -> replicated, 1 round:
   // both send the helper one masked word per element.
   Shared replicate_pair(const RingTensor& y, const Shape& shape);
-  // Replicated shares of v >> d (backend_3pc_trunc.cpp), v = z_0 + z_1 (+ z_dealer when
-  // dealer_holds_part) with the dealer role rotated over three parts of the elements;
-  // value(rel, lo, hi) is this party's z on elements [lo, hi) of a part where it plays rel
-  // (0, 1: the pair that opens; 2: the dealer, asked only when dealer_holds_part). 3 rounds.
-  using PartValue = std::function<RingTensor(int rel, i64 lo, i64 hi)>;
-  Shared trunc_parts(const Shape& shape, int d, bool dealer_holds_part, const PartValue& value);
+  // Replicated shares of v >> d (backend_3pc_trunc.cpp) with the dealer role rotated over three
+  // parts of the elements, v = z_A + z_B (+ z_H): in a part where this party is the pair's first
+  // (A) its z is `first`, the second (B) `second`, the dealer (H) `*dealer`, or nothing when null
+  // (the dealer holds no part of v). 3 rounds.
+  Shared trunc_parts(const RingTensor& first, const RingTensor& second, const RingTensor* dealer, int d);
   void send_bits(Role to, const Bits& b);
   Bits recv_bits(Role from, i64 n, int planes);
 

@@ -18,16 +18,36 @@
 #include "protocols/comm/comm.h"
 #include "protocols/fss/trunc_mask.h"
 #include "protocols/mpc/backend_3pc.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
 namespace {
 Role role_at(int i) { return static_cast<Role>(((i % 3) + 3) % 3); }
+
+// Elements [lo, hi) of t as a flat tensor (one copy).
+RingTensor part_of(const RingTensor& t, i64 lo, i64 hi) {
+  count_work(WorkKind::ring_copy, hi - lo);
+  if (t.is_phantom()) return RingTensor::phantom({hi - lo});
+  return RingTensor({hi - lo}, std::vector<u64>(t.data() + lo, t.data() + hi));
+}
+
+// The parts side by side, shaped `shape` (one copy).
+RingTensor join_parts(const std::vector<RingTensor>& parts, const Shape& shape, bool phantom) {
+  count_work(WorkKind::ring_copy, shape_numel(shape));
+  if (phantom) return RingTensor::phantom(shape);
+  std::vector<u64> v;
+  v.reserve(static_cast<size_t>(shape_numel(shape)));
+  for (const RingTensor& p : parts) v.insert(v.end(), p.data(), p.data() + p.numel());
+  return RingTensor(shape, std::move(v));
+}
 }  // namespace
 
-Shared ThreePcBackend::trunc_parts(const Shape& shape, int d, bool dealer_holds_part, const PartValue& value) {
+Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& second, const RingTensor* dealer, int d) {
   check_trunc_bits(d);
+  const Shape shape = first.shape();
   const i64 n = shape_numel(shape);
+  const bool dealer_holds_part = dealer != nullptr;
   const bool ph = phantom_;
   const u64 K = u64{1} << (64 - d);
 
@@ -63,7 +83,7 @@ Shared ThreePcBackend::trunc_parts(const Shape& shape, int d, bool dealer_holds_
       RingTensor r = marill::add(rA, prg_prev_.random(f, ph));
       if (dealer_holds_part) {
         RingTensor rH = prg_own_.random(f, ph);
-        comm_.send(p.a, marill::add(value(2, p.lo, p.hi), rH));
+        comm_.send(p.a, marill::add(part_of(*dealer, p.lo, p.hi), rH));
         add_inplace(r, rH);
       }
       comm_.send(p.b, marill::sub(shift_right_logical(r, d), tA));
@@ -74,12 +94,12 @@ Shared ThreePcBackend::trunc_parts(const Shape& shape, int d, bool dealer_holds_
       p.hbit = prg_prev_.random(f, ph);
       p.rho = prg_next_.random(f, ph);
       p.rho2 = prg_next_.random(f, ph);
-      p.mine = marill::add_scalar(marill::add(value(0, p.lo, p.hi), rA), kTruncOffset);
+      p.mine = marill::add_scalar(marill::add(part_of(first, p.lo, p.hi), rA), kTruncOffset);
     } else {
       RingTensor rB = prg_next_.random(f, ph);
       p.rho = prg_prev_.random(f, ph);
       p.rho2 = prg_prev_.random(f, ph);
-      comm_.send(p.a, marill::add(value(1, p.lo, p.hi), rB));
+      comm_.send(p.a, marill::add(part_of(second, p.lo, p.hi), rB));
     }
   }
   for (Part& p : parts) {
@@ -125,9 +145,7 @@ Shared ThreePcBackend::trunc_parts(const Shape& shape, int d, bool dealer_holds_
     s0.push_back(std::move(p.out.s0));
     s1.push_back(std::move(p.out.s1));
   }
-  if (s0.empty()) return Shared{ph ? RingTensor::phantom(shape) : RingTensor(shape), ph ? RingTensor::phantom(shape) : RingTensor(shape), {}};
-  auto join = [&](const std::vector<RingTensor>& v) { return (v.size() == 1 ? v[0] : marill::concat(v, 0)).reshaped(shape); };
-  return Shared{join(s0), join(s1), {}};
+  return Shared{join_parts(s0, shape, ph), join_parts(s1, shape, ph), {}};
 }
 
 }  // namespace marill
