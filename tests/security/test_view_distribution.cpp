@@ -122,3 +122,10 @@ TEST_CASE("the client's view does not depend on the server's input", "[security]
 TEST_CASE("the server's view does not depend on the client's input", "[security][view]") {
   for (Setting s : {Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) check_views(s, Role::server, Role::client);
 }
+
+TEST_CASE("the 3pc helper's view does not depend on the client's or the server's input", "[security][view]") {
+  // The helper deals the comparisons' and (a third of) the truncations' correlations and plays a
+  // side of the pair in the other thirds: what it receives is masked all the same.
+  check_views(Setting::three_pc, Role::helper, Role::client);
+  check_views(Setting::three_pc, Role::helper, Role::server);
+}
