@@ -475,6 +475,10 @@ Shared linear_forward(Backend& be, const SecureLinear& lin, const Shared& x) {
   // x (T, in) -> (T, out)
   const int f = be.frac_bits();
   if (lin.has_lora && 3 * f <= 48) return linear_forward_many(be, {&lin}, x)[0];
+  if (lin.has_secret && !lin.has_public && !lin.has_lora) {  // the product and its truncation fused where the setting can
+    Shared y = be.mmul_sv_trunc(x, lin.w_secret, f);
+    return lin.has_bias ? be.add(y, fn::tile_rows(be, lin.bias, x.shape()[0])) : y;
+  }
   Shared acc;
   bool any = false;
   auto accumulate = [&](Shared t) {

@@ -24,13 +24,11 @@ Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T
   Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -T, fb), fb, bound + T);
   // t = (a - C) / 2^s: a's ring value read at fb + s bits, moved to F bits exactly.
   Shared t = fn::add_const(be, be.scale(a, u64{1} << (F - fb - s)), -C / (1 << s), F);
-  const int d = static_cast<int>(coefs.size()) - 1;
-  std::vector<Shared> pw = fn::powers(be, t, d, F);
-  double mag = 0;
-  for (int k = 0; k <= d; ++k) mag += std::fabs(coefs[static_cast<size_t>(k)]) * std::pow(tmax, k);
-  Shared h = fn::poly_eval(be, pw, coefs, F, fb, 2 * mag);
-  // Outside [0, T) the powers overflow; inside = 0 there, and 0 * garbage is exactly 0.
-  return be.sub(relu, be.mul(inside, h));
+  // h at its raw scale, truncated within the product by the 0/1 `inside` (one fused product where a
+  // truncation and a product were two). Outside [0, T) the powers overflow; inside = 0 there, and
+  // 0 * garbage is exactly 0.
+  const fn::FixedShared h = fn::poly_eval_blocked_raw(be, t, coefs, F, tmax);
+  return be.sub(relu, be.mul_trunc_bits(inside, h.v, h.bits - fb));
 }
 
 // h(a) = a (1 - Phi(a)) on [0, 5), t = (a - 2.5)/2: Remez minimax, degree 12 (error 6.4e-6).

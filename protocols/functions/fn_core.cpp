@@ -185,6 +185,53 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
   return rescale(be, acc, F + G, out_bits);
 }
 
+FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax) {
+  constexpr int k = 4;
+  const int d = static_cast<int>(coefs.size()) - 1;
+  auto block_bound = [&](int first, int last) {  // sum |a_j| tmax^(j - first), j in [first, last)
+    double b = 0;
+    for (int j = first; j < last; ++j) b += std::fabs(coefs[static_cast<size_t>(j)]) * std::pow(tmax, j - first);
+    return b;
+  };
+  // Blocks [k i, k i + k); a last block of one coefficient joins the one before (degree k). Up to
+  // degree k + 1 one block: powers() alone is as cheap.
+  int blocks = d <= k + 1 ? 1 : (d + k) / k;
+  if (blocks > 1 && (d + 1) % k == 1) --blocks;
+  auto first_of = [&](int i) { return k * i; };
+  auto end_of = [&](int i) { return i + 1 == blocks ? d + 1 : k * (i + 1); };
+  double mag = block_bound(0, d + 1);
+  for (int i = 0; i < blocks; ++i) mag = std::max(mag, block_bound(first_of(i), end_of(i)));
+  const int G = std::min(40, 61 - F - static_cast<int>(std::ceil(std::log2(std::max(mag, 1.0)))) - 1);
+  if (G < 12) throw std::invalid_argument("poly_eval_blocked: no room for coefficient precision");
+  for (int i = 1; i < blocks; ++i)  // t^(k i) q_i at 2F bits must not wrap
+    if (2 * F + std::log2(std::max(std::pow(tmax, k * i) * block_bound(first_of(i), end_of(i)), 1.0)) + 1 > 63)
+      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k * i) + " q_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
+
+  const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
+  std::vector<Shared> q;  // q_i at F + G bits
+  for (int i = 0; i < blocks; ++i) {
+    Shared acc;
+    for (int j = first_of(i) + 1; j < end_of(i); ++j) {
+      Shared term = be.scale(pw[static_cast<size_t>(j - first_of(i))], enc(coefs[static_cast<size_t>(j)], G));
+      acc = acc.s0.defined() ? be.add(acc, term) : term;
+    }
+    q.push_back(be.add_scalar(acc, enc(coefs[static_cast<size_t>(first_of(i))], F + G)));
+  }
+  Shared sum = q[0];
+  if (blocks > 1) {
+    const std::vector<Shared> giant = powers(be, pw[k], blocks - 1, F);  // giant[i] = t^(k i)
+    std::vector<Shared> high(q.begin() + 1, q.end()), g(giant.begin() + 1, giant.begin() + blocks);
+    for (const Shared& p : mul_tr_many(be, g, trunc_many(be, high, G), F)) sum = be.add(sum, be.scale(p, u64{1} << G));
+  }
+  return {sum, F + G};
+}
+
+Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax) {
+  const FixedShared p = poly_eval_blocked_raw(be, t, coefs, F, tmax);
+  if (p.bits < out_bits) throw std::invalid_argument("poly_eval_blocked: " + std::to_string(out_bits) + " output bits from " + std::to_string(p.bits));
+  return rescale(be, p.v, p.bits, out_bits);
+}
+
 // ---- range reduction for d^p ----
 
 namespace {

@@ -32,7 +32,7 @@ Shared normalize(Backend& be, const Shared& D, const Shared& ss, i64 C, double s
     r = fn::rescale(be, be.mul(ip.y, ip.o), y_bits + o_bits, r_bits);
   }
   // |x_hat| <= sqrt(C): D r fits in fb + r_bits + log2 sqrt(C) <= 61 bits.
-  return be.trunc(be.mul_cols(D, r), r_bits);
+  return be.mul_cols_trunc(D, r, r_bits);
 }
 
 // Sum of squares of each row of v (R, C) at fb bits (Backend::sum_squares), at kSumBits.

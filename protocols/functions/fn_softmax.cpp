@@ -65,9 +65,9 @@ Shared normalize_rows(Backend& be, const Rows& r, const Shared& num, int num_bit
   }
   // p <= 1: num * inv fits in num_bits + inv_bits <= 61 bits.
   // The row's inverse is opened once for the row (Backend::mul_rows).
-  Shared prod = r.keep.all ? fn::reshape(be, be.mul_cols(fn::reshape(be, num, {r.R, r.n}), inv), {r.R * r.n})
-                           : be.mul_rows(num, inv, r.keep.lengths);
-  Shared p = be.trunc(prod, num_bits + inv_bits - fb);
+  const int drop = num_bits + inv_bits - fb;
+  Shared p = r.keep.all ? fn::reshape(be, be.mul_cols_trunc(fn::reshape(be, num, {r.R, r.n}), inv, drop), {r.R * r.n})
+                        : be.mul_rows_trunc(num, inv, r.keep.lengths, drop);
   return fn::reshape(be, unkept(be, r, p), r.shape);
 }
 

@@ -40,14 +40,14 @@ namespace marill {
 
 // exp(x) for x <= 0, exactly 0 below -clip. x (...) -> (...).
 // Method: squaring as CrypTen's (1 + x/2^n)^(2^n) and PUMA, with a better kernel: e^x = (e^(x/16))^16,
-// e^u by its degree-7 Taylor polynomial on u in [-1.25, 0] (powers in 3 levels), then 4 squarings,
+// e^u by its degree-7 Taylor polynomial on u in [-1.25, 0] (u^2..u^4, then u^4 q_1(u)), then 4 squarings,
 // all at 28 fractional bits (u = x/16 is exact), so fixed-point error stays far below the output
 // ulp. One ltz on x + clip then zeroes clipped elements (select), as PUMA/Bumblebee clip.
 // Parameters: clip in (0, 20] (default 20: e^-20 = 2e-9, so 2048 clipped keys change a softmax
 // denominator >= 1 by < 2^-17). Approximation error <= 8.3e-10 on [-20, 0] (Taylor's error has one sign, so
 // it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
-// Cost: 3pc 182 B, 32 rounds.
+// Cost: 3pc 165 B, 35 rounds.
 // Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
@@ -102,8 +102,8 @@ struct SoftmaxOptions {
 // (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 229 B, 149 rounds; 2pc-dealer 56 B + 3.4 KB offline, 24 rounds.
-// Causal prefill (64 x 64): 121 B / 31 B + 2.1 KB (18 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 207 B, 151 rounds; 2pc-dealer 56 B + 3.4 KB offline, 24 rounds.
+// Causal prefill (64 x 64): 110 B / 31 B + 2.1 KB (18 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -112,13 +112,13 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 46 B, 34 rounds; 2pc-dealer 25 B + 1.9 KB offline, 9 rounds.
+// Cost (4 x 1024): 3pc 40 B, 33 rounds; 2pc-dealer 25 B + 1.9 KB offline, 9 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
-// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 37 B, 32 rounds; 2pc-dealer 41 B +
+// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 32 B, 31 rounds; 2pc-dealer 41 B +
 // 262 B offline, 11 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
@@ -143,8 +143,10 @@ Shared quad(Backend& be, const Shared& x);
 // even part, as SIGMA's ReLU-minus-delta and BumbleBee's piecewise split use), h replaced by 0 for
 // |x| >= 5 (h(5) = 1.4e-6) and by a degree-12 Remez minimax fit in t = (a - 2.5)/2 below (fit
 // error 6.4e-6). Measured max abs error on [-8, 8]: 2.2e-5.
-// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 11 + 1 multiplications (4 levels for t^2..t^12):
-// 3pc 224 B, 32 rounds.
+// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 6 + 1 multiplications and 2 truncations (t^2..t^4, t^8,
+// then t^4 q_1 and t^8 q_2 with blocks q_i of four coefficients, fn::poly_eval_blocked; the last
+// product, by [|x| < 5], truncates h):
+// 3pc 170 B, 34 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).
@@ -156,7 +158,8 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
 // error 1.1e-5). Measured max abs error on [-16, 16]: 2.6e-5.
-// Cost: 2 ltz, 1 + 15 + 1 multiplications: 3pc 282 B, 32 rounds.
+// Cost: 2 ltz, 1 + 8 + 1 multiplications and 3 truncations (t^2..t^4, t^8, t^12, three block
+// products; fn::poly_eval_blocked): 3pc 210 B, 37 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
 // 2.4e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (was 416 B, 13 rounds).
@@ -191,7 +194,7 @@ struct NormOptions {
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 37 B, 39 rounds; 2pc-dealer 49 B + 216 B offline, 13 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 31 B, 38 rounds; 2pc-dealer 49 B + 216 B offline, 13 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -201,7 +204,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 34 B, 42 rounds; 2pc-dealer 33 B + 208 B offline, 13 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 29 B, 41 rounds; 2pc-dealer 33 B + 208 B offline, 13 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});

@@ -212,13 +212,18 @@ Shared Backend::mul_rows(const Shared& x, const Shared& y, const RowLengths& len
   return mul(x, map(y, [&](const RingTensor& t) { return repeat_rows(t, lengths).reshaped(s); }));
 }
 
-Shared Backend::mul_cols(const Shared& x, const Shared& y) {
+namespace {
+RowLengths column_rows(const Shared& x, const Shared& y) {
   const Shape& xs = x.shape();
   Shape want = xs;
   if (!want.empty()) want.back() = 1;
   if (xs.empty() || y.shape() != want) throw std::invalid_argument("mul_cols: want x (..., C) and y (..., 1), got " + shape_str(xs) + " and " + shape_str(y.shape()));
-  return mul_rows(x, y, RowLengths::uniform(y.numel(), xs.back()));
+  return RowLengths::uniform(y.numel(), xs.back());
 }
+}  // namespace
+
+Shared Backend::mul_cols(const Shared& x, const Shared& y) { return mul_rows(x, y, column_rows(x, y)); }
+Shared Backend::mul_cols_trunc(const Shared& x, const Shared& y, int bits) { return mul_rows_trunc(x, y, column_rows(x, y), bits); }
 
 Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
 

@@ -149,6 +149,8 @@ class Backend {
   // Shared x (..., k) times a private weight (k, n), no truncation ("sv": shared by private, in
   // SPU's kernel naming). 3pc and 2pc-dealer: matmul with the prepared sharing.
   virtual Shared mmul_sv(const Shared& x, const PrivateWeight& w);
+  // mmul_sv truncated by `bits`; 3pc truncates the product's 3-of-3 sharing directly.
+  virtual Shared mmul_sv_trunc(const Shared& x, const PrivateWeight& w, int bits) { return trunc(mmul_sv(x, w), bits); }
   // Independent products x_i · W_i in one round where the setting can (as matmul_many).
   virtual std::vector<Shared> mmul_sv_many(const std::vector<std::pair<Shared, const PrivateWeight*>>& products);
   // One x read by several private weights (a linear's Q, K and V; gate and up): x · W_i in one
@@ -180,8 +182,13 @@ class Backend {
   // (flattened) are rows of lengths[r] consecutive elements, y holds one value per row (R of them,
   // any shape). Result shaped as x. Default: y repeated, then mul; 2pc-dealer opens y once per row.
   virtual Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths);
+  // mul_rows truncated by `bits`; 3pc truncates the product's 3-of-3 sharing directly.
+  virtual Shared mul_rows_trunc(const Shared& x, const Shared& y, const RowLengths& lengths, int bits) {
+    return trunc(mul_rows(x, y, lengths), bits);
+  }
   // x (..., C) times a per-row y (..., 1) repeated over the last axis: mul_rows with rows of C.
   Shared mul_cols(const Shared& x, const Shared& y);
+  Shared mul_cols_trunc(const Shared& x, const Shared& y, int bits);
   // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
   // x - negative_part(x); max(a, b) = a - negative_part(a - b)). Default: an ltz and a product;
   // 2pc-dealer: the comparison's keys also carry r, so the product needs no opening (ltz_gate.h).

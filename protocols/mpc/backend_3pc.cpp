@@ -144,12 +144,18 @@ Shared ThreePcBackend::mul_trunc_bits(const Shared& a, const Shared& b, int bits
   return trunc_parts(z, z, &z, bits);
 }
 
-Shared ThreePcBackend::matmul_trunc(const Shared& a, const Shared& b) {
+Shared ThreePcBackend::matmul_trunc_bits(const Shared& a, const Shared& b, int bits) {
   OpScope op(ledger(), "matmul_trunc");
   ledger().record_macs(matmul_macs(a.shape(), b.shape()));
   RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
   add_inplace(z, marill::matmul(a.s1, b.s0));
-  return trunc_parts(z, z, &z, frac_bits());
+  return trunc_parts(z, z, &z, bits);
+}
+
+Shared ThreePcBackend::mul_rows_trunc(const Shared& x, const Shared& y, const RowLengths& lengths, int bits) {
+  require_rows(x, y, lengths);
+  const Shape& s = x.shape();
+  return mul_trunc_bits(x, map(y, [&](const RingTensor& t) { return repeat_rows(t, lengths).reshaped(s); }), bits);
 }
 
 Shared ThreePcBackend::replicate_pair(const RingTensor& y, const Shape& shape) {

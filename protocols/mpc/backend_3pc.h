@@ -46,7 +46,9 @@ class ThreePcBackend final : public Backend {
   Shared ltz(const Shared& x, int bits = 64) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
   Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
-  Shared matmul_trunc(const Shared& a, const Shared& b) override;  // fused
+  Shared matmul_trunc(const Shared& a, const Shared& b) override { return matmul_trunc_bits(a, b, frac_bits()); }
+  Shared mmul_sv_trunc(const Shared& x, const PrivateWeight& w, int bits) override { return matmul_trunc_bits(x, w.shares, bits); }
+  Shared mul_rows_trunc(const Shared& x, const Shared& y, const RowLengths& lengths, int bits) override;  // fused
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;  // one reshare
 
  protected:
@@ -58,6 +60,7 @@ class ThreePcBackend final : public Backend {
   // Client and server's additive sharing y (the helper passes nothing) -> replicated, 1 round:
   // both send the helper one masked word per element.
   Shared replicate_pair(const RingTensor& y, const Shape& shape);
+  Shared matmul_trunc_bits(const Shared& a, const Shared& b, int bits);  // fused, booked as matmul_trunc
   // Replicated shares of v >> d (backend_3pc_trunc.cpp) with the dealer role rotated over three
   // parts of the elements, v = z_A + z_B (+ z_H): in a part where this party is the pair's first
   // (A) its z is `first`, the second (B) `second`, the dealer (H) `*dealer`, or nothing when null

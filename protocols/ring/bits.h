@@ -1,5 +1,5 @@
 // Bit-sliced binary tensors: `planes` bit planes of n elements each, plane j packing bit j of every
-// element into ceil(n/64) words. Binary protocols (3pc MSB extraction) AND whole planes at once
+// element into ceil(n/64) words. Binary protocols (3pc comparisons) AND whole planes at once
 // and send exactly planes * ceil(n/64) * 8 bytes.
 #pragma once
 

@@ -209,6 +209,48 @@ TEST_CASE("ragged_max: the exact max of rows of different lengths in every setti
                       Catch::Contains("ragged_max: rows of 0 elements"));
 }
 
+TEST_CASE("poly_eval_blocked: Paterson-Stockmeyer blocks give the one-power-per-product value to a few ulps of F in every setting, with fewer products", "[functions]") {
+  constexpr int F = 28;
+  const FixedPoint f28{F};
+  std::vector<double> ts;
+  const RingTensor t = random_fixed({192}, -1.25, 1.25, f28);
+  for (double v : f28.decode(t)) ts.push_back(v);
+  for (int d : {3, 6, 7, 12, 16}) {
+    INFO("degree " << d);
+    std::vector<double> coefs;
+    for (int k = 0; k <= d; ++k) coefs.push_back(std::sin(1.0 + k) / (1 + k));  // mixed signs, |a_k| < 1
+    for (Setting s : all_settings()) {
+      INFO(setting_name(s));
+      SessionResult blocked_res, plain_res;
+      const Unary blocked = [&](Backend& be, const Shared& a) { return fn::poly_eval_blocked(be, a, coefs, F, F, 1.25); };
+      const Unary plain = [&](Backend& be, const Shared& a) {
+        double mag = 0;
+        for (int k = 0; k <= d; ++k) mag += std::fabs(coefs[static_cast<size_t>(k)]) * std::pow(1.25, k);
+        return fn::poly_eval(be, fn::powers(be, a, d, F), coefs, F, F, mag);
+      };
+      const std::vector<double> got = f28.decode(run_unary(s, t, blocked, &blocked_res));
+      const std::vector<double> ref = f28.decode(run_unary(s, t, plain, &plain_res));
+      double err = 0, err_exact = 0;
+      for (size_t i = 0; i < ts.size(); ++i) {
+        double exact = 0;
+        for (int k = d; k >= 0; --k) exact = exact * ts[i] + coefs[static_cast<size_t>(k)];
+        err = std::max(err, std::fabs(got[i] - ref[i]));
+        err_exact = std::max(err_exact, std::fabs(got[i] - exact));
+      }
+      CHECK(err <= 64.0 / (1 << F));        // the two orders' truncations differ by ulps of 2^-28
+      CHECK(err_exact <= 64.0 / (1 << F));
+      if (s == Setting::three_pc && d >= 7) {  // fewer bytes than d - 1 products
+        u64 b_blocked = 0, b_plain = 0;
+        for (Role r : {Role::client, Role::server, Role::helper}) {
+          b_blocked = std::max(b_blocked, blocked_res.party(r).ledger.total(Phase::online).bytes_sent);
+          b_plain = std::max(b_plain, plain_res.party(r).ledger.total(Phase::online).bytes_sent);
+        }
+        CHECK(b_blocked < b_plain);
+      }
+    }
+  }
+}
+
 TEST_CASE("softmax over 2048-key rows", "[functions]") {
   check_softmax("softmax b=2048", SoftmaxApprox::exact, {1, 2048}, {}, -20, 20, 3e-5);
   // Hard rows: one winner over 2047 keys 11..14 below it (each e^x under one output ulp, their
