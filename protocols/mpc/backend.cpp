@@ -191,8 +191,12 @@ PrivateWeight Backend::setup_private_weight(const Private& w) {
   return out;
 }
 
-Shared Backend::mmul_sv(const Shared& x, const PrivateWeight& w) {
+void require_weight_set_up(const PrivateWeight& w) {
   if (w.empty()) throw std::invalid_argument("mmul_sv: no private weight (set up with setup_private_weight)");
+}
+
+Shared Backend::mmul_sv(const Shared& x, const PrivateWeight& w) {
+  require_weight_set_up(w);
   return matmul(x, w.shares);
 }
 

@@ -231,6 +231,8 @@ void check_ltz_bits(int bits);
 // Throws std::invalid_argument unless x has sum(lengths) elements, y one per row and every row at
 // least one element (Backend::mul_rows).
 void require_rows(const Shared& x, const Shared& y, const RowLengths& lengths);
+// Throws std::invalid_argument unless w was set up (Backend::setup_private_weight).
+void require_weight_set_up(const PrivateWeight& w);
 
 // Throws std::invalid_argument unless w is a (k,n) matrix (a weight for prepare_weight).
 void require_weight_matrix(const Shared& w);

@@ -152,6 +152,11 @@ Shared ThreePcBackend::matmul_trunc_bits(const Shared& a, const Shared& b, int b
   return trunc_parts(z, z, &z, bits);
 }
 
+Shared ThreePcBackend::mmul_sv_trunc(const Shared& x, const PrivateWeight& w, int bits) {
+  require_weight_set_up(w);
+  return matmul_trunc_bits(x, w.shares, bits);
+}
+
 Shared ThreePcBackend::mul_rows_trunc(const Shared& x, const Shared& y, const RowLengths& lengths, int bits) {
   require_rows(x, y, lengths);
   const Shape& s = x.shape();
