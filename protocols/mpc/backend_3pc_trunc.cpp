@@ -11,8 +11,8 @@
 //            B); A's share of v >> d is then known and goes to H re-masked (replicated form).
 //   round 3  B's share, -t_B + 2^(64-d) (1 - MSB(c)) h_B, goes to H re-masked.
 // Per element of a part: A 1 bit + 8 B, B 16 B, H 8 B + d bits (+ 8 B when it holds a part), so
-// over the three parts each party sends (24 + 8 + d/8 [+ 8]) / 3 B: trunc at d = 16 11.4 B, the
-// fused mul_trunc 14.0 B (unrotated, the helper's 26 B per element would set the pace).
+// over the three parts each party sends (32 + (d + 1)/8 [+ 8]) / 3 B: trunc at d = 16 11.4 B, the
+// fused mul_trunc 14.0 B (unrotated, the dealer's 18 B per element would set the pace).
 #include <vector>
 
 #include "protocols/comm/comm.h"
@@ -49,7 +49,6 @@ Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& se
   const i64 n = shape_numel(shape);
   const bool dealer_holds_part = dealer != nullptr;
   const bool ph = phantom_;
-  const u64 K = u64{1} << (64 - d);
 
   struct Part {
     i64 lo = 0, hi = 0;
