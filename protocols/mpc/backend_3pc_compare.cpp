@@ -46,7 +46,7 @@ struct LevelTriples {
   Bits a, b1, b2, c1, c2;
 };
 
-// XOR of planes of one tensor: plane i of the result is plane idx[i] of t.
+// Selected planes of t: plane i of the result is plane idx[i] of t.
 Bits pick(const Bits& t, const std::vector<int>& idx) {
   std::vector<Bits> parts;
   parts.reserve(idx.size());
