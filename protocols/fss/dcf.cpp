@@ -563,11 +563,10 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
   const i64 count = keys.count;
   const int n = keys.n_bits;
   const u64 mask = low_mask(n);
-  u64 dmax = 0;
-  for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
-  // Points base - d (d < 2^L) share their top n - L bits with base or with base - 2^L.
-  const int L = dmax ? 64 - __builtin_clzll(dmax) : 0;
+  // Points base - d (d < 2^L, L = n - T: the caller checked that shifts fit in n bits) share their
+  // top T bits with base or with base - 2^L.
   const int T = shared_top_levels(n, deltas, points);
+  const int L = n - T;
   struct Slot {
     WalkState top_a, top_b, st;
     std::vector<Blk> buf = std::vector<Blk>(kEvalBlocks<W> * kChunk);

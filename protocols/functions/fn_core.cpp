@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 
 #include "protocols/functions/fn_internal.h"
 
@@ -168,21 +169,30 @@ std::vector<Shared> powers(Backend& be, const Shared& t, int d, int F) {
   return pw;
 }
 
+namespace {
+// Coefficient bits G so that a sum at F + G bits of magnitude up to `bound` stays below 2^61.
+int coefficient_bits(int F, double bound, const char* who) {
+  const int G = std::min(40, 61 - F - static_cast<int>(std::ceil(std::log2(std::max(bound, 1.0)))) - 1);
+  if (G < 12) throw std::invalid_argument(std::string(who) + ": no room for coefficient precision");
+  return G;
+}
+
+// sum_{j in [first, end)} coefs[j] t^(j - first) at F + G bits: public scalings of pw[1..].
+Shared block_value(Backend& be, const std::vector<Shared>& pw, const std::vector<double>& coefs, int first, int end, int F, int G) {
+  Shared acc;
+  for (int j = first + 1; j < end; ++j) {
+    Shared term = be.scale(pw[static_cast<size_t>(j - first)], enc(coefs[static_cast<size_t>(j)], G));
+    acc = acc.s0.defined() ? be.add(acc, term) : term;
+  }
+  return be.add_scalar(acc, enc(coefs[static_cast<size_t>(first)], F + G));
+}
+}  // namespace
+
 Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<double>& coefs, int F, int out_bits,
                  double bound) {
-  // Coefficients at G bits so that the raw sum (F + G bits) stays below 2^61.
-  int G = 61 - F - static_cast<int>(std::ceil(std::log2(std::max(bound, 1.0)))) - 1;
-  G = std::min(G, 40);
-  if (G + F < out_bits || G < 12) throw std::invalid_argument("poly_eval: no room for coefficient precision");
-  Shared acc;
-  bool first = true;
-  for (size_t k = 1; k < coefs.size(); ++k) {
-    Shared term = be.scale(pw[k], enc(coefs[k], G));
-    acc = first ? term : be.add(acc, term);
-    first = false;
-  }
-  acc = be.add_scalar(acc, enc(coefs[0], F + G));
-  return rescale(be, acc, F + G, out_bits);
+  const int G = coefficient_bits(F, bound, "poly_eval");
+  if (G + F < out_bits) throw std::invalid_argument("poly_eval: no room for coefficient precision");
+  return rescale(be, block_value(be, pw, coefs, 0, static_cast<int>(coefs.size()), F, G), F + G, out_bits);
 }
 
 FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax) {
@@ -201,22 +211,14 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   auto end_of = [&](int i) { return i + 1 == blocks ? d + 1 : k * (i + 1); };
   double mag = block_bound(0, d + 1);
   for (int i = 0; i < blocks; ++i) mag = std::max(mag, block_bound(first_of(i), end_of(i)));
-  const int G = std::min(40, 61 - F - static_cast<int>(std::ceil(std::log2(std::max(mag, 1.0)))) - 1);
-  if (G < 12) throw std::invalid_argument("poly_eval_blocked: no room for coefficient precision");
+  const int G = coefficient_bits(F, mag, "poly_eval_blocked");
   for (int i = 1; i < blocks; ++i)  // t^(k i) q_i at 2F bits must not wrap
     if (2 * F + std::log2(std::max(std::pow(tmax, k * i) * block_bound(first_of(i), end_of(i)), 1.0)) + 1 > 63)
       throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k * i) + " q_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
 
   const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
   std::vector<Shared> q;  // q_i at F + G bits
-  for (int i = 0; i < blocks; ++i) {
-    Shared acc;
-    for (int j = first_of(i) + 1; j < end_of(i); ++j) {
-      Shared term = be.scale(pw[static_cast<size_t>(j - first_of(i))], enc(coefs[static_cast<size_t>(j)], G));
-      acc = acc.s0.defined() ? be.add(acc, term) : term;
-    }
-    q.push_back(be.add_scalar(acc, enc(coefs[static_cast<size_t>(first_of(i))], F + G)));
-  }
+  for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, coefs, first_of(i), end_of(i), F, G));
   Shared sum = q[0];
   if (blocks > 1) {
     const std::vector<Shared> giant = powers(be, pw[k], blocks - 1, F);  // giant[i] = t^(k i)

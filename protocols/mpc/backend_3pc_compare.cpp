@@ -22,11 +22,12 @@
 // helper sends it (monomials and triple products as bits, beta as a word), in the first round.
 // Per element, L = k - 1: client and server send k + tree + 1 bits and a word; the helper sends
 // 3 floor(L/2) + L mod 2 + 1 + (tree ANDs) bits and a word; rounds: 3 + ceil(log2 ceil(L/2)).
-#include <cstdint>
+#include <algorithm>
 #include <vector>
 
 #include "protocols/comm/comm.h"
 #include "protocols/mpc/backend_3pc.h"
+#include "protocols/ring/work_meter.h"
 
 namespace marill {
 
@@ -48,10 +49,11 @@ struct LevelTriples {
 
 // Selected planes of t: plane i of the result is plane idx[i] of t.
 Bits pick(const Bits& t, const std::vector<int>& idx) {
-  std::vector<Bits> parts;
-  parts.reserve(idx.size());
-  for (int i : idx) parts.push_back(bits_planes(t, i, 1));
-  return bits_stack(parts);
+  Bits out = Bits::zeros(t.n, static_cast<int>(idx.size()), t.phantom);
+  count_work(WorkKind::bit_word, out.planes * out.words());
+  if (!out.phantom)
+    for (size_t i = 0; i < idx.size(); ++i) std::copy_n(t.plane(idx[i]), t.words(), out.plane(static_cast<int>(i)));
+  return out;
 }
 
 std::vector<int> range_step(int first, int count, int step) {

@@ -217,19 +217,19 @@ std::vector<Shared> TwoPartyBackend::mmul_sv_x(const Shared& x, const std::vecto
 Shared TwoPartyBackend::trunc(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   const TruncMaterial m = deal_trunc(*source_, x.shape(), d);
-  RingTensor mine = marill::add(x.s0, m.r);
+  return Shared{trunc_share(open_truncation_input(x, m.r), m.r_hi, m.r_msb, d, is_client_), {}, {}};
+}
+
+RingTensor TwoPartyBackend::open_truncation_input(const Shared& x, const RingTensor& r) {
+  RingTensor mine = marill::add(x.s0, r);
   if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
-  RingTensor c = marill::add(mine, exchange(mine));
-  return Shared{trunc_share(c, m.r_hi, m.r_msb, d, is_client_), {}, {}};
+  return marill::add(mine, exchange(mine));
 }
 
 Shared TwoPartyBackend::trunc_square(const Shared& x, int d) {
   OpScope op(ledger(), "trunc");
   const TruncSquareMaterial m = deal_trunc_square(*source_, x.shape(), d);
-  RingTensor mine = marill::add(x.s0, m.trunc.r);
-  if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
-  const RingTensor c = marill::add(mine, exchange(mine));
-  return Shared{trunc_square_share(c, m, d, is_client_), {}, {}};
+  return Shared{trunc_square_share(open_truncation_input(x, m.trunc.r), m, d, is_client_), {}, {}};
 }
 
 Shared TwoPartyBackend::ltz(const Shared& x, int bits) {

@@ -67,6 +67,8 @@ class TwoPartyBackend final : public Backend {
 
  private:
   RingTensor exchange(const RingTensor& mine);  // send to the other party, receive theirs
+  // c = x + r + 2^62 opened for a truncation (trunc_mask.h): the client adds the offset.
+  RingTensor open_truncation_input(const Shared& x, const RingTensor& r);
   int party() const { return is_client_ ? 0 : 1; }
 
   Comm& comm_;
