@@ -1,11 +1,11 @@
 #include "sim/compute_model.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "protocols/ring/cpu_meter.h"
-
-#include <fstream>
-#include <sstream>
 
 namespace marill {
 

@@ -1,6 +1,5 @@
 #include "protocols/fss/beaver.h"
 
-
 namespace marill {
 
 MulTriple deal_mul_triple(Dealing& d, const Shape& shape) {
