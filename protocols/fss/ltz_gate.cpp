@@ -53,19 +53,19 @@ Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, co
   });
 }
 
-LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits) {
-  check_ltz_gate_bits(bits);
+LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits, int low) {
+  check_ltz_gate_bits(bits - low);
   LtzMaterial m;
   m.r = d.mask(shape);
-  m.keys = deal_ltz_keys(d, m.r, bits, 0);
+  m.keys = deal_ltz_keys(d, m.r, bits - low, low);
   return m;
 }
 
-LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits) {
-  check_ltz_gate_bits(bits);
+LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low) {
+  check_ltz_gate_bits(bits - low);
   LtzMaterial m;
   m.r = d.mask(shape);
-  m.keys = deal_ltz_keys(d, m.r, bits, 0, {m.r});
+  m.keys = deal_ltz_keys(d, m.r, bits - low, low, {m.r});
   return m;
 }
 

@@ -15,7 +15,10 @@ struct LtzMaterial {
   Bytes keys;    // this party's serialized LtzKeys (empty on the dealer and in phantom runs)
 };
 
-LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits);
+// With low > 0 the keys compare x's bits [low, bits) only (Backend::ltz's `low`): keys on r >> low,
+// evaluated at x^ >> low, which sees floor(x / 2^low) + {0, 1}: exact for x >= 0 and x < -2^low.
+// Dealer bytes: ltz_key_bytes(bits - low).
+LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits, int low = 0);
 // Comparison keys on an already dealt mask r (dealer: whole), keyed on r >> cmp_shift (the spline
 // gate compares x's high bits only, spline.h), carrying the payload words p_1.. (dealer: whole
 // values shaped as r; ltz_gen's payload): the parties get shares of [x < 0] p_j, width
@@ -25,8 +28,9 @@ Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, co
 // x's negative part [x < 0]·x = min(x, 0) on the comparison's own opening: with x^ = x + r open,
 // [x<0]·x = [x<0]·x^ - [x<0]·r, and the comparison keys carry r as a second payload word, so the
 // parties get shares of [x<0]·r with those of [x<0] (LLAMA's vector-payload DCF). Online 8 B per
-// element per party in 1 round, as an ltz alone. Dealer bytes: ltz_key_bytes(bits, 2).
-LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits);
+// element per party in 1 round, as an ltz alone. Dealer bytes: ltz_key_bytes(bits - low, 2) (`low`
+// as deal_ltz's; the product still uses all of x^).
+LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low = 0);
 
 // The wire form of one party's keys: DCF keys, then the shares of r_hi p_j (8 B each).
 Bytes ltz_serialize(const LtzKeys& k);

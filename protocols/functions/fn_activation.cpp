@@ -17,11 +17,14 @@ namespace {
 Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T, double C, int s,
                             const std::vector<double>& coefs, double tmax) {
   constexpr int F = 28;
+  // [|x| < T] is judged to 2^-10 against T - 2^-9: never inside beyond T (P's range), and where h
+  // is dropped early (|x| in [T - 3 2^-10, T)) it is as small as at T.
+  constexpr double kInsideResolution = 1.0 / 1024;
   const int fb = be.frac_bits();
   Shared sx = fn::negative_part(be, x, fb, bound);  // x [x < 0]
   Shared relu = be.sub(x, sx);
   Shared a = be.sub(x, be.scale(sx, 2));  // |x|
-  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -T, fb), fb, bound + T);
+  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -(T - 2 * kInsideResolution), fb), fb, bound + T, kInsideResolution);
   // t = (a - C) / 2^s: a's ring value read at fb + s bits, moved to F bits exactly.
   Shared t = fn::add_const(be, be.scale(a, u64{1} << (F - fb - s)), -C / (1 << s), F);
   // h at its raw scale, truncated within the product by the 0/1 `inside` (one fused product where a

@@ -56,12 +56,18 @@ const SplineTable& cached_spline(const std::string& key, const std::function<Spl
   return it->second;
 }
 
-Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs) {
-  return be.ltz(x, cmp_bits(frac, max_abs));
+int cmp_low(int frac, double max_abs, double resolution) {
+  if (!(resolution > 0)) return 0;
+  const int low = frac + static_cast<int>(std::floor(std::log2(resolution)));
+  return std::clamp(low, 0, cmp_bits(frac, max_abs) - 3);
 }
 
-Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs) {
-  return be.negative_part(x, cmp_bits(frac, max_abs));
+Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs, double resolution) {
+  return be.ltz(x, cmp_bits(frac, max_abs), cmp_low(frac, max_abs, resolution));
+}
+
+Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs, double resolution) {
+  return be.negative_part(x, cmp_bits(frac, max_abs), cmp_low(frac, max_abs, resolution));
 }
 
 // ---- batching ----
@@ -401,11 +407,12 @@ Shared strided_cols(Backend& be, const Shared& x, i64 rows, i64 n, i64 start, i6
 }
 }  // namespace
 
-MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index) {
+MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index, double resolution) {
   if (x.shape().size() != 2) throw std::invalid_argument("tournament_max: want (R, n), got " + shape_str(x.shape()));
+  if (want_index && resolution > 0) throw std::invalid_argument("tournament_max: an index needs exact comparisons");
   const i64 R = x.shape()[0];
   i64 n = x.shape()[1];
-  const int bits = cmp_bits(be.frac_bits(), 2 * bound);
+  const int bits = cmp_bits(be.frac_bits(), 2 * bound), low = cmp_low(be.frac_bits(), 2 * bound, resolution);
   Shared cur = x, idx;
   bool idx_public = true;  // level 1 indices are public: the first select on them is local
 
@@ -415,7 +422,7 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
     Shared a = strided_cols(be, cur, R, n, 0, h), b = strided_cols(be, cur, R, n, 1, h);
     Shared mx, ix;
     if (!want_index) {
-      mx = be.sub(a, be.negative_part(be.sub(a, b), bits));  // a - min(a - b, 0) = max(a, b)
+      mx = be.sub(a, be.negative_part(be.sub(a, b), bits, low));  // a - min(a - b, 0) = max(a, b)
     } else if (!idx_public) {
       const Shared bit = be.ltz(be.sub(a, b), bits);  // [a < b]: take b
       Shared ia = strided_cols(be, idx, R, n, 0, h), ib = strided_cols(be, idx, R, n, 1, h);
@@ -453,9 +460,9 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
   return res;
 }
 
-Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound) {
+Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound, double resolution) {
   lengths.check("ragged_max");
-  const int bits = cmp_bits(be.frac_bits(), 2 * bound);
+  const int bits = cmp_bits(be.frac_bits(), 2 * bound), low = cmp_low(be.frac_bits(), 2 * bound, resolution);
   const bool lists = !x.phantom();  // phantom values need shapes only
   Shared cur = fn::reshape(be, x, {x.numel()});
   // After k levels a row of L elements holds ceil(L / 2^k): its neighbours (2j, 2j+1) met, an odd
@@ -486,7 +493,7 @@ Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, doubl
       }
     }
     Shared a = gather(be, cur, ia, {pairs}), b = gather(be, cur, ib, {pairs});
-    Shared mx = be.sub(a, be.negative_part(be.sub(a, b), bits));  // max(a, b) = a - min(a - b, 0)
+    Shared mx = be.sub(a, be.negative_part(be.sub(a, b), bits, low));  // max(a, b) = a - min(a - b, 0)
     cur = carried ? gather(be, be.concat({mx, gather(be, cur, ic, {carried})}, 0), order, {pairs + carried}) : mx;
   }
   return fn::reshape(be, cur, {lengths.rows, 1});

@@ -38,10 +38,14 @@ Shared rescale(Backend& be, const Shared& x, int from, int to);
 
 // ltz bit width for values with |v| <= max_abs at `frac` fractional bits (with margin).
 int cmp_bits(int frac, double max_abs);
-// [x < 0] as an integer sharing; the caller promises |x| <= max_abs (real, at `frac` bits).
-Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs);
-// min(x, 0) = [x < 0]·x, same promise (Backend::negative_part).
-Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs);
+// The ltz `low` (Backend::ltz) of a comparison that may answer either way where |v| < resolution
+// (real, at `frac` bits): the largest low with 2^(low - frac) <= resolution, at most bits - 3.
+int cmp_low(int frac, double max_abs, double resolution);
+// [x < 0] as an integer sharing; the caller promises |x| <= max_abs (real, at `frac` bits). With
+// resolution > 0 the answer is exact only where |x| >= resolution (cmp_low: a cheaper comparison).
+Shared less_than_zero(Backend& be, const Shared& x, int frac, double max_abs, double resolution = 0);
+// min(x, 0) = [x < 0]·x, same promise and resolution (Backend::negative_part).
+Shared negative_part(Backend& be, const Shared& x, int frac, double max_abs, double resolution = 0);
 
 // ---- batching: one interactive call for several independent tensors (one round group) ----
 Shared pack(Backend& be, const std::vector<Shared>& xs);  // flatten and concatenate
@@ -115,12 +119,15 @@ struct MaxResult {
   Shared value;
   Shared index;
 };
-MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index);
+// With resolution > 0 (values only, not with want_index) each level's comparisons may misjudge
+// pairs closer than `resolution` (fn::less_than_zero): the result is an element of its row at most
+// ceil(log2 n) * resolution below the row's max (a softmax needs no more).
+MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_index, double resolution = 0);
 // The max of every row of a ragged x: its n elements (flattened) are rows of lengths[r] >= 1
 // consecutive elements (the kept scores of causal rows). Returns (R, 1). A row of L elements pays
 // L - 1 comparisons in ceil(log2 L) levels, the rows side by side: a causal prefill compares only
-// what it keeps, half of a full tournament over its rows.
-Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound);
+// what it keeps, half of a full tournament over its rows. `resolution` as tournament_max's.
+Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound, double resolution = 0);
 
 // ---- softmax plumbing ----
 // The positions of (..., Tq, Tk) that a causal mask keeps (query i sees keys j <= offset + i):

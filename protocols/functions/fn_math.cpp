@@ -50,6 +50,7 @@ Shared exp_neg_spline(Backend& be, const Shared& x, double clip, double bound, i
 }  // namespace
 
 Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int out_bits) {
+  constexpr double kClipResolution = 0.125;
   constexpr int kSquarings = 4;  // e^x = (e^(x/16))^16
   constexpr int F = 28;          // working precision: z in (0, 1], z^2 at 56 bits
   if (!(clip > 0 && clip <= 20)) throw std::invalid_argument("exp_neg: clip must be in (0, 20]");
@@ -57,11 +58,12 @@ Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int
   if (be.policy().exp == ExpMethod::spline) return exp_neg_spline(be, x, clip, bound, out_bits, 2);
   if (be.policy().exp == ExpMethod::cubic) return exp_neg_spline(be, x, clip, bound, out_bits, 3);
   const int fb = be.frac_bits();
-  // Clipped elements: [x < -clip] = [x + clip < 0].
-  Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip);
+  // Clipped elements: [x < -clip] = [x + clip < 0], judged to 1/8 (kClipResolution): either way
+  // within 1/8 of -clip (e^-19.875 against e^-20 zeroed; the kernel holds down to -20.125).
+  Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip, kClipResolution);
   // u = x / 16 is x's ring value read at fb + 4 bits; move it to F bits exactly.
   Shared u = be.scale(x, u64{1} << (F - fb - kSquarings));
-  // Taylor degree 7 on u in [-1.25, 0], in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications
+  // Taylor degree 7 on u in [-1.25, 0] (-1.258 with the clip's resolution), in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications
   // and 2 truncations. Degree 7 (not 4 with one more squaring) because Taylor's error has one sign:
   // a softmax row sums 2047 of them, and this keeps that sum's relative error below 1.4e-6.
   Shared z = poly_eval_blocked(be, u, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}, F, F, 1.25);

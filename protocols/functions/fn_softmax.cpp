@@ -78,20 +78,28 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   constexpr int E = 28;  // exp values and their sums: 2^-28 each keeps a 2048-term sum exact to 2^-17
   Rows r = rows_of(scores, opt);
   Shared x = fn::reshape(be, scores, {r.R, r.n});
+  // Softmax is shift-invariant, so the max need only be close: comparisons that may misjudge
+  // scores closer than 2^-(low) apart lose < levels 2^-(low) <= 1/4 (fn::tournament_max), and m + that
+  // bound is >= every score. Comparisons then cost ~log2(4 levels) bits fewer than an exact max's.
+  const int fb = be.frac_bits();
+  const int levels = r.n > 1 ? static_cast<int>(std::ceil(std::log2(static_cast<double>(r.n)))) : 0;
+  const double resolution = levels ? 0.25 / levels : 0;
+  const double slack = levels * std::ldexp(1.0, fn::cmp_low(fb, 2 * opt.score_bound, resolution) - fb);
   Shared mx;
   {
     OpScope s(be.ledger(), "max");
     // Causal rows compare only the scores they keep.
-    mx = r.keep.all ? fn::tournament_max(be, x, opt.score_bound, false).value
-                    : fn::ragged_max(be, kept(be, r, x), r.keep.lengths, opt.score_bound);
+    mx = r.keep.all ? fn::tournament_max(be, x, opt.score_bound, false, resolution).value
+                    : fn::ragged_max(be, kept(be, r, x), r.keep.lengths, opt.score_bound, resolution);
+    if (slack > 0) mx = fn::add_const(be, mx, slack, fb);
   }
-  Shared d = be.sub(kept(be, r, x), per_kept(be, r, mx));  // <= 0
+  Shared d = be.sub(kept(be, r, x), per_kept(be, r, mx));  // < 0, the row's max within `slack` of 0
   Shared e;
   {
     OpScope s(be.ledger(), "exp");
-    e = fn::exp_neg_core(be, d, opt.exp_clip, 2 * opt.score_bound, E);
+    e = fn::exp_neg_core(be, d, opt.exp_clip, 2 * opt.score_bound + slack, E);
   }
-  // The max contributes e^0 = 1, so sums lie in [1, n] up to rounding.
+  // The row's max contributes at least e^-slack >= e^-1/4, so sums lie in [0.77, n] up to rounding.
   return normalize_rows(be, r, e, E, 0.0, 0.5, static_cast<double>(r.n) + 1);
 }
 

@@ -229,7 +229,7 @@ RowLengths column_rows(const Shared& x, const Shared& y) {
 Shared Backend::mul_cols(const Shared& x, const Shared& y) { return mul_rows(x, y, column_rows(x, y)); }
 Shared Backend::mul_cols_trunc(const Shared& x, const Shared& y, int bits) { return mul_rows_trunc(x, y, column_rows(x, y), bits); }
 
-Shared Backend::negative_part(const Shared& x, int bits) { return mul(ltz(x, bits), x); }
+Shared Backend::negative_part(const Shared& x, int bits, int low) { return mul(ltz(x, bits, low), x); }
 
 namespace {
 void require_rows_matrix(const Shared& v) {
@@ -298,8 +298,10 @@ Shared Backend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transpos
   return matmul_trunc(x, cache_operand(*this, cache, transposed));
 }
 
-void check_ltz_bits(int bits) {
+void check_ltz_bits(int bits, int low) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
+  if (low < 0 || low > bits - 3)
+    throw std::invalid_argument("ltz: low bits must be in [0, " + std::to_string(bits - 3) + "] for " + std::to_string(bits) + " bits, got " + std::to_string(low));
 }
 
 RingTensor public_tensor(const Backend& be, const std::vector<double>& values, const Shape& shape) {

@@ -121,7 +121,11 @@ class Backend {
   virtual Shared trunc(const Shared& x, int bits) = 0;
   // Integer sharing of [x < 0] (x read as two's complement). With bits < 64 the caller promises
   // |x| < 2^(bits-1): only the low `bits` bits enter the comparison (smaller circuits and keys).
-  virtual Shared ltz(const Shared& x, int bits = 64) = 0;
+  // low > 0 asks only for x's bits [low, bits): the answer is exact for |x| >= 2^low and either
+  // value for |x| < 2^low (a comparison that need not resolve x's last bits, e.g. a softmax max,
+  // costs the bits it needs); settings may still answer exactly. 0 <= low <= bits - 3, and then
+  // |x| < 2^(bits-2) (cmp_bits' promise: the carry of the dropped bits must not reach the sign).
+  virtual Shared ltz(const Shared& x, int bits = 64, int low = 0) = 0;
 
   // Prepares a secret weight (k,n) for repeated use as matmul's right operand. Called once at
   // set-up: in 2pc-dealer the masked weight W - B is opened then, and every later matmul with it
@@ -190,9 +194,11 @@ class Backend {
   Shared mul_cols(const Shared& x, const Shared& y);
   Shared mul_cols_trunc(const Shared& x, const Shared& y, int bits);
   // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
-  // x - negative_part(x); max(a, b) = a - negative_part(a - b)). Default: an ltz and a product;
-  // 2pc-dealer: the comparison's keys also carry r, so the product needs no opening (ltz_gate.h).
-  virtual Shared negative_part(const Shared& x, int bits);
+  // x - negative_part(x); max(a, b) = a - negative_part(a - b)). With low > 0 the comparison is
+  // ltz's (exact for |x| >= 2^low): the result is x or 0 where |x| < 2^low, exactly one of them.
+  // Default: an ltz and a product; 2pc-dealer: the comparison's keys also carry r, so the product
+  // needs no opening (ltz_gate.h).
+  virtual Shared negative_part(const Shared& x, int bits, int low = 0);
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);
   // Piecewise-quadratic public function (protocols/fss/spline.h), element-wise: x at t.in_frac bits with
@@ -225,8 +231,8 @@ u64 matmul_macs(const Shape& a, const Shape& b);
 // sum_squares by one square and a row sum (2pc-dealer and its dealer).
 Shared sum_squares_by_square(Backend& be, const Shared& v);
 
-// Throws std::invalid_argument unless 3 <= bits <= 64.
-void check_ltz_bits(int bits);
+// Throws std::invalid_argument unless 3 <= bits <= 64 and 0 <= low <= bits - 3.
+void check_ltz_bits(int bits, int low = 0);
 
 // Throws std::invalid_argument unless x has sum(lengths) elements, y one per row and every row at
 // least one element (Backend::mul_rows).

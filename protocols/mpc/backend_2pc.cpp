@@ -246,11 +246,11 @@ Shared TwoPcBackend::trunc(const Shared& x, int bits) {
   return Shared{gates().trunc(x.s0, bits), {}, {}};
 }
 
-Shared TwoPcBackend::ltz(const Shared& x, int bits) {
+Shared TwoPcBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "ltz");
   const LocalWork local(x.numel());
-  check_ltz_bits(bits);
-  Shared out{gates().ltz(x.s0, bits), {}, {}};
+  check_ltz_bits(bits, low);
+  Shared out{gates().ltz(x.s0, bits, low), {}, {}};
   out.prepared = std::make_shared<BitSharing>();
   return out;
 }

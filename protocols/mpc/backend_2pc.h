@@ -52,7 +52,7 @@ class TwoPcBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x, int bits = 64) override;
+  Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
   Shared select(const Shared& bit, const Shared& a, const Shared& b) override;
   Shared ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) override;
   PrivateWeight setup_private_weight(const Private& w) override;

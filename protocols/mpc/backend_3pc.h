@@ -43,7 +43,7 @@ class ThreePcBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x, int bits = 64) override;
+  Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
   Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
   Shared matmul_trunc(const Shared& a, const Shared& b) override { return matmul_trunc_bits(a, b, frac_bits()); }

@@ -17,6 +17,11 @@
 //     client and server open e = b ^ beta (1 bit each): b = e + (1 - 2e) beta.
 //  5. The additive result is re-shared as replicated shares (replicate_pair).
 //
+// With `low` > 0 (Backend::ltz: only x's bits [low, bits) asked for) everything above runs on the
+// k = bits - low high bits: each party opens its u >> low (k bits), whose sum is (c >> low) minus
+// the dropped bits' carry, and the helper's r is r >> low. The two lost carries move the judged
+// value by less than one unit of 2^low, so the answer is exact for |x| >= 2^low.
+//
 // Everything the helper deals is input-independent: the client's shares come from the
 // (helper, client) PRG, the server's from the (server, helper) PRG except the corrections the
 // helper sends it (monomials and triple products as bits, beta as a word), in the first round.
@@ -64,10 +69,10 @@ std::vector<int> range_step(int first, int count, int step) {
 
 }  // namespace
 
-Shared ThreePcBackend::ltz(const Shared& x, int bits) {
+Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "ltz");
-  check_ltz_bits(bits);
-  const int k = bits, L = k - 1, chunks = (L + 1) / 2;
+  check_ltz_bits(bits, low);
+  const int k = bits - low, L = k - 1, chunks = (L + 1) / 2;
   const Shape shape = x.shape();
   const i64 n = x.numel();
   const bool ph = phantom_;
@@ -107,7 +112,7 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits) {
     std::vector<LevelTriples> t1 = draw_triples(prg_prev_, false);
     Bits beta1 = random_bits(prg_prev_, n, 1, ph);
 
-    Bits r = Bits::from_ring(marill::add(rA, rB), 0, k);
+    Bits r = Bits::from_ring(marill::add(rA, rB), low, k);
     std::vector<Bits> mono;
     for (int q = 0; q < chunks; ++q) {
       Bits lo = bits_planes(r, 2 * q, 1);
@@ -140,9 +145,11 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits) {
   Bits beta = random_bits(dealt, n, 1, ph);
   RingTensor beta_word = client ? dealt.random(shape, ph) : RingTensor{};
 
-  // 1. Open c = x + 2^(k-1) + r mod 2^k (the helper's corrections arrive in the same round).
-  RingTensor u = client ? marill::add_scalar(marill::add(marill::add(x.s0, x.s1), r_share), u64{1} << (k - 1))
+  // 1. Open c = x + 2^(bits-1) + r mod 2^bits, or its bits [low, bits) (the helper's corrections
+  // arrive in the same round).
+  RingTensor u = client ? marill::add_scalar(marill::add(marill::add(x.s0, x.s1), r_share), u64{1} << (bits - 1))
                         : marill::add(x.s1, r_share);
+  if (low) u = shift_right_logical(u, low);
   const Role other = client ? Role::server : Role::client;
   send_bits(other, Bits::from_ring(u, 0, k));
   Bits c = Bits::from_ring(marill::add(u, recv_bits(other, n, k).to_ring(shape)), 0, k);

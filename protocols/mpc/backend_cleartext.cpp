@@ -27,11 +27,11 @@ Shared CleartextBackend::trunc(const Shared& x, int bits) {
   return Shared{shift_right_arith(x.s0, bits), {}, {}};
 }
 
-Shared CleartextBackend::ltz(const Shared& x, int bits) {
+Shared CleartextBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger_, "ltz");
-  check_ltz_bits(bits);
+  check_ltz_bits(bits, low);
   // bit (bits-1) of x: the sign whenever the caller's promise |x| < 2^(bits-1) holds, as in the
-  // secure backends (which see only the low bits).
+  // secure backends (which see only the low bits). Exact also where `low` would allow either.
   RingTensor b = shift_right_logical(shift_left(x.s0, 64 - bits), 63);
   return Shared{b, {}, {}};
 }

@@ -22,7 +22,7 @@ class CleartextBackend final : public Backend {
   Shared mul(const Shared& a, const Shared& b) override;
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x, int bits = 64) override;
+  Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
 
  protected:
   void add_public_inplace(Shared& a, const RingTensor& c) override { add_inplace(a.s0, c); }

@@ -120,10 +120,10 @@ Shared DealerBackend::trunc_square(const Shared& x, int bits) {
   return shape_only(x.shape());
 }
 
-Shared DealerBackend::negative_part(const Shared& x, int bits) {
+Shared DealerBackend::negative_part(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "negative_part");
-  check_ltz_bits(bits);
-  deal_negative_part(*dealing_, x.shape(), bits);
+  check_ltz_bits(bits, low);
+  deal_negative_part(*dealing_, x.shape(), bits, low);
   return shape_only(x.shape());
 }
 
@@ -153,10 +153,10 @@ Shared DealerBackend::trunc(const Shared& x, int d) {
   return shape_only(x.shape());
 }
 
-Shared DealerBackend::ltz(const Shared& x, int bits) {
+Shared DealerBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "ltz");
-  check_ltz_bits(bits);
-  deal_ltz(*dealing_, x.shape(), bits);
+  check_ltz_bits(bits, low);
+  deal_ltz(*dealing_, x.shape(), bits, low);
   return shape_only(x.shape());
 }
 

@@ -31,8 +31,8 @@ class DealerBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
   Shared trunc(const Shared& x, int bits) override;
-  Shared ltz(const Shared& x, int bits = 64) override;
-  Shared negative_part(const Shared& x, int bits) override;
+  Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
+  Shared negative_part(const Shared& x, int bits, int low = 0) override;
   Shared trunc_square(const Shared& x, int bits) override;
   Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }
   Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) override;

@@ -232,18 +232,20 @@ Shared TwoPartyBackend::trunc_square(const Shared& x, int d) {
   return Shared{trunc_square_share(open_truncation_input(x, m.trunc.r), m, d, is_client_), {}, {}};
 }
 
-Shared TwoPartyBackend::ltz(const Shared& x, int bits) {
+Shared TwoPartyBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "ltz");
-  check_ltz_bits(bits);
+  check_ltz_bits(bits, low);
   const Shape& s = x.shape();
-  LtzMaterial m = deal_ltz(*source_, s, bits);
+  LtzMaterial m = deal_ltz(*source_, s, bits, low);
   RingTensor mine = marill::add(x.s0, m.r);
   RingTensor xhat = marill::add(mine, exchange(mine));
+  // The keys hide r >> low: they compare (x^ >> low) - (r >> low) = floor(x / 2^low) + {0, 1}.
+  if (low) xhat = shift_right_logical(xhat, low);
   if (phantom_) {
-    ltz_eval_work(bits, x.numel(), 1);  // what ltz_eval counts in a real run
+    ltz_eval_work(bits - low, x.numel(), 1);  // what ltz_eval counts in a real run
     return Shared{RingTensor::phantom(s), {}, {}};
   }
-  LtzKeys keys = ltz_deserialize(std::move(m.keys), x.numel(), bits);
+  LtzKeys keys = ltz_deserialize(std::move(m.keys), x.numel(), bits - low);
   RingTensor out(s);
   ltz_eval(party(), keys, xhat.data(), out.data());
   return Shared{std::move(out), {}, {}};
@@ -260,24 +262,26 @@ Shared TwoPartyBackend::mul_rows(const Shared& x, const Shared& y, const RowLeng
   return Shared{rows_share(t, e, f, lengths, is_client_).reshaped(x.shape()), {}, {}};
 }
 
-Shared TwoPartyBackend::negative_part(const Shared& x, int bits) {
+Shared TwoPartyBackend::negative_part(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "negative_part");
-  check_ltz_bits(bits);
+  check_ltz_bits(bits, low);
   const Shape& s = x.shape();
   const i64 n = x.numel();
-  LtzMaterial m = deal_negative_part(*source_, s, bits);
+  LtzMaterial m = deal_negative_part(*source_, s, bits, low);
   RingTensor mine = marill::add(x.s0, m.r);
   const RingTensor xhat = marill::add(mine, exchange(mine));
+  // The keys compare x^'s bits [low, bits) (as ltz), the product uses all of x^.
+  const RingTensor base = low ? shift_right_logical(xhat, low) : xhat;
   const u64 zero = 0;
   count_work(WorkKind::ring_elem, static_cast<u64>(n));
   if (phantom_) {
-    ltz_eval_shifts_work(bits, n, &zero, 1, 2);  // what ltz_eval_payload_shifts counts in a real run
+    ltz_eval_shifts_work(bits - low, n, &zero, 1, 2);  // what ltz_eval_payload_shifts counts in a real run
     return Shared{RingTensor::phantom(s), {}, {}};
   }
   // Shares of [x<0] and [x<0]·r from one evaluation of the keys; [x<0]·x = [x<0]·x^ - [x<0]·r.
-  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits, 2);
+  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits - low, 2);
   std::vector<u64> out(static_cast<size_t>(2 * n));
-  ltz_eval_payload_shifts(party(), keys, xhat.data(), &zero, 1, m.r.data(), out.data());
+  ltz_eval_payload_shifts(party(), keys, base.data(), &zero, 1, m.r.data(), out.data());
   RingTensor res(s);
   for (i64 e = 0; e < n; ++e) res.data()[e] = out[static_cast<size_t>(e)] * xhat.data()[e] - out[static_cast<size_t>(n + e)];
   return Shared{std::move(res), {}, {}};

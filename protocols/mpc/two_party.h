@@ -49,7 +49,7 @@ class TwoPartyBackend final : public Backend {
   Shared trunc(const Shared& x, int bits) override;
   Shared trunc_square(const Shared& x, int bits) override;  // one opening (trunc_gate.h)
   Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }
-  Shared ltz(const Shared& x, int bits = 64) override;
+  Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;
   Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;
@@ -59,7 +59,7 @@ class TwoPartyBackend final : public Backend {
   // One opening for all products.
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;
   std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
-  Shared negative_part(const Shared& x, int bits) override;
+  Shared negative_part(const Shared& x, int bits, int low = 0) override;
   Shared mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) override;
 
  protected:

@@ -342,26 +342,28 @@ RingTensor OtGates::mux(const BitShares& c, const RingTensor& v) {
   return out;
 }
 
-RingTensor OtGates::ltz(const RingTensor& x, int bits) {
+RingTensor OtGates::ltz(const RingTensor& x, int bits, int drop) {
   check_width(bits, 3, 64, "ltz");
+  check_width(drop, 0, bits - 3, "ltz's dropped bits");
   OpScope op(comm_.ledger(), "ltz");
+  const int low = bits - 1, w = low - drop;  // the carry into bit `low`, judged on bits [drop, low)
   if (phantom_) {
     set_up();
-    phantom_greater_than(x.numel(), 1, bits - 1);
+    phantom_greater_than(x.numel(), 1, w);
     return b2a({}, x.shape());
   }
   const std::size_t n = static_cast<std::size_t>(x.numel());
-  const int low = bits - 1;
-  const u64 mask = low_bits_mask(low);
+  const u64 mask = low_bits_mask(w);
   std::vector<u64> mine(n);
   BitShares msb(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const u64 v = x[static_cast<i64>(i)] & mask;
-    // carry = [v0 + v1 >= 2^low] = [v0 > 2^low − 1 − v1]: the client compares v0, the server 2^low − 1 − v1
+    const u64 v = (x[static_cast<i64>(i)] & low_bits_mask(low)) >> drop;
+    // carry = [v0 + v1 >= 2^w] = [v0 > 2^w − 1 − v1]: the client compares v0, the server 2^w − 1 − v1.
+    // With drop > 0 the dropped bits' own carry is lost: the sign of some x' with |x' - x| < 2^drop.
     mine[i] = client_ ? v : mask - v;
     msb[i] = (x[static_cast<i64>(i)] >> low) & 1;
   }
-  const BitShares carry = greater_than(mine, low);
+  const BitShares carry = greater_than(mine, w);
   BitShares c(n);
   for (std::size_t i = 0; i < n; ++i) c[i] = msb[i] ^ carry[i];
   return b2a(c, x.shape());

@@ -11,7 +11,8 @@
 //                 direction per triple; the two ANDs of a tree node share their left operand
 //                 (eq_hi), so one pair of random OTs makes both triples (a·b and a·b').
 //   ltz           [x < 0] of a shared x on `bits` bits: msb(x) = msb(x0) ⊕ msb(x1) ⊕ carry, the
-//                 carry of the low bits-1 bits a millionaires' comparison, then b2a. Against T
+//                 carry of the low bits-1 bits a millionaires' comparison, then b2a (`drop`:
+//                 the carry judged on bits [drop, bits-1), Backend::ltz's `low`). Against T
 //                 public offsets (a spline's knots) the server's side is one value, so each leaf
 //                 OT carries all T comparisons (ltz_many).
 //   b2a           XOR-shared bit to arithmetic 0/1: c0 + c1 − 2·c0·c1, the product by one COT.
@@ -70,7 +71,7 @@ class OtGates {
   // Shares of c·v, c XOR-shared bits (one per element of v; phantom runs: c may be empty).
   RingTensor mux(const BitShares& c, const RingTensor& v);
   // Arithmetic 0/1 shares of [x < 0], x read on its low `bits` bits (3..64).
-  RingTensor ltz(const RingTensor& x, int bits);
+  RingTensor ltz(const RingTensor& x, int bits, int drop = 0);
   // Arithmetic 0/1 shares of [x − K_t < 0] for T public offsets K_t, shaped (T, n) for x of n
   // elements. The server's side is the same for every t, so one 1-of-16 OT per element and digit
   // carries all T comparisons' leaves (up to kThresholdsPerOt per OT): a spline's knots cost one

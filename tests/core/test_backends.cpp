@@ -1,6 +1,8 @@
 // Every primitive of every secure setting against the cleartext fixed-point reference.
+#include <algorithm>
 #include <iterator>
 #include <limits>
+#include <utility>
 
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
@@ -162,6 +164,39 @@ TEST_CASE("3pc ltz is exact at every promised width, range edges included, and p
     const BinaryOp op = [bits](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, bits); };
     CHECK(max_ring_diff(run_binary(Setting::three_pc, x, dummy, op), expect) == 0);
     require_phantom_equals_real(Setting::three_pc, x, dummy, op);
+  }
+}
+
+TEST_CASE("ltz and negative_part with dropped low bits are exact where |x| >= 2^low and one of the two answers below, in every setting", "[backend]") {
+  for (auto [bits, low] : {std::pair{27, 10}, std::pair{17, 14}, std::pair{64, 20}, std::pair{33, 6}}) {
+    INFO("bits = " << bits << ", low = " << low);
+    RingTensor x = random_ring({203});
+    for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (66 - bits));  // |x| < 2^(bits-2)
+    // Small values too: most of the rest within a few 2^low of 0.
+    for (i64 i = 0; i < 120; ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (bits - 2 - std::min(bits - 2, low + 2)));
+    const i64 g = i64{1} << low, top = (i64{1} << (bits - 2)) - 1;
+    const i64 edges[] = {0, 1, -1, g - 1, -(g - 1), g, -g, g + 1, -g - 1, top, -top};
+    for (size_t i = 0; i < std::size(edges); ++i) x[static_cast<i64>(i)] = static_cast<u64>(edges[i]);
+    RingTensor dummy(x.shape());
+    const BinaryOp cmp = [bits, low](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, bits, low); };
+    const BinaryOp neg = [bits, low](Backend& be, const Shared& p, const Shared&) { return be.negative_part(p, bits, low); };
+    for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+      INFO(setting_name(s));
+      const RingTensor b = run_binary(s, x, dummy, cmp), m = run_binary(s, x, dummy, neg);
+      int wrong = 0;
+      for (i64 i = 0; i < x.numel(); ++i) {
+        const i64 v = static_cast<i64>(x[i]);
+        const bool exact = v >= g || v <= -g;
+        const u64 sign = v < 0 ? 1 : 0;
+        if (exact ? b[i] != sign : b[i] > 1) ++wrong;
+        if (exact ? m[i] != (v < 0 ? x[i] : 0) : (m[i] != 0 && m[i] != x[i])) ++wrong;
+      }
+      CHECK(wrong == 0);
+      if (s != Setting::cleartext) {
+        require_phantom_equals_real(s, x, dummy, cmp);
+        require_phantom_equals_real(s, x, dummy, neg);
+      }
+    }
   }
 }
 

@@ -8,9 +8,11 @@
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 
 #include "protocols/functions/fn_internal.h"
 #include "protocols/functions/functions.h"
@@ -207,6 +209,40 @@ TEST_CASE("ragged_max: the exact max of rows of different lengths in every setti
   }
   REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, x, [&](Backend& be, const Shared& a) { return fn::ragged_max(be, a, RowLengths{3, 0, 1, 0}, 20.0); }),
                       Catch::Contains("ragged_max: rows of 0 elements"));
+}
+
+TEST_CASE("a near-max with coarse comparisons is an element of its row at most levels x resolution below the max, in every setting", "[functions]") {
+  // Rows of 64 scores within a few 2^-10 of each other (every comparison inside the resolution)
+  // and rows spread over [-20, 20]; resolution 1/24: comparisons drop 11 of 27 bits.
+  const i64 R = 6, n = 64;
+  const double resolution = 1.0 / 24, slack = 6 * std::ldexp(1.0, fn::cmp_low(kFxp.frac_bits, 40.0, resolution) - kFxp.frac_bits);
+  CHECK(fn::cmp_low(kFxp.frac_bits, 40.0, resolution) == 11);
+  RingTensor x = random_fixed({R, n}, -20.0, 20.0, kFxp);
+  std::mt19937_64 rng(7);
+  const i64 centre = static_cast<i64>(std::llround(std::ldexp(1.5, kFxp.frac_bits)));
+  for (i64 i = 0; i < 3 * n; ++i) x[i] = static_cast<u64>(centre + static_cast<i64>(rng() % 200) - 100);
+  auto check_rows = [&](const RingTensor& got, const char* what) {
+    INFO(what);
+    REQUIRE(got.numel() == R);
+    for (i64 r = 0; r < R; ++r) {
+      i64 best = static_cast<i64>(x[r * n]);
+      bool member = false;
+      for (i64 j = 0; j < n; ++j) {
+        best = std::max(best, static_cast<i64>(x[r * n + j]));
+        member = member || x[r * n + j] == got[r];
+      }
+      CHECK(member);
+      CHECK(static_cast<i64>(got[r]) <= best);
+      CHECK(static_cast<double>(best - static_cast<i64>(got[r])) < slack * std::ldexp(1.0, kFxp.frac_bits));
+    }
+  };
+  for (Setting s : all_settings()) {
+    INFO(setting_name(s));
+    check_rows(run_unary(s, x, [&](Backend& be, const Shared& a) { return fn::tournament_max(be, a, 20.0, false, resolution).value; }), "tournament");
+    check_rows(run_unary(s, x.reshaped({R * n}), [&](Backend& be, const Shared& a) { return fn::ragged_max(be, a, RowLengths::uniform(R, n), 20.0, resolution); }), "ragged");
+  }
+  REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, x, [&](Backend& be, const Shared& a) { return fn::tournament_max(be, a, 20.0, true, resolution).index; }),
+                      Catch::Contains("an index needs exact comparisons"));
 }
 
 TEST_CASE("poly_eval_blocked: Paterson-Stockmeyer blocks give the one-power-per-product value to a few ulps of F in every setting, with fewer products", "[functions]") {

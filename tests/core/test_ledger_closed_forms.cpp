@@ -1,4 +1,6 @@
 // The cost ledger pinned to closed forms, and phantom runs equal to real runs byte for byte.
+#include <utility>
+
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
@@ -108,6 +110,15 @@ TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree
     CHECK(op_bytes(res, Role::helper, "ltz") == static_cast<u64>(b.helper * n / 8 + 8 * n));
     CHECK(op_rounds(res, "ltz") == static_cast<u64>(3 + b.levels));
   }
+  // Dropping low bits (Backend::ltz's `low`) runs the same circuit on bits - low bits.
+  for (auto [bits, low] : {std::pair{27, 10}, std::pair{64, 40}}) {
+    INFO("bits = " << bits << ", low = " << low);
+    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [bits, low](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, bits, low); });
+    const LtzBits b = ltz_3pc_bits(bits - low);
+    CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
+    CHECK(op_bytes(res, Role::helper, "ltz") == static_cast<u64>(b.helper * n / 8 + 8 * n));
+    CHECK(op_rounds(res, "ltz") == static_cast<u64>(3 + b.levels));
+  }
   // k = 64: 153 bits (client, server) and 152 (helper), 8 rounds; ABY3's MSB extraction alone
   // quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit injection.
   CHECK(ltz_3pc_bits(64).side == 153);
@@ -164,6 +175,12 @@ TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
   SessionResult c40 = run_op(Setting::two_pc_dealer, {e}, {e}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, 40); });
   CHECK(op_bytes(c40, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(40));
   CHECK(ltz_key_bytes(40) < ltz_key_bytes(64) * 2 / 3);
+  // Dropped low bits: the keys of the remaining width, the same opening.
+  SessionResult c27 = run_op(Setting::two_pc_dealer, {e}, {e}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, 27, 10); });
+  CHECK(op_bytes(c27, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(17));
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(c27, r, "ltz") == static_cast<u64>(e * 8));
+  SessionResult np = run_op(Setting::two_pc_dealer, {e}, {e}, [](Backend& be, const Shared& x, const Shared&) { return be.negative_part(x, 27, 10); });
+  CHECK(op_bytes(np, Role::dealer, "negative_part", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(17, 2));
 }
 
 TEST_CASE("a prepared weight is opened once at set-up, then matmul opens only its left operand", "[ledger][backend]") {
