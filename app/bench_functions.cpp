@@ -21,7 +21,7 @@ int bench_functions(int argc, char** argv) {
             "                              [--shape N | --shape RxC] [--policy silu=poly,exp=spline] [--csv FILE]\n"
             "                              [--phantom] [--frac-bits 16] [--seed 1]\n"
             "functions: exp reciprocal rsqrt silu gelu relu quad softmax softmax-causal softmax-2relu softmax-2quad\n"
-            "           argmax rmsnorm layernorm ltz trunc mul matmul (default: all)\n"
+            "           argmax rmsnorm layernorm ltz ltz-range trunc mul matmul (default: all)\n"
             "shapes (default): element-wise 4096; softmax rows of 128 (32x128) and of 2048 (2x2048); softmax-causal\n"
             "           128x128 (the last R queries of a C-token prefill); argmax 2x2048; norms 4x1024; matmul 64x64 (x 64x64)");
   if (args.help()) return 0;

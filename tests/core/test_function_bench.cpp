@@ -86,6 +86,7 @@ TEST_CASE("bench functions: measured errors within the function tests' bounds", 
       {"quad", {512}, kUlp},             {"softmax", {3, 128}, 3e-5},            {"softmax-causal", {12, 12}, 3e-5},
       {"softmax-2relu", {2, 128}, 3e-5}, {"softmax-2quad", {2, 128}, 3e-5},      {"argmax", {2, 100}, 0},
       {"rmsnorm", {7, 96}, 1.5e-4},      {"layernorm", {7, 96}, 1.5e-4},         {"ltz", {512}, 0},
+      {"ltz-range", {512}, 0},
       {"trunc", {512}, 2 * kUlp},        {"mul", {512}, 1e-9},                   {"matmul", {8, 16}, 1e-9},
   };
   for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
