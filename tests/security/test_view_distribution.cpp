@@ -29,7 +29,7 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   // only when the observer is the owner's next party (P_{o+1} gets x - c_o; P_{o-1} gets nothing).
   std::vector<ViewOp> ops;
   if (s == Setting::two_pc) {  // input: x − r; then OT-extension columns, corrections under OT pads, openings under fresh triples
-    for (const char* op : {"input", "mul", "mul_trunc", "ltz", "silu"}) ops.push_back({op, false});
+    for (const char* op : {"input", "mul", "mul_trunc", "ltz", "ltz_low", "silu"}) ops.push_back({op, false});
     ops.push_back({"trunc", false, kN / 2});  // 16 + 8 bits per element of 4 kN: 2,048 words and more each way
     return ops;
   }
@@ -37,14 +37,14 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   if (s == Setting::two_pc_dealer) {  // every other online message is one side of an opening
     // relu: a comparison whose keys carry r (negative_part); exp: trunc_square; rmsnorm:
     // sum_squares and mul_rows; causal softmax: the ragged max and mul_rows.
-    for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "silu", "relu", "exp", "rmsnorm", "softmax"}) ops.push_back({op, true});
+    for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "ltz_low", "silu", "relu", "exp", "rmsnorm", "softmax"}) ops.push_back({op, true});
     return ops;
   }
   // 3pc: mul reshares zero-masked values (received from the next party); trunc and the fused
   // mul_trunc (dealer rotated over thirds) send masked parts, dealt corrections and re-masked
-  // shares; ltz sends x + r's bit planes, Beaver openings, b ^ beta and re-masked words. No opening
-  // is a sum of the two parties' words.
-  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"silu", false}})
+  // shares; ltz sends x + r's bit planes (with dropped low bits: those of (x + r) >> low), Beaver
+  // openings, b ^ beta and re-masked words. No opening is a sum of the two parties' words.
+  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"ltz_low", false}, {"silu", false}})
     ops.push_back(v);
   return ops;
 }
@@ -63,6 +63,7 @@ Recorded run_view(Setting s, Role observer, Role other, const RingTensor& mine, 
     step("mul_trunc", [&] { be.mul_trunc(x, y); });
     step("trunc", [&] { be.trunc(be.concat({y, y, y, y}, 0), 8); });  // 4 kN: 2pc's truncation sends only R + d bits each
     step("ltz", [&] { be.ltz(y); });
+    step("ltz_low", [&] { be.ltz(y, 40, 12); });  // Backend::ltz's low: bits [12, 40) compared
     step("silu", [&] { silu(be, y); });
     if (s == Setting::two_pc_dealer) {  // the gates only 2pc-dealer has
       step("relu", [&] { relu(be, y); });
