@@ -63,9 +63,10 @@ Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int
   Shared below = less_than_zero(be, add_const(be, x, clip, fb), fb, bound + clip, kClipResolution);
   // u = x / 16 is x's ring value read at fb + 4 bits; move it to F bits exactly.
   Shared u = be.scale(x, u64{1} << (F - fb - kSquarings));
-  // Taylor degree 7 on u in [-1.25, 0] (-1.258 with the clip's resolution), in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications
-  // and 2 truncations. Degree 7 (not 4 with one more squaring) because Taylor's error has one sign:
-  // a softmax row sums 2047 of them, and this keeps that sum's relative error below 1.4e-6.
+  // Taylor degree 7 on u in [-1.25, 0] (-1.258 with the clip's resolution, inside the sizing's one-bit
+  // margin), in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications and 2 truncations. Degree 7
+  // (not 4 with one more squaring) because Taylor's error has one sign: a softmax row sums 2047 of
+  // them, and this keeps that sum's relative error below 1.4e-6.
   Shared z = poly_eval_blocked(be, u, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}, F, F, 1.25);
   for (int i = 0; i < kSquarings; ++i) z = mul_tr(be, z, z, i + 1 < kSquarings ? F : 2 * F - out_bits);
   // Clipped elements hold garbage (their u left the kernel's range); b z == z exactly there.

@@ -78,9 +78,9 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   constexpr int E = 28;  // exp values and their sums: 2^-28 each keeps a 2048-term sum exact to 2^-17
   Rows r = rows_of(scores, opt);
   Shared x = fn::reshape(be, scores, {r.R, r.n});
-  // Softmax is shift-invariant, so the max need only be close: comparisons that may misjudge
-  // scores closer than 2^-(low) apart lose < levels 2^-(low) <= 1/4 (fn::tournament_max), and m + that
-  // bound is >= every score. Comparisons then cost ~log2(4 levels) bits fewer than an exact max's.
+  // Softmax is shift-invariant, so the max need only be close: comparisons that may misjudge scores
+  // closer than 2^(low - f) apart lose < levels 2^(low - f) = slack <= 1/4 (fn::tournament_max), and
+  // m + slack is above every score. Comparisons then drop about f - log2(4 levels) bits.
   const int fb = be.frac_bits();
   const int levels = r.n > 1 ? static_cast<int>(std::ceil(std::log2(static_cast<double>(r.n)))) : 0;
   const double resolution = levels ? 0.25 / levels : 0;

@@ -98,7 +98,7 @@ struct SoftmaxOptions {
 
 // Exact softmax. Method: a near-max m by a tournament over the last axis (ceil(log2 Tk) levels, each
 // max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part; causal rows compare only the
-// scores they keep) whose comparisons resolve differences of 2^-j >= 1/(4 levels) only (Backend::
+// scores they keep) whose comparisons may misjudge differences below 2^-j <= 1/(4 levels) (Backend::
 // ltz's `low`; Tk = 2048: 17 of 27 bits): m is a score of the row less than 1/4 below its max, and
 // softmax is shift-invariant, so x - (m + levels 2^-j) <= 0 goes to exp_neg (clip 20, values kept
 // at 28 bits so 2048 sub-ulp terms still add up), row sum (>= e^-1/4), reciprocal on [0.5, Tk + 1]
