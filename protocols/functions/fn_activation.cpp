@@ -17,14 +17,17 @@ namespace {
 Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T, double C, int s,
                             const std::vector<double>& coefs, double tmax) {
   constexpr int F = 28;
-  // [|x| < T] is judged to 2^-10 against T - 2^-9: never inside beyond T (P's range), and where h
-  // is dropped early (|x| in [T - 3 2^-10, T)) it is as small as at T.
-  constexpr double kInsideResolution = 1.0 / 1024;
+  // Both comparisons are judged to 2^-10 (Backend::ltz's `low`). The sign: f(x) = x - h(x) for every
+  // x (h(a) = a (1 - Phi(a)), a sigmoid(-a) extend to a < 0), so where |x| < 2^-10 is misjudged
+  // relu - h(a) with a = -|x| is still f(x), a at most 2^-10 below P's range. [|x| < T] against
+  // T - 2^-9: never inside beyond T (P's range), and where h is dropped early (|x| in
+  // [T - 3 2^-10, T)) it is as small as at T.
+  constexpr double kResolution = 1.0 / 1024;
   const int fb = be.frac_bits();
-  Shared sx = fn::negative_part(be, x, fb, bound);  // x [x < 0]
+  Shared sx = fn::negative_part(be, x, fb, bound, kResolution);  // x [x < 0]
   Shared relu = be.sub(x, sx);
-  Shared a = be.sub(x, be.scale(sx, 2));  // |x|
-  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -(T - 2 * kInsideResolution), fb), fb, bound + T, kInsideResolution);
+  Shared a = be.sub(x, be.scale(sx, 2));  // |x| (or -|x| where |x| < 2^-10)
+  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -(T - 2 * kResolution), fb), fb, bound + T, kResolution);
   // t = (a - C) / 2^s: a's ring value read at fb + s bits, moved to F bits exactly.
   Shared t = fn::add_const(be, be.scale(a, u64{1} << (F - fb - s)), -C / (1 << s), F);
   // h at its raw scale, truncated within the product by the 0/1 `inside` (one fused product where a

@@ -64,13 +64,17 @@ Shared exp_neg_core(Backend& be, const Shared& x, double clip, double bound, int
   // u = x / 16 is x's ring value read at fb + 4 bits; move it to F bits exactly.
   Shared u = be.scale(x, u64{1} << (F - fb - kSquarings));
   // Taylor degree 7 on u in [-1.25, 0] (-1.258 with the clip's resolution, inside the sizing's one-bit
-  // margin), in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications and 2 truncations. Degree 7
+  // margin), in two blocks: u^2..u^4 and u^4 q_1(u), 4 multiplications and a truncation. Degree 7
   // (not 4 with one more squaring) because Taylor's error has one sign: a softmax row sums 2047 of
   // them, and this keeps that sum's relative error below 1.4e-6.
-  Shared z = poly_eval_blocked(be, u, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}, F, F, 1.25);
+  const FixedShared p = poly_eval_blocked_raw(be, u, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}, F, 1.25);
+  // Clipped elements hold garbage (their u left the kernel's range): the kept mask 1 - [x < -clip]
+  // multiplies the kernel's value in the product that brings it to F bits, where a truncation was
+  // due anyway, so 0 * garbage = 0 costs no product of its own (0 squares to 0, to the truncations'
+  // unit).
+  Shared z = mul_tr(be, one_minus(be, below), p.v, p.bits - F);
   for (int i = 0; i < kSquarings; ++i) z = mul_tr(be, z, z, i + 1 < kSquarings ? F : 2 * F - out_bits);
-  // Clipped elements hold garbage (their u left the kernel's range); b z == z exactly there.
-  return be.sub(z, be.mul(below, z));
+  return z;
 }
 
 }  // namespace fn

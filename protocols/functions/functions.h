@@ -38,17 +38,19 @@ namespace marill {
 // Elementary functions
 // ---------------------------------------------------------------------------------------------
 
-// exp(x) for x <= 0, exactly 0 below -clip - 1/8 and never 0 above -clip + 1/8. x (...) -> (...).
+// exp(x) for x <= 0, 0 below -clip - 1/8 (exactly, or one output unit with the squaring method's
+// truncations) and never 0 above -clip + 1/8. x (...) -> (...).
 // Method: squaring as CrypTen's (1 + x/2^n)^(2^n) and PUMA, with a better kernel: e^x = (e^(x/16))^16,
 // e^u by its degree-7 Taylor polynomial on u in [-1.25, 0] (u^2..u^4, then u^4 q_1(u)), then 4 squarings,
 // all at 28 fractional bits (u = x/16 is exact), so fixed-point error stays far below the output
-// ulp. One ltz on x + clip, judged to 1/8 (Backend::ltz's `low`: 13 bits fewer), then zeroes
-// clipped elements (select), as PUMA/Bumblebee clip.
+// ulp. One ltz on x + clip, judged to 1/8 (Backend::ltz's `low`: 13 bits fewer), zeroes clipped
+// elements, as PUMA/Bumblebee clip: the kept mask multiplies the kernel's value in the product that
+// truncates it, so the mask costs no product of its own.
 // Parameters: clip in (0, 20] (default 20: e^-19.875 = 2.3e-9, so 2048 clipped keys change a softmax
 // denominator >= 0.77 by < 2^-17). Approximation error <= 8.3e-10 on [-20.125, 0] (Taylor's error has one
 // sign, so it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
-// Cost: 3pc 161 B, 34 rounds.
+// Cost: 3pc 156 B, 33 rounds.
 // Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
@@ -105,8 +107,8 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 199 B, 139 rounds; 2pc-dealer 56 B + 2.8 KB offline, 24 rounds.
-// Causal prefill (64 x 64): 106 B / 31 B + 1.8 KB (18 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 194 B, 138 rounds; 2pc-dealer 56 B + 2.8 KB offline, 24 rounds.
+// Causal prefill (64 x 64): 103 B / 31 B + 1.8 KB (18 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -145,12 +147,14 @@ Shared quad(Backend& be, const Shared& x);
 // GeLU(x) = x Phi(x) (erf form). Method: GeLU(x) = ReLU(x) - h(|x|), h(a) = a (1 - Phi(a)) (the
 // even part, as SIGMA's ReLU-minus-delta and BumbleBee's piecewise split use), h replaced by 0 for
 // |x| >= 5 (h(5) = 1.4e-6) and by a degree-12 Remez minimax fit in t = (a - 2.5)/2 below (fit
-// error 6.4e-6). [|x| < 5] is judged to 2^-10 against 5 - 2^-9 (Backend::ltz's `low`): inside only
-// below 5, h dropped at most from 5 - 3 2^-10 (h = 1.5e-6). Measured max abs error on [-8, 8]: 2.2e-5.
+// error 6.4e-6). Both comparisons are judged to 2^-10 (Backend::ltz's `low`): GeLU(x) = x - h(x) for
+// every x, so a misjudged sign only moves h's argument to -|x| (2^-10 below the fit); [|x| < 5]
+// against 5 - 2^-9: inside only below 5, h dropped at most from 5 - 3 2^-10 (h = 1.5e-6). Measured
+// max abs error on [-8, 8]: 2.2e-5.
 // Cost: 2 ltz (sign, then [|x| < 5]), 1 + 6 + 1 multiplications and 2 truncations (t^2..t^4, t^8,
 // then t^4 q_1 and t^8 q_2 with blocks q_i of four coefficients, fn::poly_eval_blocked; the last
 // product, by [|x| < 5], truncates h):
-// 3pc 168 B, 33 rounds.
+// 3pc 166 B, 33 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).
@@ -161,9 +165,9 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
-// error 1.1e-5); [|x| < 14] judged as GeLU's [|x| < 5]. Measured max abs error on [-16, 16]: 2.6e-5.
+// error 1.1e-5); comparisons judged as GeLU's. Measured max abs error on [-16, 16]: 2.6e-5.
 // Cost: 2 ltz, 1 + 8 + 1 multiplications and 3 truncations (t^2..t^4, t^8, t^12, three block
-// products; fn::poly_eval_blocked): 3pc 208 B, 36 rounds.
+// products; fn::poly_eval_blocked): 3pc 206 B, 36 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
 // 2.4e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (was 416 B, 13 rounds).
