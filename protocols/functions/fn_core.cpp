@@ -341,12 +341,13 @@ InvPow inv_pow(Backend& be, const Shared& d, int in_bits, double lo, double hi, 
   const Shape shape = d.shape();
   const size_t K = segs.size() - 1;  // thresholds
 
-  // One batched comparison: b_i = [d >= theta_i] = 1 - [d - theta_i < 0].
+  // One comparison of d against every threshold (Backend::ltz_knots: 2pc-dealer one key and one
+  // opening per element, not per threshold): b_i = [d >= theta_i] = 1 - [d < theta_i].
   std::vector<Shared> bits;
   if (K > 0) {
-    std::vector<Shared> diffs;
-    for (size_t i = 1; i < segs.size(); ++i) diffs.push_back(be.add_scalar(d, enc(-segs[i].start, in_bits)));
-    Shared lt = less_than_zero(be, pack(be, diffs), in_bits, hi * 1.5);
+    std::vector<u64> thetas;
+    for (size_t i = 1; i < segs.size(); ++i) thetas.push_back(enc(segs[i].start, in_bits));
+    Shared lt = reshape(be, be.ltz_knots(d, thetas, cmp_bits(in_bits, hi * 1.5)), {static_cast<i64>(K) * d.numel()});
     std::vector<Shape> shapes(K, shape);
     for (auto& b : unpack(be, lt, shapes)) bits.push_back(one_minus(be, b));
   }

@@ -69,9 +69,11 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // (CrypTen instead uses y0 = 3 e^(0.5-x) + 0.003 and 10 NR steps; SIGMA uses a LUT initial guess.)
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
-// Cost (one ltz call on 2 log2(hi/lo) values per element): [1, 2048]: 3pc 461 B, 23 rounds;
-// 2pc-dealer 256 B + 32 KB offline, 7 rounds: there (policy reciprocal=spline) the initial guess and the iteration
-// are one spline gate on m (1/m on [1/2, 1), relative error <= 1e-7; was 336 B, 11 rounds).
+// Cost (one Backend::ltz_knots call against 2 log2(hi/lo) thresholds per element): [1, 2048]: 3pc
+// 461 B, 23 rounds; 2pc-dealer 96 B + 2.9 KB offline, 7 rounds: there one comparison key and one
+// opening per element serve every threshold (was 256 B + 32 KB, a key per threshold), and (policy
+// reciprocal=spline) the initial guess and the iteration are one spline gate on m (1/m on [1/2, 1),
+// relative error <= 1e-7; was 336 B, 11 rounds).
 // Meant for one value per row (softmax, norms).
 Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 
@@ -81,7 +83,7 @@ Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 // y0 (1 + e/2 + 3e^2/8), e = 1 - m y0^2 (error (5/16) e^3 <= 1.2e-6) in 4 multiplicative levels,
 // at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp + 4e-5
 // relative) on [0.01, 100], [1e-4, 4096].
-// Cost [0.01, 100]: 3pc 528 B, 26 rounds; 2pc-dealer 304 B + 36 KB offline, 7 rounds (a spline gate on
+// Cost [0.01, 100]: 3pc 528 B, 26 rounds; 2pc-dealer 96 B + 2.7 KB offline, 7 rounds (a spline gate on
 // m for m^-1/2 on [1/4, 1), relative error <= 3e-7, replaces the series; was 384 B, 13 rounds).
 Shared rsqrt(Backend& be, const Shared& x, double lo, double hi);
 
@@ -107,8 +109,8 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 194 B, 138 rounds; 2pc-dealer 56 B + 2.8 KB offline, 24 rounds.
-// Causal prefill (64 x 64): 103 B / 31 B + 1.8 KB (18 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 194 B, 138 rounds; 2pc-dealer 56 B + 2.7 KB offline, 24 rounds.
+// Causal prefill (64 x 64): 103 B / 30 B + 1.4 KB (18 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -117,14 +119,14 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 40 B, 33 rounds; 2pc-dealer 25 B + 1.9 KB offline, 9 rounds.
+// Cost (4 x 1024): 3pc 40 B, 33 rounds; 2pc-dealer 24 B + 1.7 KB offline, 9 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
-// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 32 B, 31 rounds; 2pc-dealer 41 B +
-// 262 B offline, 11 rounds.
+// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 32 B, 31 rounds; 2pc-dealer 40 B +
+// 52 B offline, 11 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // The softmax the policy names (be.policy().softmax: exact, 2relu or 2quad), as above.
@@ -202,7 +204,7 @@ struct NormOptions {
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
 // gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 31 B, 38 rounds; 2pc-dealer 49 B + 216 B offline, 13 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 31 B, 38 rounds; 2pc-dealer 48 B + 60 B offline, 13 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -212,7 +214,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 29 B, 41 rounds; 2pc-dealer 33 B + 208 B offline, 13 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 29 B, 41 rounds; 2pc-dealer 32 B + 52 B offline, 13 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});

@@ -160,6 +160,13 @@ Shared DealerBackend::ltz(const Shared& x, int bits, int low) {
   return shape_only(x.shape());
 }
 
+Shared DealerBackend::ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  deal_ltz(*dealing_, {x.numel()}, bits);
+  return shape_only({static_cast<i64>(knots.size()), x.numel()});
+}
+
 Shared DealerBackend::spline(const Shared& x, const SplineTable& t) {
   if (t.degree > kMaxSplineGateDegree) return Backend::spline(x, t);  // as the parties do
   OpScope op(ledger(), "spline");

@@ -32,6 +32,7 @@ class DealerBackend final : public Backend {
   std::vector<Shared> mmul_sv_x(const Shared& x, const std::vector<const PrivateWeight*>& weights) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
+  Shared ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) override;
   Shared negative_part(const Shared& x, int bits, int low = 0) override;
   Shared trunc_square(const Shared& x, int bits) override;
   Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }

@@ -251,6 +251,25 @@ Shared TwoPartyBackend::ltz(const Shared& x, int bits, int low) {
   return Shared{std::move(out), {}, {}};
 }
 
+Shared TwoPartyBackend::ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) {
+  OpScope op(ledger(), "ltz");
+  check_ltz_bits(bits);
+  const i64 n = x.numel(), K = static_cast<i64>(knots.size());
+  LtzMaterial m = deal_ltz(*source_, {n}, bits);
+  RingTensor mine = marill::add(x.s0.reshaped({n}), m.r);
+  const RingTensor xhat = marill::add(mine, exchange(mine));
+  if (phantom_) {
+    ltz_eval_shifts_work(bits, n, knots.data(), static_cast<int>(K), 1);  // what ltz_eval_shifts counts in a real run
+    return Shared{RingTensor::phantom({K, n}), {}, {}};
+  }
+  // One key on r for every knot: x - K_i = (x^ - K_i) - r (Boyle et al. 2021's comparisons of one
+  // masked input against many public points, as the spline gate's knots).
+  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits);
+  RingTensor out({K, n});
+  ltz_eval_shifts(party(), keys, xhat.data(), knots.data(), static_cast<int>(K), out.data());
+  return Shared{std::move(out), {}, {}};
+}
+
 Shared TwoPartyBackend::mul_rows(const Shared& x, const Shared& y, const RowLengths& lengths) {
   require_rows(x, y, lengths);
   OpScope op(ledger(), "mul");

@@ -50,6 +50,9 @@ class TwoPartyBackend final : public Backend {
   Shared trunc_square(const Shared& x, int bits) override;  // one opening (trunc_gate.h)
   Shared sum_squares(const Shared& v) override { return sum_squares_by_square(*this, v); }
   Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
+  // [x < K_i] for every knot from one comparison key per element (evaluated at x^ - K_i, as the
+  // spline gate does) and one opening of x: 8 B and ltz_key_bytes(bits) per element, not per knot.
+  Shared ltz_knots(const Shared& x, const std::vector<u64>& knots, int bits) override;
   Shared prepare_weight(const Shared& w) override;
   Shared append_rows(const Shared& cache, const Shared& rows) override;
   Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;

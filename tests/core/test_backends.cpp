@@ -7,6 +7,7 @@
 #include "tests/core/harness.h"
 #include "tests/core/phantom_check.h"
 
+#include "protocols/fss/dcf.h"
 #include "protocols/ring/ring.h"
 
 using namespace marill;
@@ -197,6 +198,35 @@ TEST_CASE("ltz and negative_part with dropped low bits are exact where |x| >= 2^
         require_phantom_equals_real(s, x, dummy, neg);
       }
     }
+  }
+}
+
+TEST_CASE("ltz_knots: x against every public threshold in every setting, 2pc-dealer on one key and one opening per element", "[backend]") {
+  const int bits = 30;
+  const i64 n = 150;
+  RingTensor x = random_ring({3, n / 3});
+  for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (64 - bits + 2));  // |x| < 2^(bits-3)
+  const std::vector<i64> knots = {0, 1, -1, 5000, -123456, (i64{1} << (bits - 3)) - 1, -(i64{1} << (bits - 3))};
+  std::vector<u64> ring_knots;
+  for (i64 k : knots) ring_knots.push_back(static_cast<u64>(k));
+  for (size_t i = 0; i < knots.size(); ++i) x[static_cast<i64>(2 * i)] = static_cast<u64>(knots[i]), x[static_cast<i64>(2 * i + 1)] = static_cast<u64>(knots[i] - 1);
+  RingTensor expect({static_cast<i64>(knots.size()), n});
+  for (size_t k = 0; k < knots.size(); ++k)
+    for (i64 e = 0; e < n; ++e) expect[static_cast<i64>(k) * n + e] = static_cast<i64>(x[e]) < knots[k] ? 1 : 0;
+  RingTensor dummy(x.shape());
+  const BinaryOp op = [&](Backend& be, const Shared& p, const Shared&) { return be.ltz_knots(p, ring_knots, bits); };
+  for (Setting s : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
+    INFO(setting_name(s));
+    SessionResult res;
+    const RingTensor got = run_binary(s, x, dummy, op, &res);
+    REQUIRE(got.shape() == expect.shape());
+    CHECK(max_ring_diff(got, expect) == 0);
+    if (s == Setting::two_pc_dealer) {
+      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(8 * n));
+      CHECK(op_rounds(res, "ltz") == 1);
+      CHECK(op_bytes(res, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * n) * ltz_key_bytes(bits));
+    }
+    if (s != Setting::cleartext) require_phantom_equals_real(s, x, dummy, op);
   }
 }
 
