@@ -17,7 +17,8 @@
 //                helper's r chunk by chunk (TinyTable-style dealt chunk monomials, Beaver ANDs in a
 //                log-depth tree), turn the bit arithmetic with a dealt bit and re-share it:
 //                k = 64: client/server 27.1 B, helper 27.0 B, 8 rounds (ABY3's MSB extraction alone
-//                quotes 36 B, before its bit injection)
+//                quotes 36 B, before its bit injection); k = bits - low in general (Backend::ltz:
+//                only the high bits asked for), k = 22: 14.1 B, 7 rounds
 #pragma once
 
 #include "protocols/mpc/backend.h"

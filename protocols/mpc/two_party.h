@@ -17,6 +17,8 @@
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
 //                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
 //   negative_part  8 B, 1 round (the comparison's keys also carry r); offline 2 ltz_key_bytes(bits, 2)
+//   ltz with low   the keys compare x^ >> low: offline 2 ltz_key_bytes(bits - low) (Backend::ltz)
+//   ltz_knots    8 B, 1 round and 2 ltz_key_bytes(bits) per element for any number of knots
 //   spline       8 B, 1 round, plus its final truncation (8 B, 1 round), whatever the number of pieces m
 //                (protocols/fss/spline_gate.h). Offline 2 ltz_key_bytes(cmp_bits, d + 1) + (d - 1 + 2) * 8 B.
 //                Online CPU grows with m (one DCF evaluation per knot per element).
