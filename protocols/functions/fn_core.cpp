@@ -461,6 +461,17 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
   return res;
 }
 
+NearMaxPlan near_max_plan(int frac, double bound, i64 n, double budget) {
+  int levels = 0;
+  while ((i64{1} << levels) < n) ++levels;
+  if (levels == 0) return {};
+  NearMaxPlan p;
+  p.resolution = budget / levels;
+  // Each level misjudges only pairs closer than 2^(low - frac) (the comparisons' cmp_low).
+  p.slack = levels * std::ldexp(1.0, cmp_low(frac, 2 * bound, p.resolution) - frac);
+  return p;
+}
+
 Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound, double resolution) {
   lengths.check("ragged_max");
   const int bits = cmp_bits(be.frac_bits(), 2 * bound), low = cmp_low(be.frac_bits(), 2 * bound, resolution);

@@ -128,6 +128,13 @@ MaxResult tournament_max(Backend& be, const Shared& x, double bound, bool want_i
 // L - 1 comparisons in ceil(log2 L) levels, the rows side by side: a causal prefill compares only
 // what it keeps, half of a full tournament over its rows. `resolution` as tournament_max's.
 Shared ragged_max(Backend& be, const Shared& x, const RowLengths& lengths, double bound, double resolution = 0);
+// A near-max of rows of up to n elements within `budget` of the row max: the resolution to give
+// tournament_max / ragged_max (budget / levels) and `slack`, the bound (< budget) of what their
+// comparisons may lose, so the near-max plus slack is above every element.
+struct NearMaxPlan {
+  double resolution = 0, slack = 0;
+};
+NearMaxPlan near_max_plan(int frac, double bound, i64 n, double budget);
 
 // ---- softmax plumbing ----
 // The positions of (..., Tq, Tk) that a causal mask keeps (query i sees keys j <= offset + i):

@@ -78,19 +78,17 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   constexpr int E = 28;  // exp values and their sums: 2^-28 each keeps a 2048-term sum exact to 2^-17
   Rows r = rows_of(scores, opt);
   Shared x = fn::reshape(be, scores, {r.R, r.n});
-  // Softmax is shift-invariant, so the max need only be close: comparisons that may misjudge scores
-  // closer than 2^(low - f) apart lose < levels 2^(low - f) = slack <= 1/4 (fn::tournament_max), and
-  // m + slack is above every score. Comparisons then drop about f - log2(4 levels) bits.
+  // Softmax is shift-invariant, so the max need only be close: a near-max within 1/4 of the row's
+  // (comparisons drop about f - log2(4 levels) bits), plus the slack that puts it above every score.
   const int fb = be.frac_bits();
-  const int levels = r.n > 1 ? static_cast<int>(std::ceil(std::log2(static_cast<double>(r.n)))) : 0;
-  const double resolution = levels ? 0.25 / levels : 0;
-  const double slack = levels * std::ldexp(1.0, fn::cmp_low(fb, 2 * opt.score_bound, resolution) - fb);
+  const fn::NearMaxPlan near = fn::near_max_plan(fb, opt.score_bound, r.n, 0.25);
+  const double slack = near.slack;
   Shared mx;
   {
     OpScope s(be.ledger(), "max");
     // Causal rows compare only the scores they keep.
-    mx = r.keep.all ? fn::tournament_max(be, x, opt.score_bound, false, resolution).value
-                    : fn::ragged_max(be, kept(be, r, x), r.keep.lengths, opt.score_bound, resolution);
+    mx = r.keep.all ? fn::tournament_max(be, x, opt.score_bound, false, near.resolution).value
+                    : fn::ragged_max(be, kept(be, r, x), r.keep.lengths, opt.score_bound, near.resolution);
     if (slack > 0) mx = fn::add_const(be, mx, slack, fb);
   }
   Shared d = be.sub(kept(be, r, x), per_kept(be, r, mx));  // < 0, the row's max within `slack` of 0

@@ -220,10 +220,13 @@ Shared TwoPartyBackend::trunc(const Shared& x, int d) {
   return Shared{trunc_share(open_truncation_input(x, m.r), m.r_hi, m.r_msb, d, is_client_), {}, {}};
 }
 
-RingTensor TwoPartyBackend::open_truncation_input(const Shared& x, const RingTensor& r) {
-  RingTensor mine = marill::add(x.s0, r);
-  if (is_client_) mine = marill::add_scalar(mine, kTruncOffset);
+RingTensor TwoPartyBackend::open_masked(const RingTensor& share, const RingTensor& r) {
+  const RingTensor mine = marill::add(share, r);
   return marill::add(mine, exchange(mine));
+}
+
+RingTensor TwoPartyBackend::open_truncation_input(const Shared& x, const RingTensor& r) {
+  return open_masked(is_client_ ? marill::add_scalar(x.s0, kTruncOffset) : x.s0, r);
 }
 
 Shared TwoPartyBackend::trunc_square(const Shared& x, int d) {
@@ -237,8 +240,7 @@ Shared TwoPartyBackend::ltz(const Shared& x, int bits, int low) {
   check_ltz_bits(bits, low);
   const Shape& s = x.shape();
   LtzMaterial m = deal_ltz(*source_, s, bits, low);
-  RingTensor mine = marill::add(x.s0, m.r);
-  RingTensor xhat = marill::add(mine, exchange(mine));
+  RingTensor xhat = open_masked(x.s0, m.r);
   // The keys hide r >> low: they compare (x^ >> low) - (r >> low) = floor(x / 2^low) + {0, 1}.
   if (low) xhat = shift_right_logical(xhat, low);
   if (phantom_) {
@@ -256,8 +258,7 @@ Shared TwoPartyBackend::ltz_knots(const Shared& x, const std::vector<u64>& knots
   check_ltz_bits(bits);
   const i64 n = x.numel(), K = static_cast<i64>(knots.size());
   LtzMaterial m = deal_ltz(*source_, {n}, bits);
-  RingTensor mine = marill::add(x.s0.reshaped({n}), m.r);
-  const RingTensor xhat = marill::add(mine, exchange(mine));
+  const RingTensor xhat = open_masked(x.s0.reshaped({n}), m.r);
   if (phantom_) {
     ltz_eval_shifts_work(bits, n, knots.data(), static_cast<int>(K), 1);  // what ltz_eval_shifts counts in a real run
     return Shared{RingTensor::phantom({K, n}), {}, {}};
@@ -287,8 +288,7 @@ Shared TwoPartyBackend::negative_part(const Shared& x, int bits, int low) {
   const Shape& s = x.shape();
   const i64 n = x.numel();
   LtzMaterial m = deal_negative_part(*source_, s, bits, low);
-  RingTensor mine = marill::add(x.s0, m.r);
-  const RingTensor xhat = marill::add(mine, exchange(mine));
+  const RingTensor xhat = open_masked(x.s0, m.r);
   // The keys compare x^'s bits [low, bits) (as ltz), the product uses all of x^.
   const RingTensor base = low ? shift_right_logical(xhat, low) : xhat;
   const u64 zero = 0;
@@ -312,8 +312,7 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   const Shape& s = x.shape();
   const i64 n = x.numel();
   SplineMaterial m = deal_spline(*source_, s, t);
-  RingTensor mine = marill::add(x.s0, m.r);
-  RingTensor xhat = marill::add(mine, exchange(mine));
+  const RingTensor xhat = open_masked(x.s0, m.r);
   const int tr = t.scale - t.out_frac;
   Shared res;
   if (phantom_) {

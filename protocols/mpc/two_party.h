@@ -72,6 +72,7 @@ class TwoPartyBackend final : public Backend {
 
  private:
   RingTensor exchange(const RingTensor& mine);  // send to the other party, receive theirs
+  RingTensor open_masked(const RingTensor& share, const RingTensor& r);  // x + r, opened to both
   // c = x + r + 2^62 opened for a truncation (trunc_mask.h): the client adds the offset.
   RingTensor open_truncation_input(const Shared& x, const RingTensor& r);
   int party() const { return is_client_ ? 0 : 1; }

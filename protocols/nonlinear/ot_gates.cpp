@@ -353,11 +353,11 @@ RingTensor OtGates::ltz(const RingTensor& x, int bits, int drop) {
     return b2a({}, x.shape());
   }
   const std::size_t n = static_cast<std::size_t>(x.numel());
-  const u64 mask = low_bits_mask(w);
+  const u64 mask = low_bits_mask(w), below_msb = low_bits_mask(low);
   std::vector<u64> mine(n);
   BitShares msb(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const u64 v = (x[static_cast<i64>(i)] & low_bits_mask(low)) >> drop;
+    const u64 v = (x[static_cast<i64>(i)] & below_msb) >> drop;
     // carry = [v0 + v1 >= 2^w] = [v0 > 2^w − 1 − v1]: the client compares v0, the server 2^w − 1 − v1.
     // With drop > 0 the dropped bits' own carry is lost: the sign of some x' with |x' - x| < 2^drop.
     mine[i] = client_ ? v : mask - v;
