@@ -5,12 +5,13 @@
 // Costs per output element (bytes sent by each party, rounds):
 //   input        owner 8 B, 1 round          reveal(to)  one party 8 B, 1 round; reveal_all 8 B each
 //   mul, matmul  8 B per party, 1 round (matmul: per output element)
-//   trunc        by d: (24 + 8 + d/8) / 3 B per party (11.4 B at d = 16), 3 rounds: exact up to one
-//                unit (floor or floor+1) for |x| < 2^62; a dealt mask with known MSB
-//                (protocols/fss/trunc_mask.h; no probabilistic wrap), the dealer role rotated over
-//                three parts of the elements (backend_3pc_trunc.cpp)
-//   mul_trunc,   fused: the 3-of-3 product is truncated directly, (32 + 8 + d/8) / 3 B per party
-//   matmul_trunc (14.0 B at d = 16), 3 rounds (mul then trunc: 19.4 B, 4 rounds); mul_trunc_bits
+//   trunc        by d: (16 + (3d + 1)/8) / 3 B per party (7.4 B at d = 16), 3 rounds: exact up to
+//                one unit (floor or floor+1) for |x| < 2^62; a dealt mask with known MSB
+//                (protocols/fss/trunc_mask.h; no probabilistic wrap) built from pair-PRG words so
+//                only d-bit corrections are dealt, the dealer role rotated over three parts of the
+//                elements (backend_3pc_trunc.cpp)
+//   mul_trunc,   fused: the 3-of-3 product is truncated directly, (24 + (3d + 1)/8) / 3 B per party
+//   matmul_trunc (10.0 B at d = 16), 3 rounds (mul then trunc: 15.4 B, 4 rounds); mul_trunc_bits
 //                at any d
 //   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
 //                client and server open c = x + r mod 2^k (k bits each), compare c with the

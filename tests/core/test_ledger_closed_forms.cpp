@@ -33,13 +33,13 @@ TEST_CASE("3pc matmul sends m*n*8 bytes per party in 1 round", "[ledger]") {
 
 // The rotated truncation (protocols/mpc/backend_3pc_trunc.cpp) on n = 384: each party deals one
 // third (128 elements, whole bit planes) and plays each side of the pair on another: as A it
-// sends MSB(c) (1 bit) and its share (8 B), as B its masked part and its share (16 B), as the
-// dealer t's correction (8 B), h's (d bits) and, fused, its masked part of the product (8 B).
+// sends MSB(c) (1 bit) and its component (8 B), as B its masked part (8 B) and m hB + mu (d bits),
+// as the dealer q's and h's corrections (2d bits) and, fused, its masked part of the product (8 B).
 u64 rotated_trunc_bytes(i64 third, int d, bool fused) {
-  return static_cast<u64>(third * (1 + 64 + 128 + 64 + d + (fused ? 64 : 0)) / 8);
+  return static_cast<u64>(third * (1 + 64 + 64 + d + 2 * d + (fused ? 64 : 0)) / 8);
 }
 
-TEST_CASE("3pc mul sends one element per party in 1 round, trunc a third of 32 + d/8 B each in 3 rounds", "[ledger]") {
+TEST_CASE("3pc mul sends one element per party in 1 round, trunc a third of 16 + 3d/8 B each in 3 rounds", "[ledger]") {
   const i64 n = 384;
   SessionResult res = run_op(Setting::three_pc, {n}, {n}, kMul);
   for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, "mul") == static_cast<u64>(n * 8));
@@ -50,10 +50,10 @@ TEST_CASE("3pc mul sends one element per party in 1 round, trunc a third of 32 +
     for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(t, r, "trunc") == rotated_trunc_bytes(n / 3, d, false));
     CHECK(op_rounds(t, "trunc") == 3);
   }
-  CHECK(rotated_trunc_bytes(8, 16, false) == 273);  // 273 B for 24 elements: 11.4 B per element at d = 16
+  CHECK(rotated_trunc_bytes(8, 16, false) == 177);  // 177 B for 24 elements: 7.4 B per element at d = 16
 }
 
-TEST_CASE("3pc fused mul_trunc and matmul_trunc: 3 rounds, a third of 40 + d/8 B each, within one unit of the reference", "[ledger][backend]") {
+TEST_CASE("3pc fused mul_trunc and matmul_trunc: 3 rounds, a third of 24 + 3d/8 B each, within one unit of the reference", "[ledger][backend]") {
   FixedPoint fxp;
   const i64 n = 384;
   RingTensor a = random_fixed({n}, -50, 50, fxp), b = random_fixed({n}, -50, 50, fxp);
