@@ -188,6 +188,15 @@ void ThreePcBackend::send_bits(Role to, const Bits& b) {
   comm_.send_bytes(to, b.phantom ? nullptr : reinterpret_cast<const std::uint8_t*>(b.w.data()), b.bytes());
 }
 
+void ThreePcBackend::send_low_bits(Role to, const RingTensor& t, int d) {
+  const std::vector<std::uint8_t> bytes = pack_low_bits(t, d);
+  comm_.send_bytes(to, t.is_phantom() ? nullptr : bytes.data(), packed_bytes(t.numel(), d));
+}
+
+RingTensor ThreePcBackend::recv_low_bits(Role from, const Shape& shape, int d) {
+  return unpack_low_bits(comm_.recv_bytes(from, packed_bytes(shape_numel(shape), d)), shape, d, phantom_);
+}
+
 Bits ThreePcBackend::recv_bits(Role from, i64 n, int planes) {
   Bits b = Bits::zeros(n, planes, phantom_);
   auto bytes = comm_.recv_bytes(from, b.bytes());

@@ -13,7 +13,8 @@
 //   round 3  B's share y_B = -tB + (qB + (1 - m) hB) 2^(64-d) is known to H but for m hB: B sends H
 //            s = m hB + mu mod 2^d (d bits, masked by mu), and x_H = y_B - mu 2^(64-d) is then
 //            known to both; x_B = rho. Every message is a uniform value to its receiver.
-// Per element of a part: A 8 B + 1 bit, B 8 B + d bits, H 2d bits (+ 8 B when it holds a part), so
+// The short values travel packed element-major (pack_low_bits), each party's arithmetic on a part
+// is one pass. Per element of a part: A 8 B + 1 bit, B 8 B + d bits, H 2d bits (+ 8 B when it holds a part), so
 // over the three parts each party sends (16 + (3d + 1)/8 [+ 8]) / 3 B: trunc at d = 16 7.4 B, the
 // fused mul_trunc 10.0 B (two words fewer than a replicated re-sharing of y_A and y_B and a dealt
 // share of r >> d would cost).
@@ -51,20 +52,21 @@ Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& se
   check_trunc_bits(d);
   const Shape shape = first.shape();
   const i64 n = shape_numel(shape);
-  const bool dealer_holds_part = dealer != nullptr;
+  const bool holds = dealer != nullptr;  // the dealer holds a part of v (a fused product)
   const bool ph = phantom_;
-  const int K = 64 - d;  // K-shifts: a d-bit value v enters as v 2^(64-d)
+  const int K = 64 - d;  // a d-bit value v enters as v 2^(64-d)
+  const u64 low = (u64{1} << d) - 1;
 
   struct Part {
     i64 lo = 0, hi = 0;
     int rel = 0;  // 0: A, 1: B, 2: the dealer H
     Role a, b, h;
-    RingTensor t, q, hbit, mu, rho, c, s, xh_base, out_a;
+    RingTensor t, q, hb, mu, rho, c, x;  // x: A's x_A, or B's and H's x_H (H: before m hB's share)
     Shared out;
     i64 size() const { return hi - lo; }
     Shape flat() const { return {hi - lo}; }
   };
-  // Part boundaries on multiples of 64 elements, so bit planes pack densely.
+  // Part boundaries on multiples of 64 elements, so packed bits fill whole words.
   std::vector<Part> parts;
   for (int D = 0; D < 3; ++D) {
     Part p;
@@ -78,82 +80,104 @@ Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& se
     p.b = role_at(D + 2);
     parts.push_back(std::move(p));
   }
-  auto low_bits = [&](Prg& prg, const Part& p) { return random_bits(prg, p.size(), d, ph).to_ring(p.flat()); };
+  // Each party's arithmetic on a part is one pass over its elements, counted as the elements it
+  // writes (the same in phantom runs).
+  auto pass = [&](const Part& p, int written) {
+    count_work(WorkKind::ring_elem, p.size() * written);
+    return !ph;
+  };
 
   // Draws and round 1. Per part and PRG the two holders draw the same sequence: (H, A): tA, qA,
-  // hA; (B, H): tB, lB (and rho_HB when H holds a part of v); (A, B): rho, mu.
+  // hA; (B, H): tB, lB, and rho_HB when H holds a part of v; (A, B): rho, mu.
   for (Part& p : parts) {
     const Shape f = p.flat();
     if (p.rel == 2) {
-      RingTensor tA = prg_next_.random(f, ph), qA = low_bits(prg_next_, p), hA = low_bits(prg_next_, p);
-      RingTensor tB = prg_prev_.random(f, ph), lB = low_bits(prg_prev_, p);
-      // r = (tA + tB) 2^d + lB: r >> d = tA + tB - 2^(64-d) q, so only q's and h's shares are dealt.
-      RingTensor T = marill::add(tA, tB);
-      RingTensor h = shift_right_logical(marill::add(shift_left(T, d), lB), 63);
-      RingTensor qB = marill::sub(shift_right_logical(T, K), qA), hB = marill::sub(h, hA);
-      send_bits(p.b, bits_stack({Bits::from_ring(qB, 0, d), Bits::from_ring(hB, 0, d)}));
-      if (dealer_holds_part) comm_.send(p.a, marill::add(part_of(*dealer, p.lo, p.hi), prg_prev_.random(f, ph)));
-      p.xh_base = marill::sub(shift_left(marill::add(qB, hB), K), tB);
+      RingTensor tA = prg_next_.random(f, ph), qA = prg_next_.random(f, ph), hA = prg_next_.random(f, ph);
+      RingTensor tB = prg_prev_.random(f, ph), lB = prg_prev_.random(f, ph);
+      // r = (tA + tB) 2^d + lB: r >> d = tA + tB - 2^(64-d) q, q = (tA + tB) >> (64-d).
+      RingTensor qh = ph ? RingTensor::phantom({2 * p.size()}) : RingTensor({2 * p.size()});
+      p.x = ph ? RingTensor::phantom(f) : RingTensor(f);
+      if (pass(p, 3))
+        for (i64 e = 0; e < p.size(); ++e) {
+          const u64 T = tA[e] + tB[e], hB = (((T << d) + (lB[e] & low)) >> 63) - hA[e], qB = (T >> K) - qA[e];
+          qh[e] = qB;
+          qh[p.size() + e] = hB;
+          p.x[e] = ((qB + hB) << K) - tB[e];  // x_H but for m hB + mu's share
+        }
+      send_low_bits(p.b, qh, d);
+      if (holds) comm_.send(p.a, marill::add(part_of(*dealer, p.lo, p.hi), prg_prev_.random(f, ph)));
     } else if (p.rel == 0) {
       p.t = prg_prev_.random(f, ph);
-      p.q = low_bits(prg_prev_, p);
-      p.hbit = low_bits(prg_prev_, p);
+      p.q = prg_prev_.random(f, ph);
+      p.hb = prg_prev_.random(f, ph);
       p.rho = prg_next_.random(f, ph);
-      p.mu = low_bits(prg_next_, p);
-      p.c = marill::add_scalar(marill::add(part_of(first, p.lo, p.hi), shift_left(p.t, d)), kTruncOffset);
+      p.mu = prg_next_.random(f, ph);
+      p.c = part_of(first, p.lo, p.hi);
+      if (pass(p, 1))
+        for (i64 e = 0; e < p.size(); ++e) p.c[e] += (p.t[e] << d) + kTruncOffset;
     } else {
       p.t = prg_next_.random(f, ph);
-      RingTensor rB = marill::add(shift_left(p.t, d), low_bits(prg_next_, p));
-      if (dealer_holds_part) sub_inplace(rB, prg_next_.random(f, ph));  // H sent A its part + rho_HB
+      RingTensor lB = prg_next_.random(f, ph);
+      RingTensor rho_hb = holds ? prg_next_.random(f, ph) : RingTensor{};
       p.rho = prg_prev_.random(f, ph);
-      p.mu = low_bits(prg_prev_, p);
-      comm_.send(p.a, marill::add(part_of(second, p.lo, p.hi), rB));
+      p.mu = prg_prev_.random(f, ph);
+      RingTensor masked = part_of(second, p.lo, p.hi);
+      if (pass(p, 1))
+        for (i64 e = 0; e < p.size(); ++e) masked[e] += (p.t[e] << d) + (lB[e] & low) - (holds ? rho_hb[e] : 0);
+      comm_.send(p.a, masked);
     }
   }
   for (Part& p : parts) {
     const Shape f = p.flat();
     if (p.rel == 0) {
       add_inplace(p.c, comm_.recv(p.b, f));
-      if (dealer_holds_part) add_inplace(p.c, comm_.recv(p.h, f));
+      if (holds) add_inplace(p.c, comm_.recv(p.h, f));
     } else if (p.rel == 1) {
-      Bits qh = recv_bits(p.h, p.size(), 2 * d);
-      p.q = bits_planes(qh, 0, d).to_ring(f);
-      p.hbit = bits_planes(qh, d, d).to_ring(f);
+      RingTensor qh = recv_low_bits(p.h, {2 * p.size()}, d);
+      p.q = ph ? RingTensor::phantom(f) : RingTensor(f, std::vector<u64>(qh.data(), qh.data() + p.size()));
+      p.hb = ph ? RingTensor::phantom(f) : RingTensor(f, std::vector<u64>(qh.data() + p.size(), qh.data() + 2 * p.size()));
     }
   }
   // Round 2: A knows c, sends B the bit m = MSB(c) (uniform to B) and H its component
-  // x_A = y_A + mu 2^(64-d) - rho.
+  // x_A = y_A + mu 2^(64-d) - rho, y_A = (c >> d) - tA + (qA + (1 - m) hA) 2^(64-d) (less the offset).
   for (Part& p : parts) {
     if (p.rel != 0) continue;
-    send_bits(p.b, Bits::from_ring(p.c, 63, 1));
-    RingTensor xa = marill::sub(marill::add(trunc_share(p.c, p.t, p.hbit, d, true), shift_left(marill::add(p.q, p.mu), K)), p.rho);
-    comm_.send(p.h, xa);
-    p.out = Shared{std::move(xa), std::move(p.rho), {}};
+    RingTensor m = ph ? RingTensor::phantom(p.flat()) : RingTensor(p.flat());
+    p.x = ph ? RingTensor::phantom(p.flat()) : RingTensor(p.flat());
+    if (pass(p, 2))
+      for (i64 e = 0; e < p.size(); ++e) {
+        const u64 c = p.c[e], mb = c >> 63;
+        m[e] = mb;
+        p.x[e] = (c >> d) - (kTruncOffset >> d) - p.t[e] + ((p.q[e] + (1 - mb) * p.hb[e] + p.mu[e]) << K) - p.rho[e];
+      }
+    send_low_bits(p.b, m, 1);
+    comm_.send(p.h, p.x);
+    p.out = Shared{p.x, std::move(p.rho), {}};
   }
-  // B's share y_B = -tB + (qB + (1 - m) hB) 2^(64-d) is H's to compute but for m hB: B sends H
-  // s = m hB + mu mod 2^d (d bits), and x_H = y_B - mu 2^(64-d) is then known to both.
+  // Round 3. B's share y_B = -tB + (qB + (1 - m) hB) 2^(64-d) is the dealer's to compute but for
+  // m hB: B sends H s = m hB + mu mod 2^d (d bits, masked by mu), and x_H = y_B - mu 2^(64-d) is
+  // then known to both.
   for (Part& p : parts) {
-    const Shape f = p.flat();
-    if (p.rel == 1) {
-      RingTensor m = recv_bits(p.a, p.size(), 1).to_ring(f);
-      RingTensor s = marill::add(mul_elem(m, p.hbit), p.mu);
-      p.xh_base = marill::sub(shift_left(marill::add(p.q, p.hbit), K), p.t);
-      p.s = std::move(s);
-    } else if (p.rel == 2) {
-      p.out_a = comm_.recv(p.a, f);
-    }
+    if (p.rel != 1) continue;
+    RingTensor m = recv_low_bits(p.a, p.flat(), 1);
+    RingTensor s = ph ? RingTensor::phantom(p.flat()) : RingTensor(p.flat());
+    p.x = ph ? RingTensor::phantom(p.flat()) : RingTensor(p.flat());
+    if (pass(p, 2))
+      for (i64 e = 0; e < p.size(); ++e) {
+        s[e] = m[e] * p.hb[e] + p.mu[e];
+        p.x[e] = ((p.q[e] + p.hb[e] - s[e]) << K) - p.t[e];
+      }
+    send_low_bits(p.h, s, d);
+    p.out = Shared{std::move(p.rho), p.x, {}};
   }
-  // Round 3.
-  for (Part& p : parts)
-    if (p.rel == 1) {
-      send_bits(p.h, Bits::from_ring(p.s, 0, d));
-      p.out = Shared{std::move(p.rho), marill::sub(p.xh_base, shift_left(p.s, K)), {}};
-    }
-  for (Part& p : parts)
-    if (p.rel == 2) {
-      RingTensor s = recv_bits(p.b, p.size(), d).to_ring(p.flat());
-      p.out = Shared{marill::sub(p.xh_base, shift_left(s, K)), std::move(p.out_a), {}};
-    }
+  for (Part& p : parts) {
+    if (p.rel != 2) continue;
+    RingTensor xa = comm_.recv(p.a, p.flat());
+    RingTensor s = recv_low_bits(p.b, p.flat(), d);
+    if (pass(p, 1))
+      for (i64 e = 0; e < p.size(); ++e) p.x[e] -= s[e] << K;
+    p.out = Shared{p.x, std::move(xa), {}};
+  }
 
   // Components: A holds (x_A, x_B) = (x_A, rho), B (x_B, x_H) = (rho, x_H), H (x_H, x_A).
   std::vector<RingTensor> s0, s1;
