@@ -99,13 +99,13 @@ void check_line(const CostLine& line) {
 TEST_CASE("functions.h cost lines: exp, reciprocal, rsqrt", "[functions][costs]") {
   // Elementwise figures at 4096 elements (a multiple of 64: 3pc's comparison bit planes are dense).
   check_line({"exp_neg", {4096}, {1}, "exp", [](Backend& be, const Shared& x, const Shared&) { return exp_neg(be, x); },
-              bytes(156), 33, bytes(32), kb(1.7, 0.05), 4});
+              bytes(127), 33, bytes(32), kb(1.7, 0.05), 4});
   check_line({"reciprocal [1, 2048]", {4096}, {1}, "reciprocal",
               [](Backend& be, const Shared& x, const Shared&) { return reciprocal(be, x, 1, 2048); },
-              bytes(461), 23, bytes(96), kb(2.9, 0.05), 7});
+              bytes(440), 23, bytes(96), kb(2.9, 0.05), 7});
   check_line({"rsqrt [0.01, 100]", {4096}, {1}, "rsqrt",
               [](Backend& be, const Shared& x, const Shared&) { return rsqrt(be, x, 0.01, 100); },
-              bytes(528), 26, bytes(96), kb(2.7, 0.05), 7});
+              bytes(506), 26, bytes(96), kb(2.7, 0.05), 7});
 }
 
 TEST_CASE("functions.h cost lines: softmax and its approximations", "[functions][costs]") {
@@ -113,38 +113,38 @@ TEST_CASE("functions.h cost lines: softmax and its approximations", "[functions]
   causal.causal = true;
   check_line({"softmax 1 x 2048", {1, 2048}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax(be, x); },
-              bytes(194), 138, bytes(56), kb(2.7, 0.05), 24});
+              bytes(161), 138, bytes(56), kb(2.7, 0.05), 24});
   // Per score of the 64 x 64 block, masked ones included; the line states 2pc-dealer's rounds only.
   check_line({"softmax causal 64 x 64", {64, 64}, {1}, "softmax",
               [causal](Backend& be, const Shared& x, const Shared&) { return softmax(be, x, causal); },
-              bytes(103), kUnstated, bytes(30), kb(1.4, 0.05), 18});
+              bytes(86), kUnstated, bytes(30), kb(1.4, 0.05), 18});
   check_line({"softmax_2relu 4 x 1024", {4, 1024}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax_2relu(be, x); },
-              bytes(40), 33, bytes(24), kb(1.7, 0.05), 9});
+              bytes(38), 33, bytes(24), kb(1.7, 0.05), 9});
   check_line({"softmax_2quad 4 x 1024", {4, 1024}, {1}, "softmax",
               [](Backend& be, const Shared& x, const Shared&) { return softmax_2quad(be, x); },
-              bytes(32), 31, bytes(40), bytes(52), 11});
+              bytes(25), 31, bytes(40), bytes(52), 11});
 }
 
 TEST_CASE("functions.h cost lines: ReLU, Quad, GeLU, SiLU", "[functions][costs]") {
   check_line({"relu", {4096}, {1}, "relu", [](Backend& be, const Shared& x, const Shared&) { return relu(be, x); },
               bytes(25), 8, bytes(8), kb(2.2, 0.05), 1});
   check_line({"quad", {4096}, {1}, "quad", [](Backend& be, const Shared& x, const Shared&) { return quad(be, x); },
-              bytes(14), 3, bytes(24), bytes(24), 2});
+              bytes(10), 3, bytes(24), bytes(24), 2});
   check_line({"gelu", {4096}, {1}, "gelu", [](Backend& be, const Shared& x, const Shared&) { return gelu(be, x); },
-              bytes(166), 33, bytes(16), kb(2.0, 0.05), 2});
+              bytes(140), 33, bytes(16), kb(2.0, 0.05), 2});
   check_line({"silu", {4096}, {1}, "silu", [](Backend& be, const Shared& x, const Shared&) { return silu(be, x); },
-              bytes(206), 36, bytes(16), kb(2.0, 0.05), 2});
+              bytes(171), 36, bytes(16), kb(2.0, 0.05), 2});
 }
 
 TEST_CASE("functions.h cost lines: RMSNorm and LayerNorm", "[functions][costs]") {
   const i64 C = 1024;
   const RingTensor ones = FixedPoint{}.encode(std::vector<double>(C, 1.0), {C}), zeros({C});
   const Fn with_gain = [](Backend& be, const Shared& x, const Shared& gamma) { return rmsnorm(be, x, gamma); };
-  check_line({"rmsnorm 4 x 1024, shared gamma", {4, C}, {C}, "norm", with_gain, bytes(31), 38, bytes(48), bytes(60), 13});
+  check_line({"rmsnorm 4 x 1024, shared gamma", {4, C}, {C}, "norm", with_gain, bytes(25), 38, bytes(48), bytes(60), 13});
   check_line({"layernorm 4 x 1024, public gamma and beta", {4, C}, {C}, "norm",
               [ones, zeros](Backend& be, const Shared& x, const Shared&) { return layernorm(be, x, ones, zeros); },
-              bytes(29), 41, bytes(32), bytes(52), 13});
+              bytes(22), 41, bytes(32), bytes(52), 13});
   // The gain-less form saves the per-element product: in 2pc-dealer 24 B and 2 rounds per element.
   const Fn no_gain = [](Backend& be, const Shared& x, const Shared&) { return rmsnorm(be, x); };
   Measured with = measure(Setting::two_pc_dealer, {4, C}, {C}, "norm", with_gain);
