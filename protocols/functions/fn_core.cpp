@@ -215,23 +215,28 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   if (blocks > 1 && (d + 1) % k == 1) --blocks;
   auto first_of = [&](int i) { return k * i; };
   auto end_of = [&](int i) { return i + 1 == blocks ? d + 1 : k * (i + 1); };
+  // Horner in t^k over the blocks: s_{B-1} = q_{B-1}, s_i = q_i + t^k s_{i+1}; |s_i| <= S[i].
+  const double tk = std::pow(tmax, k);
+  std::vector<double> S(static_cast<size_t>(blocks));
+  for (int i = blocks - 1; i >= 0; --i)
+    S[static_cast<size_t>(i)] = block_bound(first_of(i), end_of(i)) + (i + 1 < blocks ? tk * S[static_cast<size_t>(i) + 1] : 0.0);
   double mag = block_bound(0, d + 1);
-  for (int i = 0; i < blocks; ++i) mag = std::max(mag, block_bound(first_of(i), end_of(i)));
+  for (int i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(first_of(i), end_of(i)), S[static_cast<size_t>(i)]});
   const int G = coefficient_bits(F, mag, "poly_eval_blocked");
-  for (int i = 1; i < blocks; ++i)  // t^(k i) q_i at 2F bits must not wrap
-    if (2 * F + std::log2(std::max(std::pow(tmax, k * i) * block_bound(first_of(i), end_of(i)), 1.0)) + 1 > 63)
-      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k * i) + " q_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
+  for (int i = 1; i < blocks; ++i)  // t^k s_i at 2F bits must not wrap
+    if (2 * F + std::log2(std::max(tk * S[static_cast<size_t>(i)], 1.0)) + 1 > 63)
+      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k) + " s_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
 
   const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
   std::vector<Shared> q;  // q_i at F + G bits
   for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, coefs, first_of(i), end_of(i), F, G));
-  Shared sum = q[0];
-  if (blocks > 1) {
-    const std::vector<Shared> giant = powers(be, pw[k], blocks - 1, F);  // giant[i] = t^(k i)
-    std::vector<Shared> high(q.begin() + 1, q.end()), g(giant.begin() + 1, giant.begin() + blocks);
-    for (const Shared& p : mul_tr_many(be, g, trunc_many(be, high, G), F)) sum = be.add(sum, be.scale(p, u64{1} << G));
-  }
-  return {sum, F + G};
+  if (blocks == 1) return {q[0], F + G};
+  // The blocks past the first at F bits in one batch, then one product per block: B - 1 products
+  // where giant steps t^8, t^12, .. would add ceil(log2(B - 1)) levels of their own.
+  std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), G);  // high[i-1] = q_i
+  Shared s = high.back();
+  for (int i = blocks - 2; i >= 1; --i) s = be.add(high[static_cast<size_t>(i) - 1], mul_tr(be, pw[k], s, F));
+  return {be.add(q[0], be.scale(mul_tr(be, pw[k], s, F), u64{1} << G)), F + G};
 }
 
 Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax) {

@@ -153,10 +153,10 @@ Shared quad(Backend& be, const Shared& x);
 // every x, so a misjudged sign only moves h's argument to -|x| (2^-10 below the fit); [|x| < 5]
 // against 5 - 2^-9: inside only below 5, h dropped at most from 5 - 3 2^-10 (h = 1.5e-6). Measured
 // max abs error on [-8, 8]: 2.2e-5.
-// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 6 + 1 multiplications and 2 truncations (t^2..t^4, t^8,
-// then t^4 q_1 and t^8 q_2 with blocks q_i of four coefficients, fn::poly_eval_blocked; the last
-// product, by [|x| < 5], truncates h):
-// 3pc 140 B, 33 rounds.
+// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 5 + 1 multiplications and 2 truncations (t^2..t^4, then
+// Horner's rule in t^4 over blocks q_i of four coefficients, t^4 (q_1 + t^4 q_2),
+// fn::poly_eval_blocked; the last product, by [|x| < 5], truncates h):
+// 3pc 129 B, 33 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).
@@ -168,8 +168,8 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
 // error 1.1e-5); comparisons judged as GeLU's. Measured max abs error on [-16, 16]: 2.6e-5.
-// Cost: 2 ltz, 1 + 8 + 1 multiplications and 3 truncations (t^2..t^4, t^8, t^12, three block
-// products; fn::poly_eval_blocked): 3pc 171 B, 36 rounds.
+// Cost: 2 ltz, 1 + 6 + 1 multiplications and 3 truncations (t^2..t^4, then three Horner steps in
+// t^4; fn::poly_eval_blocked): 3pc 147 B, 36 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
 // 2.4e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (was 416 B, 13 rounds).
