@@ -2,6 +2,7 @@
 // primitives mul/matmul/trunc/ltz for reference): online bytes per element per party, rounds,
 // offline bytes per element and, in real runs, the error against double precision
 // (runner/function_bench.h states the conventions). Optional CSV: one row per function and party.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,17 +14,35 @@
 
 namespace marill {
 
+namespace {
+// The largest party's online bytes per element by op path, one line per path, nested paths indented.
+void print_breakdown(const FunctionResult& r) {
+  const FunctionPartyCost* most = nullptr;
+  for (const FunctionPartyCost& p : r.online)
+    if (!most || p.online_bytes > most->online_bytes) most = &p;
+  if (!most) return;
+  for (const auto& [path, bytes] : most->by_op) {
+    const auto depth = std::count(path.begin(), path.end(), '/');
+    std::printf("  %*s%-*s %9.1f  (%s)\n", static_cast<int>(2 * depth), "", static_cast<int>(30 - 2 * depth),
+                path.substr(path.rfind('/') + 1).c_str(), static_cast<double>(bytes) / static_cast<double>(r.elements),
+                role_name(most->role));
+  }
+}
+}  // namespace
+
 int bench_functions(int argc, char** argv) {
   Args args(argc, argv,
             {{"--settings", Opt::texts}, {"--functions", Opt::texts}, {"--shape", Opt::text}, {"--policy", Opt::text},
-             {"--csv", Opt::text}, {"--phantom", Opt::flag}, {"--frac-bits", Opt::integer}, {"--seed", Opt::integer}},
+             {"--csv", Opt::text}, {"--phantom", Opt::flag}, {"--frac-bits", Opt::integer}, {"--seed", Opt::integer},
+             {"--breakdown", Opt::flag}},
             "usage: marill bench functions [--settings 3pc,2pc-dealer,2pc,cleartext] [--functions exp,silu,softmax,...]\n"
             "                              [--shape N | --shape RxC] [--policy silu=poly,exp=spline] [--csv FILE]\n"
-            "                              [--phantom] [--frac-bits 16] [--seed 1]\n"
+            "                              [--phantom] [--frac-bits 16] [--seed 1] [--breakdown]\n"
             "functions: exp reciprocal rsqrt silu gelu relu quad softmax softmax-causal softmax-2relu softmax-2quad\n"
             "           argmax rmsnorm layernorm ltz ltz-range trunc mul matmul (default: all)\n"
             "shapes (default): element-wise 4096; softmax rows of 128 (32x128) and of 2048 (2x2048); softmax-causal\n"
-            "           128x128 (the last R queries of a C-token prefill); argmax 2x2048; norms 4x1024; matmul 64x64 (x 64x64)");
+            "           128x128 (the last R queries of a C-token prefill); argmax 2x2048; norms 4x1024; matmul 64x64 (x 64x64)\n"
+            "--breakdown: under each row, the largest party's bytes per element by op path (where they go)");
   if (args.help()) return 0;
   std::vector<Setting> settings;
   for (const auto& s : args.get_texts("--settings", {"3pc", "2pc-dealer", "2pc", "cleartext"}))
@@ -37,6 +56,7 @@ int bench_functions(int argc, char** argv) {
   const Mode mode = args.has("--phantom") ? Mode::phantom : Mode::real;
   const int frac_bits = static_cast<int>(args.get_int("--frac-bits", 16, 1, 30));
   const auto seed = static_cast<std::uint64_t>(args.get_int("--seed", 1, 0, 1LL << 62));
+  const bool breakdown = args.has("--breakdown");
   CsvWriter csv = args.has("--csv") ? CsvWriter(args.get("--csv", ""), function_csv_header()) : CsvWriter();
 
   std::printf("marill bench functions: %s runs, %d fractional bits (one ulp %.3g)\n", mode_name(mode), frac_bits, std::ldexp(1.0, -frac_bits));
@@ -66,6 +86,7 @@ int bench_functions(int argc, char** argv) {
         std::printf(" %7llu %12.1f %10s %10s  %s\n", static_cast<unsigned long long>(r.rounds), r.offline_per_element(),
                     r.has_error ? rows.front().max_abs_err.c_str() : "-",
                     rows.front().max_rel_err.empty() ? "-" : rows.front().max_rel_err.c_str(), r.input_range.c_str());
+        if (breakdown) print_breakdown(r);
         for (const FunctionRow& row : rows) csv.write(row);
       }
     }

@@ -438,7 +438,11 @@ FunctionResult run_function_bench(const FunctionBenchPoint& p) {
     auto off = party.ledger.by_op(Phase::offline).find(kScope);
     if (off != party.ledger.by_op(Phase::offline).end()) r.offline_bytes += off->second.bytes_sent;
     if (party.role == Role::dealer) continue;
-    r.online.push_back({party.role, on != party.ledger.by_op(Phase::online).end() ? on->second.bytes_sent : 0});
+    FunctionPartyCost cost{party.role, on != party.ledger.by_op(Phase::online).end() ? on->second.bytes_sent : 0, {}};
+    const std::string prefix = std::string(kScope) + "/";
+    for (const auto& [path, op] : party.ledger.by_op(Phase::online))
+      if (path.compare(0, prefix.size(), prefix) == 0) cost.by_op[path.substr(prefix.size())] = op.bytes_sent;
+    r.online.push_back(std::move(cost));
   }
   if (!real) return r;
 

@@ -10,6 +10,7 @@
 // parties; 0 in 3pc today).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct FunctionBenchPoint {
 struct FunctionPartyCost {
   Role role;
   u64 online_bytes = 0;
+  // Online bytes by op path under the bench's scope ("gelu", "gelu/ltz", "softmax/exp/mul_trunc"):
+  // where the function's bytes go (`bench functions --breakdown`).
+  std::map<std::string, u64> by_op;
 };
 
 struct FunctionResult {

@@ -3,6 +3,7 @@
 // phantom runs print the bytes and rounds of real ones, and bad options are clear errors.
 #include "tests/core/harness.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,30 @@ TEST_CASE("bench functions: per-element figures are the ledger's bytes of the fu
     REQUIRE(rows.size() == r.online.size());
     for (size_t i = 0; i < rows.size(); ++i) CHECK(rows[i].online_bytes == r.online[i].online_bytes);
   }
+}
+
+TEST_CASE("bench functions: the breakdown by op path partitions the function's bytes", "[bench][functions]") {
+  for (Setting s : {Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(s));
+    const FunctionResult r = bench(s, "softmax", {4, 128}, Mode::phantom);
+    for (const FunctionPartyCost& c : r.online) {
+      INFO(role_name(c.role));
+      REQUIRE(c.by_op.count("softmax"));
+      CHECK(c.by_op.at("softmax") == c.online_bytes);
+      // The softmax's direct sub-ops (max, exp, its normalisation's product, the reciprocal) and
+      // the bytes sent in its own scope add up to it; every path lies under the function.
+      u64 children = 0;
+      for (const auto& [path, bytes] : c.by_op) {
+        CHECK(path.compare(0, 7, "softmax") == 0);
+        if (std::count(path.begin(), path.end(), '/') == 1) children += bytes;
+      }
+      CHECK(children > 0);
+      CHECK(children <= c.online_bytes);
+      CHECK(c.by_op.count("softmax/exp"));
+      CHECK(c.by_op.count("softmax/max"));
+    }
+  }
+  CHECK(call({"--settings", "3pc", "--functions", "gelu", "--shape", "256", "--phantom", "--breakdown"}) == 0);
 }
 
 TEST_CASE("bench functions: the cleartext setting sends nothing", "[bench][functions]") {
