@@ -20,6 +20,9 @@
 //                k = 64: client/server 27.1 B, helper 27.0 B, 8 rounds (ABY3's MSB extraction alone
 //                quotes 36 B, before its bit injection); k = bits - low in general (Backend::ltz:
 //                only the high bits asked for), k = 22: 14.1 B, 7 rounds
+//   negative_part [x < 0] x on the comparison's dealt bit: the helper deals beta (x0 + x2)'s share,
+//                one word more at the helper, nothing more at client and server, ltz's rounds (ltz
+//                then mul: a word more each and a round)
 #pragma once
 
 #include "protocols/mpc/backend.h"
@@ -46,6 +49,9 @@ class ThreePcBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
+  // [x < 0] x with the comparison's dealt bit: the product costs the helper one word more and no
+  // re-sharing of its own (ltz + mul: two words and a round more).
+  Shared negative_part(const Shared& x, int bits, int low = 0) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
   Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
   Shared matmul_trunc(const Shared& a, const Shared& b) override { return matmul_trunc_bits(a, b, frac_bits()); }
@@ -59,6 +65,8 @@ class ThreePcBackend final : public Backend {
  private:
   RingTensor zero_share(const Shape& shape);  // 3-of-3 additive sharing of zero
   Shared reshare(RingTensor z);               // 3-of-3 additive -> replicated, 1 round
+  // [x < 0] (backend_3pc_compare.cpp), or [x < 0] x when times_x.
+  Shared compare(const Shared& x, int bits, int low, bool times_x);
   // Client and server's additive sharing y (the helper passes nothing) -> replicated, 1 round:
   // both send the helper one masked word per element.
   Shared replicate_pair(const RingTensor& y, const Shape& shape);

@@ -16,13 +16,19 @@
 //  4. Bit to arithmetic: the helper deals a random bit beta as XOR shares and additive shares;
 //     client and server open e = b ^ beta (1 bit each): b = e + (1 - 2e) beta.
 //  5. The additive result is re-shared as replicated shares (replicate_pair).
+//  negative_part ([x < 0] x) multiplies in step 4 instead: b x = e x + (1 - 2e) beta x, with
+//     beta x = beta x1 + beta (x0 + x2); client and server hold x1 and their beta shares, the
+//     helper holds x0 and x2 and deals beta (x0 + x2)'s server share (a word, in the first round,
+//     where the server's beta share goes), so step 5 re-shares the product: no round of its own.
+//     The helper's word is input-dependent but masked by the client's PRG share, uniform to the
+//     server.
 //
 // With `low` > 0 (Backend::ltz: only x's bits [low, bits) asked for) everything above runs on the
 // k = bits - low high bits: each party opens its u >> low (k bits), whose sum is (c >> low) minus
 // the dropped bits' carry, and the helper's r is r >> low. The two lost carries move the judged
 // value by less than one unit of 2^low, so the answer is exact for |x| >= 2^low.
 //
-// Everything the helper deals is input-independent: the client's shares come from the
+// Everything else the helper deals is input-independent: the client's shares come from the
 // (helper, client) PRG, the server's from the (server, helper) PRG except the corrections the
 // helper sends it (monomials and triple products as bits, beta as a word), in the first round.
 // Per element, L = k - 1: client and server send k + tree + 1 bits and a word; the helper sends
@@ -71,6 +77,15 @@ std::vector<int> range_step(int first, int count, int step) {
 
 Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
   OpScope op(ledger(), "ltz");
+  return compare(x, bits, low, false);
+}
+
+Shared ThreePcBackend::negative_part(const Shared& x, int bits, int low) {
+  OpScope op(ledger(), "negative_part");
+  return compare(x, bits, low, true);
+}
+
+Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x) {
   check_ltz_bits(bits, low);
   const int k = bits - low, L = k - 1, chunks = (L + 1) / 2;
   const Shape shape = x.shape();
@@ -108,6 +123,7 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
     std::vector<LevelTriples> t0 = draw_triples(prg_next_, true);
     Bits beta0 = random_bits(prg_next_, n, 1, ph);
     RingTensor beta0_word = prg_next_.random(shape, ph);
+    RingTensor omega = times_x ? prg_next_.random(shape, ph) : RingTensor{};
     RingTensor rB = prg_prev_.random(shape, ph);
     std::vector<LevelTriples> t1 = draw_triples(prg_prev_, false);
     Bits beta1 = random_bits(prg_prev_, n, 1, ph);
@@ -134,6 +150,9 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
     send_bits(Role::server, bits_stack(corr));
     RingTensor beta = bits_xor(beta0, beta1).plane_to_ring(0, shape);
     comm_.send(Role::server, marill::sub(beta, beta0_word));
+    // beta x = beta x1 + beta (x0 + x2): the helper holds x2 and x0, so it deals the second term's
+    // server share (the client's is omega) and client and server multiply their beta shares by x1.
+    if (times_x) comm_.send(Role::server, marill::sub(mul_elem(beta, marill::add(x.s0, x.s1)), omega));
     return replicate_pair(RingTensor::phantom(shape), shape);
   }
 
@@ -144,6 +163,7 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
   std::vector<LevelTriples> triples = draw_triples(dealt, client);
   Bits beta = random_bits(dealt, n, 1, ph);
   RingTensor beta_word = client ? dealt.random(shape, ph) : RingTensor{};
+  RingTensor beta_x = client && times_x ? dealt.random(shape, ph) : RingTensor{};  // beta (x0 + x2)'s share
 
   // 1. Open c = x + 2^(bits-1) + r mod 2^bits, or its bits [low, bits) (the helper's corrections
   // arrive in the same round).
@@ -164,6 +184,7 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
       at += pairs[l] - 1;
     }
     beta_word = comm_.recv(Role::helper, shape);
+    if (times_x) beta_x = comm_.recv(Role::helper, shape);
   }
 
   // 2-3. Leaves: (lt, eq) of each chunk, local (constants are the client's).
@@ -220,6 +241,15 @@ Shared ThreePcBackend::ltz(const Shared& x, int bits, int low) {
   Bits mine = bits_xor(b, beta);
   send_bits(other, mine);
   RingTensor e = bits_xor(mine, recv_bits(other, n, 1)).plane_to_ring(0, shape);
+  if (times_x) {
+    // b x = e x + (1 - 2e) beta x: e x from the client's x0 + x1 and the server's x2; beta x from
+    // the beta shares times x1 (both hold it) and the helper's beta (x0 + x2).
+    RingTensor v = marill::add(mul_elem(beta_word, x.s1), beta_x);
+    if (!client) v = marill::add(mul_elem(beta_word, x.s0), beta_x);  // the server's x1 is its s0
+    RingTensor y = marill::sub(v, marill::scale(marill::mul_elem(e, v), 2));
+    add_inplace(y, mul_elem(e, client ? marill::add(x.s0, x.s1) : x.s1));
+    return replicate_pair(y, shape);
+  }
   RingTensor y = marill::sub(beta_word, marill::scale(marill::mul_elem(e, beta_word), 2));
   if (client) add_inplace(y, e);
   return replicate_pair(y, shape);

@@ -43,8 +43,9 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   // 3pc: mul reshares zero-masked values (received from the next party); trunc and the fused
   // mul_trunc (dealer rotated over thirds) send masked parts, dealt corrections and re-masked
   // shares; ltz sends x + r's bit planes (with dropped low bits: those of (x + r) >> low), Beaver
-  // openings, b ^ beta and re-masked words. No opening is a sum of the two parties' words.
-  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"ltz_low", false}, {"silu", false}})
+  // openings, b ^ beta and re-masked words; relu's negative_part the helper's share of beta x
+  // (masked by the client's PRG share). No opening is a sum of the two parties' words.
+  for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"ltz_low", false}, {"silu", false}, {"relu", false}})
     ops.push_back(v);
   return ops;
 }
@@ -65,8 +66,8 @@ Recorded run_view(Setting s, Role observer, Role other, const RingTensor& mine, 
     step("ltz", [&] { be.ltz(y); });
     step("ltz_low", [&] { be.ltz(y, 40, 12); });  // Backend::ltz's low: bits [12, 40) compared
     step("silu", [&] { silu(be, y); });
+    if (s != Setting::two_pc) step("relu", [&] { relu(be, y); });  // a fused negative_part in both
     if (s == Setting::two_pc_dealer) {  // the gates only 2pc-dealer has
-      step("relu", [&] { relu(be, y); });
       step("exp", [&] { exp_neg(be, y); });
       step("rmsnorm", [&] { rmsnorm(be, be.map(y, [](const RingTensor& t) { return t.reshaped({kN / 64, 64}); })); });
       SoftmaxOptions causal;
