@@ -98,7 +98,7 @@ LtzBits ltz_3pc_bits(int k) {
 }
 }  // namespace
 
-TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each; negative_part one word more at the helper", "[ledger]") {
+TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each, and negative_part one word more at the helper", "[ledger]") {
   const i64 n = 640;  // a multiple of 64: bit planes are dense
   for (int k : {64, 40, 12}) {
     INFO("k = " << k);
