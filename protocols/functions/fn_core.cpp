@@ -231,8 +231,8 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   std::vector<Shared> q;  // q_i at F + G bits
   for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, coefs, first_of(i), end_of(i), F, G));
   if (blocks == 1) return {q[0], F + G};
-  // The blocks past the first at F bits in one batch, then one product per block: B - 1 products
-  // where giant steps t^8, t^12, .. would add ceil(log2(B - 1)) levels of their own.
+  // The blocks past the first at F bits in one batch, then one product per block: B - 1 products,
+  // where giant steps would first form t^8, t^12, .. (B - 2 products more).
   std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), G);  // high[i-1] = q_i
   Shared s = high.back();
   for (int i = blocks - 2; i >= 1; --i) s = be.add(high[static_cast<size_t>(i) - 1], mul_tr(be, pw[k], s, F));

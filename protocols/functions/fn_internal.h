@@ -81,8 +81,9 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
 // p = q_0 + t^4 (q_1 + t^4 (q_2 + ...)). Degree d takes 3 products for t^2..t^4, then one batch of
 // truncations (the blocks past the first) and one product per block past the first, where powers()
 // and poly_eval take d - 1 products: degree 12 is 5 products and 2 truncations against 11, degree
-// 16 6 and 3 (giant steps t^8, t^12 would add one product per level for the same rounds). t at F
-// bits with |t| <= tmax (the magnitude checks); returns p at out_bits (one more truncation).
+// 16 6 and 3 (giant steps would form t^8, t^12, .. with B - 2 products more, for the same
+// rounds). t at F bits with |t| <= tmax (the magnitude checks); returns p at out_bits (one more
+// truncation).
 Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax);
 // The same before its last truncation: p at `bits` fractional bits (|p| < 2^(61 - bits) by the
 // magnitude check), for a caller that truncates it within a product.

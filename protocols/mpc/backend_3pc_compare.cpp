@@ -244,8 +244,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   if (times_x) {
     // b x = e x + (1 - 2e) beta x: e x from the client's x0 + x1 and the server's x2; beta x from
     // the beta shares times x1 (both hold it) and the helper's beta (x0 + x2).
-    RingTensor v = marill::add(mul_elem(beta_word, x.s1), beta_x);
-    if (!client) v = marill::add(mul_elem(beta_word, x.s0), beta_x);  // the server's x1 is its s0
+    RingTensor v = marill::add(mul_elem(beta_word, client ? x.s1 : x.s0), beta_x);  // x1: the client's s1, the server's s0
     RingTensor y = marill::sub(v, marill::scale(marill::mul_elem(e, v), 2));
     add_inplace(y, mul_elem(e, client ? marill::add(x.s0, x.s1) : x.s1));
     return replicate_pair(y, shape);
