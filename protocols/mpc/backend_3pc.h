@@ -78,7 +78,7 @@ class ThreePcBackend final : public Backend {
   Shared trunc_parts(const RingTensor& first, const RingTensor& second, const RingTensor* dealer, int d);
   void send_bits(Role to, const Bits& b);
   Bits recv_bits(Role from, i64 n, int planes);
-  // Values' low d bits, packed element-major (pack_low_bits).
+  // Values' low d bits, packed element-major without padding (protocols/ot/block.h's BitWriter).
   void send_low_bits(Role to, const RingTensor& t, int d);
   RingTensor recv_low_bits(Role from, const Shape& shape, int d);
 

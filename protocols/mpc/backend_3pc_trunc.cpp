@@ -13,7 +13,7 @@
 //   round 3  B's share y_B = -tB + (qB + (1 - m) hB) 2^(64-d) is known to H but for m hB: B sends H
 //            s = m hB + mu mod 2^d (d bits, masked by mu), and x_H = y_B - mu 2^(64-d) is then
 //            known to both; x_B = rho. Every message is a uniform value to its receiver.
-// The short values travel packed element-major (pack_low_bits), each party's arithmetic on a part
+// The short values travel packed element-major (BitWriter), each party's arithmetic on a part
 // is one pass. Per element of a part: A 8 B + 1 bit, B 8 B + d bits, H 2d bits (+ 8 B when it holds a part), so
 // over the three parts each party sends (16 + (3d + 1)/8 [+ 8]) / 3 B: trunc at d = 16 7.4 B, the
 // fused mul_trunc 10.0 B (two words fewer than a replicated re-sharing of y_A and y_B and a dealt

@@ -49,53 +49,6 @@ Bits Bits::from_ring(const RingTensor& t, int first, int count) {
   return b;
 }
 
-namespace {
-void check_pack_width(int d) {
-  if (d < 1 || d > 64) throw std::invalid_argument("pack_low_bits: width " + std::to_string(d) + " outside [1, 64]");
-}
-}  // namespace
-
-u64 packed_bytes(i64 n, int d) { return (static_cast<u64>(n) * static_cast<u64>(d) + 7) / 8; }
-
-std::vector<std::uint8_t> pack_low_bits(const RingTensor& t, int d) {
-  check_pack_width(d);
-  const i64 n = t.numel();
-  count_work(WorkKind::ring_elem, n);
-  if (t.is_phantom()) return {};
-  const u64 mask = d == 64 ? ~u64{0} : (u64{1} << d) - 1;
-  std::vector<u64> words(static_cast<size_t>((static_cast<u64>(n) * static_cast<u64>(d) + 63) / 64) + 1, 0);
-  u64 pos = 0;
-  for (i64 e = 0; e < n; ++e, pos += static_cast<u64>(d)) {
-    const u64 v = t[e] & mask, w = pos >> 6, off = pos & 63;
-    words[w] |= v << off;
-    if (off + static_cast<u64>(d) > 64) words[w + 1] |= v >> (64 - off);
-  }
-  std::vector<std::uint8_t> out(packed_bytes(n, d));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(words[i >> 3] >> (8 * (i & 7)));
-  return out;
-}
-
-RingTensor unpack_low_bits(const std::vector<std::uint8_t>& bytes, const Shape& shape, int d, bool phantom) {
-  check_pack_width(d);
-  const i64 n = shape_numel(shape);
-  count_work(WorkKind::ring_elem, n);
-  if (phantom) return RingTensor::phantom(shape);
-  if (bytes.size() != packed_bytes(n, d))
-    throw std::invalid_argument("unpack_low_bits: " + std::to_string(bytes.size()) + " bytes for " + std::to_string(n) + " values of " + std::to_string(d) + " bits");
-  std::vector<u64> words(bytes.size() / 8 + 2, 0);
-  for (size_t i = 0; i < bytes.size(); ++i) words[i >> 3] |= static_cast<u64>(bytes[i]) << (8 * (i & 7));
-  const u64 mask = d == 64 ? ~u64{0} : (u64{1} << d) - 1;
-  RingTensor t(shape);
-  u64 pos = 0;
-  for (i64 e = 0; e < n; ++e, pos += static_cast<u64>(d)) {
-    const u64 w = pos >> 6, off = pos & 63;
-    u64 v = words[w] >> off;
-    if (off + static_cast<u64>(d) > 64) v |= words[w + 1] << (64 - off);
-    t[e] = v & mask;
-  }
-  return t;
-}
-
 RingTensor Bits::plane_to_ring(int j, const Shape& shape) const {
   if (shape_numel(shape) != n) throw std::invalid_argument("plane_to_ring: shape " + shape_str(shape) + " for " + std::to_string(n) + " bits");
   count_work(WorkKind::bit_extract, n);

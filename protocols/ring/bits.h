@@ -3,7 +3,6 @@
 // and send exactly planes * ceil(n/64) * 8 bytes.
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
 #include "protocols/ring/ring.h"
@@ -32,15 +31,6 @@ struct Bits {
 
 class Prg;
 Bits random_bits(Prg& prg, i64 n, int planes, bool phantom);  // uniform planes (nothing drawn when phantom)
-
-// Element-major packing of each value's low d bits (1 <= d <= 64): bit j of element e at stream
-// position e d + j, packed_bytes(n, d) = ceil(n d / 8) bytes, in one pass with no transposition
-// (short corrections sent as values: plane-major Bits would transpose d planes). A phantom tensor
-// packs to an empty vector.
-u64 packed_bytes(i64 n, int d);
-std::vector<std::uint8_t> pack_low_bits(const RingTensor& t, int d);
-// The inverse: values < 2^d shaped `shape` (phantom when phantom).
-RingTensor unpack_low_bits(const std::vector<std::uint8_t>& bytes, const Shape& shape, int d, bool phantom);
 
 Bits bits_xor(const Bits& a, const Bits& b);
 Bits bits_and(const Bits& a, const Bits& b);

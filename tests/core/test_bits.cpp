@@ -1,6 +1,5 @@
 // Bit planes (protocols/ring/bits.h): the 64x64 transposes put bit j of element e at plane j, word
-// e / 64, bit e % 64, and take them back, for any element count (partial last words included);
-// element-major packing of low bits round-trips at every width.
+// e / 64, bit e % 64, and take them back, for any element count (partial last words included).
 #include <catch2/catch.hpp>
 
 #include "protocols/ring/bits.h"
@@ -35,32 +34,6 @@ TEST_CASE("bit planes beyond a 64-bit value and more than 64 planes are refused"
   CHECK_THROWS_WITH(Bits::from_ring(t, 60, 5), Catch::Contains("planes [60, 65)"));
   CHECK_THROWS_WITH(Bits::zeros(4, 65, false).to_ring({4}), Catch::Contains("65 planes"));
   CHECK_THROWS_WITH(Bits::zeros(4, 3, false).to_ring({5}), Catch::Contains("shape 5 for 4 elements"));
-}
-
-TEST_CASE("packed low bits put bit j of element e at stream position e d + j and unpack to the values mod 2^d", "[bits]") {
-  Prg prg(Key128{11});
-  for (i64 n : {1, 7, 64, 65, 200}) {
-    const RingTensor t = prg.random({n});
-    for (int d : {1, 3, 16, 28, 63, 64}) {
-      INFO("n = " << n << ", d = " << d);
-      const std::vector<std::uint8_t> bytes = pack_low_bits(t, d);
-      REQUIRE(bytes.size() == packed_bytes(n, d));
-      REQUIRE(bytes.size() == static_cast<size_t>((n * d + 7) / 8));
-      for (i64 e = 0; e < n; ++e)
-        for (int j = 0; j < d; ++j) {
-          const i64 pos = e * d + j;
-          REQUIRE(((bytes[static_cast<size_t>(pos / 8)] >> (pos % 8)) & 1) == ((t[e] >> j) & 1));
-        }
-      const RingTensor back = unpack_low_bits(bytes, {n}, d, false);
-      const u64 mask = d == 64 ? ~u64{0} : (u64{1} << d) - 1;
-      for (i64 e = 0; e < n; ++e) REQUIRE(back[e] == (t[e] & mask));
-    }
-  }
-  CHECK(pack_low_bits(RingTensor::phantom({9}), 5).empty());
-  CHECK(unpack_low_bits({}, {9}, 5, true).is_phantom());
-  CHECK_THROWS_WITH(unpack_low_bits(std::vector<std::uint8_t>(3), {9}, 5, false), Catch::Contains("3 bytes for 9 values of 5 bits"));
-  CHECK_THROWS_WITH(pack_low_bits(RingTensor({2}), 0), Catch::Contains("width 0"));
-  CHECK_THROWS_WITH(pack_low_bits(RingTensor({2}), 65), Catch::Contains("width 65"));
 }
 
 TEST_CASE("bits_not flips every bit and random_bits draws what the PRG gives, nothing when phantom", "[bits]") {

@@ -100,36 +100,33 @@ LtzBits ltz_3pc_bits(int k) {
 
 TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each, and negative_part one word more at the helper", "[ledger]") {
   const i64 n = 640;  // a multiple of 64: bit planes are dense
+  // Client and server: their bits and the re-sharing word; the helper: its dealt bits and beta's
+  // word, and `helper_words` - 1 words more.
+  auto check_form = [n](const char* op, int bits, int low, int helper_words) {
+    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [op, bits, low](Backend& be, const Shared& x, const Shared&) {
+      return std::string(op) == "ltz" ? be.ltz(x, bits, low) : be.negative_part(x, bits, low);
+    });
+    const LtzBits b = ltz_3pc_bits(bits - low);
+    CHECK(op_bytes(res, Role::client, op) == static_cast<u64>(b.side * n / 8 + 8 * n));
+    CHECK(op_bytes(res, Role::server, op) == static_cast<u64>(b.side * n / 8 + 8 * n));
+    CHECK(op_bytes(res, Role::helper, op) == static_cast<u64>(b.helper * n / 8 + 8 * helper_words * n));
+    CHECK(op_rounds(res, op) == static_cast<u64>(3 + b.levels));
+  };
   for (int k : {64, 40, 12}) {
     INFO("k = " << k);
-    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [k](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, k); });
-    const LtzBits b = ltz_3pc_bits(k);
-    // Client and server: their bits and the re-sharing word; the helper: its dealt bits and beta's word.
-    CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::server, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::helper, "ltz") == static_cast<u64>(b.helper * n / 8 + 8 * n));
-    CHECK(op_rounds(res, "ltz") == static_cast<u64>(3 + b.levels));
+    check_form("ltz", k, 0, 1);
   }
   // Dropping low bits (Backend::ltz's `low`) runs the same circuit on bits - low bits.
   for (auto [bits, low] : {std::pair{27, 10}, std::pair{64, 40}}) {
     INFO("bits = " << bits << ", low = " << low);
-    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [bits, low](Backend& be, const Shared& x, const Shared&) { return be.ltz(x, bits, low); });
-    const LtzBits b = ltz_3pc_bits(bits - low);
-    CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::helper, "ltz") == static_cast<u64>(b.helper * n / 8 + 8 * n));
-    CHECK(op_rounds(res, "ltz") == static_cast<u64>(3 + b.levels));
+    check_form("ltz", bits, low, 1);
   }
   // negative_part [x < 0] x rides on the comparison: the helper deals beta (x0 + x2)'s server share
   // (one word more), client and server re-share the product in ltz's re-sharing word; no round of
   // its own (ltz then mul: a word each and a round more).
   for (auto [bits, low] : {std::pair{64, 0}, std::pair{27, 10}}) {
     INFO("negative_part: bits = " << bits << ", low = " << low);
-    SessionResult res = run_op(Setting::three_pc, {n}, {n}, [bits, low](Backend& be, const Shared& x, const Shared&) { return be.negative_part(x, bits, low); });
-    const LtzBits b = ltz_3pc_bits(bits - low);
-    CHECK(op_bytes(res, Role::client, "negative_part") == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::server, "negative_part") == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::helper, "negative_part") == static_cast<u64>(b.helper * n / 8 + 16 * n));
-    CHECK(op_rounds(res, "negative_part") == static_cast<u64>(3 + b.levels));
+    check_form("negative_part", bits, low, 2);
   }
   // k = 64: 153 bits (client, server) and 152 (helper), 8 rounds; ABY3's MSB extraction alone
   // quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit injection.
