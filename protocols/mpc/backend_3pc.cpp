@@ -5,14 +5,13 @@
 
 #include "protocols/comm/comm.h"
 #include "protocols/comm/pair_keys.h"
+#include "protocols/mpc/backend_3pc_parts.h"
 #include "protocols/ot/block.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
 
-namespace {
-Role role_at(int i) { return static_cast<Role>(((i % 3) + 3) % 3); }  // P0 client, P1 server, P2 helper
-}  // namespace
+using three_pc::role_at;
 
 ThreePcBackend::ThreePcBackend(Comm& comm, const BackendOptions& opt)
     : Backend(opt.fxp, opt.policy_for(Setting::three_pc)),
@@ -162,27 +161,6 @@ Shared ThreePcBackend::mul_rows_trunc(const Shared& x, const Shared& y, const Ro
   require_rows(x, y, lengths);
   const Shape& s = x.shape();
   return mul_trunc_bits(x, map(y, [&](const RingTensor& t) { return repeat_rows(t, lengths).reshaped(s); }), bits);
-}
-
-Shared ThreePcBackend::replicate_pair(const RingTensor& y, const Shape& shape) {
-  const Role P0 = Role::client, P2 = Role::helper;
-  if (me_ == 2) {
-    RingTensor y2 = comm_.recv(Role::server, shape);
-    RingTensor y0 = comm_.recv(P0, shape);
-    return Shared{std::move(y2), std::move(y0), {}};
-  }
-  // Components x0 = y_P0 - rho - rho2 (client, helper), x1 = rho (client, server), x2 = y_P1 + rho2
-  // (server, helper); rho, rho2 from the (0,1) pair PRG, so the helper sees two uniform words.
-  RingTensor rho = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);
-  RingTensor rho2 = me_ == 0 ? prg_next_.random(shape, phantom_) : prg_prev_.random(shape, phantom_);
-  if (me_ == 0) {
-    RingTensor y0 = marill::sub(marill::sub(y, rho), rho2);
-    comm_.send(P2, y0);
-    return Shared{std::move(y0), std::move(rho), {}};
-  }
-  RingTensor y2 = marill::add(y, rho2);
-  comm_.send(P2, y2);
-  return Shared{std::move(rho), std::move(y2), {}};
 }
 
 void ThreePcBackend::send_bits(Role to, const Bits& b) {

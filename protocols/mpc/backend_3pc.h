@@ -16,12 +16,13 @@
 //   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
 //                client and server open c = x + r mod 2^k (k bits each), compare c with the
 //                helper's r chunk by chunk (TinyTable-style dealt chunk monomials, Beaver ANDs in a
-//                log-depth tree), turn the bit arithmetic with a dealt bit and re-share it:
-//                k = 64: client/server 27.1 B, helper 27.0 B, 8 rounds (ABY3's MSB extraction alone
-//                quotes 36 B, before its bit injection); k = bits - low in general (Backend::ltz:
-//                only the high bits asked for), k = 22: 14.1 B, 7 rounds
+//                log-depth tree), turn the bit arithmetic with a dealt bit and re-share it; the
+//                three roles rotate over thirds of the elements (over calls under 192 elements):
+//                k = 64: 27.1 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
+//                before its bit injection); k = bits - low in general (Backend::ltz: only the high
+//                bits asked for), k = 22: 14.1 B, 7 rounds
 //   negative_part [x < 0] x on the comparison's dealt bit: the helper deals beta (x0 + x2)'s share,
-//                one word more at the helper, nothing more at client and server, ltz's rounds (ltz
+//                one word more at the helper of each third (8/3 B per party), ltz's rounds (ltz
 //                then mul: a word more each and a round)
 #pragma once
 
@@ -49,8 +50,8 @@ class ThreePcBackend final : public Backend {
   Shared matmul(const Shared& a, const Shared& b) override;
   Shared trunc(const Shared& x, int bits) override;
   Shared ltz(const Shared& x, int bits = 64, int low = 0) override;
-  // [x < 0] x with the comparison's dealt bit: the product costs the helper one word more and no
-  // re-sharing of its own (ltz + mul: two words and a round more).
+  // [x < 0] x with the comparison's dealt bit: the product costs the comparison's helper one word
+  // more and no re-sharing of its own (ltz + mul: two words and a round more).
   Shared negative_part(const Shared& x, int bits, int low = 0) override;
   Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
   Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
@@ -65,11 +66,8 @@ class ThreePcBackend final : public Backend {
  private:
   RingTensor zero_share(const Shape& shape);  // 3-of-3 additive sharing of zero
   Shared reshare(RingTensor z);               // 3-of-3 additive -> replicated, 1 round
-  // [x < 0] (backend_3pc_compare.cpp), or [x < 0] x when times_x.
+  // [x < 0] (backend_3pc_compare.cpp), or [x < 0] x when times_x; roles rotate over thirds.
   Shared compare(const Shared& x, int bits, int low, bool times_x);
-  // Client and server's additive sharing y (the helper passes nothing) -> replicated, 1 round:
-  // both send the helper one masked word per element.
-  Shared replicate_pair(const RingTensor& y, const Shape& shape);
   Shared matmul_trunc_bits(const Shared& a, const Shared& b, int bits);  // fused, booked as matmul_trunc
   // Replicated shares of v >> d (backend_3pc_trunc.cpp) with the dealer role rotated over three
   // parts of the elements, v = z_A + z_B (+ z_H): in a part where this party is the pair's first
@@ -89,6 +87,7 @@ class ThreePcBackend final : public Backend {
   Prg prg_next_;  // key shared with P_{i+1}
   Prg prg_prev_;  // key shared with P_{i-1}
   Prg prg_own_;   // private
+  u64 compare_calls_ = 0;  // small comparisons rotate their dealer over calls
 };
 
 }  // namespace marill

@@ -33,11 +33,18 @@
 // helper sends it (monomials and triple products as bits, beta as a word), in the first round.
 // Per element, L = k - 1: client and server send k + tree + 1 bits and a word; the helper sends
 // 3 floor(L/2) + L mod 2 + 1 + (tree ANDs) bits and a word; rounds: 3 + ceil(log2 ceil(L/2)).
+//
+// The roles rotate (backend_3pc_parts.h): the elements are cut into three parts and party D is the
+// helper of part D, P_{D+1} its client and P_{D+2} its server, so each party sends the average of
+// the three roles' bytes, every part's messages in the same rounds. Batches under 192 elements,
+// whose bit planes would pad to 64 elements in each part, are one part instead, the helper role
+// rotating over calls.
 #include <algorithm>
 #include <vector>
 
 #include "protocols/comm/comm.h"
 #include "protocols/mpc/backend_3pc.h"
+#include "protocols/mpc/backend_3pc_parts.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
@@ -89,7 +96,6 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   check_ltz_bits(bits, low);
   const int k = bits - low, L = k - 1, chunks = (L + 1) / 2;
   const Shape shape = x.shape();
-  const i64 n = x.numel();
   const bool ph = phantom_;
   const std::vector<int> pairs = tree_pairs(chunks);
   // Monomial planes: chunk q (bits 2q, 2q+1) gives r_l, r_h, r_h r_l; a last one-bit chunk r_l;
@@ -98,10 +104,32 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   int and_planes = 0;
   for (int p : pairs) and_planes += 2 * p - 1;
 
-  // The dealt material, drawn in the same order by the helper and the party it shares a PRG with.
-  // Client (and the helper through prg_next_): rA, monomial shares, per level a b1 b2 c1 c2, beta
-  // bit, beta word. Server (and the helper through prg_prev_): rB, per level a b1 b2, beta bit.
-  auto draw_triples = [&](Prg& prg, bool with_products) {
+  // Per part: the dealer H (the helper of the description above), A (its client) and B (its
+  // server). A draws from its PRG with H, B from its PRG with H.
+  struct Part : three_pc::Third {
+    RingTensor xa, xb;  // this party's components x_i, x_{i+1} on the part
+    RingTensor r_share, beta_word, beta_x, u, y;
+    Bits mono, beta, nc, LT, EQ, mine;
+    std::vector<LevelTriples> triples;
+    Shared out;
+  };
+  std::vector<Part> parts;
+  // Small batches (a tournament's last levels) in one part, the dealer rotating over calls: three
+  // parts would each pad their bit planes to 64 elements.
+  const i64 n_all = x.numel();
+  const int dealer = static_cast<int>(compare_calls_++ % 3);
+  for (const three_pc::Third& t : n_all >= 192 ? three_pc::thirds(n_all, me_) : three_pc::whole(n_all, me_, dealer)) {
+    Part p;
+    static_cast<three_pc::Third&>(p) = t;
+    p.xa = three_pc::part_of(x.s0, t.lo, t.hi);
+    p.xb = three_pc::part_of(x.s1, t.lo, t.hi);
+    parts.push_back(std::move(p));
+  }
+
+  // The dealt material, drawn in the same order by H and the party it shares a PRG with. A (and H
+  // through prg_next_): rA, monomial shares, per level a b1 b2 c1 c2, beta bit, beta word (and
+  // omega). B (and H through prg_prev_): rB, per level a b1 b2, beta bit.
+  auto draw_triples = [&](Prg& prg, i64 n, bool with_products) {
     std::vector<LevelTriples> t;
     for (int p : pairs) {
       LevelTriples l;
@@ -116,142 +144,199 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     }
     return t;
   };
+  auto other_of = [](const Part& p) { return p.rel == 0 ? p.b : p.a; };
 
-  if (me_ == 2) {
-    RingTensor rA = prg_next_.random(shape, ph);
-    Bits mono0 = random_bits(prg_next_, n, mono_planes, ph);
-    std::vector<LevelTriples> t0 = draw_triples(prg_next_, true);
-    Bits beta0 = random_bits(prg_next_, n, 1, ph);
-    RingTensor beta0_word = prg_next_.random(shape, ph);
-    RingTensor omega = times_x ? prg_next_.random(shape, ph) : RingTensor{};
-    RingTensor rB = prg_prev_.random(shape, ph);
-    std::vector<LevelTriples> t1 = draw_triples(prg_prev_, false);
-    Bits beta1 = random_bits(prg_prev_, n, 1, ph);
+  // Round 1: H deals (monomial and triple corrections, beta's word, beta (x_h + x_a)'s word to B);
+  // A and B open c = x + 2^(bits-1) + r mod 2^bits, or its bits [low, bits), to each other.
+  for (Part& p : parts) {
+    const i64 n = p.size();
+    const Shape f = p.flat();
+    if (p.rel == 2) {
+      RingTensor rA = prg_next_.random(f, ph);
+      Bits mono0 = random_bits(prg_next_, n, mono_planes, ph);
+      std::vector<LevelTriples> t0 = draw_triples(prg_next_, n, true);
+      Bits beta0 = random_bits(prg_next_, n, 1, ph);
+      RingTensor beta0_word = prg_next_.random(f, ph);
+      RingTensor omega = times_x ? prg_next_.random(f, ph) : RingTensor{};
+      RingTensor rB = prg_prev_.random(f, ph);
+      std::vector<LevelTriples> t1 = draw_triples(prg_prev_, n, false);
+      Bits beta1 = random_bits(prg_prev_, n, 1, ph);
 
-    Bits r = Bits::from_ring(marill::add(rA, rB), low, k);
-    std::vector<Bits> mono;
+      Bits r = Bits::from_ring(marill::add(rA, rB), low, k);
+      std::vector<Bits> mono;
+      for (int q = 0; q < chunks; ++q) {
+        Bits lo = bits_planes(r, 2 * q, 1);
+        mono.push_back(lo);
+        if (2 * q + 1 < L) {
+          Bits hi = bits_planes(r, 2 * q + 1, 1);
+          mono.push_back(hi);
+          mono.push_back(bits_and(hi, lo));
+        }
+      }
+      mono.push_back(bits_planes(r, k - 1, 1));
+      std::vector<Bits> corr{bits_xor(bits_stack(mono), mono0)};  // B's shares
+      for (size_t l = 0; l < pairs.size(); ++l) {
+        Bits a = bits_xor(t0[l].a, t1[l].a);
+        corr.push_back(bits_xor(bits_and(a, bits_xor(t0[l].b1, t1[l].b1)), t0[l].c1));
+        if (pairs[l] > 1)
+          corr.push_back(bits_xor(bits_and(bits_planes(a, 1, pairs[l] - 1), bits_xor(t0[l].b2, t1[l].b2)), t0[l].c2));
+      }
+      send_bits(p.b, bits_stack(corr));
+      RingTensor beta = bits_xor(beta0, beta1).plane_to_ring(0, f);
+      comm_.send(p.b, marill::sub(beta, beta0_word));
+      // beta x = beta x_b + beta (x_h + x_a): H holds x_h and x_a, so it deals the second term's
+      // share of B (A's is omega) and A and B multiply their beta shares by x_b.
+      if (times_x) comm_.send(p.b, marill::sub(mul_elem(beta, marill::add(p.xa, p.xb)), omega));
+      continue;
+    }
+    const bool first = p.rel == 0;
+    Prg& dealt = first ? prg_prev_ : prg_next_;  // the PRG this party shares with H
+    p.r_share = dealt.random(f, ph);
+    if (first) p.mono = random_bits(dealt, n, mono_planes, ph);
+    p.triples = draw_triples(dealt, n, first);
+    p.beta = random_bits(dealt, n, 1, ph);
+    if (first) p.beta_word = dealt.random(f, ph);
+    if (first && times_x) p.beta_x = dealt.random(f, ph);  // beta (x_h + x_a)'s share
+    p.u = first ? marill::add_scalar(marill::add(marill::add(p.xa, p.xb), p.r_share), u64{1} << (bits - 1))
+                : marill::add(p.xb, p.r_share);
+    if (low) p.u = shift_right_logical(p.u, low);
+    send_bits(other_of(p), Bits::from_ring(p.u, 0, k));
+  }
+
+  // 2-3. c, H's corrections to B, and the leaves: (lt, eq) of each chunk, local (constants are A's).
+  for (Part& p : parts) {
+    if (p.rel == 2) continue;
+    const i64 n = p.size();
+    const bool first = p.rel == 0;
+    Bits c = Bits::from_ring(marill::add(p.u, recv_bits(other_of(p), n, k).to_ring(p.flat())), 0, k);
+    if (!first) {
+      Bits corr = recv_bits(p.h, n, mono_planes + and_planes);
+      p.mono = bits_planes(corr, 0, mono_planes);
+      int at = mono_planes;
+      for (size_t l = 0; l < pairs.size(); ++l) {
+        p.triples[l].c1 = bits_planes(corr, at, pairs[l]);
+        at += pairs[l];
+        p.triples[l].c2 = bits_planes(corr, at, pairs[l] - 1);
+        at += pairs[l] - 1;
+      }
+      p.beta_word = comm_.recv(p.h, p.flat());
+      if (times_x) p.beta_x = comm_.recv(p.h, p.flat());
+    }
+    p.nc = bits_not(c);
+    std::vector<Bits> lt, eq;
+    int m = 0;
     for (int q = 0; q < chunks; ++q) {
-      Bits lo = bits_planes(r, 2 * q, 1);
-      mono.push_back(lo);
+      const Bits ncl = bits_planes(p.nc, 2 * q, 1);
+      const Bits ml = bits_planes(p.mono, m++, 1);
       if (2 * q + 1 < L) {
-        Bits hi = bits_planes(r, 2 * q + 1, 1);
-        mono.push_back(hi);
-        mono.push_back(bits_and(hi, lo));
+        const Bits nch = bits_planes(p.nc, 2 * q + 1, 1);
+        const Bits mh = bits_planes(p.mono, m++, 1), mhl = bits_planes(p.mono, m++, 1);
+        // lt = !c_h r_h ^ !c_h !c_l r_l ^ !c_l r_h r_l;  eq = (!c_h ^ r_h)(!c_l ^ r_l)
+        lt.push_back(bits_xor(bits_xor(bits_and(nch, mh), bits_and(bits_and(nch, ncl), ml)), bits_and(ncl, mhl)));
+        Bits e = bits_xor(bits_xor(bits_and(nch, ml), bits_and(ncl, mh)), mhl);
+        eq.push_back(first ? bits_xor(e, bits_and(nch, ncl)) : e);
+      } else {
+        lt.push_back(bits_and(ncl, ml));
+        eq.push_back(first ? bits_xor(ml, ncl) : ml);
       }
     }
-    mono.push_back(bits_planes(r, k - 1, 1));
-    std::vector<Bits> corr{bits_xor(bits_stack(mono), mono0)};  // the server's shares
-    for (size_t l = 0; l < pairs.size(); ++l) {
-      Bits a = bits_xor(t0[l].a, t1[l].a);
-      corr.push_back(bits_xor(bits_and(a, bits_xor(t0[l].b1, t1[l].b1)), t0[l].c1));
-      if (pairs[l] > 1)
-        corr.push_back(bits_xor(bits_and(bits_planes(a, 1, pairs[l] - 1), bits_xor(t0[l].b2, t1[l].b2)), t0[l].c2));
-    }
-    send_bits(Role::server, bits_stack(corr));
-    RingTensor beta = bits_xor(beta0, beta1).plane_to_ring(0, shape);
-    comm_.send(Role::server, marill::sub(beta, beta0_word));
-    // beta x = beta x1 + beta (x0 + x2): the helper holds x2 and x0, so it deals the second term's
-    // server share (the client's is omega) and client and server multiply their beta shares by x1.
-    if (times_x) comm_.send(Role::server, marill::sub(mul_elem(beta, marill::add(x.s0, x.s1)), omega));
-    return replicate_pair(RingTensor::phantom(shape), shape);
+    p.LT = bits_stack(lt);
+    p.EQ = bits_stack(eq);
   }
 
-  const bool client = me_ == 0;
-  Prg& dealt = client ? prg_prev_ : prg_next_;  // the PRG this party shares with the helper
-  RingTensor r_share = dealt.random(shape, ph);
-  Bits mono = client ? random_bits(dealt, n, mono_planes, ph) : Bits{};
-  std::vector<LevelTriples> triples = draw_triples(dealt, client);
-  Bits beta = random_bits(dealt, n, 1, ph);
-  RingTensor beta_word = client ? dealt.random(shape, ph) : RingTensor{};
-  RingTensor beta_x = client && times_x ? dealt.random(shape, ph) : RingTensor{};  // beta (x0 + x2)'s share
-
-  // 1. Open c = x + 2^(bits-1) + r mod 2^bits, or its bits [low, bits) (the helper's corrections
-  // arrive in the same round).
-  RingTensor u = client ? marill::add_scalar(marill::add(marill::add(x.s0, x.s1), r_share), u64{1} << (bits - 1))
-                        : marill::add(x.s1, r_share);
-  if (low) u = shift_right_logical(u, low);
-  const Role other = client ? Role::server : Role::client;
-  send_bits(other, Bits::from_ring(u, 0, k));
-  Bits c = Bits::from_ring(marill::add(u, recv_bits(other, n, k).to_ring(shape)), 0, k);
-  if (!client) {
-    Bits corr = recv_bits(Role::helper, n, mono_planes + and_planes);
-    mono = bits_planes(corr, 0, mono_planes);
-    int at = mono_planes;
-    for (size_t l = 0; l < pairs.size(); ++l) {
-      triples[l].c1 = bits_planes(corr, at, pairs[l]);
-      at += pairs[l];
-      triples[l].c2 = bits_planes(corr, at, pairs[l] - 1);
-      at += pairs[l] - 1;
-    }
-    beta_word = comm_.recv(Role::helper, shape);
-    if (times_x) beta_x = comm_.recv(Role::helper, shape);
-  }
-
-  // 2-3. Leaves: (lt, eq) of each chunk, local (constants are the client's).
-  const Bits nc = bits_not(c);
-  std::vector<Bits> lt, eq;
-  int m = 0;
-  for (int q = 0; q < chunks; ++q) {
-    const Bits ncl = bits_planes(nc, 2 * q, 1);
-    const Bits ml = bits_planes(mono, m++, 1);
-    if (2 * q + 1 < L) {
-      const Bits nch = bits_planes(nc, 2 * q + 1, 1);
-      const Bits mh = bits_planes(mono, m++, 1), mhl = bits_planes(mono, m++, 1);
-      // lt = !c_h r_h ^ !c_h !c_l r_l ^ !c_l r_h r_l;  eq = (!c_h ^ r_h)(!c_l ^ r_l)
-      lt.push_back(bits_xor(bits_xor(bits_and(nch, mh), bits_and(bits_and(nch, ncl), ml)), bits_and(ncl, mhl)));
-      Bits e = bits_xor(bits_xor(bits_and(nch, ml), bits_and(ncl, mh)), mhl);
-      eq.push_back(client ? bits_xor(e, bits_and(nch, ncl)) : e);
-    } else {
-      lt.push_back(bits_and(ncl, ml));
-      eq.push_back(client ? bits_xor(ml, ncl) : ml);
-    }
-  }
-  Bits LT = bits_stack(lt), EQ = bits_stack(eq);
+  // The tree, a round per level: every part's Beaver openings travel together.
   for (size_t l = 0; l < pairs.size(); ++l) {
-    const int p = pairs[l], groups = LT.planes;
-    const LevelTriples& t = triples[l];
-    const Bits lt_hi = pick(LT, range_step(1, p, 2)), eq_hi = pick(EQ, range_step(1, p, 2));
-    const Bits lt_lo = pick(LT, range_step(0, p, 2));
-    const Bits eq_lo = p > 1 ? pick(EQ, range_step(2, p - 1, 2)) : Bits::zeros(n, 0, ph);
-    Bits mine = bits_stack({bits_xor(eq_hi, t.a), bits_xor(lt_lo, t.b1), bits_xor(eq_lo, t.b2)});
-    send_bits(other, mine);
-    Bits open = bits_xor(mine, recv_bits(other, n, mine.planes));
-    const Bits d = bits_planes(open, 0, p), e1 = bits_planes(open, p, p), e2 = bits_planes(open, 2 * p, p - 1);
-    // [u v] = c ^ d b ^ e a ^ d e (the last term the client's), d = u ^ a, e = v ^ b opened.
-    auto beaver = [&](const Bits& dd, const Bits& ee, const Bits& a, const Bits& b, const Bits& cc) {
-      Bits z = bits_xor(bits_xor(cc, bits_and(dd, b)), bits_and(ee, a));
-      return client ? bits_xor(z, bits_and(dd, ee)) : z;
-    };
-    Bits new_lt = bits_xor(lt_hi, beaver(d, e1, t.a, t.b1, t.c1));
-    std::vector<Bits> new_eq{bits_planes(eq_hi, 0, 1)};  // pair 0's eq: never read
-    if (p > 1) new_eq.push_back(beaver(bits_planes(d, 1, p - 1), e2, bits_planes(t.a, 1, p - 1), t.b2, t.c2));
-    std::vector<Bits> lts{new_lt}, eqs{bits_stack(new_eq)};
-    if (groups % 2) {  // the top group passes through
-      lts.push_back(bits_planes(LT, groups - 1, 1));
-      eqs.push_back(bits_planes(EQ, groups - 1, 1));
+    const int pl = static_cast<int>(pairs[l]);
+    for (Part& p : parts) {
+      if (p.rel == 2) continue;
+      const LevelTriples& t = p.triples[l];
+      const Bits eq_hi = pick(p.EQ, range_step(1, pl, 2)), lt_lo = pick(p.LT, range_step(0, pl, 2));
+      const Bits eq_lo = pl > 1 ? pick(p.EQ, range_step(2, pl - 1, 2)) : Bits::zeros(p.size(), 0, ph);
+      p.mine = bits_stack({bits_xor(eq_hi, t.a), bits_xor(lt_lo, t.b1), bits_xor(eq_lo, t.b2)});
+      send_bits(other_of(p), p.mine);
     }
-    LT = bits_stack(lts);
-    EQ = bits_stack(eqs);
+    for (Part& p : parts) {
+      if (p.rel == 2) continue;
+      const bool first = p.rel == 0;
+      const int groups = p.LT.planes;
+      const LevelTriples& t = p.triples[l];
+      const Bits lt_hi = pick(p.LT, range_step(1, pl, 2)), eq_hi = pick(p.EQ, range_step(1, pl, 2));
+      Bits open = bits_xor(p.mine, recv_bits(other_of(p), p.size(), p.mine.planes));
+      const Bits d = bits_planes(open, 0, pl), e1 = bits_planes(open, pl, pl), e2 = bits_planes(open, 2 * pl, pl - 1);
+      // [u v] = c ^ d b ^ e a ^ d e (the last term A's), d = u ^ a, e = v ^ b opened.
+      auto beaver = [&](const Bits& dd, const Bits& ee, const Bits& a, const Bits& b, const Bits& cc) {
+        Bits z = bits_xor(bits_xor(cc, bits_and(dd, b)), bits_and(ee, a));
+        return first ? bits_xor(z, bits_and(dd, ee)) : z;
+      };
+      Bits new_lt = bits_xor(lt_hi, beaver(d, e1, t.a, t.b1, t.c1));
+      std::vector<Bits> new_eq{bits_planes(eq_hi, 0, 1)};  // pair 0's eq: never read
+      if (pl > 1) new_eq.push_back(beaver(bits_planes(d, 1, pl - 1), e2, bits_planes(t.a, 1, pl - 1), t.b2, t.c2));
+      std::vector<Bits> lts{new_lt}, eqs{bits_stack(new_eq)};
+      if (groups % 2) {  // the top group passes through
+        lts.push_back(bits_planes(p.LT, groups - 1, 1));
+        eqs.push_back(bits_planes(p.EQ, groups - 1, 1));
+      }
+      p.LT = bits_stack(lts);
+      p.EQ = bits_stack(eqs);
+    }
   }
 
-  // [x < 0] = 1 ^ c_{k-1} ^ r_{k-1} ^ w.
-  Bits b = bits_xor(bits_planes(LT, 0, 1), bits_planes(mono, mono_planes - 1, 1));
-  if (client) b = bits_xor(b, bits_planes(nc, k - 1, 1));
-  // 4. e = b ^ beta opened; b = e + (1 - 2e) beta.
-  Bits mine = bits_xor(b, beta);
-  send_bits(other, mine);
-  RingTensor e = bits_xor(mine, recv_bits(other, n, 1)).plane_to_ring(0, shape);
-  if (times_x) {
-    // b x = e x + (1 - 2e) beta x: e x from the client's x0 + x1 and the server's x2; beta x from
-    // the beta shares times x1 (both hold it) and the helper's beta (x0 + x2).
-    RingTensor v = marill::add(mul_elem(beta_word, client ? x.s1 : x.s0), beta_x);  // x1: the client's s1, the server's s0
-    RingTensor y = marill::sub(v, marill::scale(marill::mul_elem(e, v), 2));
-    add_inplace(y, mul_elem(e, client ? marill::add(x.s0, x.s1) : x.s1));
-    return replicate_pair(y, shape);
+  // [x < 0] = 1 ^ c_{k-1} ^ r_{k-1} ^ w. 4. e = b ^ beta opened; b = e + (1 - 2e) beta.
+  for (Part& p : parts) {
+    if (p.rel == 2) continue;
+    Bits b = bits_xor(bits_planes(p.LT, 0, 1), bits_planes(p.mono, mono_planes - 1, 1));
+    if (p.rel == 0) b = bits_xor(b, bits_planes(p.nc, k - 1, 1));
+    p.mine = bits_xor(b, p.beta);
+    send_bits(other_of(p), p.mine);
   }
-  RingTensor y = marill::sub(beta_word, marill::scale(marill::mul_elem(e, beta_word), 2));
-  if (client) add_inplace(y, e);
-  return replicate_pair(y, shape);
+  for (Part& p : parts) {
+    if (p.rel == 2) continue;
+    const bool first = p.rel == 0;
+    const Shape f = p.flat();
+    RingTensor e = bits_xor(p.mine, recv_bits(other_of(p), p.size(), 1)).plane_to_ring(0, f);
+    if (times_x) {
+      // b x = e x + (1 - 2e) beta x: e x from A's x_a + x_b and B's x_h; beta x from the beta
+      // shares times x_b (both hold it) and H's beta (x_h + x_a).
+      RingTensor v = marill::add(mul_elem(p.beta_word, first ? p.xb : p.xa), p.beta_x);  // x_b: A's s1, B's s0
+      p.y = marill::sub(v, marill::scale(marill::mul_elem(e, v), 2));
+      add_inplace(p.y, mul_elem(e, first ? marill::add(p.xa, p.xb) : p.xb));
+    } else {
+      p.y = marill::sub(p.beta_word, marill::scale(marill::mul_elem(e, p.beta_word), 2));
+      if (first) add_inplace(p.y, e);
+    }
+  }
+
+  // 5. A and B's additive y -> replicated, both send H one masked word: x_a = y_A - rho - rho2
+  // (A, H), x_b = rho (A, B), x_h = y_B + rho2 (B, H); rho, rho2 from the (A, B) PRG, so H sees two
+  // uniform words.
+  for (Part& p : parts) {
+    if (p.rel == 2) continue;
+    const Shape f = p.flat();
+    Prg& pair = p.rel == 0 ? prg_next_ : prg_prev_;
+    RingTensor rho = pair.random(f, ph), rho2 = pair.random(f, ph);
+    if (p.rel == 0) {
+      RingTensor ya = marill::sub(marill::sub(p.y, rho), rho2);
+      comm_.send(p.h, ya);
+      p.out = Shared{std::move(ya), std::move(rho), {}};
+    } else {
+      RingTensor yh = marill::add(p.y, rho2);
+      comm_.send(p.h, yh);
+      p.out = Shared{std::move(rho), std::move(yh), {}};
+    }
+  }
+  for (Part& p : parts) {
+    if (p.rel != 2) continue;
+    RingTensor yh = comm_.recv(p.b, p.flat());
+    RingTensor ya = comm_.recv(p.a, p.flat());
+    p.out = Shared{std::move(yh), std::move(ya), {}};
+  }
+
+  std::vector<RingTensor> s0, s1;
+  for (Part& p : parts) {
+    s0.push_back(std::move(p.out.s0));
+    s1.push_back(std::move(p.out.s1));
+  }
+  return Shared{three_pc::join_parts(s0, shape, ph), three_pc::join_parts(s1, shape, ph), {}};
 }
 
 }  // namespace marill

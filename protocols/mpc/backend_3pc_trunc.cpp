@@ -23,30 +23,13 @@
 #include "protocols/comm/comm.h"
 #include "protocols/fss/trunc_mask.h"
 #include "protocols/mpc/backend_3pc.h"
+#include "protocols/mpc/backend_3pc_parts.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
 
-namespace {
-Role role_at(int i) { return static_cast<Role>(((i % 3) + 3) % 3); }
-
-// Elements [lo, hi) of t as a flat tensor (one copy).
-RingTensor part_of(const RingTensor& t, i64 lo, i64 hi) {
-  count_work(WorkKind::ring_copy, hi - lo);
-  if (t.is_phantom()) return RingTensor::phantom({hi - lo});
-  return RingTensor({hi - lo}, std::vector<u64>(t.data() + lo, t.data() + hi));
-}
-
-// The parts side by side, shaped `shape` (one copy).
-RingTensor join_parts(const std::vector<RingTensor>& parts, const Shape& shape, bool phantom) {
-  count_work(WorkKind::ring_copy, shape_numel(shape));
-  if (phantom) return RingTensor::phantom(shape);
-  std::vector<u64> v;
-  v.reserve(static_cast<size_t>(shape_numel(shape)));
-  for (const RingTensor& p : parts) v.insert(v.end(), p.data(), p.data() + p.numel());
-  return RingTensor(shape, std::move(v));
-}
-}  // namespace
+using three_pc::join_parts;
+using three_pc::part_of;
 
 Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& second, const RingTensor* dealer, int d) {
   check_trunc_bits(d);
@@ -57,29 +40,12 @@ Shared ThreePcBackend::trunc_parts(const RingTensor& first, const RingTensor& se
   const int K = 64 - d;  // a d-bit value v enters as v 2^(64-d)
   const u64 low = (u64{1} << d) - 1;
 
-  struct Part {
-    i64 lo = 0, hi = 0;
-    int rel = 0;  // 0: A, 1: B, 2: the dealer H
-    Role a, b, h;
+  struct Part : three_pc::Third {
     RingTensor t, q, hb, mu, rho, c, x;  // x: A's x_A, or B's and H's x_H (H: before m hB's share)
     Shared out;
-    i64 size() const { return hi - lo; }
-    Shape flat() const { return {hi - lo}; }
   };
-  // Part boundaries on multiples of 64 elements, so packed bits fill whole words.
   std::vector<Part> parts;
-  for (int D = 0; D < 3; ++D) {
-    Part p;
-    auto cut = [n](int j) { return j == 3 ? n : n >= 192 ? (j * n / 3) / 64 * 64 : j * n / 3; };
-    p.lo = cut(D);
-    p.hi = cut(D + 1);
-    if (p.hi == p.lo) continue;  // every party skips the same empty parts
-    p.rel = ((me_ - D - 1) % 3 + 3) % 3;
-    p.h = role_at(D);
-    p.a = role_at(D + 1);
-    p.b = role_at(D + 2);
-    parts.push_back(std::move(p));
-  }
+  for (const three_pc::Third& t : three_pc::thirds(n, me_)) parts.push_back(Part{t, {}, {}, {}, {}, {}, {}, {}, {}});
   // Each party's arithmetic on a part is one pass over its elements, counted as the elements it
   // writes (the same in phantom runs).
   auto pass = [&](const Part& p, int written) {

@@ -98,18 +98,18 @@ LtzBits ltz_3pc_bits(int k) {
 }
 }  // namespace
 
-TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each, and negative_part one word more at the helper", "[ledger]") {
-  const i64 n = 640;  // a multiple of 64: bit planes are dense
-  // Client and server: their bits and the re-sharing word; the helper: its dealt bits and beta's
-  // word, and `helper_words` - 1 words more.
-  auto check_form = [n](const char* op, int bits, int low, int helper_words) {
+TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each, negative_part one word more at the helper, roles rotated", "[ledger]") {
+  // Three parts of 192 elements (bit planes dense); each party is the helper of one, the client of
+  // one and the server of one. Client and server send their bits and the re-sharing word, the
+  // helper its dealt bits and beta's word, and `helper_words` - 1 words more.
+  const i64 part = 192, n = 3 * part;
+  auto check_form = [&](const char* op, int bits, int low, int helper_words) {
     SessionResult res = run_op(Setting::three_pc, {n}, {n}, [op, bits, low](Backend& be, const Shared& x, const Shared&) {
       return std::string(op) == "ltz" ? be.ltz(x, bits, low) : be.negative_part(x, bits, low);
     });
     const LtzBits b = ltz_3pc_bits(bits - low);
-    CHECK(op_bytes(res, Role::client, op) == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::server, op) == static_cast<u64>(b.side * n / 8 + 8 * n));
-    CHECK(op_bytes(res, Role::helper, op) == static_cast<u64>(b.helper * n / 8 + 8 * helper_words * n));
+    const u64 each = static_cast<u64>(part * (2 * b.side + b.helper) / 8 + 8 * part * (2 + helper_words));
+    for (Role r : {Role::client, Role::server, Role::helper}) CHECK(op_bytes(res, r, op) == each);
     CHECK(op_rounds(res, op) == static_cast<u64>(3 + b.levels));
   };
   for (int k : {64, 40, 12}) {
@@ -127,6 +127,14 @@ TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree
   for (auto [bits, low] : {std::pair{64, 0}, std::pair{27, 10}}) {
     INFO("negative_part: bits = " << bits << ", low = " << low);
     check_form("negative_part", bits, low, 2);
+  }
+  // Under 192 elements one part, its helper rotating over calls: P0 deals the session's first.
+  {
+    const i64 few = 128;
+    const LtzBits b = ltz_3pc_bits(64);
+    SessionResult res = run_op(Setting::three_pc, {few}, {few}, [](Backend& be, const Shared& x, const Shared&) { return be.ltz(x); });
+    CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.helper * few / 8 + 8 * few));
+    for (Role r : {Role::server, Role::helper}) CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(b.side * few / 8 + 8 * few));
   }
   // k = 64: 153 bits (client, server) and 152 (helper), 8 rounds; ABY3's MSB extraction alone
   // quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit injection.
