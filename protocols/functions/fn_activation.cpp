@@ -12,11 +12,26 @@ namespace marill {
 
 namespace {
 
+// The fit of an activation's even correction h(a) on [0, T): P in t = (a - C) / 2^s (coefficients
+// low to high), |t| <= tmax; evaluated at F fractional bits, with Horner's rule on untruncated blocks
+// when horner_bits > 0 (fn::poly_eval_blocked_raw).
+struct EvenFit {
+  double T, C;
+  int s;
+  const std::vector<double>& coefs;
+  double tmax;
+  int F, horner_bits;
+};
+
 // f(x) = ReLU(x) - [|x| < T] P((|x| - C) / 2^s): the even correction h(|x|) of a ReLU-like
-// activation, fitted on [0, T) by P (coefficients low to high). `tmax` bounds |t| on [0, T).
-Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T, double C, int s,
-                            const std::vector<double>& coefs, double tmax) {
-  constexpr int F = 28;
+// activation.
+Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, const EvenFit& fit) {
+  const double T = fit.T, C = fit.C;
+  const int s = fit.s;
+  // A low F is chosen for 16 fractional bits: with 3 bits or fewer above frac_bits, the fit runs at
+  // 28 bits with truncated blocks.
+  const bool low_F = be.frac_bits() + 3 <= fit.F;
+  const int F = low_F ? fit.F : 28, horner_bits = low_F ? fit.horner_bits : 0;
   // Both comparisons are judged to 2^-10 (Backend::ltz's `low`). The sign: f(x) = x - h(x) for every
   // x (h(a) = a (1 - Phi(a)), a sigmoid(-a) extend to a < 0), so where |x| < 2^-10 is misjudged
   // relu - h(a) with a = -|x| is still f(x), a at most 2^-10 below P's range. [|x| < T] against
@@ -33,7 +48,7 @@ Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, double T
   // h at its raw scale, truncated within the product by the 0/1 `inside` (one fused product where a
   // truncation and a product were two). Outside [0, T) the powers overflow; inside = 0 there, and
   // 0 * garbage is exactly 0.
-  const fn::FixedShared h = fn::poly_eval_blocked_raw(be, t, coefs, F, tmax);
+  const fn::FixedShared h = fn::poly_eval_blocked_raw(be, t, fit.coefs, F, fit.tmax, horner_bits);
   return be.sub(relu, be.mul_trunc_bits(inside, h.v, h.bits - fb));
 }
 
@@ -103,7 +118,9 @@ Shared gelu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().gelu) {
     case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, gelu_spline_table(be.frac_bits(), bound, 3));
-    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 5.0, 2.5, 1, kGeluCoefs, 1.25);
+    // F = 19 with 23-bit coefficients: the blocks need no truncation (2F + 23 + log2(t^4 s_1) < 62),
+    // at the error of F = 28 with truncated blocks (2.2e-5 on [-8, 8]).
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {5.0, 2.5, 1, kGeluCoefs, 1.25, 19, 23});
     case ActMethod::relu: return relu(be, x, bound);
   }
   throw std::logic_error("gelu method");
@@ -114,7 +131,8 @@ Shared silu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().silu) {
     case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, silu_spline_table(be.frac_bits(), bound, 3));
-    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, 14.0, 7.0, 3, kSiluCoefs, 0.875);
+    // SiLU's larger coefficients leave no room for untruncated blocks (t^4 s_1 reaches 2^5.6).
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {14.0, 7.0, 3, kSiluCoefs, 0.875, 28, 0});
     case ActMethod::relu: return relu(be, x, bound);
   }
   throw std::logic_error("silu method");

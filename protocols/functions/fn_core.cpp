@@ -201,7 +201,8 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
   return rescale(be, block_value(be, pw, coefs, 0, static_cast<int>(coefs.size()), F, G), F + G, out_bits);
 }
 
-FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax) {
+FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
+                                  int horner_bits) {
   constexpr int k = 4;
   const int d = static_cast<int>(coefs.size()) - 1;
   auto block_bound = [&](int first, int last) {  // sum |a_j| tmax^(j - first), j in [first, last)
@@ -222,15 +223,29 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
     S[static_cast<size_t>(i)] = block_bound(first_of(i), end_of(i)) + (i + 1 < blocks ? tk * S[static_cast<size_t>(i) + 1] : 0.0);
   double mag = block_bound(0, d + 1);
   for (int i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(first_of(i), end_of(i)), S[static_cast<size_t>(i)]});
-  const int G = coefficient_bits(F, mag, "poly_eval_blocked");
-  for (int i = 1; i < blocks; ++i)  // t^k s_i at 2F bits must not wrap
-    if (2 * F + std::log2(std::max(tk * S[static_cast<size_t>(i)], 1.0)) + 1 > 63)
-      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k) + " s_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
+  int G = coefficient_bits(F, mag, "poly_eval_blocked");
+  // Horner on the blocks as they are (horner_bits) multiplies t^k at F bits by s_i at F + G bits;
+  // otherwise the blocks past the first are truncated to F bits first. The product must stay below
+  // 2^62 (the truncation's promise).
+  const bool untruncated = horner_bits > 0 && blocks > 1;
+  if (untruncated) {
+    if (horner_bits > G) throw std::invalid_argument("poly_eval_blocked: " + std::to_string(horner_bits) + " coefficient bits leave no room (at most " + std::to_string(G) + ")");
+    G = horner_bits;
+  }
+  const int product_bits = untruncated ? 2 * F + G : 2 * F;
+  for (int i = 1; i < blocks; ++i)  // t^k s_i must not wrap
+    if (product_bits + std::log2(tk * S[static_cast<size_t>(i)]) >= 62)
+      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k) + " s_" + std::to_string(i) + " overflows at " + std::to_string(product_bits) + " bits");
 
   const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
   std::vector<Shared> q;  // q_i at F + G bits
   for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, coefs, first_of(i), end_of(i), F, G));
   if (blocks == 1) return {q[0], F + G};
+  if (untruncated) {  // s_i = q_i + t^k s_{i+1}, each product truncated by F: B - 1 products, no truncation
+    Shared s = q.back();
+    for (int i = blocks - 2; i >= 0; --i) s = be.add(q[static_cast<size_t>(i)], mul_tr(be, pw[k], s, F));
+    return {s, F + G};
+  }
   // The blocks past the first at F bits in one batch, then one product per block: B - 1 products,
   // where giant steps would first form t^8, t^12, .. (B - 2 products more).
   std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), G);  // high[i-1] = q_i

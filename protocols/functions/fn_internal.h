@@ -86,12 +86,16 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
 // truncation).
 Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax);
 // The same before its last truncation: p at `bits` fractional bits (|p| < 2^(61 - bits) by the
-// magnitude check), for a caller that truncates it within a product.
+// magnitude check), for a caller that truncates it within a product. With horner_bits > 0 the
+// coefficients are kept at that many bits and Horner's products take the blocks as they are (t^4 at
+// F bits times s_i at F + horner_bits), with no truncation of the blocks: for a low F, where
+// 2F + horner_bits + log2(t^4 s_i) < 62 leaves the coefficients enough bits (GeLU: F = 19, 23 bits).
 struct FixedShared {
   Shared v;
   int bits;
 };
-FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax);
+FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
+                                  int horner_bits = 0);
 
 // ---- range reduction for d^p, p in {-1, -1/2}: d = m * B^(j+1) with m in [1/B, 1) ----
 // d in [lo, hi] at `in_bits` fractional bits, any shape. One batched ltz call against the public

@@ -154,10 +154,10 @@ Shared quad(Backend& be, const Shared& x);
 // every x, so a misjudged sign only moves h's argument to -|x| (2^-10 below the fit); [|x| < 5]
 // against 5 - 2^-9: inside only below 5, h dropped at most from 5 - 3 2^-10 (h = 1.5e-6). Measured
 // max abs error on [-8, 8]: 2.2e-5.
-// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 5 + 1 multiplications and 2 truncations (t^2..t^4, then
-// Horner's rule in t^4 over blocks q_i of four coefficients, t^4 (q_1 + t^4 q_2),
-// fn::poly_eval_blocked; the last product, by [|x| < 5], truncates h):
-// 3pc 124 B, 32 rounds.
+// Cost: 2 ltz (sign, then [|x| < 5]), 1 + 5 + 1 multiplications (t^2..t^4 at 19 fractional bits,
+// then Horner's rule in t^4 over blocks q_i of four coefficients kept at 23 bits, untruncated,
+// t^4 (q_1 + t^4 q_2), fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h):
+// 3pc 98 B, 29 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).

@@ -287,6 +287,41 @@ TEST_CASE("poly_eval_blocked: Paterson-Stockmeyer blocks give the one-power-per-
   }
 }
 
+TEST_CASE("poly_eval_blocked with untruncated blocks: Horner on the blocks as they are, to a few ulps of F, no truncation, and an overflow named", "[functions]") {
+  // Degree 12 on [-1, 1] at F = 19 with 23-bit coefficients: 2F + 23 + log2(t^4 s_1) < 62.
+  constexpr int F = 19, G = 23;
+  const FixedPoint f19{F};
+  const RingTensor t = random_fixed({192}, -1.0, 1.0, f19);
+  std::vector<double> ts = f19.decode(t), coefs;
+  for (int k = 0; k <= 12; ++k) coefs.push_back(std::sin(1.0 + k) / (4.0 * (1 + k)));
+  for (Setting s : all_settings()) {
+    INFO(setting_name(s));
+    SessionResult res;
+    const Unary untruncated = [&](Backend& be, const Shared& a) {
+      const fn::FixedShared p = fn::poly_eval_blocked_raw(be, a, coefs, F, 1.0, G);
+      CHECK(p.bits == F + G);
+      return be.trunc(p.v, G);
+    };
+    const std::vector<double> got = f19.decode(run_unary(s, t, untruncated, &res));
+    double err = 0;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      double exact = 0;
+      for (int k = 12; k >= 0; --k) exact = exact * ts[i] + coefs[static_cast<size_t>(k)];
+      err = std::max(err, std::fabs(got[i] - exact));
+    }
+    CHECK(err <= 16.0 / (1 << F));
+    if (s == Setting::three_pc) {  // 5 products and the final truncation: no truncation of blocks
+      u64 truncs = 0;
+      for (const auto& [name, cost] : res.party(Role::client).ledger.by_op(Phase::online))
+        if (name == "trunc") truncs = cost.calls;
+      CHECK(truncs == 1);
+    }
+  }
+  // 30-bit coefficients would take t^4 s_1 past 2^62.
+  REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, t, [&](Backend& be, const Shared& a) { return fn::poly_eval_blocked_raw(be, a, coefs, F, 1.0, 30).v; }),
+                      Catch::Contains("overflows"));
+}
+
 TEST_CASE("softmax over 2048-key rows", "[functions]") {
   check_softmax("softmax b=2048", SoftmaxApprox::exact, {1, 2048}, {}, -20, 20, 3e-5);
   // Hard rows: one winner over 2047 keys 11..14 below it (each e^x under one output ulp, their
