@@ -104,19 +104,19 @@ set xlabel 'time improvement (baseline sim_s / sim_s), 3pc'
 set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
-set xrange [0:4.53024]
+set xrange [0:4.5354]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9991,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9684,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9359,32.8 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.3855,113.9 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.3855,114.2 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.5093,114.7 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9675,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9341,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.3803,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.3803,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.507,114.7 offset 0.8,0.6 font ',9'
 set label 8 'lp' at 1.9991,98.8 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 2.7692,90.6 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 1.6258,114.9 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 3.7752,91 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 2.7588,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 1.644,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 3.7795,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_3pc_time.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_3pc_time_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
