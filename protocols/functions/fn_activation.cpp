@@ -13,14 +13,15 @@ namespace marill {
 namespace {
 
 // The fit of an activation's even correction h(a) on [0, T): P in t = (a - C) / 2^s (coefficients
-// low to high), |t| <= tmax; evaluated at F fractional bits, with Horner's rule on untruncated blocks
-// when horner_bits > 0 (fn::poly_eval_blocked_raw).
+// low to high), |t| <= tmax; evaluated at F fractional bits in the given Horner form
+// (fn::poly_eval_blocked_raw).
 struct EvenFit {
   double T, C;
   int s;
   const std::vector<double>& coefs;
   double tmax;
-  int F, horner_bits;
+  int F;
+  fn::Horner horner;
 };
 
 // f(x) = ReLU(x) - [|x| < T] P((|x| - C) / 2^s): the even correction h(|x|) of a ReLU-like
@@ -31,24 +32,26 @@ Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, const Ev
   // A low F is chosen for 16 fractional bits: with 3 bits or fewer above frac_bits, the fit runs at
   // 28 bits with truncated blocks.
   const bool low_F = be.frac_bits() + 3 <= fit.F;
-  const int F = low_F ? fit.F : 28, horner_bits = low_F ? fit.horner_bits : 0;
-  // Both comparisons are judged to 2^-10 (Backend::ltz's `low`). The sign: f(x) = x - h(x) for every
-  // x (h(a) = a (1 - Phi(a)), a sigmoid(-a) extend to a < 0), so where |x| < 2^-10 is misjudged
-  // relu - h(a) with a = -|x| is still f(x), a at most 2^-10 below P's range. [|x| < T] against
-  // T - 2^-9: never inside beyond T (P's range), and where h is dropped early (|x| in
-  // [T - 3 2^-10, T)) it is as small as at T.
-  constexpr double kResolution = 1.0 / 1024;
+  const int F = low_F ? fit.F : 28;
+  const fn::Horner horner = low_F ? fit.horner : fn::Horner::truncated;
+  // The comparisons need not resolve the last bits (Backend::ltz's `low`). The sign, judged to
+  // 2^-10: f(x) = x - h(x) for every x (h(a) = a (1 - Phi(a)), a sigmoid(-a) extend to a < 0), so
+  // where |x| < 2^-10 is misjudged relu - h(a) with a = -|x| is still f(x), a at most 2^-10 below
+  // P's range. [|x| < T], judged to 2^-6 against T - 2^-5: never inside beyond T (P's range), and
+  // where h is dropped early (|x| in [T - 3 2^-6, T)) it is nearly as small as at T (GeLU 1.8e-6,
+  // SiLU 1.2e-5; the result is then relu(x), exact).
+  constexpr double kResolution = 1.0 / 1024, kInsideResolution = 1.0 / 64;
   const int fb = be.frac_bits();
   Shared sx = fn::negative_part(be, x, fb, bound, kResolution);  // x [x < 0]
   Shared relu = be.sub(x, sx);
   Shared a = be.sub(x, be.scale(sx, 2));  // |x| (or -|x| where |x| < 2^-10)
-  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -(T - 2 * kResolution), fb), fb, bound + T, kResolution);
+  Shared inside = fn::less_than_zero(be, fn::add_const(be, a, -(T - 2 * kInsideResolution), fb), fb, bound + T, kInsideResolution);
   // t = (a - C) / 2^s: a's ring value read at fb + s bits, moved to F bits exactly.
   Shared t = fn::add_const(be, be.scale(a, u64{1} << (F - fb - s)), -C / (1 << s), F);
   // h at its raw scale, truncated within the product by the 0/1 `inside` (one fused product where a
   // truncation and a product were two). Outside [0, T) the powers overflow; inside = 0 there, and
   // 0 * garbage is exactly 0.
-  const fn::FixedShared h = fn::poly_eval_blocked_raw(be, t, fit.coefs, F, fit.tmax, horner_bits);
+  const fn::FixedShared h = fn::poly_eval_blocked_raw(be, t, fit.coefs, F, fit.tmax, horner);
   return be.sub(relu, be.mul_trunc_bits(inside, h.v, h.bits - fb));
 }
 
@@ -118,9 +121,9 @@ Shared gelu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().gelu) {
     case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, gelu_spline_table(be.frac_bits(), bound, 3));
-    // F = 19 with 23-bit coefficients: the blocks need no truncation (2F + 23 + log2(t^4 s_1) < 62),
-    // at the error of F = 28 with truncated blocks (2.2e-5 on [-8, 8]).
-    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {5.0, 2.5, 1, kGeluCoefs, 1.25, 19, 23});
+    // F = 19: the blocks need no truncation (23 and 25 coefficient bits past the first), at the
+    // error of F = 28 with truncated blocks (2.1e-5 on [-8, 8]).
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {5.0, 2.5, 1, kGeluCoefs, 1.25, 19, fn::Horner::untruncated});
     case ActMethod::relu: return relu(be, x, bound);
   }
   throw std::logic_error("gelu method");
@@ -131,8 +134,9 @@ Shared silu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().silu) {
     case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, silu_spline_table(be.frac_bits(), bound, 3));
-    // SiLU's larger coefficients leave no room for untruncated blocks (t^4 s_1 reaches 2^5.6).
-    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {14.0, 7.0, 3, kSiluCoefs, 0.875, 28, 0});
+    // SiLU's own coefficients reach 22 (t^4 s_1 up to 2^5.6): in T_4's remainders (0.32 at most) its
+    // blocks need no truncation at F = 22, at the error of F = 28 with truncated blocks.
+    case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {14.0, 7.0, 3, kSiluCoefs, 0.875, 22, fn::Horner::chebyshev});
     case ActMethod::relu: return relu(be, x, bound);
   }
   throw std::logic_error("silu method");

@@ -183,14 +183,14 @@ int coefficient_bits(int F, double bound, const char* who) {
   return G;
 }
 
-// sum_{j in [first, end)} coefs[j] t^(j - first) at F + G bits: public scalings of pw[1..].
-Shared block_value(Backend& be, const std::vector<Shared>& pw, const std::vector<double>& coefs, int first, int end, int F, int G) {
+// sum_j q[j] t^j at F + G bits: public scalings of pw[1..].
+Shared block_value(Backend& be, const std::vector<Shared>& pw, const std::vector<double>& q, int F, int G) {
   Shared acc;
-  for (int j = first + 1; j < end; ++j) {
-    Shared term = be.scale(pw[static_cast<size_t>(j - first)], enc(coefs[static_cast<size_t>(j)], G));
+  for (size_t j = 1; j < q.size(); ++j) {
+    Shared term = be.scale(pw[j], enc(q[j], G));
     acc = acc.s0.defined() ? be.add(acc, term) : term;
   }
-  return be.add_scalar(acc, enc(coefs[static_cast<size_t>(first)], F + G));
+  return acc.s0.defined() ? be.add_scalar(acc, enc(q[0], F + G)) : be.add_scalar(be.scale(pw[1], 0), enc(q[0], F + G));
 }
 }  // namespace
 
@@ -198,60 +198,112 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
                  double bound) {
   const int G = coefficient_bits(F, bound, "poly_eval");
   if (G + F < out_bits) throw std::invalid_argument("poly_eval: no room for coefficient precision");
-  return rescale(be, block_value(be, pw, coefs, 0, static_cast<int>(coefs.size()), F, G), F + G, out_bits);
+  return rescale(be, block_value(be, pw, coefs, F, G), F + G, out_bits);
 }
 
+namespace {
+constexpr int kMinHornerBits = 16;  // fewer coefficient bits than this: truncate the blocks instead
+
+// p = u q + r for u = T_4(t) = 8t^4 - 8t^2 + 1 (coefficients low to high): {q, r}, deg r <= 3.
+std::pair<std::vector<double>, std::vector<double>> divide_by_t4(std::vector<double> p) {
+  const double u[5] = {1, 0, -8, 0, 8};
+  std::vector<double> q(p.size() > 4 ? p.size() - 4 : 1, 0.0);
+  for (size_t top = p.size(); top-- > 4;) {
+    const double c = p[top] / u[4];
+    q[top - 4] = c;
+    for (size_t j = 0; j < 5; ++j) p[top - 4 + j] -= c * u[j];
+  }
+  p.resize(4);
+  return {q, p};
+}
+}  // namespace
+
 FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
-                                  int horner_bits) {
+                                  Horner horner) {
   constexpr int k = 4;
   const int d = static_cast<int>(coefs.size()) - 1;
-  auto block_bound = [&](int first, int last) {  // sum |a_j| tmax^(j - first), j in [first, last)
-    double b = 0;
-    for (int j = first; j < last; ++j) b += std::fabs(coefs[static_cast<size_t>(j)]) * std::pow(tmax, j - first);
-    return b;
-  };
-  // Blocks [k i, k i + k); a last block of one coefficient joins the one before (degree k). Up to
-  // degree k + 1 one block: powers() alone is as cheap.
+  // Blocks of k coefficients; a last block of one coefficient joins the one before (degree k). Up
+  // to degree k + 1 one block: powers() alone is as cheap.
   int blocks = d <= k + 1 ? 1 : (d + k) / k;
   if (blocks > 1 && (d + 1) % k == 1) --blocks;
-  auto first_of = [&](int i) { return k * i; };
-  auto end_of = [&](int i) { return i + 1 == blocks ? d + 1 : k * (i + 1); };
-  // Horner in t^k over the blocks: s_{B-1} = q_{B-1}, s_i = q_i + t^k s_{i+1}; |s_i| <= S[i].
-  const double tk = std::pow(tmax, k);
+  const bool chebyshev = horner == Horner::chebyshev && blocks > 1;
+  if (chebyshev && tmax > 1) throw std::invalid_argument("poly_eval_blocked: the Chebyshev form needs |t| <= 1");
+  // Block i's coefficients in t^0..t^k: p's slices (p = q_0 + t^4 (q_1 + ..)), or its remainders by
+  // u = T_4(t) (p = q_0 + u (q_1 + ..)), which stay near p's Chebyshev coefficients on [-1, 1].
+  std::vector<std::vector<double>> qc;
+  if (chebyshev) {
+    std::vector<double> rest = coefs;
+    for (int i = 0; i + 1 < blocks; ++i) {
+      auto [quotient, remainder] = divide_by_t4(rest);
+      qc.push_back(remainder);
+      rest = quotient;
+    }
+    qc.push_back(rest);
+  } else {
+    for (int i = 0; i < blocks; ++i)
+      qc.emplace_back(coefs.begin() + k * i, i + 1 == blocks ? coefs.end() : coefs.begin() + k * (i + 1));
+  }
+  auto block_bound = [&](const std::vector<double>& q) {  // sum |q_j| tmax^j
+    double b = 0;
+    for (size_t j = 0; j < q.size(); ++j) b += std::fabs(q[j]) * std::pow(tmax, static_cast<double>(j));
+    return b;
+  };
+  // Horner in the giant step g (t^k, or u with |u| <= 1): s_{B-1} = q_{B-1}, s_i = q_i + g s_{i+1};
+  // |s_i| <= S[i].
+  const double gmax = chebyshev ? 1.0 : std::pow(tmax, k);
   std::vector<double> S(static_cast<size_t>(blocks));
   for (int i = blocks - 1; i >= 0; --i)
-    S[static_cast<size_t>(i)] = block_bound(first_of(i), end_of(i)) + (i + 1 < blocks ? tk * S[static_cast<size_t>(i) + 1] : 0.0);
-  double mag = block_bound(0, d + 1);
-  for (int i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(first_of(i), end_of(i)), S[static_cast<size_t>(i)]});
-  int G = coefficient_bits(F, mag, "poly_eval_blocked");
-  // Horner on the blocks as they are (horner_bits) multiplies t^k at F bits by s_i at F + G bits;
-  // otherwise the blocks past the first are truncated to F bits first. The product must stay below
-  // 2^62 (the truncation's promise).
-  const bool untruncated = horner_bits > 0 && blocks > 1;
-  if (untruncated) {
-    if (horner_bits > G) throw std::invalid_argument("poly_eval_blocked: " + std::to_string(horner_bits) + " coefficient bits leave no room (at most " + std::to_string(G) + ")");
-    G = horner_bits;
+    S[static_cast<size_t>(i)] = block_bound(qc[static_cast<size_t>(i)]) + (i + 1 < blocks ? gmax * S[static_cast<size_t>(i) + 1] : 0.0);
+  auto overflow = [&](int i, int bits) {
+    return std::invalid_argument("poly_eval_blocked: g s_" + std::to_string(i) + " overflows at " + std::to_string(bits) + " bits");
+  };
+
+  // Coefficient bits G_i of block i (block i at F + G_i bits).
+  std::vector<int> G(static_cast<size_t>(blocks));
+  if (horner == Horner::truncated || blocks == 1) {
+    double mag = block_bound(coefs);
+    for (int i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(qc[static_cast<size_t>(i)]), S[static_cast<size_t>(i)]});
+    std::fill(G.begin(), G.end(), coefficient_bits(F, mag, "poly_eval_blocked"));
+    for (int i = 1; i < blocks; ++i)  // g s_i at 2F bits must not wrap
+      if (2 * F + std::log2(gmax * S[static_cast<size_t>(i)]) >= 62) throw overflow(i, 2 * F);
+  } else {
+    // Untruncated blocks: g (F bits) times s_i (F + G_i bits) must stay below 2^62 (the
+    // truncation's promise), which bounds G_i for i >= 1. The truncations telescope to
+    // B F + G_{B-1} - (the caller's final scale), so only the last block's bits cost bytes: blocks
+    // past the first take no more bits than block 1 (their terms are damped by g's powers). Block 0
+    // is in no product: as many bits as its sum allows, below F + G_1 (Horner's last truncation).
+    auto room = [&](int i) {
+      const size_t u = static_cast<size_t>(i);
+      return std::min(coefficient_bits(F, S[u], "poly_eval_blocked"), static_cast<int>(std::floor(62 - 2 * F - std::log2(gmax * S[u]) - 1e-9)));
+    };
+    for (int i = 1; i < blocks; ++i) G[static_cast<size_t>(i)] = i == 1 ? room(1) : std::min(room(i), G[1]);
+    G[0] = std::min(coefficient_bits(F, S[0], "poly_eval_blocked"), F + G[1] - 1);
+    for (int i = 0; i < blocks; ++i)
+      if (G[static_cast<size_t>(i)] < kMinHornerBits)
+        throw std::invalid_argument("poly_eval_blocked: untruncated blocks leave block " + std::to_string(i) + " " + std::to_string(G[static_cast<size_t>(i)]) + " coefficient bits (" + std::to_string(kMinHornerBits) + " needed); lower F or truncate the blocks");
   }
-  const int product_bits = untruncated ? 2 * F + G : 2 * F;
-  for (int i = 1; i < blocks; ++i)  // t^k s_i must not wrap
-    if (product_bits + std::log2(tk * S[static_cast<size_t>(i)]) >= 62)
-      throw std::invalid_argument("poly_eval_blocked: t^" + std::to_string(k) + " s_" + std::to_string(i) + " overflows at " + std::to_string(product_bits) + " bits");
 
   const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
-  std::vector<Shared> q;  // q_i at F + G bits
-  for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, coefs, first_of(i), end_of(i), F, G));
-  if (blocks == 1) return {q[0], F + G};
-  if (untruncated) {  // s_i = q_i + t^k s_{i+1}, each product truncated by F: B - 1 products, no truncation
+  std::vector<Shared> q;  // q_i at F + G_i bits
+  for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, qc[static_cast<size_t>(i)], F, G[static_cast<size_t>(i)]));
+  if (blocks == 1) return {q[0], F + G[0]};
+  // u = 8 t^4 - 8 t^2 + 1 at F bits, exact from the powers (no product).
+  const Shared giant = chebyshev ? be.add_scalar(be.sub(be.scale(pw[4], 8), be.scale(pw[2], 8)), u64{1} << F) : pw[k];
+  if (horner != Horner::truncated) {  // s_i = q_i + g s_{i+1} truncated to F + G_i: B - 1 products
     Shared s = q.back();
-    for (int i = blocks - 2; i >= 0; --i) s = be.add(q[static_cast<size_t>(i)], mul_tr(be, pw[k], s, F));
-    return {s, F + G};
+    for (int i = blocks - 2; i >= 0; --i) {
+      const size_t u = static_cast<size_t>(i);
+      s = be.add(q[u], mul_tr(be, giant, s, F + G[u + 1] - G[u]));
+    }
+    return {s, F + G[0]};
   }
   // The blocks past the first at F bits in one batch, then one product per block: B - 1 products,
   // where giant steps would first form t^8, t^12, .. (B - 2 products more).
-  std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), G);  // high[i-1] = q_i
+  const int Gc = G[0];
+  std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), Gc);  // high[i-1] = q_i
   Shared s = high.back();
-  for (int i = blocks - 2; i >= 1; --i) s = be.add(high[static_cast<size_t>(i) - 1], mul_tr(be, pw[k], s, F));
-  return {be.add(q[0], be.scale(mul_tr(be, pw[k], s, F), u64{1} << G)), F + G};
+  for (int i = blocks - 2; i >= 1; --i) s = be.add(high[static_cast<size_t>(i) - 1], mul_tr(be, giant, s, F));
+  return {be.add(q[0], be.scale(mul_tr(be, giant, s, F), u64{1} << Gc)), F + Gc};
 }
 
 Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax) {

@@ -85,17 +85,26 @@ Shared poly_eval(Backend& be, const std::vector<Shared>& pw, const std::vector<d
 // rounds). t at F bits with |t| <= tmax (the magnitude checks); returns p at out_bits (one more
 // truncation).
 Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, int out_bits, double tmax);
+// How the blocks past the first enter Horner's rule (poly_eval_blocked_raw).
+enum class Horner {
+  // Each truncated to F bits first (one batch of B - 1 truncations): any F.
+  truncated,
+  // As they are: t^4 (F bits) times s_i (F + G_i bits), each block's coefficient bits G_i the room
+  // its product leaves below 2^62, so no truncation of blocks, for a low F (GeLU: 19).
+  untruncated,
+  // As untruncated, in u = T_4(t) = 8t^4 - 8t^2 + 1 (|t| <= 1, |u| <= 1): the blocks are p's
+  // remainders by u, whose coefficients stay near p's Chebyshev coefficients where p's own grow
+  // (SiLU's degree-16 fit: 0.32 at most, against 22), so far more room is left.
+  chebyshev,
+};
 // The same before its last truncation: p at `bits` fractional bits (|p| < 2^(61 - bits) by the
-// magnitude check), for a caller that truncates it within a product. With horner_bits > 0 the
-// coefficients are kept at that many bits and Horner's products take the blocks as they are (t^4 at
-// F bits times s_i at F + horner_bits), with no truncation of the blocks: for a low F, where
-// 2F + horner_bits + log2(t^4 s_i) < 62 leaves the coefficients enough bits (GeLU: F = 19, 23 bits).
+// magnitude check), for a caller that truncates it within a product.
 struct FixedShared {
   Shared v;
   int bits;
 };
 FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
-                                  int horner_bits = 0);
+                                  Horner horner = Horner::truncated);
 
 // ---- range reduction for d^p, p in {-1, -1/2}: d = m * B^(j+1) with m in [1/B, 1) ----
 // d in [lo, hi] at `in_bits` fractional bits, any shape. One batched ltz call against the public

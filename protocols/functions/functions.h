@@ -150,14 +150,14 @@ Shared quad(Backend& be, const Shared& x);
 // GeLU(x) = x Phi(x) (erf form). Method: GeLU(x) = ReLU(x) - h(|x|), h(a) = a (1 - Phi(a)) (the
 // even part, as SIGMA's ReLU-minus-delta and BumbleBee's piecewise split use), h replaced by 0 for
 // |x| >= 5 (h(5) = 1.4e-6) and by a degree-12 Remez minimax fit in t = (a - 2.5)/2 below (fit
-// error 6.4e-6). Both comparisons are judged to 2^-10 (Backend::ltz's `low`): GeLU(x) = x - h(x) for
-// every x, so a misjudged sign only moves h's argument to -|x| (2^-10 below the fit); [|x| < 5]
-// against 5 - 2^-9: inside only below 5, h dropped at most from 5 - 3 2^-10 (h = 1.5e-6). Measured
-// max abs error on [-8, 8]: 2.2e-5.
+// error 6.4e-6). The comparisons need not resolve the last bits (Backend::ltz's `low`): GeLU(x) =
+// x - h(x) for every x, so a sign judged to 2^-10 only moves h's argument to -|x| (2^-10 below the
+// fit); [|x| < 5] judged to 2^-6 against 5 - 2^-5: inside only below 5, h dropped at most from
+// 5 - 3 2^-6 (h = 1.8e-6). Measured max abs error on [-8, 8]: 2.2e-5.
 // Cost: 2 ltz (sign, then [|x| < 5]), 1 + 5 + 1 multiplications (t^2..t^4 at 19 fractional bits,
-// then Horner's rule in t^4 over blocks q_i of four coefficients kept at 23 bits, untruncated,
-// t^4 (q_1 + t^4 q_2), fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h):
-// 3pc 98 B, 29 rounds.
+// then Horner's rule in t^4 over blocks q_i of four coefficients, t^4 (q_1 + t^4 q_2), the blocks
+// untruncated (their coefficient bits the room each product leaves: 23 past the first);
+// fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h): 3pc 96 B, 29 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (bound 32768: comparisons on 24 bits).
@@ -168,9 +168,11 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // SiLU(x) = x sigmoid(x). Method: SiLU(x) = ReLU(x) - h(|x|), h(a) = a sigmoid(-a), h replaced by 0
 // for |x| >= 14 (h(14) = 1.2e-5) and by a degree-16 Remez minimax fit in t = (a - 7)/8 below (fit
-// error 1.1e-5); comparisons judged as GeLU's. Measured max abs error on [-16, 16]: 2.6e-5.
-// Cost: 2 ltz, 1 + 6 + 1 multiplications and 3 truncations (t^2..t^4, then three Horner steps in
-// t^4; fn::poly_eval_blocked): 3pc 142 B, 35 rounds.
+// error 1.1e-5); comparisons judged as GeLU's (h(14 - 3 2^-6) = 1.2e-5). Measured max abs error on
+// [-16, 16]: 2.6e-5.
+// Cost: 2 ltz, 1 + 6 + 1 multiplications (t^2..t^4 at 22 fractional bits, then three Horner steps
+// in u = T_4(t) = 8t^4 - 8t^2 + 1 over the fit's remainders by u, untruncated: in t^4 the fit's own
+// coefficients, up to 22, would leave no room; fn::poly_eval_blocked_raw): 3pc 109 B, 32 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
 // 2.4e-5. Cost: 16 B + 2.0 KB offline, 2 rounds (was 416 B, 13 rounds).

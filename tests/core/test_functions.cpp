@@ -287,39 +287,65 @@ TEST_CASE("poly_eval_blocked: Paterson-Stockmeyer blocks give the one-power-per-
   }
 }
 
-TEST_CASE("poly_eval_blocked with untruncated blocks: Horner on the blocks as they are, to a few ulps of F, no truncation, and an overflow named", "[functions]") {
-  // Degree 12 on [-1, 1] at F = 19 with 23-bit coefficients: 2F + 23 + log2(t^4 s_1) < 62.
-  constexpr int F = 19, G = 23;
-  const FixedPoint f19{F};
-  const RingTensor t = random_fixed({192}, -1.0, 1.0, f19);
-  std::vector<double> ts = f19.decode(t), coefs;
-  for (int k = 0; k <= 12; ++k) coefs.push_back(std::sin(1.0 + k) / (4.0 * (1 + k)));
-  for (Setting s : all_settings()) {
-    INFO(setting_name(s));
-    SessionResult res;
-    const Unary untruncated = [&](Backend& be, const Shared& a) {
-      const fn::FixedShared p = fn::poly_eval_blocked_raw(be, a, coefs, F, 1.0, G);
-      CHECK(p.bits == F + G);
-      return be.trunc(p.v, G);
-    };
-    const std::vector<double> got = f19.decode(run_unary(s, t, untruncated, &res));
-    double err = 0;
-    for (size_t i = 0; i < ts.size(); ++i) {
-      double exact = 0;
-      for (int k = 12; k >= 0; --k) exact = exact * ts[i] + coefs[static_cast<size_t>(k)];
-      err = std::max(err, std::fabs(got[i] - exact));
+TEST_CASE("poly_eval_blocked with untruncated blocks: Horner on the blocks as they are, in t^4 or in T_4, to a few ulps of F with no truncation, and no room named", "[functions]") {
+  // Degree 12 in t^4 on [-1, 1] at F = 19 (coefficients below 1/4); degree 16 in T_4 at F = 22 with
+  // monomial coefficients up to ~15 (the Chebyshev series of a smooth function: small in T_4's
+  // remainders, where the t^4 blocks leave no room).
+  std::vector<double> small, large;
+  for (int k = 0; k <= 12; ++k) small.push_back(std::sin(1.0 + k) / (4.0 * (1 + k)));
+  {
+    std::vector<double> cheb(17);  // sum_k c_k T_k(t), c_k = 0.8^k / 16, in monomials
+    for (int k = 0; k <= 16; ++k) cheb[static_cast<size_t>(k)] = std::pow(0.8, k) / 16;
+    std::vector<std::vector<double>> T{{1}, {0, 1}};
+    for (int k = 2; k <= 16; ++k) {
+      std::vector<double> next(static_cast<size_t>(k) + 1, 0.0);
+      for (size_t j = 0; j < T[static_cast<size_t>(k) - 1].size(); ++j) next[j + 1] += 2 * T[static_cast<size_t>(k) - 1][j];
+      for (size_t j = 0; j < T[static_cast<size_t>(k) - 2].size(); ++j) next[j] -= T[static_cast<size_t>(k) - 2][j];
+      T.push_back(next);
     }
-    CHECK(err <= 16.0 / (1 << F));
-    if (s == Setting::three_pc) {  // 5 products and the final truncation: no truncation of blocks
-      u64 truncs = 0;
-      for (const auto& [name, cost] : res.party(Role::client).ledger.by_op(Phase::online))
-        if (name == "trunc") truncs = cost.calls;
-      CHECK(truncs == 1);
+    large.assign(17, 0.0);
+    for (int k = 0; k <= 16; ++k)
+      for (size_t j = 0; j < T[static_cast<size_t>(k)].size(); ++j) large[j] += cheb[static_cast<size_t>(k)] * T[static_cast<size_t>(k)][j];
+  }
+  struct Case {
+    const char* name;
+    const std::vector<double>& coefs;
+    int F;
+    fn::Horner horner;
+  };
+  for (const Case& c : {Case{"t^4", small, 19, fn::Horner::untruncated}, Case{"T_4", large, 22, fn::Horner::chebyshev}}) {
+    INFO(c.name);
+    const FixedPoint fx{c.F};
+    const RingTensor t = random_fixed({192}, -1.0, 1.0, fx);
+    const std::vector<double> ts = fx.decode(t);
+    const int d = static_cast<int>(c.coefs.size()) - 1;
+    for (Setting s : all_settings()) {
+      INFO(setting_name(s));
+      SessionResult res;
+      const Unary untruncated = [&](Backend& be, const Shared& a) {
+        const fn::FixedShared p = fn::poly_eval_blocked_raw(be, a, c.coefs, c.F, 1.0, c.horner);
+        return be.trunc(p.v, p.bits - c.F);
+      };
+      const std::vector<double> got = fx.decode(run_unary(s, t, untruncated, &res));
+      double err = 0;
+      for (size_t i = 0; i < ts.size(); ++i) {
+        double exact = 0;
+        for (int k = d; k >= 0; --k) exact = exact * ts[i] + c.coefs[static_cast<size_t>(k)];
+        err = std::max(err, std::fabs(got[i] - exact));
+      }
+      CHECK(err <= 16.0 / (1 << c.F));
+      if (s == Setting::three_pc) {  // products and the final truncation: no truncation of blocks
+        u64 truncs = 0;
+        for (const auto& [name, cost] : res.party(Role::client).ledger.by_op(Phase::online))
+          if (name == "trunc") truncs = cost.calls;
+        CHECK(truncs == 1);
+      }
     }
   }
-  // 30-bit coefficients would take t^4 s_1 past 2^62.
-  REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, t, [&](Backend& be, const Shared& a) { return fn::poly_eval_blocked_raw(be, a, coefs, F, 1.0, 30).v; }),
-                      Catch::Contains("overflows"));
+  // The large coefficients in t^4 blocks leave no room at F = 22.
+  const RingTensor t22 = random_fixed({64}, -1.0, 1.0, FixedPoint{22});
+  REQUIRE_THROWS_WITH(run_unary(Setting::cleartext, t22, [&](Backend& be, const Shared& a) { return fn::poly_eval_blocked_raw(be, a, large, 22, 1.0, fn::Horner::untruncated).v; }),
+                      Catch::Contains("untruncated blocks leave block"));
 }
 
 TEST_CASE("softmax over 2048-key rows", "[functions]") {
