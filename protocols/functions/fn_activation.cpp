@@ -29,8 +29,8 @@ struct EvenFit {
 Shared relu_minus_even_poly(Backend& be, const Shared& x, double bound, const EvenFit& fit) {
   const double T = fit.T, C = fit.C;
   const int s = fit.s;
-  // A low F is chosen for 16 fractional bits: with 3 bits or fewer above frac_bits, the fit runs at
-  // 28 bits with truncated blocks.
+  // A low F is chosen for 16 fractional bits: with fewer than 3 bits above frac_bits, the fit runs
+  // at 28 bits with truncated blocks.
   const bool low_F = be.frac_bits() + 3 <= fit.F;
   const int F = low_F ? fit.F : 28;
   const fn::Horner horner = low_F ? fit.horner : fn::Horner::truncated;
@@ -121,8 +121,8 @@ Shared gelu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().gelu) {
     case ActMethod::spline: return be.spline(x, gelu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, gelu_spline_table(be.frac_bits(), bound, 3));
-    // F = 19: the blocks need no truncation (23 and 25 coefficient bits past the first), at the
-    // error of F = 28 with truncated blocks (2.1e-5 on [-8, 8]).
+    // F = 19: the blocks need no truncation (23 coefficient bits past the first), at the error of
+    // F = 28 with truncated blocks (2.1e-5 on [-8, 8]).
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {5.0, 2.5, 1, kGeluCoefs, 1.25, 19, fn::Horner::untruncated});
     case ActMethod::relu: return relu(be, x, bound);
   }
@@ -134,8 +134,9 @@ Shared silu(Backend& be, const Shared& x, double bound) {
   switch (be.policy().silu) {
     case ActMethod::spline: return be.spline(x, silu_spline_table(be.frac_bits(), bound));
     case ActMethod::cubic: return be.spline(x, silu_spline_table(be.frac_bits(), bound, 3));
-    // SiLU's own coefficients reach 22 (t^4 s_1 up to 2^5.6): in T_4's remainders (0.32 at most) its
-    // blocks need no truncation at F = 22, at the error of F = 28 with truncated blocks.
+    // SiLU's own coefficients reach 22: in t^4 blocks F = 22 would leave 12-13 coefficient bits past
+    // the first; in T_4's remainders (0.32 at most) 19, and the blocks need no truncation, at the
+    // error of F = 28 with truncated blocks.
     case ActMethod::poly: return relu_minus_even_poly(be, x, bound, {14.0, 7.0, 3, kSiluCoefs, 0.875, 22, fn::Horner::chebyshev});
     case ActMethod::relu: return relu(be, x, bound);
   }

@@ -270,14 +270,18 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
     // Untruncated blocks: g (F bits) times s_i (F + G_i bits) must stay below 2^62 (the
     // truncation's promise), which bounds G_i for i >= 1. The truncations telescope to
     // B F + G_{B-1} - (the caller's final scale), so only the last block's bits cost bytes: blocks
-    // past the first take no more bits than block 1 (their terms are damped by g's powers). Block 0
-    // is in no product: as many bits as its sum allows, below F + G_1 (Horner's last truncation).
+    // past the second take no more bits than block 1 (no term needs more than block 1's). Block 0
+    // is in no product: as many bits as its sum allows. Each Horner step truncates by
+    // F + G_{i+1} - G_i >= 1.
     auto room = [&](int i) {
       const size_t u = static_cast<size_t>(i);
-      return std::min(coefficient_bits(F, S[u], "poly_eval_blocked"), static_cast<int>(std::floor(62 - 2 * F - std::log2(gmax * S[u]) - 1e-9)));
+      const int sum_room = coefficient_bits(F, S[u], "poly_eval_blocked");
+      const double product = gmax * S[u];  // 0: a block of zeros, any bits fit
+      return product > 0 ? std::min(sum_room, static_cast<int>(std::floor(62 - 2 * F - std::log2(product) - 1e-9))) : sum_room;
     };
     for (int i = 1; i < blocks; ++i) G[static_cast<size_t>(i)] = i == 1 ? room(1) : std::min(room(i), G[1]);
-    G[0] = std::min(coefficient_bits(F, S[0], "poly_eval_blocked"), F + G[1] - 1);
+    G[0] = coefficient_bits(F, S[0], "poly_eval_blocked");
+    for (int i = blocks - 2; i >= 0; --i) G[static_cast<size_t>(i)] = std::min(G[static_cast<size_t>(i)], F + G[static_cast<size_t>(i) + 1] - 1);
     for (int i = 0; i < blocks; ++i)
       if (G[static_cast<size_t>(i)] < kMinHornerBits)
         throw std::invalid_argument("poly_eval_blocked: untruncated blocks leave block " + std::to_string(i) + " " + std::to_string(G[static_cast<size_t>(i)]) + " coefficient bits (" + std::to_string(kMinHornerBits) + " needed); lower F or truncate the blocks");
@@ -287,7 +291,8 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   std::vector<Shared> q;  // q_i at F + G_i bits
   for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, qc[static_cast<size_t>(i)], F, G[static_cast<size_t>(i)]));
   if (blocks == 1) return {q[0], F + G[0]};
-  // u = 8 t^4 - 8 t^2 + 1 at F bits, exact from the powers (no product).
+  // u = 8 t^4 - 8 t^2 + 1 at F bits from the powers, no product and no truncation of its own (t^2's
+  // and t^4's rounding, scaled by 8).
   const Shared giant = chebyshev ? be.add_scalar(be.sub(be.scale(pw[4], 8), be.scale(pw[2], 8)), u64{1} << F) : pw[k];
   if (horner != Horner::truncated) {  // s_i = q_i + g s_{i+1} truncated to F + G_i: B - 1 products
     Shared s = q.back();

@@ -89,8 +89,9 @@ Shared poly_eval_blocked(Backend& be, const Shared& t, const std::vector<double>
 enum class Horner {
   // Each truncated to F bits first (one batch of B - 1 truncations): any F.
   truncated,
-  // As they are: t^4 (F bits) times s_i (F + G_i bits), each block's coefficient bits G_i the room
-  // its product leaves below 2^62, so no truncation of blocks, for a low F (GeLU: 19).
+  // As they are: t^4 (F bits) times s_i (F + G_i bits), block 1's coefficient bits G_1 the room its
+  // product leaves below 2^62 (later blocks at most as many, block 0 as many as its sum allows), so
+  // no truncation of blocks, for a low F (GeLU: 19).
   untruncated,
   // As untruncated, in u = T_4(t) = 8t^4 - 8t^2 + 1 (|t| <= 1, |u| <= 1): the blocks are p's
   // remainders by u, whose coefficients stay near p's Chebyshev coefficients where p's own grow

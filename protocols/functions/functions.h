@@ -109,7 +109,7 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 156 B, 126 rounds; 2pc-dealer 56 B + 2.7 KB offline, 24 rounds.
+// Cost per score (1 x 2048): 3pc 156 B, 127 rounds; 2pc-dealer 56 B + 2.7 KB offline, 24 rounds.
 // Causal prefill (64 x 64): 84 B / 30 B + 1.4 KB (18 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 

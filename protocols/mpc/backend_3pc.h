@@ -87,7 +87,7 @@ class ThreePcBackend final : public Backend {
   Prg prg_next_;  // key shared with P_{i+1}
   Prg prg_prev_;  // key shared with P_{i-1}
   Prg prg_own_;   // private
-  u64 compare_calls_ = 0;  // small comparisons rotate their dealer over calls
+  u64 small_compares_ = 0;  // comparisons under 192 elements rotate their dealer over these calls
 };
 
 }  // namespace marill

@@ -15,7 +15,8 @@
 //     with Beaver AND triples dealt by the helper; eq_hi's two products share one mask.
 //  4. Bit to arithmetic: the helper deals a random bit beta as XOR shares and additive shares;
 //     client and server open e = b ^ beta (1 bit each): b = e + (1 - 2e) beta.
-//  5. The additive result is re-shared as replicated shares (replicate_pair).
+//  5. The additive result is re-shared as replicated shares: client and server each send the
+//     helper one word masked by their pair PRG.
 //  negative_part ([x < 0] x) multiplies in step 4 instead: b x = e x + (1 - 2e) beta x, with
 //     beta x = beta x1 + beta (x0 + x2); client and server hold x1 and their beta shares, the
 //     helper holds x0 and x2 and deals beta (x0 + x2)'s server share (a word, in the first round,
@@ -107,7 +108,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   // Per part: the dealer H (the helper of the description above), A (its client) and B (its
   // server). A draws from its PRG with H, B from its PRG with H.
   struct Part : three_pc::Third {
-    RingTensor xa, xb;  // this party's components x_i, x_{i+1} on the part
+    RingTensor s0, s1;  // this party's components (x_i, x_{i+1}) on the part: A's (x_a, x_b), B's (x_b, x_h), H's (x_h, x_a)
     RingTensor r_share, beta_word, beta_x, u, y;
     Bits mono, beta, nc, LT, EQ, mine;
     std::vector<LevelTriples> triples;
@@ -117,12 +118,13 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   // Small batches (a tournament's last levels) in one part, the dealer rotating over calls: three
   // parts would each pad their bit planes to 64 elements.
   const i64 n_all = x.numel();
-  const int dealer = static_cast<int>(compare_calls_++ % 3);
-  for (const three_pc::Third& t : n_all >= 192 ? three_pc::thirds(n_all, me_) : three_pc::whole(n_all, me_, dealer)) {
+  const bool small = n_all < 192;
+  const int dealer = small ? static_cast<int>(small_compares_++ % 3) : 0;
+  for (const three_pc::Third& t : small ? three_pc::whole(n_all, me_, dealer) : three_pc::thirds(n_all, me_)) {
     Part p;
     static_cast<three_pc::Third&>(p) = t;
-    p.xa = three_pc::part_of(x.s0, t.lo, t.hi);
-    p.xb = three_pc::part_of(x.s1, t.lo, t.hi);
+    p.s0 = three_pc::part_of(x.s0, t.lo, t.hi);
+    p.s1 = three_pc::part_of(x.s1, t.lo, t.hi);
     parts.push_back(std::move(p));
   }
 
@@ -186,7 +188,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
       comm_.send(p.b, marill::sub(beta, beta0_word));
       // beta x = beta x_b + beta (x_h + x_a): H holds x_h and x_a, so it deals the second term's
       // share of B (A's is omega) and A and B multiply their beta shares by x_b.
-      if (times_x) comm_.send(p.b, marill::sub(mul_elem(beta, marill::add(p.xa, p.xb)), omega));
+      if (times_x) comm_.send(p.b, marill::sub(mul_elem(beta, marill::add(p.s0, p.s1)), omega));
       continue;
     }
     const bool first = p.rel == 0;
@@ -197,8 +199,8 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     p.beta = random_bits(dealt, n, 1, ph);
     if (first) p.beta_word = dealt.random(f, ph);
     if (first && times_x) p.beta_x = dealt.random(f, ph);  // beta (x_h + x_a)'s share
-    p.u = first ? marill::add_scalar(marill::add(marill::add(p.xa, p.xb), p.r_share), u64{1} << (bits - 1))
-                : marill::add(p.xb, p.r_share);
+    p.u = first ? marill::add_scalar(marill::add(marill::add(p.s0, p.s1), p.r_share), u64{1} << (bits - 1))
+                : marill::add(p.s1, p.r_share);
     if (low) p.u = shift_right_logical(p.u, low);
     send_bits(other_of(p), Bits::from_ring(p.u, 0, k));
   }
@@ -297,9 +299,9 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     if (times_x) {
       // b x = e x + (1 - 2e) beta x: e x from A's x_a + x_b and B's x_h; beta x from the beta
       // shares times x_b (both hold it) and H's beta (x_h + x_a).
-      RingTensor v = marill::add(mul_elem(p.beta_word, first ? p.xb : p.xa), p.beta_x);  // x_b: A's s1, B's s0
+      RingTensor v = marill::add(mul_elem(p.beta_word, first ? p.s1 : p.s0), p.beta_x);  // x_b: A's s1, B's s0
       p.y = marill::sub(v, marill::scale(marill::mul_elem(e, v), 2));
-      add_inplace(p.y, mul_elem(e, first ? marill::add(p.xa, p.xb) : p.xb));
+      add_inplace(p.y, mul_elem(e, first ? marill::add(p.s0, p.s1) : p.s1));
     } else {
       p.y = marill::sub(p.beta_word, marill::scale(marill::mul_elem(e, p.beta_word), 2));
       if (first) add_inplace(p.y, e);

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <random>
 
 #include "protocols/functions/fn_internal.h"
@@ -380,6 +381,43 @@ TEST_CASE("ReLU Quad GeLU and SiLU activations", "[functions]") {
   RingTensor xs = with_values(random_fixed({1500}, -16, 16, kFxp), {0, 14, -14, 14 - kUlp});
   check_elementwise("silu", xs, [](Backend& be, const Shared& v) { return silu(be, v); },
                     [](double v) { return v / (1 + std::exp(-v)); }, 3.5e-5);
+}
+
+TEST_CASE("GeLU and SiLU next to their cut-off T, where [|x| < T] may drop h early, and at 20 fractional bits, where the fit falls back to 28 bits with truncated blocks", "[functions]") {
+  const auto gelu_ref = [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
+  const auto silu_ref = [](double v) { return v / (1 + std::exp(-v)); };
+  // |x| in [T - 4 2^-6, T + 2^-6], both signs: h dropped at most from T - 3 2^-6.
+  auto band = [](double T) {
+    RingTensor x = random_fixed({256}, T - 4.0 / 64, T + 1.0 / 64, kFxp);
+    for (i64 i = 0; i < 128; ++i) x[i] = 0 - x[i];
+    return x;
+  };
+  check_elementwise("gelu near 5", band(5), [](Backend& be, const Shared& v) { return gelu(be, v); }, gelu_ref, 3e-5);
+  check_elementwise("silu near 14", band(14), [](Backend& be, const Shared& v) { return silu(be, v); }, silu_ref, 3.5e-5);
+
+  const FixedPoint f20{20};
+  for (Setting s : {Setting::cleartext, Setting::three_pc}) {
+    for (bool is_gelu : {true, false}) {
+      INFO(setting_name(s) << (is_gelu ? " gelu" : " silu") << " at 20 fractional bits");
+      const double T = is_gelu ? 8 : 16;
+      const RingTensor x = random_fixed({512}, -T, T, f20);
+      SessionConfig cfg;
+      cfg.setting = s;
+      cfg.fxp = f20;
+      RingTensor got;
+      std::mutex mu;
+      run_session(cfg, [&](Backend& be) {
+        Shared v = be.input(Role::client, be.role() == Role::client || s == Setting::cleartext ? x : RingTensor::phantom(x.shape()));
+        RingTensor r = be.reveal(is_gelu ? gelu(be, v) : silu(be, v), Role::client);
+        std::lock_guard<std::mutex> lock(mu);
+        if (be.role() == Role::client) got = r;
+      });
+      double err = 0;
+      const std::vector<double> xs = f20.decode(x), ys = f20.decode(got);
+      for (size_t i = 0; i < xs.size(); ++i) err = std::max(err, std::fabs(ys[i] - (is_gelu ? gelu_ref(xs[i]) : silu_ref(xs[i]))));
+      CHECK(err <= (is_gelu ? 1e-5 : 2.5e-5));  // the fits' 6.4e-6 and 1.1e-5 (SiLU: and h(14) = 1.2e-5) and a few 2^-20
+    }
+  }
 }
 
 namespace {
