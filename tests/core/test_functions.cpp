@@ -383,7 +383,7 @@ TEST_CASE("ReLU Quad GeLU and SiLU activations", "[functions]") {
                     [](double v) { return v / (1 + std::exp(-v)); }, 3.5e-5);
 }
 
-TEST_CASE("GeLU and SiLU next to their cut-off T, where [|x| < T] may drop h early, and at 20 fractional bits, where the fit falls back to 28 bits with truncated blocks", "[functions]") {
+TEST_CASE("GeLU and SiLU next to their cut-off T, where the inside test may drop h early, and at 20 fractional bits, where the fit falls back to 28 bits with truncated blocks", "[functions]") {
   const auto gelu_ref = [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
   const auto silu_ref = [](double v) { return v / (1 + std::exp(-v)); };
   // |x| in [T - 4 2^-6, T + 2^-6], both signs: h dropped at most from T - 3 2^-6.
