@@ -216,32 +216,39 @@ std::pair<std::vector<double>, std::vector<double>> divide_by_t4(std::vector<dou
   p.resize(4);
   return {q, p};
 }
-}  // namespace
 
-FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
-                                  Horner horner) {
-  constexpr int k = 4;
-  const int d = static_cast<int>(coefs.size()) - 1;
+constexpr int kBlock = 4;  // coefficients per block: the baby steps t..t^4
+
+// What poly_eval_blocked_raw evaluates, decided in the clear from the public coefficients.
+struct HornerPlan {
+  bool chebyshev = false;              // the giant step is u = T_4(t), else t^4
+  std::vector<std::vector<double>> q;  // block i's coefficients in t^0..t^k
+  std::vector<int> bits;               // G_i: block i at F + G_i bits
+};
+
+HornerPlan plan_horner(const std::vector<double>& coefs, int F, double tmax, Horner horner) {
+  const size_t d = coefs.size() - 1, k = kBlock;
   // Blocks of k coefficients; a last block of one coefficient joins the one before (degree k). Up
   // to degree k + 1 one block: powers() alone is as cheap.
-  int blocks = d <= k + 1 ? 1 : (d + k) / k;
+  size_t blocks = d <= k + 1 ? 1 : (d + k) / k;
   if (blocks > 1 && (d + 1) % k == 1) --blocks;
-  const bool chebyshev = horner == Horner::chebyshev && blocks > 1;
-  if (chebyshev && tmax > 1) throw std::invalid_argument("poly_eval_blocked: the Chebyshev form needs |t| <= 1");
-  // Block i's coefficients in t^0..t^k: p's slices (p = q_0 + t^4 (q_1 + ..)), or its remainders by
-  // u = T_4(t) (p = q_0 + u (q_1 + ..)), which stay near p's Chebyshev coefficients on [-1, 1].
-  std::vector<std::vector<double>> qc;
-  if (chebyshev) {
+  HornerPlan plan;
+  plan.chebyshev = horner == Horner::chebyshev && blocks > 1;
+  if (plan.chebyshev && tmax > 1) throw std::invalid_argument("poly_eval_blocked: the Chebyshev form needs |t| <= 1");
+  // Block i's coefficients: p's slices (p = q_0 + t^4 (q_1 + ..)), or its remainders by u = T_4(t)
+  // (p = q_0 + u (q_1 + ..)), which stay near p's Chebyshev coefficients on [-1, 1].
+  if (plan.chebyshev) {
     std::vector<double> rest = coefs;
-    for (int i = 0; i + 1 < blocks; ++i) {
+    for (size_t i = 0; i + 1 < blocks; ++i) {
       auto [quotient, remainder] = divide_by_t4(rest);
-      qc.push_back(remainder);
+      plan.q.push_back(remainder);
       rest = quotient;
     }
-    qc.push_back(rest);
+    plan.q.push_back(rest);
   } else {
-    for (int i = 0; i < blocks; ++i)
-      qc.emplace_back(coefs.begin() + k * i, i + 1 == blocks ? coefs.end() : coefs.begin() + k * (i + 1));
+    for (size_t i = 0; i < blocks; ++i)
+      plan.q.emplace_back(coefs.begin() + static_cast<std::ptrdiff_t>(k * i),
+                          i + 1 == blocks ? coefs.end() : coefs.begin() + static_cast<std::ptrdiff_t>(k * (i + 1)));
   }
   auto block_bound = [&](const std::vector<double>& q) {  // sum |q_j| tmax^j
     double b = 0;
@@ -250,56 +257,56 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   };
   // Horner in the giant step g (t^k, or u with |u| <= 1): s_{B-1} = q_{B-1}, s_i = q_i + g s_{i+1};
   // |s_i| <= S[i].
-  const double gmax = chebyshev ? 1.0 : std::pow(tmax, k);
-  std::vector<double> S(static_cast<size_t>(blocks));
-  for (int i = blocks - 1; i >= 0; --i)
-    S[static_cast<size_t>(i)] = block_bound(qc[static_cast<size_t>(i)]) + (i + 1 < blocks ? gmax * S[static_cast<size_t>(i) + 1] : 0.0);
-  auto overflow = [&](int i, int bits) {
-    return std::invalid_argument("poly_eval_blocked: g s_" + std::to_string(i) + " overflows at " + std::to_string(bits) + " bits");
-  };
+  const double gmax = plan.chebyshev ? 1.0 : std::pow(tmax, static_cast<double>(k));
+  std::vector<double> S(blocks);
+  for (size_t i = blocks; i-- > 0;) S[i] = block_bound(plan.q[i]) + (i + 1 < blocks ? gmax * S[i + 1] : 0.0);
 
-  // Coefficient bits G_i of block i (block i at F + G_i bits).
-  std::vector<int> G(static_cast<size_t>(blocks));
+  std::vector<int>& G = plan.bits;
+  G.resize(blocks);
   if (horner == Horner::truncated || blocks == 1) {
     double mag = block_bound(coefs);
-    for (int i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(qc[static_cast<size_t>(i)]), S[static_cast<size_t>(i)]});
+    for (size_t i = 0; i < blocks; ++i) mag = std::max({mag, block_bound(plan.q[i]), S[i]});
     std::fill(G.begin(), G.end(), coefficient_bits(F, mag, "poly_eval_blocked"));
-    for (int i = 1; i < blocks; ++i)  // g s_i at 2F bits must not wrap
-      if (2 * F + std::log2(gmax * S[static_cast<size_t>(i)]) >= 62) throw overflow(i, 2 * F);
-  } else {
-    // Untruncated blocks: g (F bits) times s_i (F + G_i bits) must stay below 2^62 (the
-    // truncation's promise), which bounds G_i for i >= 1. The truncations telescope to
-    // B F + G_{B-1} - (the caller's final scale), so only the last block's bits cost bytes: blocks
-    // past the second take no more bits than block 1 (no term needs more than block 1's). Block 0
-    // is in no product: as many bits as its sum allows. Each Horner step truncates by
-    // F + G_{i+1} - G_i >= 1.
-    auto room = [&](int i) {
-      const size_t u = static_cast<size_t>(i);
-      const int sum_room = coefficient_bits(F, S[u], "poly_eval_blocked");
-      const double product = gmax * S[u];  // 0: a block of zeros, any bits fit
-      return product > 0 ? std::min(sum_room, static_cast<int>(std::floor(62 - 2 * F - std::log2(product) - 1e-9))) : sum_room;
-    };
-    for (int i = 1; i < blocks; ++i) G[static_cast<size_t>(i)] = i == 1 ? room(1) : std::min(room(i), G[1]);
-    G[0] = coefficient_bits(F, S[0], "poly_eval_blocked");
-    for (int i = blocks - 2; i >= 0; --i) G[static_cast<size_t>(i)] = std::min(G[static_cast<size_t>(i)], F + G[static_cast<size_t>(i) + 1] - 1);
-    for (int i = 0; i < blocks; ++i)
-      if (G[static_cast<size_t>(i)] < kMinHornerBits)
-        throw std::invalid_argument("poly_eval_blocked: untruncated blocks leave block " + std::to_string(i) + " " + std::to_string(G[static_cast<size_t>(i)]) + " coefficient bits (" + std::to_string(kMinHornerBits) + " needed); lower F or truncate the blocks");
+    for (size_t i = 1; i < blocks; ++i)  // g s_i at 2F bits must not wrap
+      if (2 * F + std::log2(gmax * S[i]) >= 62)
+        throw std::invalid_argument("poly_eval_blocked: g s_" + std::to_string(i) + " overflows at " + std::to_string(2 * F) + " bits");
+    return plan;
   }
+  // Untruncated blocks: g (F bits) times s_i (F + G_i bits) must stay below 2^62 (the truncation's
+  // promise), which bounds G_i for i >= 1. The truncations telescope to B F + G_{B-1} - (the
+  // caller's final scale), so only the last block's bits cost bytes: blocks past the second take no
+  // more bits than block 1 (no term needs more than block 1's). Block 0 is in no product: as many
+  // bits as its sum allows. Each Horner step truncates by F + G_{i+1} - G_i >= 1.
+  auto room = [&](size_t i) {
+    const int sum_room = coefficient_bits(F, S[i], "poly_eval_blocked");
+    const double product = gmax * S[i];  // 0: a block of zeros, any bits fit
+    return product > 0 ? std::min(sum_room, static_cast<int>(std::floor(62 - 2 * F - std::log2(product) - 1e-9))) : sum_room;
+  };
+  for (size_t i = 1; i < blocks; ++i) G[i] = i == 1 ? room(1) : std::min(room(i), G[1]);
+  G[0] = coefficient_bits(F, S[0], "poly_eval_blocked");
+  for (size_t i = blocks - 1; i-- > 0;) G[i] = std::min(G[i], F + G[i + 1] - 1);
+  for (size_t i = 0; i < blocks; ++i)
+    if (G[i] < kMinHornerBits)
+      throw std::invalid_argument("poly_eval_blocked: untruncated blocks leave block " + std::to_string(i) + " " + std::to_string(G[i]) + " coefficient bits (" + std::to_string(kMinHornerBits) + " needed); lower F or truncate the blocks");
+  return plan;
+}
+}  // namespace
 
-  const std::vector<Shared> pw = powers(be, t, blocks == 1 ? d : k, F);
+FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vector<double>& coefs, int F, double tmax,
+                                  Horner horner) {
+  const HornerPlan plan = plan_horner(coefs, F, tmax, horner);
+  const std::vector<int>& G = plan.bits;
+  const size_t blocks = plan.q.size();
+  const std::vector<Shared> pw = powers(be, t, blocks == 1 ? static_cast<int>(coefs.size()) - 1 : kBlock, F);
   std::vector<Shared> q;  // q_i at F + G_i bits
-  for (int i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, qc[static_cast<size_t>(i)], F, G[static_cast<size_t>(i)]));
+  for (size_t i = 0; i < blocks; ++i) q.push_back(block_value(be, pw, plan.q[i], F, G[i]));
   if (blocks == 1) return {q[0], F + G[0]};
   // u = 8 t^4 - 8 t^2 + 1 at F bits from the powers, no product and no truncation of its own (t^2's
   // and t^4's rounding, scaled by 8).
-  const Shared giant = chebyshev ? be.add_scalar(be.sub(be.scale(pw[4], 8), be.scale(pw[2], 8)), u64{1} << F) : pw[k];
+  const Shared giant = plan.chebyshev ? be.add_scalar(be.sub(be.scale(pw[4], 8), be.scale(pw[2], 8)), u64{1} << F) : pw[kBlock];
   if (horner != Horner::truncated) {  // s_i = q_i + g s_{i+1} truncated to F + G_i: B - 1 products
     Shared s = q.back();
-    for (int i = blocks - 2; i >= 0; --i) {
-      const size_t u = static_cast<size_t>(i);
-      s = be.add(q[u], mul_tr(be, giant, s, F + G[u + 1] - G[u]));
-    }
+    for (size_t i = blocks - 1; i-- > 0;) s = be.add(q[i], mul_tr(be, giant, s, F + G[i + 1] - G[i]));
     return {s, F + G[0]};
   }
   // The blocks past the first at F bits in one batch, then one product per block: B - 1 products,
@@ -307,7 +314,7 @@ FixedShared poly_eval_blocked_raw(Backend& be, const Shared& t, const std::vecto
   const int Gc = G[0];
   std::vector<Shared> high = trunc_many(be, std::vector<Shared>(q.begin() + 1, q.end()), Gc);  // high[i-1] = q_i
   Shared s = high.back();
-  for (int i = blocks - 2; i >= 1; --i) s = be.add(high[static_cast<size_t>(i) - 1], mul_tr(be, giant, s, F));
+  for (size_t i = blocks - 2; i >= 1; --i) s = be.add(high[i - 1], mul_tr(be, giant, s, F));
   return {be.add(q[0], be.scale(mul_tr(be, giant, s, F), u64{1} << Gc)), F + Gc};
 }
 

@@ -110,7 +110,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   struct Part : three_pc::Third {
     RingTensor s0, s1;  // this party's components (x_i, x_{i+1}) on the part: A's (x_a, x_b), B's (x_b, x_h), H's (x_h, x_a)
     RingTensor r_share, beta_word, beta_x, u, y;
-    Bits mono, beta, nc, LT, EQ, mine;
+    Bits mono, beta, nc, LT, EQ, mine, eq_hi;  // eq_hi: the tree level's, kept from its opening to its products
     std::vector<LevelTriples> triples;
     Shared out;
   };
@@ -248,13 +248,14 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
 
   // The tree, a round per level: every part's Beaver openings travel together.
   for (size_t l = 0; l < pairs.size(); ++l) {
-    const int pl = static_cast<int>(pairs[l]);
+    const int pl = pairs[l];
     for (Part& p : parts) {
       if (p.rel == 2) continue;
       const LevelTriples& t = p.triples[l];
-      const Bits eq_hi = pick(p.EQ, range_step(1, pl, 2)), lt_lo = pick(p.LT, range_step(0, pl, 2));
+      p.eq_hi = pick(p.EQ, range_step(1, pl, 2));
+      const Bits lt_lo = pick(p.LT, range_step(0, pl, 2));
       const Bits eq_lo = pl > 1 ? pick(p.EQ, range_step(2, pl - 1, 2)) : Bits::zeros(p.size(), 0, ph);
-      p.mine = bits_stack({bits_xor(eq_hi, t.a), bits_xor(lt_lo, t.b1), bits_xor(eq_lo, t.b2)});
+      p.mine = bits_stack({bits_xor(p.eq_hi, t.a), bits_xor(lt_lo, t.b1), bits_xor(eq_lo, t.b2)});
       send_bits(other_of(p), p.mine);
     }
     for (Part& p : parts) {
@@ -262,7 +263,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
       const bool first = p.rel == 0;
       const int groups = p.LT.planes;
       const LevelTriples& t = p.triples[l];
-      const Bits lt_hi = pick(p.LT, range_step(1, pl, 2)), eq_hi = pick(p.EQ, range_step(1, pl, 2));
+      const Bits lt_hi = pick(p.LT, range_step(1, pl, 2));
       Bits open = bits_xor(p.mine, recv_bits(other_of(p), p.size(), p.mine.planes));
       const Bits d = bits_planes(open, 0, pl), e1 = bits_planes(open, pl, pl), e2 = bits_planes(open, 2 * pl, pl - 1);
       // [u v] = c ^ d b ^ e a ^ d e (the last term A's), d = u ^ a, e = v ^ b opened.
@@ -271,7 +272,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
         return first ? bits_xor(z, bits_and(dd, ee)) : z;
       };
       Bits new_lt = bits_xor(lt_hi, beaver(d, e1, t.a, t.b1, t.c1));
-      std::vector<Bits> new_eq{bits_planes(eq_hi, 0, 1)};  // pair 0's eq: never read
+      std::vector<Bits> new_eq{bits_planes(p.eq_hi, 0, 1)};  // pair 0's eq: never read
       if (pl > 1) new_eq.push_back(beaver(bits_planes(d, 1, pl - 1), e2, bits_planes(t.a, 1, pl - 1), t.b2, t.c2));
       std::vector<Bits> lts{new_lt}, eqs{bits_stack(new_eq)};
       if (groups % 2) {  // the top group passes through
