@@ -7,12 +7,17 @@
 //     (rA from its pair PRG with the client, rB from its pair PRG with the server).
 //  2. x' = x + 2^(k-1) = c - r mod 2^k, so [x < 0] = NOT bit_{k-1}(x') = 1 ^ c_{k-1} ^ r_{k-1} ^ w
 //     with w = [c mod 2^(k-1) < r mod 2^(k-1)], the borrow.
-//  3. w with c public: the low k-1 bits in chunks of two. For each chunk the helper deals XOR
-//     shares of r_l, r_h and r_h r_l, the chunk's monomials (a TinyTable-style dealt table,
-//     Damgard et al. CRYPTO 2017): any function of (c chunk, r chunk), here the chunk's
-//     (lt, eq) = ([c < r], [c = r]), is then linear in them, so local. A log-depth tree combines
-//     chunks, lt = lt_hi ^ eq_hi lt_lo, eq = eq_hi eq_lo (the lowest group's eq is never needed),
-//     with Beaver AND triples dealt by the helper; eq_hi's two products share one mask.
+//  3. w with c public: the low k-1 bits in chunks of two to four bits. For each chunk the helper
+//     deals XOR shares of the products r^S of every non-empty set S of the chunk's r bits (a
+//     TinyTable-style dealt table, Damgard et al. CRYPTO 2017): any function of (c chunk, r chunk),
+//     here the chunk's (lt, eq) = ([c < r], [c = r]), is then linear in them, so local:
+//     eq = XOR_S r^S prod_{i not in S} !c_i, lt = XOR_{S != 0} r^S !c_i0 prod_{j > i0, j not in S} !c_j
+//     with i0 = min S (the first differing bit from the top, where c has 0 and r has 1). A log-depth
+//     tree combines chunks, lt = lt_hi ^ eq_hi lt_lo, eq = eq_hi eq_lo (the lowest group's eq is
+//     never needed), with Beaver AND triples dealt by the helper; eq_hi's two products share one
+//     mask. A chunk of m bits costs 2^m - 1 dealt bits and a tree level of p pairs 8p - 3 bits in
+//     all; chunk_sizes picks the number of chunks with the fewest bits (then the fewest levels):
+//     threes and twos, 21 chunks of three at 64 bits.
 //  4. Bit to arithmetic: the helper deals a random bit beta as XOR shares and additive shares;
 //     client and server open e = b ^ beta (1 bit each): b = e + (1 - 2e) beta.
 //  5. The additive result is re-shared as replicated shares: client and server each send the
@@ -32,8 +37,9 @@
 // Everything else the helper deals is input-independent: the client's shares come from the
 // (helper, client) PRG, the server's from the (server, helper) PRG except the corrections the
 // helper sends it (monomials and triple products as bits, beta as a word), in the first round.
-// Per element, L = k - 1: client and server send k + tree + 1 bits and a word; the helper sends
-// 3 floor(L/2) + L mod 2 + 1 + (tree ANDs) bits and a word; rounds: 3 + ceil(log2 ceil(L/2)).
+// Per element, L = k - 1 in J chunks of m_j bits: client and server send k + 1 + sum over levels
+// (3p - 1) bits and a word; the helper sends sum_j (2^m_j - 1) + 1 + sum over levels (2p - 1) bits
+// and a word; rounds: 3 + ceil(log2 J).
 //
 // The roles rotate (backend_3pc_parts.h): the elements are cut into three parts and party D is the
 // helper of part D, P_{D+1} its client and P_{D+2} its server, so each party sends the average of
@@ -57,6 +63,32 @@ std::vector<int> tree_pairs(int chunks) {
   std::vector<int> pairs;
   for (int g = chunks; g > 1; g = g / 2 + g % 2) pairs.push_back(g / 2);
   return pairs;
+}
+
+int top_bit(int v) { return 31 - __builtin_clz(static_cast<unsigned>(v)); }
+
+// Sizes (low to high) of the chunks that split L bits with the fewest bits sent in all, the fewest
+// tree levels among those: a chunk of m bits deals 2^m - 1 monomials, a level of p pairs costs
+// 3p - 1 bits at client and server and 2p - 1 at the helper. Chunks as even as can be (2^m is
+// convex), the larger ones low; at most four bits (15 monomials) each.
+std::vector<int> chunk_sizes(int L) {
+  std::vector<int> best;
+  int best_bits = 0;
+  size_t best_levels = 0;
+  for (int J = (L + 3) / 4; J <= L; ++J) {
+    std::vector<int> sizes(J, L / J);
+    for (int j = 0; j < L % J; ++j) ++sizes[j];
+    int bits = 0;
+    for (int m : sizes) bits += (1 << m) - 1;
+    const std::vector<int> pairs = tree_pairs(J);
+    for (int p : pairs) bits += 8 * p - 3;
+    if (best.empty() || bits < best_bits || (bits == best_bits && pairs.size() < best_levels)) {
+      best = sizes;
+      best_bits = bits;
+      best_levels = pairs.size();
+    }
+  }
+  return best;
 }
 
 // One party's share of a level's Beaver triples: `pairs` masks a (one per eq_hi), b1 (lt_lo),
@@ -95,13 +127,15 @@ Shared ThreePcBackend::negative_part(const Shared& x, int bits, int low) {
 
 Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x) {
   check_ltz_bits(bits, low);
-  const int k = bits - low, L = k - 1, chunks = (L + 1) / 2;
+  const int k = bits - low, L = k - 1;
   const Shape shape = x.shape();
   const bool ph = phantom_;
-  const std::vector<int> pairs = tree_pairs(chunks);
-  // Monomial planes: chunk q (bits 2q, 2q+1) gives r_l, r_h, r_h r_l; a last one-bit chunk r_l;
-  // then r_{k-1}.
-  const int mono_planes = 3 * (L / 2) + L % 2 + 1;
+  const std::vector<int> sizes = chunk_sizes(L);
+  const std::vector<int> pairs = tree_pairs(static_cast<int>(sizes.size()));
+  // Monomial planes: chunk by chunk (low to high), r^S for S = 1 .. 2^m - 1 (bit i of S: the
+  // chunk's bit i); then r_{k-1}.
+  int mono_planes = 1;
+  for (int m : sizes) mono_planes += (1 << m) - 1;
   int and_planes = 0;
   for (int p : pairs) and_planes += 2 * p - 1;
 
@@ -166,14 +200,15 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
 
       Bits r = Bits::from_ring(marill::add(rA, rB), low, k);
       std::vector<Bits> mono;
-      for (int q = 0; q < chunks; ++q) {
-        Bits lo = bits_planes(r, 2 * q, 1);
-        mono.push_back(lo);
-        if (2 * q + 1 < L) {
-          Bits hi = bits_planes(r, 2 * q + 1, 1);
-          mono.push_back(hi);
-          mono.push_back(bits_and(hi, lo));
+      int at = 0;
+      for (int m : sizes) {
+        const size_t first_of_chunk = mono.size();
+        for (int S = 1; S < (1 << m); ++S) {
+          const int top = top_bit(S);  // r^S = r^(S without top) r_top
+          Bits bit = bits_planes(r, at + top, 1);
+          mono.push_back(S == (1 << top) ? std::move(bit) : bits_and(mono[first_of_chunk + (S ^ (1 << top)) - 1], bit));
         }
+        at += m;
       }
       mono.push_back(bits_planes(r, k - 1, 1));
       std::vector<Bits> corr{bits_xor(bits_stack(mono), mono0)};  // B's shares
@@ -226,21 +261,27 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     }
     p.nc = bits_not(c);
     std::vector<Bits> lt, eq;
-    int m = 0;
-    for (int q = 0; q < chunks; ++q) {
-      const Bits ncl = bits_planes(p.nc, 2 * q, 1);
-      const Bits ml = bits_planes(p.mono, m++, 1);
-      if (2 * q + 1 < L) {
-        const Bits nch = bits_planes(p.nc, 2 * q + 1, 1);
-        const Bits mh = bits_planes(p.mono, m++, 1), mhl = bits_planes(p.mono, m++, 1);
-        // lt = !c_h r_h ^ !c_h !c_l r_l ^ !c_l r_h r_l;  eq = (!c_h ^ r_h)(!c_l ^ r_l)
-        lt.push_back(bits_xor(bits_xor(bits_and(nch, mh), bits_and(bits_and(nch, ncl), ml)), bits_and(ncl, mhl)));
-        Bits e = bits_xor(bits_xor(bits_and(nch, ml), bits_and(ncl, mh)), mhl);
-        eq.push_back(first ? bits_xor(e, bits_and(nch, ncl)) : e);
-      } else {
-        lt.push_back(bits_and(ncl, ml));
-        eq.push_back(first ? bits_xor(ml, ncl) : ml);
+    int at = 0, mono_at = 0;
+    for (int m : sizes) {
+      const int full = (1 << m) - 1;
+      // nc_prod[T]: the AND of !c_i over i in T (T != 0), public.
+      std::vector<Bits> nc_prod(1 << m);
+      for (int T = 1; T <= full; ++T) {
+        const int top = top_bit(T);
+        Bits bit = bits_planes(p.nc, at + top, 1);
+        nc_prod[T] = T == (1 << top) ? std::move(bit) : bits_and(nc_prod[T ^ (1 << top)], bit);
       }
+      Bits l = Bits::zeros(n, 1, ph), e = first ? nc_prod[full] : Bits::zeros(n, 1, ph);  // eq's S = 0 term is A's
+      for (int S = 1; S <= full; ++S) {
+        const Bits r_S = bits_planes(p.mono, mono_at + S - 1, 1);
+        const int low_bit = S & -S, above = full & ~(2 * low_bit - 1);  // i0 = min S; the bits above it
+        l = bits_xor(l, bits_and(nc_prod[low_bit | (above & ~S)], r_S));
+        e = bits_xor(e, S == full ? r_S : bits_and(nc_prod[full & ~S], r_S));
+      }
+      lt.push_back(std::move(l));
+      eq.push_back(std::move(e));
+      at += m;
+      mono_at += full;
     }
     p.LT = bits_stack(lt);
     p.EQ = bits_stack(eq);

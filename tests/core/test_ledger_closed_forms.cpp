@@ -78,23 +78,32 @@ TEST_CASE("3pc fused mul_trunc and matmul_trunc: 3 rounds, a third of 24 + 3d/8 
 
 namespace {
 // The helper-dealt comparison's closed form (protocols/mpc/backend_3pc_compare.cpp), bits per
-// element: chunks of two of the low k - 1 bits; a tree level of p pairs opens 3p - 1 bits per
-// side and deals 2p - 1 products.
+// element: the low k - 1 bits in J chunks as even as can be, a chunk of m bits dealing 2^m - 1
+// monomials; a tree level of p pairs opens 3p - 1 bits per side and deals 2p - 1 products; J with
+// the fewest bits in all, then the fewest levels.
 struct LtzBits {
-  int side = 0, helper = 0, levels = 0;
+  int side = 0, helper = 0, levels = 0, chunks = 0;
 };
 LtzBits ltz_3pc_bits(int k) {
   const int L = k - 1;
-  LtzBits b;
-  b.side = k + 1;                         // the opening of c, then e = b ^ beta
-  b.helper = 3 * (L / 2) + L % 2 + 1;     // chunk monomials and r_{k-1}
-  for (int g = (L + 1) / 2; g > 1; g = g / 2 + g % 2) {
-    const int p = g / 2;
-    b.side += 3 * p - 1;
-    b.helper += 2 * p - 1;
-    ++b.levels;
+  LtzBits best;
+  for (int J = 1; J <= L; ++J) {
+    if ((L + J - 1) / J > 4) continue;
+    LtzBits b;
+    b.chunks = J;
+    b.side = k + 1;  // the opening of c, then e = b ^ beta
+    b.helper = 1;    // r_{k-1}
+    for (int j = 0; j < J; ++j) b.helper += (1 << (L / J + (j < L % J))) - 1;
+    for (int g = J; g > 1; g = g / 2 + g % 2) {
+      const int p = g / 2;
+      b.side += 3 * p - 1;
+      b.helper += 2 * p - 1;
+      ++b.levels;
+    }
+    const int bits = 2 * b.side + b.helper, best_bits = 2 * best.side + best.helper;
+    if (best.chunks == 0 || bits < best_bits || (bits == best_bits && b.levels < best.levels)) best = b;
   }
-  return b;
+  return best;
 }
 }  // namespace
 
@@ -136,11 +145,15 @@ TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree
     CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.helper * few / 8 + 8 * few));
     for (Role r : {Role::server, Role::helper}) CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(b.side * few / 8 + 8 * few));
   }
-  // k = 64: 153 bits (client, server) and 152 (helper), 8 rounds; ABY3's MSB extraction alone
-  // quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit injection.
-  CHECK(ltz_3pc_bits(64).side == 153);
-  CHECK(ltz_3pc_bits(64).helper == 152);
+  // k = 64: 21 chunks of three, 120 bits (client, server) and 183 (helper), 8 rounds (chunks of
+  // two: 153 and 152); ABY3's MSB extraction alone quotes 4K + 32 = 288 bits and log K + 2 = 8
+  // rounds, before its bit injection. k = 22 (|x| <= 16 at 16 fractional bits): 7 chunks, 6 rounds.
+  CHECK(ltz_3pc_bits(64).chunks == 21);
+  CHECK(ltz_3pc_bits(64).side == 120);
+  CHECK(ltz_3pc_bits(64).helper == 183);
   CHECK(ltz_3pc_bits(64).levels == 5);
+  CHECK(ltz_3pc_bits(22).chunks == 7);
+  CHECK(ltz_3pc_bits(22).levels == 3);
 }
 
 TEST_CASE("2pc-dealer Beaver mul sends 2 elements per party online in 1 round", "[ledger]") {
