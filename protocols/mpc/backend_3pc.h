@@ -15,12 +15,13 @@
 //                at any d
 //   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
 //                client and server open c = x + r mod 2^k (k bits each), compare c with the
-//                helper's r chunk by chunk (TinyTable-style dealt chunk monomials, Beaver ANDs in a
-//                log-depth tree), turn the bit arithmetic with a dealt bit and re-share it; the
-//                three roles rotate over thirds of the elements (over calls under 192 elements):
-//                k = 64: 27.1 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
+//                helper's r chunk by chunk (TinyTable-style dealt monomials of chunks of two and
+//                three bits, Beaver ANDs in a log-depth tree), turn the bit arithmetic with a dealt
+//                bit and re-share it; the three roles rotate over thirds of the elements (over
+//                calls under 192 elements):
+//                k = 64: 25.6 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
 //                before its bit injection); k = bits - low in general (Backend::ltz: only the high
-//                bits asked for), k = 22: 14.1 B, 7 rounds
+//                bits asked for), k = 22: 13.7 B, 6 rounds
 //   negative_part [x < 0] x on the comparison's dealt bit: the helper deals beta (x0 + x2)'s share,
 //                one word more at the helper of each third (8/3 B per party), ltz's rounds (ltz
 //                then mul: a word more each and a round)
