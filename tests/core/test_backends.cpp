@@ -155,18 +155,19 @@ TEST_CASE("ltz on a promised bit width is exact in every setting", "[backend]") 
 TEST_CASE("3pc ltz is exact at every promised width, range edges included, and phantom runs send the same", "[backend][3pc]") {
   // Every width, so every split into chunks of two to four bits and every tree shape (levels with an
   // odd group); 131 elements (one part, the last word of every plane partial) and 581 (three parts).
-  for (int bits = 3; bits <= 64; ++bits)
-  for (i64 n : {131, 581}) {
-    INFO("bits = " << bits << ", n = " << n);
-    RingTensor x = random_ring({n});
-    for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (64 - bits));  // |x| <= 2^(bits-1)
-    const i64 top = bits == 64 ? std::numeric_limits<i64>::max() : (i64{1} << (bits - 1)) - 1;
-    const i64 edges[] = {top, -top - 1, 0, -1, 1, top - 1, -top};
-    for (size_t i = 0; i < std::size(edges); ++i) x[static_cast<i64>(i)] = static_cast<u64>(edges[i]);
-    RingTensor expect = shift_right_logical(x, 63), dummy(x.shape());
-    const BinaryOp op = [bits](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, bits); };
-    CHECK(max_ring_diff(run_binary(Setting::three_pc, x, dummy, op), expect) == 0);
-    require_phantom_equals_real(Setting::three_pc, x, dummy, op);
+  for (int bits = 3; bits <= 64; ++bits) {
+    for (i64 n : {131, 581}) {
+      INFO("bits = " << bits << ", n = " << n);
+      RingTensor x = random_ring({n});
+      for (i64 i = 0; i < x.numel(); ++i) x[i] = static_cast<u64>(static_cast<i64>(x[i]) >> (64 - bits));  // |x| <= 2^(bits-1)
+      const i64 top = bits == 64 ? std::numeric_limits<i64>::max() : (i64{1} << (bits - 1)) - 1;
+      const i64 edges[] = {top, -top - 1, 0, -1, 1, top - 1, -top};
+      for (size_t i = 0; i < std::size(edges); ++i) x[static_cast<i64>(i)] = static_cast<u64>(edges[i]);
+      RingTensor expect = shift_right_logical(x, 63), dummy(x.shape());
+      const BinaryOp op = [bits](Backend& be, const Shared& p, const Shared&) { return be.ltz(p, bits); };
+      CHECK(max_ring_diff(run_binary(Setting::three_pc, x, dummy, op), expect) == 0);
+      require_phantom_equals_real(Setting::three_pc, x, dummy, op);
+    }
   }
 }
 
