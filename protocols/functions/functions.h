@@ -139,7 +139,7 @@ Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions
 // ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's comparison keys
 // also give the product, on the comparison's opening of x; 3pc's on the comparison's dealt bit, one
 // word more at the comparison's helper). Exact.
-// Cost: 3pc 20 B, 7 rounds; 2pc-dealer 8 B + 2.2 KB offline, 1 round.
+// Cost: 3pc 19.5 B, 7 rounds; 2pc-dealer 8 B + 2.2 KB offline, 1 round.
 Shared relu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // Quad (MPCFormer [45]'s GeLU replacement): 0.125 x^2 + 0.25 x + 0.5 = (x+1)^2/8 + 0.375: one mul,
