@@ -38,11 +38,19 @@ Shared normalize(Backend& be, const Shared& D, const Shared& ss, i64 C, double s
 // Sum of squares of each row of v (R, C) at fb bits (Backend::sum_squares), at kSumBits.
 Shared row_sumsq(Backend& be, const Shared& v) { return be.trunc(be.sum_squares(v), 2 * be.frac_bits() - kSumBits); }
 
+// xn (R, C) times a shared gain per column g (C), truncated: the columns as rows of xn's transpose
+// (local), so a setting that opens a row's value once (Backend::mul_cols, 2pc-dealer) opens each
+// gain once rather than once per row.
+Shared mul_gain_trunc(Backend& be, const Shared& xn, const Shared& g) {
+  auto transpose = [](const RingTensor& t) { return transpose_last2(t); };
+  const Shared by_cols = be.mul_cols_trunc(be.map(xn, transpose), fn::reshape(be, g, {g.numel(), 1}), be.frac_bits());
+  return be.map(by_cols, transpose);
+}
+
 Shared scale_shift(Backend& be, const Shared& xn, const Shared* g, const RingTensor* gp, const Shared* b,
                    const RingTensor* bp) {
   const i64 R = xn.shape()[0];
-  Shared out = g ? be.mul_trunc(xn, fn::tile_rows(be, *g, R))
-                 : be.trunc(be.mul_public(xn, fn::tile_rows(*gp, R)), be.frac_bits());
+  Shared out = g ? mul_gain_trunc(be, xn, *g) : be.trunc(be.mul_public(xn, fn::tile_rows(*gp, R)), be.frac_bits());
   if (b) out = be.add(out, fn::tile_rows(be, *b, R));
   if (bp) out = be.add_public(out, fn::tile_rows(*bp, R));
   return out;

@@ -205,13 +205,15 @@ struct NormOptions {
 // RMSNorm(x) = x / sqrt(mean(x^2) + eps) * gamma. Method: sum of squares (Backend::sum_squares: in
 // 3pc one batched inner product, 8 B per row, not per element; in 2pc-dealer one square), rsqrt (above) on [eps C/2, (var_max+eps) C]
 // once per row with sqrt(C) folded into its output scale, then two products per element (x r, then
-// gamma). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
+// gamma, as a product of each column by its gain: 2pc-dealer opens each gain once, not once per
+// row). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 25 B, 37 rounds; 2pc-dealer 48 B + 60 B offline, 13 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 25 B, 37 rounds; 2pc-dealer 42 B + 60 B offline, 13 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
-// layer's rows, which saves the per-element product (2pc-dealer: 24 B and 2 rounds per element).
+// layer's rows, which saves the per-element product (2pc-dealer: 8 B per element and a gain per
+// column opened, 8 B more for its truncation, and 2 rounds: 18 B per element at 4 rows).
 Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
