@@ -15,18 +15,22 @@
 namespace marill {
 
 namespace {
-// The largest party's online bytes per element by op path, one line per path, nested paths indented.
+// Bytes per element by op path, one line per path, nested paths indented: the largest party's online
+// bytes, then all parties' offline bytes (a dealer's keys).
+void print_paths(const std::map<std::string, u64>& by_op, i64 elements, const char* who) {
+  for (const auto& [path, bytes] : by_op) {
+    const auto depth = std::count(path.begin(), path.end(), '/');
+    std::printf("  %*s%-*s %9.1f  (%s)\n", static_cast<int>(2 * depth), "", static_cast<int>(30 - 2 * depth),
+                path.substr(path.rfind('/') + 1).c_str(), static_cast<double>(bytes) / static_cast<double>(elements), who);
+  }
+}
+
 void print_breakdown(const FunctionResult& r) {
   const FunctionPartyCost* most = nullptr;
   for (const FunctionPartyCost& p : r.online)
     if (!most || p.online_bytes > most->online_bytes) most = &p;
-  if (!most) return;
-  for (const auto& [path, bytes] : most->by_op) {
-    const auto depth = std::count(path.begin(), path.end(), '/');
-    std::printf("  %*s%-*s %9.1f  (%s)\n", static_cast<int>(2 * depth), "", static_cast<int>(30 - 2 * depth),
-                path.substr(path.rfind('/') + 1).c_str(), static_cast<double>(bytes) / static_cast<double>(r.elements),
-                role_name(most->role));
-  }
+  if (most) print_paths(most->by_op, r.elements, role_name(most->role));
+  print_paths(r.offline_by_op, r.elements, "offline");
 }
 }  // namespace
 

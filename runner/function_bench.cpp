@@ -433,13 +433,15 @@ FunctionResult run_function_bench(const FunctionBenchPoint& p) {
   r.input_range = c.range;
   r.elements = numel(shape);
   r.rounds = session.op_rounds(kScope);
+  const std::string prefix = std::string(kScope) + "/";
   for (const PartyReport& party : session.parties) {
     auto on = party.ledger.by_op(Phase::online).find(kScope);
     auto off = party.ledger.by_op(Phase::offline).find(kScope);
     if (off != party.ledger.by_op(Phase::offline).end()) r.offline_bytes += off->second.bytes_sent;
+    for (const auto& [path, op] : party.ledger.by_op(Phase::offline))
+      if (path.compare(0, prefix.size(), prefix) == 0) r.offline_by_op[path.substr(prefix.size())] += op.bytes_sent;
     if (party.role == Role::dealer) continue;
     FunctionPartyCost cost{party.role, on != party.ledger.by_op(Phase::online).end() ? on->second.bytes_sent : 0, {}};
-    const std::string prefix = std::string(kScope) + "/";
     for (const auto& [path, op] : party.ledger.by_op(Phase::online))
       if (path.compare(0, prefix.size(), prefix) == 0) cost.by_op[path.substr(prefix.size())] = op.bytes_sent;
     r.online.push_back(std::move(cost));

@@ -56,6 +56,7 @@ struct FunctionResult {
   std::vector<FunctionPartyCost> online;  // every party but a dealer, in session order
   u64 rounds = 0;
   u64 offline_bytes = 0;
+  std::map<std::string, u64> offline_by_op;  // all parties' offline bytes by op path, as FunctionPartyCost::by_op
   bool has_error = false;   // real runs
   double max_abs_err = 0;
   double max_rel_err = -1;  // over outputs with |reference| >= 1e-2; < 0: not meaningful here

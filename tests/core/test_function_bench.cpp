@@ -86,8 +86,24 @@ TEST_CASE("bench functions: the breakdown by op path partitions the function's b
       CHECK(c.by_op.count("softmax/exp"));
       CHECK(c.by_op.count("softmax/max"));
     }
+    // Offline (2pc-dealer: the dealer's keys) by the same paths: the function's path holds all of
+    // it, its sub-ops' paths (the exp's spline keys, the max's comparison keys) part of it.
+    if (s == Setting::two_pc_dealer) {
+      REQUIRE(r.offline_by_op.count("softmax"));
+      CHECK(r.offline_by_op.at("softmax") == r.offline_bytes);
+      u64 children = 0;
+      for (const auto& [path, bytes] : r.offline_by_op)
+        if (std::count(path.begin(), path.end(), '/') == 1) children += bytes;
+      CHECK(children > 0);
+      CHECK(children <= r.offline_bytes);
+      CHECK(r.offline_by_op.at("softmax/exp") > 0);
+      CHECK(r.offline_by_op.at("softmax/max") > 0);
+    } else {
+      CHECK(r.offline_bytes == 0);
+    }
   }
   CHECK(call({"--settings", "3pc", "--functions", "gelu", "--shape", "256", "--phantom", "--breakdown"}) == 0);
+  CHECK(call({"--settings", "2pc-dealer", "--functions", "gelu", "--shape", "256", "--phantom", "--breakdown"}) == 0);
 }
 
 TEST_CASE("bench functions: the cleartext setting sends nothing", "[bench][functions]") {
