@@ -608,11 +608,17 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
       return be.map(t, [shape](const RingTensor& r) { return r.reshaped(shape); });
     };
     const i64 S = cache.len;
-    Shared scores = regroup(be.matmul_cache_trunc(regroup(qh, {lay.kv_heads, per_kv * T, lay.width}), cache.k, true),
-                            {lay.q_heads, T, S});  // (h', T, S)
     SoftmaxOptions sm;
     sm.causal = true;
     sm.query_offset = pos0;
+    // Only the scores the causal softmax reads are truncated (the (kv, r·T, S) product has the
+    // (h', T, S) layout); a decode step reads them all.
+    const Shape score_shape{lay.q_heads, T, S};
+    const fn::KeepList keep = fn::causal_keep(score_shape, sm.causal, sm.query_offset, !qh.phantom());
+    const Shared q_grouped = regroup(qh, {lay.kv_heads, per_kv * T, lay.width});
+    Shared scores = regroup(keep.all ? be.matmul_cache_trunc(q_grouped, cache.k, true)
+                                     : be.matmul_cache_trunc_kept(q_grouped, cache.k, true, OutputSubset{keep.count, keep.pos}),
+                            score_shape);  // (h', T, S)
     Shared probs = softmax_by_policy(be, scores, sm);
     Shared ctx = regroup(be.matmul_cache_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), cache.v, false),
                          {lay.q_heads, T, lay.width});  // (h', T, D')

@@ -118,21 +118,11 @@ std::vector<Shared> trunc_many(Backend& be, const std::vector<Shared>& xs, int b
 // ---- data movement ----
 
 Shared gather(Backend& be, const Shared& x, const std::vector<i64>& idx, const Shape& out) {
-  return be.map(x, [&](const RingTensor& t) {
-    if (t.is_phantom()) return RingTensor::phantom(out);
-    RingTensor r(out);
-    for (size_t i = 0; i < idx.size(); ++i) r[static_cast<i64>(i)] = t[idx[i]];
-    return r;
-  });
+  return be.map(x, [&](const RingTensor& t) { return gather_flat(t, idx, out); });
 }
 
 Shared scatter(Backend& be, const Shared& x, const std::vector<i64>& idx, const Shape& out) {
-  return be.map(x, [&](const RingTensor& t) {
-    if (t.is_phantom()) return RingTensor::phantom(out);
-    RingTensor r(out);
-    for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = t[static_cast<i64>(i)];
-    return r;
-  });
+  return be.map(x, [&](const RingTensor& t) { return scatter_flat(t, idx, out); });
 }
 
 Shared broadcast_cols(Backend& be, const Shared& col, i64 n) {

@@ -298,6 +298,13 @@ Shared Backend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transpos
   return matmul_trunc(x, cache_operand(*this, cache, transposed));
 }
 
+Shared Backend::matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool transposed, const OutputSubset& kept) {
+  const Shared full = matmul_cache(x, cache, transposed);
+  const Shape shape = full.shape();
+  const Shared part = map(full, [&](const RingTensor& t) { return gather_flat(t, kept.pos, {kept.count}); });
+  return map(trunc(part, frac_bits()), [&](const RingTensor& t) { return scatter_flat(t, kept.pos, shape); });
+}
+
 void check_ltz_bits(int bits, int low) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
   if (low < 0 || low > bits - 3)

@@ -71,6 +71,13 @@ struct PrivateWeight {
   bool empty() const { return shape.empty(); }
 };
 
+// The outputs of a product a caller reads: how many and their flat positions, ascending (left empty
+// in a phantom run, which needs only the count).
+struct OutputSubset {
+  i64 count = 0;
+  std::vector<i64> pos;
+};
+
 class Backend {
  public:
   Backend(FixedPoint fxp, const FunctionPolicy& policy) : fxp_(fxp), policy_(policy) {}
@@ -146,6 +153,11 @@ class Backend {
   // whole cache). Booked under "matmul" (matmul_cache_trunc: as matmul_trunc).
   virtual Shared matmul_cache(const Shared& x, Shared& cache, bool transposed);
   virtual Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed);
+  // matmul_cache_trunc where only the outputs in `kept` are read (a causal attention's scores): those
+  // are truncated, every other output is zero. A setting that pays per output (3pc's re-sharing and
+  // truncation, 2pc-dealer's truncation) pays for the kept ones only. Default: matmul_cache, then
+  // trunc on the kept outputs.
+  virtual Shared matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool transposed, const OutputSubset& kept);
 
   // ---- values private to one role ----
   // Set-up of a private weight (k,n): costs as input + prepare_weight in 3pc and 2pc-dealer.

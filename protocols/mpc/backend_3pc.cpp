@@ -144,12 +144,31 @@ Shared ThreePcBackend::mul_trunc_bits(const Shared& a, const Shared& b, int bits
   return trunc_parts(z, z, &z, bits);
 }
 
+namespace {
+// This party's term of a 3-of-3 sharing of a b: the local cross terms of the replicated shares.
+RingTensor matmul_3of3(const Shared& a, const Shared& b) {
+  RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
+  add_inplace(z, marill::matmul(a.s1, b.s0));
+  return z;
+}
+}  // namespace
+
 Shared ThreePcBackend::matmul_trunc_bits(const Shared& a, const Shared& b, int bits) {
   OpScope op(ledger(), "matmul_trunc");
   ledger().record_macs(matmul_macs(a.shape(), b.shape()));
-  RingTensor z = marill::matmul(a.s0, marill::add(b.s0, b.s1));
-  add_inplace(z, marill::matmul(a.s1, b.s0));
+  RingTensor z = matmul_3of3(a, b);
   return trunc_parts(z, z, &z, bits);
+}
+
+Shared ThreePcBackend::matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool transposed, const OutputSubset& kept) {
+  OpScope op(ledger(), "matmul_trunc");
+  const Shared y = transposed ? map(cache, [](const RingTensor& t) { return transpose_last2(t); }) : cache;
+  ledger().record_macs(matmul_macs(x.shape(), y.shape()));
+  // Only the kept outputs' 3-of-3 terms are truncated (and so re-shared); the rest are dropped.
+  const RingTensor z = matmul_3of3(x, y);
+  RingTensor zk = gather_flat(z, kept.pos, {kept.count});
+  const Shared t = trunc_parts(zk, zk, &zk, frac_bits());
+  return Shared{scatter_flat(t.s0, kept.pos, z.shape()), scatter_flat(t.s1, kept.pos, z.shape()), {}};
 }
 
 Shared ThreePcBackend::mmul_sv_trunc(const Shared& x, const PrivateWeight& w, int bits) {

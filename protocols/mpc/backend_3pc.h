@@ -57,6 +57,7 @@ class ThreePcBackend final : public Backend {
   Shared mul_trunc(const Shared& a, const Shared& b) override { return mul_trunc_bits(a, b, frac_bits()); }
   Shared mul_trunc_bits(const Shared& a, const Shared& b, int bits) override;  // fused
   Shared matmul_trunc(const Shared& a, const Shared& b) override { return matmul_trunc_bits(a, b, frac_bits()); }
+  Shared matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool transposed, const OutputSubset& kept) override;  // fused
   Shared mmul_sv_trunc(const Shared& x, const PrivateWeight& w, int bits) override;  // fused
   Shared mul_rows_trunc(const Shared& x, const Shared& y, const RowLengths& lengths, int bits) override;  // fused
   std::vector<Shared> matmul_many(const std::vector<std::pair<Shared, Shared>>& pairs) override;  // one reshare

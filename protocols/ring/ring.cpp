@@ -205,6 +205,22 @@ RingTensor transpose_last2(const RingTensor& a) {
   return permute(a, perm);
 }
 
+RingTensor gather_flat(const RingTensor& a, const std::vector<i64>& idx, const Shape& out) {
+  if (a.is_phantom()) return RingTensor::phantom(out);
+  RingTensor r(out);
+  if (static_cast<i64>(idx.size()) != r.numel()) throw std::invalid_argument("gather_flat: " + std::to_string(idx.size()) + " positions for " + shape_str(out));
+  for (size_t i = 0; i < idx.size(); ++i) r[static_cast<i64>(i)] = a[idx[i]];
+  return r;
+}
+
+RingTensor scatter_flat(const RingTensor& a, const std::vector<i64>& idx, const Shape& out) {
+  if (a.is_phantom()) return RingTensor::phantom(out);
+  if (static_cast<i64>(idx.size()) != a.numel()) throw std::invalid_argument("scatter_flat: " + std::to_string(idx.size()) + " positions for " + shape_str(a.shape()));
+  RingTensor r(out);
+  for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = a[static_cast<i64>(i)];
+  return r;
+}
+
 RingTensor permute(const RingTensor& a, const std::vector<int>& perm) {
   int r = a.rank();
   if (static_cast<int>(perm.size()) != r) throw std::invalid_argument("permute: perm size differs from rank of " + shape_str(a.shape()));

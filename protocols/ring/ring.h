@@ -89,6 +89,10 @@ RingTensor matmul(const RingTensor& a, const RingTensor& b);
 // ---- shape ops (pure data movement) ----
 RingTensor transpose_last2(const RingTensor& a);            // (..., m, n) -> (..., n, m)
 RingTensor permute(const RingTensor& a, const std::vector<int>& perm);
+// a's elements at flat positions idx, as a tensor of shape `out`; and back: zeros of shape `out` with
+// a's elements at idx. Phantom in, phantom out (idx may then be empty).
+RingTensor gather_flat(const RingTensor& a, const std::vector<i64>& idx, const Shape& out);
+RingTensor scatter_flat(const RingTensor& a, const std::vector<i64>& idx, const Shape& out);
 RingTensor slice(const RingTensor& a, int axis, i64 begin, i64 end);  // [begin, end)
 RingTensor concat(const std::vector<RingTensor>& parts, int axis);
 RingTensor sum_last(const RingTensor& a);                  // (..., n) -> (..., 1)

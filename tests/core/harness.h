@@ -23,15 +23,21 @@ inline RingTensor random_fixed(const Shape& shape, double lo, double hi, const F
 
 inline RingTensor random_ring(const Shape& shape) { return Prg::from_os().random(shape); }
 
+// A test session: every wait bounded by 30 s.
+inline SessionConfig test_session(Setting setting, bool phantom) {
+  SessionConfig cfg;
+  cfg.setting = setting;
+  cfg.phantom = phantom;
+  cfg.recv_timeout = std::chrono::milliseconds(30000);
+  return cfg;
+}
+
 // Shares a (client) and b (server), applies op, reveals to all; returns the client's view.
 // Works for every setting, cleartext included.
 using BinaryOp = std::function<Shared(Backend&, const Shared&, const Shared&)>;
 inline RingTensor run_binary(Setting setting, const RingTensor& a, const RingTensor& b, const BinaryOp& op,
                              SessionResult* out = nullptr, bool phantom = false) {
-  SessionConfig cfg;
-  cfg.setting = setting;
-  cfg.phantom = phantom;
-  cfg.recv_timeout = std::chrono::milliseconds(30000);
+  const SessionConfig cfg = test_session(setting, phantom);
   RingTensor result;
   std::mutex mu;
   Program prog = [&](Backend& be) {

@@ -27,13 +27,9 @@ SessionResult run_cache_steps(Setting st, const std::vector<i64>& steps, bool ph
     queries.push_back(random_ring({kHeads, 1, kWidth}));
     probs.push_back(random_ring({kHeads, 1, S}));
   }
-  SessionConfig cfg;
-  cfg.setting = st;
-  cfg.phantom = phantom;
-  cfg.recv_timeout = std::chrono::milliseconds(30000);
   std::mutex mu;
   std::vector<RingTensor> got_scores, got_ctx;
-  SessionResult res = run_session(cfg, [&](Backend& be) {
+  SessionResult res = run_session(test_session(st, phantom), [&](Backend& be) {
     auto mine = [&](Role r, const RingTensor& v) {
       return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
     };
@@ -150,4 +146,101 @@ TEST_CASE("a 2pc-dealer decode step's online bytes grow with the cache far less 
   INFO("decode step bytes (client): " << short_ctx << " at 8, " << long_ctx << " at 40");
   REQUIRE(long_ctx > short_ctx);
   CHECK(long_ctx - short_ctx < old_growth / 4);
+}
+
+namespace {
+
+// A causal prefill's scores product (heads 2, T = S = 6, width 4) with only the kept outputs (key
+// j <= query t) truncated: the kept ones revealed to the client, next to the exact product. The
+// session, and per kept output the exact floor of the product by 2^f, for costs and checks.
+struct KeptRun {
+  SessionResult session;
+  RingTensor got, exact;  // (heads, T, S)
+};
+
+constexpr i64 kKeptT = 6;
+
+OutputSubset causal_subset(i64 heads, i64 T) {
+  OutputSubset kept;
+  for (i64 h = 0; h < heads; ++h)
+    for (i64 t = 0; t < T; ++t)
+      for (i64 j = 0; j <= t; ++j) kept.pos.push_back((h * T + t) * T + j);
+  kept.count = static_cast<i64>(kept.pos.size());
+  return kept;
+}
+
+KeptRun run_kept_scores(Setting st, bool phantom) {
+  const FixedPoint fxp{};
+  std::vector<double> kv(kHeads * kKeptT * 4), qv(kHeads * kKeptT * 4);
+  for (size_t i = 0; i < kv.size(); ++i) {
+    kv[i] = std::sin(0.7 * static_cast<double>(i)) * 2;
+    qv[i] = std::cos(1.3 * static_cast<double>(i)) * 2;
+  }
+  const RingTensor K = fxp.encode(kv, {kHeads, kKeptT, 4}), Q = fxp.encode(qv, {kHeads, kKeptT, 4});
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  KeptRun out;
+  std::mutex mu;
+  out.session = run_session(test_session(st, phantom), [&](Backend& be) {
+    auto mine = [&](Role r, const RingTensor& v) {
+      return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
+    };
+    Shared cache = be.append_rows(Shared{}, be.input(Role::server, mine(Role::server, K)));
+    Shared q = be.input(Role::client, mine(Role::client, Q));
+    OutputSubset subset = kept;
+    if (phantom) subset.pos.clear();  // a phantom run passes the count only
+    RingTensor sc = be.reveal(be.matmul_cache_trunc_kept(q, cache, true, subset), Role::client);
+    if (be.role() == Role::client) {
+      std::lock_guard<std::mutex> lock(mu);
+      out.got = sc;
+    }
+  });
+  out.exact = shift_right_arith(matmul(Q, transpose_last2(K)), fxp.frac_bits);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a causal scores product truncates only the kept outputs, the rest zero, in every setting", "[prepared_cache]") {
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  std::vector<Setting> settings = secure_settings();
+  settings.push_back(Setting::cleartext);
+  for (Setting st : settings) {
+    INFO(setting_name(st));
+    const KeptRun r = run_kept_scores(st, false);
+    REQUIRE(r.got.numel() == r.exact.numel());
+    size_t next = 0;
+    for (i64 i = 0; i < r.got.numel(); ++i) {
+      if (next < kept.pos.size() && kept.pos[next] == i) {
+        const i64 d = static_cast<i64>(r.got[i] - r.exact[i]);
+        CHECK(std::abs(d) <= 1);  // one truncation: floor or floor + 1
+        ++next;
+      } else {
+        CHECK(r.got[i] == 0);  // never read: not truncated, zero
+      }
+    }
+  }
+}
+
+TEST_CASE("the kept outputs cost what a product of that many outputs costs, phantom as real", "[prepared_cache][phantom]") {
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  const i64 all = kHeads * kKeptT * kKeptT;
+  REQUIRE(kept.count < all);
+  // 3pc: the fused product-and-truncation of kept outputs sends what matmul_trunc of a (kept x 1)
+  // product sends; 2pc-dealer: the product opens its operands as before and truncates kept outputs
+  // (8 B each per party).
+  {
+    const KeptRun r = run_kept_scores(Setting::three_pc, false);
+    SessionResult flat = run_session(test_session(Setting::three_pc, true), [&](Backend& be) {
+      be.matmul_trunc(be.input(Role::client, RingTensor::phantom({kept.count, 1})), be.input(Role::server, RingTensor::phantom({1, 1})));
+    });
+    CHECK(online_bytes(r.session, "matmul_trunc") == online_bytes(flat, "matmul_trunc"));
+  }
+  {
+    const KeptRun r = run_kept_scores(Setting::two_pc_dealer, false);
+    CHECK(online_bytes(r.session, "trunc") == static_cast<u64>(2 * 8 * kept.count));
+  }
+  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(st));
+    require_phantom_equals_real([&](bool phantom) { return run_kept_scores(st, phantom).session; });
+  }
 }
