@@ -12,7 +12,7 @@
 //                elements (backend_3pc_trunc.cpp)
 //   mul_trunc,   fused: the 3-of-3 product is truncated directly, (24 + (3d + 1)/8) / 3 B per party
 //   matmul_trunc (10.0 B at d = 16), 3 rounds (mul then trunc: 15.4 B, 4 rounds); mul_trunc_bits
-//                at any d
+//                at any d; matmul_cache_trunc_kept: per kept output only
 //   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
 //                client and server open c = x + r mod 2^k (k bits each), compare c with the
 //                helper's r chunk by chunk (TinyTable-style dealt monomials of chunks of two and

@@ -209,7 +209,10 @@ RingTensor gather_flat(const RingTensor& a, const std::vector<i64>& idx, const S
   if (a.is_phantom()) return RingTensor::phantom(out);
   RingTensor r(out);
   if (static_cast<i64>(idx.size()) != r.numel()) throw std::invalid_argument("gather_flat: " + std::to_string(idx.size()) + " positions for " + shape_str(out));
-  for (size_t i = 0; i < idx.size(); ++i) r[static_cast<i64>(i)] = a[idx[i]];
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0 || idx[i] >= a.numel()) throw std::invalid_argument("gather_flat: position " + std::to_string(idx[i]) + " outside " + shape_str(a.shape()));
+    r[static_cast<i64>(i)] = a[idx[i]];
+  }
   return r;
 }
 
@@ -217,7 +220,10 @@ RingTensor scatter_flat(const RingTensor& a, const std::vector<i64>& idx, const 
   if (a.is_phantom()) return RingTensor::phantom(out);
   if (static_cast<i64>(idx.size()) != a.numel()) throw std::invalid_argument("scatter_flat: " + std::to_string(idx.size()) + " positions for " + shape_str(a.shape()));
   RingTensor r(out);
-  for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = a[static_cast<i64>(i)];
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0 || idx[i] >= r.numel()) throw std::invalid_argument("scatter_flat: position " + std::to_string(idx[i]) + " outside " + shape_str(out));
+    r[idx[i]] = a[static_cast<i64>(i)];
+  }
   return r;
 }
 

@@ -244,3 +244,12 @@ TEST_CASE("the kept outputs cost what a product of that many outputs costs, phan
     require_phantom_equals_real([&](bool phantom) { return run_kept_scores(st, phantom).session; });
   }
 }
+
+TEST_CASE("kept outputs outside the product, or a count that is not the positions', are refused", "[prepared_cache][errors]") {
+  run_session(test_session(Setting::cleartext, false), [&](Backend& be) {
+    Shared cache = be.append_rows(Shared{}, be.input(Role::server, RingTensor({1, 2, 3})));
+    Shared q = be.input(Role::client, RingTensor({1, 2, 3}));
+    CHECK_THROWS_WITH(be.matmul_cache_trunc_kept(q, cache, true, OutputSubset{1, {4}}), Catch::Contains("position 4 outside"));
+    CHECK_THROWS_WITH(be.matmul_cache_trunc_kept(q, cache, true, OutputSubset{2, {0}}), Catch::Contains("1 positions"));
+  });
+}
