@@ -47,6 +47,7 @@
 // whose bit planes would pad to 64 elements in each part, are one part instead, the helper role
 // rotating over calls.
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "protocols/comm/comm.h"
@@ -66,6 +67,18 @@ std::vector<int> tree_pairs(int chunks) {
 }
 
 int top_bit(int v) { return 31 - __builtin_clz(static_cast<unsigned>(v)); }
+
+// prods[S] for S = 1 .. 2^m - 1: the AND of planes at + i of t over the bits i of S (prods[0] unused),
+// each from a smaller one and one plane.
+std::vector<Bits> subset_products(const Bits& t, int at, int m) {
+  std::vector<Bits> prods(size_t{1} << m);
+  for (int S = 1; S < (1 << m); ++S) {
+    const int top = top_bit(S);
+    Bits bit = bits_planes(t, at + top, 1);
+    prods[static_cast<size_t>(S)] = S == (1 << top) ? std::move(bit) : bits_and(prods[static_cast<size_t>(S ^ (1 << top))], bit);
+  }
+  return prods;
+}
 
 // Sizes (low to high) of the chunks that split L bits with the fewest bits sent in all, the fewest
 // tree levels among those: a chunk of m bits deals 2^m - 1 monomials, a level of p pairs costs
@@ -202,12 +215,8 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
       std::vector<Bits> mono;
       int at = 0;
       for (int m : sizes) {
-        const size_t first_of_chunk = mono.size();
-        for (int S = 1; S < (1 << m); ++S) {
-          const int top = top_bit(S);  // r^S = r^(S without top) r_top
-          Bits bit = bits_planes(r, at + top, 1);
-          mono.push_back(S == (1 << top) ? std::move(bit) : bits_and(mono[first_of_chunk + (S ^ (1 << top)) - 1], bit));
-        }
+        std::vector<Bits> r_S = subset_products(r, at, m);
+        mono.insert(mono.end(), std::make_move_iterator(r_S.begin() + 1), std::make_move_iterator(r_S.end()));
         at += m;
       }
       mono.push_back(bits_planes(r, k - 1, 1));
@@ -264,13 +273,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     int at = 0, mono_at = 0;
     for (int m : sizes) {
       const int full = (1 << m) - 1;
-      // nc_prod[T]: the AND of !c_i over i in T (T != 0), public.
-      std::vector<Bits> nc_prod(1 << m);
-      for (int T = 1; T <= full; ++T) {
-        const int top = top_bit(T);
-        Bits bit = bits_planes(p.nc, at + top, 1);
-        nc_prod[T] = T == (1 << top) ? std::move(bit) : bits_and(nc_prod[T ^ (1 << top)], bit);
-      }
+      const std::vector<Bits> nc_prod = subset_products(p.nc, at, m);  // nc_prod[T]: the AND of !c_i over T, public
       Bits l = Bits::zeros(n, 1, ph), e = first ? nc_prod[full] : Bits::zeros(n, 1, ph);  // eq's S = 0 term is A's
       for (int S = 1; S <= full; ++S) {
         const Bits r_S = bits_planes(p.mono, mono_at + S - 1, 1);
