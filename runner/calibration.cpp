@@ -22,6 +22,7 @@
 #include "actors/memory_transport.h"
 #include "protocols/comm/ledger.h"
 #include "protocols/fss/dcf.h"
+#include "protocols/fss/dpf.h"
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
 #include "protocols/ring/cpu_meter.h"
@@ -268,21 +269,27 @@ ComputeModel Calibrator::run() {
     std::vector<Sample> s;
     const SplineTable& t = silu_spline_table(16);
     for (i64 n : gates) {
-      RingTensor r = random_tensor(prg, {n});
-      std::vector<RingTensor> r_pow{r};
-      for (int j = 2; j <= t.degree; ++j) r_pow.push_back(mul_elem(r_pow.back(), r));
-      std::vector<u64> pay;  // the payload r, .., r^d, word-major
-      for (const RingTensor& p : r_pow) pay.insert(pay.end(), p.data(), p.data() + n);
-      auto k = ltz_gen(t.cmp_bits, shift_right_logical(r, t.cmp_shift).data(), n, prg, t.degree + 1, pay.data());
-      const Bytes wire = ltz_serialize(k.first);
+      RingTensor r = random_tensor(prg, {n}), s_mask = random_tensor(prg, {n});
+      auto k = ltz_gen(t.cmp_bits, shift_right_logical(r, t.cmp_shift).data(), n, prg, 1, nullptr, 1);
+      const Bytes index_wire = ltz_serialize(k.first);
+      const int m_bits = spline_index_bits(t), W = t.degree + 1;
+      std::vector<u64> alpha(static_cast<size_t>(n)), beta(static_cast<size_t>(n * W));
+      for (i64 e = 0; e < n; ++e) {
+        alpha[static_cast<size_t>(e)] = s_mask[e] & ((u64{1} << m_bits) - 1);
+        u64 p = 1;
+        for (int j = 0; j < W; ++j, p *= r[e]) beta[static_cast<size_t>(e * W + j)] = p;
+      }
+      const Bytes table_wire = dpf_gen(m_bits, alpha.data(), beta.data(), n, prg, W).first.bytes;
       RingTensor xhat = random_tensor(prg, {n});
       for (i64 e = 0; e < n; ++e) xhat[e] >>= 20;  // inputs of a realistic magnitude
       s.push_back(measure(reps_, [&] {
         SplineMaterial m;
         m.r = r;
-        m.r_pow = r_pow;
-        m.keys = wire;
-        spline_local(0, t, m, xhat);
+        m.s = s_mask;
+        m.index_keys = index_wire;
+        m.table_keys = table_wire;
+        const RingTensor u = spline_index_share(0, t, m, xhat);  // the opening is not compute
+        spline_local(0, t, m, xhat, u);
       }));
     }
     fit(WorkKind::spline_term, s, "spline gate local steps (SiLU table) of n elements");

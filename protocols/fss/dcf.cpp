@@ -6,14 +6,9 @@
 #include <string>
 #include <type_traits>
 
+#include "protocols/fss/mmo.h"
 #include "protocols/ring/thread_pool.h"
 #include "protocols/ring/work_meter.h"
-
-#if defined(__AES__)
-#include <immintrin.h>
-#else
-#include <openssl/evp.h>
-#endif
 
 namespace marill {
 namespace {
@@ -29,140 +24,12 @@ namespace {
 // (its own side and the value block).
 // ---------------------------------------------------------------------------------------------
 
-struct Blk {
-  u64 lo, hi;  // little-endian halves of the 128-bit block (bit 0 = lowest bit of lo)
-};
-static_assert(sizeof(Blk) == 16, "Blk must be one AES block");
+using namespace fss_detail;  // the tree PRG and key-buffer helpers (mmo.h)
 
-inline Blk bxor(Blk a, Blk b) { return {a.lo ^ b.lo, a.hi ^ b.hi}; }
-// Masked selects (m all-zeros or all-ones): branch-free choices on secret-dependent bits.
-inline u64 sel(u64 a, u64 b, u64 m) { return (a & ~m) | (b & m); }
-inline Blk pick(Blk a, Blk b, u64 m) { return {sel(a.lo, b.lo, m), sel(a.hi, b.hi, m)}; }
-
-constexpr std::uint8_t kFixedKey[16] = {'m', 'a', 'r', 'i', 'l', 'l', '/', 'd',
-                                        'c', 'f', '/', 'm', 'm', 'o', '/', '1'};
 // Width 1: one value block (v^L || v^R). Width W >= 2: each side's W words in ceil(W/2) blocks of
 // their own (side-major), so Eval hashes 1 + ceil(W/2) blocks per level; the leaf's W words come
 // from blocks with tweaks kTweakF, kTweakF + 1.
 constexpr u64 kTweakL = 0, kTweakR = 1, kTweakV = 2, kTweakF = 8;
-
-#if defined(__AES__)
-// AES-128 key schedule step (Intel white paper form).
-inline __m128i expand_step(__m128i key, __m128i gen) {
-  gen = _mm_shuffle_epi32(gen, 0xff);
-  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-  return _mm_xor_si128(key, gen);
-}
-
-struct RoundKeys {
-  __m128i rk[11];
-  RoundKeys() {
-    rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kFixedKey));
-// aeskeygenassist needs an immediate round constant, hence the unrolled steps.
-#define MARILL_EXPAND(i, rcon) \
-  rk[i] = expand_step(rk[i - 1], _mm_aeskeygenassist_si128(rk[i - 1], rcon))
-    MARILL_EXPAND(1, 0x01); MARILL_EXPAND(2, 0x02); MARILL_EXPAND(3, 0x04);
-    MARILL_EXPAND(4, 0x08); MARILL_EXPAND(5, 0x10); MARILL_EXPAND(6, 0x20);
-    MARILL_EXPAND(7, 0x40); MARILL_EXPAND(8, 0x80); MARILL_EXPAND(9, 0x1b);
-    MARILL_EXPAND(10, 0x36);
-#undef MARILL_EXPAND
-  }
-};
-
-const RoundKeys& round_keys() {
-  static const RoundKeys k;
-  return k;
-}
-
-inline __m128i mmo1(__m128i x, const __m128i* rk) {
-  __m128i b = _mm_xor_si128(x, rk[0]);
-  for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
-  return _mm_xor_si128(_mm_aesenclast_si128(b, rk[10]), x);
-}
-#endif
-
-// buf[i] = AES_K(buf[i]) ^ buf[i] for i < n: the batch kernel every level goes through.
-// Measured on the dev box (AMD EPYC, batches of 2048 blocks): VAES-512 0.71 ns/block,
-// 8-way AES-NI 1.42, EVP aes-128-ecb 2.5 (with the copy for the feed-forward), hence the order.
-// All three compute the same function, so parties built differently interoperate.
-void mmo_inplace(Blk* buf, std::size_t n) {
-#if defined(__VAES__) && defined(__AVX512F__)
-  // 8 independent zmm streams x 4 blocks hide the aesenc latency.
-  const __m128i* rk = round_keys().rk;
-  __m512i k[11];
-  for (int r = 0; r < 11; ++r) {
-    // Broadcast via memory: GCC 12's _mm512_broadcast_i32x4 trips -Wmaybe-uninitialized.
-    alignas(64) const __m128i four[4] = {rk[r], rk[r], rk[r], rk[r]};
-    k[r] = _mm512_load_si512(four);
-  }
-  constexpr std::size_t W = 8;
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    __m512i x[W], b[W];
-    for (std::size_t j = 0; j < W; ++j) {
-      x[j] = _mm512_loadu_si512(reinterpret_cast<const void*>(buf + i + 4 * j));
-      b[j] = _mm512_xor_si512(x[j], k[0]);
-    }
-    for (int r = 1; r < 10; ++r)
-      for (std::size_t j = 0; j < W; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
-    for (std::size_t j = 0; j < W; ++j) {
-      b[j] = _mm512_xor_si512(_mm512_aesenclast_epi128(b[j], k[10]), x[j]);
-      _mm512_storeu_si512(reinterpret_cast<void*>(buf + i + 4 * j), b[j]);
-    }
-  }
-  for (; i < n; ++i) {
-    __m128i* p = reinterpret_cast<__m128i*>(buf + i);
-    _mm_storeu_si128(p, mmo1(_mm_loadu_si128(p), rk));
-  }
-#elif defined(__AES__)
-  const __m128i* rk = round_keys().rk;
-  constexpr std::size_t W = 8;
-  std::size_t i = 0;
-  for (; i + W <= n; i += W) {
-    __m128i x[W], b[W];
-    for (std::size_t j = 0; j < W; ++j) {
-      x[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf + i + j));
-      b[j] = _mm_xor_si128(x[j], rk[0]);
-    }
-    for (int r = 1; r < 10; ++r)
-      for (std::size_t j = 0; j < W; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
-    for (std::size_t j = 0; j < W; ++j)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(buf + i + j),
-                       _mm_xor_si128(_mm_aesenclast_si128(b[j], rk[10]), x[j]));
-  }
-  for (; i < n; ++i) {
-    __m128i* p = reinterpret_cast<__m128i*>(buf + i);
-    _mm_storeu_si128(p, mmo1(_mm_loadu_si128(p), rk));
-  }
-#else
-  // Portable path: one EVP aes-128-ecb pass over the whole buffer (OpenSSL picks AES-NI at
-  // run time if present). One context per thread, keyed once.
-  struct Ctx {
-    EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-    Ctx() {
-      if (!c || EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), nullptr, kFixedKey, nullptr) != 1)
-        throw std::runtime_error("dcf: EVP aes-128-ecb init failed");
-      EVP_CIPHER_CTX_set_padding(c, 0);
-    }
-    ~Ctx() { EVP_CIPHER_CTX_free(c); }
-  };
-  thread_local Ctx ctx;
-  thread_local std::vector<Blk> in;
-  in.assign(buf, buf + n);
-  std::size_t done = 0;
-  while (done < n) {
-    std::size_t m = std::min<std::size_t>(n - done, std::size_t{1} << 26);
-    int outl = 0;
-    auto* p = reinterpret_cast<std::uint8_t*>(buf + done);
-    if (EVP_EncryptUpdate(ctx.c, p, &outl, p, static_cast<int>(m * 16)) != 1)
-      throw std::runtime_error("dcf: EVP_EncryptUpdate failed");
-    done += m;
-  }
-  for (std::size_t i = 0; i < n; ++i) buf[i] = bxor(buf[i], in[i]);
-#endif
-}
 
 // Elements processed together: enough blocks per level to keep the AES pipeline full, few
 // enough that the chunk's keys (256 x 1.6 KB at n = 64) and level buffers stay in L2.
@@ -222,24 +89,15 @@ inline u64 leaf_word(const Blk* seeds, const Blk* hashed, i64 e, int j) {
   return j % 2 ? b.hi : b.lo;
 }
 
-// Runs f(std::integral_constant<int, W>{}) for the payload width w (checked by the caller).
-template <class F>
-void with_width(int w, F&& f) {
-  switch (w) {
-    case 1: f(std::integral_constant<int, 1>{}); break;
-    case 2: f(std::integral_constant<int, 2>{}); break;
-    default: f(std::integral_constant<int, 3>{}); break;
-  }
-}
-
 // Bytes ahead of the current level's correction word to prefetch (about 10 levels).
 constexpr std::size_t kPrefetchAhead = 256;
 
 // Per-element key layout offsets (see dcf.h): a level's correction word is 16 + 8W bytes.
-inline std::size_t level_bytes(int w) { return 16 + 8 * static_cast<std::size_t>(w); }
-inline std::size_t off_cw(int level, int w) { return 16 + level_bytes(w) * static_cast<std::size_t>(level); }
-inline std::size_t off_final(int n, int w) { return off_cw(n, w); }
-inline std::size_t off_tbits(int n, int w) { return off_cw(n, w) + 8 * static_cast<std::size_t>(w); }
+// Value words are stored in their low vb bytes (8, or 1 for outputs wanted mod 2^8).
+inline std::size_t level_bytes(int w, int vb) { return 16 + static_cast<std::size_t>(vb) * static_cast<std::size_t>(w); }
+inline std::size_t off_cw(int level, int w, int vb) { return 16 + level_bytes(w, vb) * static_cast<std::size_t>(level); }
+inline std::size_t off_final(int n, int w, int vb) { return off_cw(n, w, vb); }
+inline std::size_t off_tbits(int n, int w, int vb) { return off_cw(n, w, vb) + static_cast<std::size_t>(vb) * static_cast<std::size_t>(w); }
 // Work units of `levels` tree levels at width w, in width-1 levels (AES blocks are the cost).
 inline u64 level_units(u64 levels, int w, bool gen) {
   static constexpr int gen_blocks[] = {0, kGenBlocks<1>, kGenBlocks<2>, kGenBlocks<3>};
@@ -258,31 +116,27 @@ inline void check_bits(int n_bits, const char* who) {
 }
 inline u64 low_mask(int n) { return n >= 64 ? ~u64{0} : (u64{1} << n) - 1; }
 
-inline Blk load_blk(const std::uint8_t* p) {
-  Blk b;
-  std::memcpy(&b, p, 16);
-  return b;
-}
-inline u64 load_u64(const std::uint8_t* p) {
-  u64 v;
-  std::memcpy(&v, p, 8);
-  return v;
+// A value word stored in vb bytes (little-endian, as the dealer wrote its low bytes).
+inline u64 load_word(const std::uint8_t* p, int vb) { return vb == 8 ? load_u64(p) : p[0]; }
+inline void check_value_bytes(int vb, const char* who) {
+  if (vb != 1 && vb != 8) throw std::invalid_argument(std::string(who) + ": value words of 1 or 8 bytes, got " + std::to_string(vb));
 }
 
 }  // namespace
 
-std::size_t dcf_key_bytes(int n_bits, int width) {
+std::size_t dcf_key_bytes(int n_bits, int width, int value_bytes) {
   check_bits(n_bits, "dcf_key_bytes");
   check_width(width, "dcf_key_bytes");
+  check_value_bytes(value_bytes, "dcf_key_bytes");
   const auto n = static_cast<std::size_t>(n_bits);
-  return 16 + level_bytes(width) * n + 8 * static_cast<std::size_t>(width) + (2 * n + 7) / 8;
+  return 16 + level_bytes(width, value_bytes) * n + static_cast<std::size_t>(value_bytes) * static_cast<std::size_t>(width) + (2 * n + 7) / 8;
 }
 
 namespace {
 
 template <int W>
-void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg, std::pair<DcfKeys, DcfKeys>& keys) {
-  const std::size_t K = dcf_key_bytes(n, W);
+void dcf_gen_impl(int n, int vb, const u64* alpha, const u64* beta, i64 count, Prg& prg, std::pair<DcfKeys, DcfKeys>& keys) {
+  const std::size_t K = dcf_key_bytes(n, W, vb);
   constexpr int G = kGenBlocks<W>;
   // A chunk's keys are built in a cache-resident staging buffer (party 0's; party 1's differ
   // only in the root seeds), then appended to both outputs.
@@ -306,7 +160,7 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
       root1[e] = s[m + e];
       put_gen_inputs<W>(&buf[G * e], s[e]);
       put_gen_inputs<W>(&buf[G * (m + e)], s[m + e]);
-      std::memset(k + off_tbits(n, W), 0, K - off_tbits(n, W));  // t bits are OR-ed in
+      std::memset(k + off_tbits(n, W, vb), 0, K - off_tbits(n, W, vb));  // t bits are OR-ed in
       for (int j = 0; j < W; ++j) valpha[e * W + j] = 0;
     }
 
@@ -328,7 +182,7 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
 
         std::uint8_t* k = stage.data() + e * K;
         const Blk scw = {(lose0.lo ^ lose1.lo) & ~u64{1}, lose0.hi ^ lose1.hi};
-        std::memcpy(k + off_cw(i, W), &scw, 16);
+        std::memcpy(k + off_cw(i, W, vb), &scw, 16);
         for (int j = 0; j < W; ++j) {
           const u64 vkeep0 = gen_value<W>(g0 + 2, am, j), vlose0 = gen_value<W>(g0 + 2, ~am, j);
           const u64 vkeep1 = gen_value<W>(g1 + 2, am, j), vlose1 = gen_value<W>(g1 + 2, ~am, j);
@@ -336,13 +190,13 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
           // Lose = L (alpha_i = 1) means x_i = 0 < alpha_i: the lost side carries beta.
           const u64 vcw = sgn(vlose1 - vlose0 - va) + (sgn(beta[(c0 + e) * W + j]) & am);
           va = va - vkeep1 + vkeep0 + sgn(vcw);
-          std::memcpy(k + off_cw(i, W) + 16 + 8 * j, &vcw, 8);
+          std::memcpy(k + off_cw(i, W, vb) + 16 + static_cast<std::size_t>(vb * j), &vcw, static_cast<std::size_t>(vb));
         }
         const u64 tcwl = (g0[0].lo ^ g1[0].lo ^ a ^ 1) & 1;
         const u64 tcwr = (g0[1].lo ^ g1[1].lo ^ a) & 1;
         const u64 tcwk = sel(tcwl, tcwr, am);
         const std::size_t bit = 2 * static_cast<std::size_t>(i);
-        k[off_tbits(n, W) + bit / 8] |= static_cast<std::uint8_t>((tcwl | tcwr << 1) << (bit % 8));
+        k[off_tbits(n, W, vb) + bit / 8] |= static_cast<std::uint8_t>((tcwl | tcwr << 1) << (bit % 8));
         const u64 tm0 = u64{0} - t0, tm1 = u64{0} - t1;
         s[e] = {(keep0.lo & ~u64{1}) ^ (scw.lo & tm0), keep0.hi ^ (scw.hi & tm0)};
         s[m + e] = {(keep1.lo & ~u64{1}) ^ (scw.lo & tm1), keep1.hi ^ (scw.hi & tm1)};
@@ -362,7 +216,7 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
       for (int j = 0; j < W; ++j) {
         u64 cw = leaf_word<W>(s.data(), buf.data(), m + e, j) - leaf_word<W>(s.data(), buf.data(), e, j) - valpha[e * W + j];
         if (t[m + e]) cw = u64{0} - cw;
-        std::memcpy(stage.data() + e * K + off_final(n, W) + 8 * j, &cw, 8);
+        std::memcpy(stage.data() + e * K + off_final(n, W, vb) + static_cast<std::size_t>(vb * j), &cw, static_cast<std::size_t>(vb));
       }
     }
     const std::size_t used = static_cast<std::size_t>(m) * K;
@@ -374,9 +228,11 @@ void dcf_gen_impl(int n, const u64* alpha, const u64* beta, i64 count, Prg& prg,
 
 }  // namespace
 
-std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count, Prg& prg, int width) {
+std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count, Prg& prg, int width,
+                                    int value_bytes) {
   check_bits(n_bits, "dcf_gen");
   check_width(width, "dcf_gen");
+  check_value_bytes(value_bytes, "dcf_gen");
   if (count < 0) throw std::invalid_argument("dcf_gen: negative count");
   const u64 mask = low_mask(n_bits);
   for (i64 e = 0; e < count; ++e)
@@ -384,17 +240,18 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
       throw std::invalid_argument("dcf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
                                   std::to_string(n_bits) + " bits");
   count_work(WorkKind::dcf_gen_level, level_units(static_cast<u64>(count) * static_cast<u64>(n_bits), width, true));
-  const std::size_t K = dcf_key_bytes(n_bits, width);
+  const std::size_t K = dcf_key_bytes(n_bits, width, value_bytes);
   std::pair<DcfKeys, DcfKeys> keys;
   for (DcfKeys* k : {&keys.first, &keys.second}) {
     k->n_bits = n_bits;
     k->width = width;
+    k->value_bytes = value_bytes;
     k->count = count;
     // Filled by appending whole chunks: no zero-fill pass, and the big buffers are written
     // once, sequentially.
     k->bytes.reserve(static_cast<std::size_t>(count) * K);
   }
-  with_width(width, [&](auto w) { dcf_gen_impl<decltype(w)::value>(n_bits, alpha, beta, count, prg, keys); });
+  with_width(width, [&](auto w) { dcf_gen_impl<decltype(w)::value>(n_bits, value_bytes, alpha, beta, count, prg, keys); });
   return keys;
 }
 
@@ -405,7 +262,8 @@ void check_eval_args(int party, const DcfKeys& keys, const char* who) {
     throw std::invalid_argument(std::string(who) + ": party must be 0 or 1, got " + std::to_string(party));
   check_bits(keys.n_bits, who);
   check_width(keys.width, who);
-  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width);
+  check_value_bytes(keys.value_bytes, who);
+  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width, keys.value_bytes);
   if (keys.count < 0 || keys.bytes.size() % K != 0 ||
       keys.bytes.size() / K != static_cast<std::size_t>(keys.count))
     throw std::invalid_argument(std::string(who) + ": key buffer has " + std::to_string(keys.bytes.size()) +
@@ -424,12 +282,13 @@ void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who)
 
 // `count` consecutive keys of a key set, from `bytes` (a range of DcfKeys, evaluated in place).
 struct KeyView {
-  int n_bits, width;
+  int n_bits, width, value_bytes;
   i64 count;
   const std::uint8_t* bytes;
 };
 KeyView view_of(const DcfKeys& k, i64 first, i64 count) {
-  return {k.n_bits, k.width, count, k.bytes.data() + static_cast<std::size_t>(first) * dcf_key_bytes(k.n_bits, k.width)};
+  return {k.n_bits, k.width, k.value_bytes, count,
+          k.bytes.data() + static_cast<std::size_t>(first) * dcf_key_bytes(k.n_bits, k.width, k.value_bytes)};
 }
 
 // A chunk's tree walk state after some levels: seed, control bit and W value accumulators per element.
@@ -446,7 +305,7 @@ struct WalkState {
 
 // Elements [c0, c0 + m) at their roots: seed from the key, t = party, acc = 0.
 void walk_start(int party, const KeyView& keys, i64 c0, i64 m, WalkState& st) {
-  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width);
+  const std::size_t K = dcf_key_bytes(keys.n_bits, keys.width, keys.value_bytes);
   const std::uint8_t* kbase = keys.bytes;
   for (i64 e = 0; e < m; ++e) {
     st.seed[e] = load_blk(kbase + (c0 + e) * K);
@@ -460,14 +319,14 @@ void walk_start(int party, const KeyView& keys, i64 c0, i64 m, WalkState& st) {
 template <int W>
 void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, WalkState& st, std::vector<Blk>& buf) {
   constexpr int E = kEvalBlocks<W>;
-  const int n = keys.n_bits;
-  const std::size_t K = dcf_key_bytes(n, W);
+  const int n = keys.n_bits, vb = keys.value_bytes;
+  const std::size_t K = dcf_key_bytes(n, W, vb);
   const std::uint8_t* kbase = keys.bytes;
   if (i0 >= i1) return;
   for (i64 e = 0; e < m; ++e) {
     put_eval_inputs<W>(&buf[E * e], st.seed[e], (x[c0 + e] >> (n - 1 - i0)) & 1);
-    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W));
-    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W) + 15);
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W, vb));
+    __builtin_prefetch(kbase + (c0 + e) * K + off_tbits(n, W, vb) + 15);
   }
   for (int i = i0; i < i1; ++i) {
     const int sh = n - 1 - i;
@@ -477,17 +336,17 @@ void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
       const std::uint8_t* k = kbase + (c0 + e) * K;
       // Each level reads 16 + 8W B from every key of the chunk, a stride the hardware prefetcher
       // misses; without this the loop waits on memory.
-      __builtin_prefetch(k + off_cw(i, W) + kPrefetchAhead);
+      __builtin_prefetch(k + off_cw(i, W, vb) + kPrefetchAhead);
       const u64 xb = (x[c0 + e] >> sh) & 1;
       const u64 te = st.t[e], tm = u64{0} - te, xm = u64{0} - xb;
       const Blk g = buf[E * e];
-      const Blk scw = load_blk(k + off_cw(i, W));
+      const Blk scw = load_blk(k + off_cw(i, W, vb));
       const std::size_t bit = 2 * static_cast<std::size_t>(i) + xb;
-      const u64 tcw = (k[off_tbits(n, W) + bit / 8] >> (bit % 8)) & 1;
+      const u64 tcw = (k[off_tbits(n, W, vb) + bit / 8] >> (bit % 8)) & 1;
       const Blk sn = {(g.lo & ~u64{1}) ^ (scw.lo & tm), g.hi ^ (scw.hi & tm)};
       st.t[e] = static_cast<std::uint8_t>((g.lo ^ (te & tcw)) & 1);
       for (int j = 0; j < W; ++j)
-        st.acc[e * W + j] += eval_value<W>(&buf[E * e + 1], xm, j) + (load_u64(k + off_cw(i, W) + 16 + 8 * j) & tm);
+        st.acc[e * W + j] += eval_value<W>(&buf[E * e + 1], xm, j) + (load_word(k + off_cw(i, W, vb) + 16 + static_cast<std::size_t>(vb * j), vb) & tm);
       if (i + 1 < i1)  // next level's inputs, written while the seed is in registers
         put_eval_inputs<W>(&buf[E * e], sn, (x[c0 + e] >> (sh - 1)) & 1);
       else
@@ -500,15 +359,15 @@ void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
 // `buf` holds at least kLeafBlocks<W> blocks per element (the leaves are hashed in one batch).
 template <int W>
 void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
-  const int n = keys.n_bits;
-  const std::size_t K = dcf_key_bytes(n, W);
+  const int n = keys.n_bits, vb = keys.value_bytes;
+  const std::size_t K = dcf_key_bytes(n, W, vb);
   const std::uint8_t* kbase = keys.bytes;
   hash_leaves<W>(st.seed.data(), m, buf.data());
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
     const u64 tm = u64{0} - st.t[e];
     for (int j = 0; j < W; ++j) {
-      const u64 y = st.acc[e * W + j] + leaf_word<W>(st.seed.data(), buf.data(), e, j) + (load_u64(k + off_final(n, W) + 8 * j) & tm);
+      const u64 y = st.acc[e * W + j] + leaf_word<W>(st.seed.data(), buf.data(), e, j) + (load_word(k + off_final(n, W, vb) + static_cast<std::size_t>(vb * j), vb) & tm);
       out[j * keys.count + c0 + e] = party ? u64{0} - y : y;
     }
   }
@@ -658,15 +517,16 @@ void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count,
 // r_hi p_j, so the parties hold shares of w p_j and, with their shares of p_j,
 //   MSB p_j = xhat_hi p_j + (1 - 2 xhat_hi) w p_j.
 
-std::size_t ltz_key_bytes(int n_bits, int width) {
+std::size_t ltz_key_bytes(int n_bits, int width, int value_bytes) {
   if (n_bits < 2 || n_bits > 64)
     throw std::invalid_argument("ltz_key_bytes: n_bits must be in [2, 64], got " +
                                 std::to_string(n_bits));
-  return dcf_key_bytes(n_bits - 1, width) + 8 * static_cast<std::size_t>(width);
+  return dcf_key_bytes(n_bits - 1, width, value_bytes) + static_cast<std::size_t>(value_bytes) * static_cast<std::size_t>(width);
 }
 
-std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg, int width, const u64* payload) {
-  ltz_key_bytes(n_bits, width);  // validates n_bits and width
+std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg, int width, const u64* payload,
+                                    int value_bytes) {
+  ltz_key_bytes(n_bits, width, value_bytes);  // validates n_bits, width and value_bytes
   if (count < 0) throw std::invalid_argument("ltz_gen: negative count");
   if (width > 1 && !payload) throw std::invalid_argument("ltz_gen: no payload for width " + std::to_string(width));
   const int nl = n_bits - 1;
@@ -684,10 +544,13 @@ std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg&
       rhi1[j * n + e] = rhi * pj - rhi0[j * n + e];
     }
   }
-  auto dk = dcf_gen(nl, alpha.data(), beta.data(), count, prg, width);
+  auto dk = dcf_gen(nl, alpha.data(), beta.data(), count, prg, width, value_bytes);
+  if (value_bytes < 8)
+    for (std::vector<u64>* rh : {&rhi0, &rhi1})
+      for (u64& v : *rh) v &= low_mask(8 * value_bytes);  // what travels
   std::pair<LtzKeys, LtzKeys> keys;
-  keys.first = {n_bits, count, std::move(dk.first), std::move(rhi0), width};
-  keys.second = {n_bits, count, std::move(dk.second), std::move(rhi1), width};
+  keys.first = {n_bits, count, std::move(dk.first), std::move(rhi0), width, value_bytes};
+  keys.second = {n_bits, count, std::move(dk.second), std::move(rhi1), width, value_bytes};
   return keys;
 }
 
@@ -695,9 +558,10 @@ namespace {
 
 // Validates keys and the point count; returns n - 1, the DCF's width.
 int check_ltz(const LtzKeys& keys, int points, int want_width) {
-  ltz_key_bytes(keys.n_bits, keys.width);  // validates n_bits and width
+  ltz_key_bytes(keys.n_bits, keys.width, keys.value_bytes);  // validates n_bits, width and value_bytes
   const int nl = keys.n_bits - 1;
   if (keys.count < 0 || keys.dcf.n_bits != nl || keys.dcf.count != keys.count || keys.dcf.width != keys.width ||
+      keys.dcf.value_bytes != keys.value_bytes ||
       keys.r_hi.size() != static_cast<std::size_t>(keys.count) * static_cast<std::size_t>(keys.width))
     throw std::invalid_argument("ltz_eval: malformed keys (n_bits " + std::to_string(keys.n_bits) +
                                 ", count " + std::to_string(keys.count) + ", dcf n_bits " +

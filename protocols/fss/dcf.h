@@ -12,7 +12,7 @@
 // Keys for a batch of `count` elements are one flat byte buffer (what goes over the network),
 // element after element; each element's key is dcf_key_bytes(n, W) bytes:
 //   root seed 16 | n x (s_CW 16, V_CW 8W) | CW^(n+1) 8W | t_CW bits, 2 per level, ceil(2n/8) bytes
-//   = 16 + 8W + (16 + 8W) n + ceil(n/4) bytes   (W = 1: n = 64: 1576, n = 63: 1552, n = 32: 800).
+//   = 16 + 8W + (16 + 8W) n + ceil(n/4) bytes   (value words of 1 byte: 1W where 8W stands)   (W = 1: n = 64: 1576, n = 63: 1552, n = 32: 800).
 // Both parties' keys differ only in the root seed; correction words are shared.
 #pragma once
 
@@ -34,16 +34,19 @@ struct DcfKeys {
   i64 count = 0;
   std::vector<std::uint8_t> bytes;
   int width = 1;  // payload words
+  int value_bytes = 8;  // bytes a value word is stored in: 8, or 1 (outputs then correct mod 2^8 only)
 };
 
 // Exact serialized bytes per element per party (also for phantom cost accounting).
 // Throws std::invalid_argument unless 1 <= n_bits <= 64 and 1 <= width <= kDcfMaxWidth.
-std::size_t dcf_key_bytes(int n_bits, int width = 1);
+// With value_bytes = 1 every value correction word is stored in one byte: 16 + W per level, for
+// outputs wanted mod 2^8 only (a count of comparisons, as the spline gate's piece index).
+std::size_t dcf_key_bytes(int n_bits, int width = 1, int value_bytes = 8);
 
 // Dealer: keys for count comparisons; alpha[i] < 2^n_bits (else std::invalid_argument), beta
 // element-major (beta[i * width + j]). Returns {party 0 keys, party 1 keys}.
 std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* beta, i64 count,
-                                    Prg& prg, int width = 1);
+                                    Prg& prg, int width = 1, int value_bytes = 8);
 
 // Party `party` (0 or 1) on public points x[i] < 2^n_bits: out[j * count + i] is its additive share
 // of beta_j[i] * [x[i] < alpha[i]] mod 2^64. Throws std::invalid_argument on a malformed key buffer
@@ -82,15 +85,16 @@ struct LtzKeys {
   DcfKeys dcf;                // on n-1 bits: alpha = r mod 2^(n-1), beta_j = (1 - 2 r_hi) p_j
   std::vector<u64> r_hi;      // this party's additive shares of r_hi p_j (bit n-1 of r_in), word-major
   int width = 1;              // payload words p_0 = 1, p_1 .. p_{width-1}
+  int value_bytes = 8;        // as DcfKeys' (1: outputs correct mod 2^8; r_hi shares travel in 1 byte)
 };
 
-// Bytes per element per party: dcf_key_bytes(n_bits - 1, width) + 8 width.
-std::size_t ltz_key_bytes(int n_bits, int width = 1);
+// Bytes per element per party: dcf_key_bytes(n_bits - 1, width, value_bytes) + value_bytes width.
+std::size_t ltz_key_bytes(int n_bits, int width = 1, int value_bytes = 8);
 
 // payload: the words p_1 .. p_{width-1} of every element, word-major ((width-1) x count); null
 // for width 1.
 std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg& prg, int width = 1,
-                                    const u64* payload = nullptr);
+                                    const u64* payload = nullptr, int value_bytes = 8);
 inline std::pair<LtzKeys, LtzKeys> ltz_gen(const u64* r_in, i64 count, Prg& prg) {
   return ltz_gen(64, r_in, count, prg);
 }

@@ -14,41 +14,45 @@ void check_ltz_gate_bits(int bits) {
 
 Bytes ltz_serialize(const LtzKeys& k) {
   Bytes out(k.dcf.bytes);
-  const size_t at = out.size();
-  out.resize(at + k.r_hi.size() * 8);
-  if (!k.r_hi.empty()) std::memcpy(out.data() + at, k.r_hi.data(), k.r_hi.size() * 8);
+  const size_t at = out.size(), vb = static_cast<size_t>(k.value_bytes);
+  out.resize(at + k.r_hi.size() * vb);
+  for (size_t i = 0; i < k.r_hi.size(); ++i) std::memcpy(out.data() + at + i * vb, &k.r_hi[i], vb);  // low bytes
   return out;
 }
 
-LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width) {
-  const size_t W = static_cast<size_t>(width);
-  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(bits - 1, width);
-  if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * 8 * W)
+LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width, int value_bytes) {
+  const size_t W = static_cast<size_t>(width), vb = static_cast<size_t>(value_bytes);
+  const size_t dcf_bytes = static_cast<size_t>(count) * dcf_key_bytes(bits - 1, width, value_bytes);
+  if (bytes.size() != dcf_bytes + static_cast<size_t>(count) * vb * W)
     throw std::invalid_argument("comparison keys of " + std::to_string(bytes.size()) + " bytes for " + std::to_string(count) +
-                                " elements of " + std::to_string(bits) + " bits" + (width > 1 ? " and " + std::to_string(width) + " payload words" : ""));
+                                " elements of " + std::to_string(bits) + " bits" + (width > 1 ? " and " + std::to_string(width) + " payload words" : "") +
+                                (value_bytes != 8 ? " of " + std::to_string(value_bytes) + " bytes" : ""));
   LtzKeys k;
   k.n_bits = bits;
   k.count = count;
   k.width = width;
-  k.r_hi.resize(static_cast<size_t>(count) * W);
-  if (count) std::memcpy(k.r_hi.data(), bytes.data() + dcf_bytes, static_cast<size_t>(count) * 8 * W);
+  k.value_bytes = value_bytes;
+  k.r_hi.assign(static_cast<size_t>(count) * W, 0);
+  for (size_t i = 0; i < k.r_hi.size(); ++i) std::memcpy(&k.r_hi[i], bytes.data() + dcf_bytes + i * vb, vb);
   bytes.resize(dcf_bytes);
   k.dcf.n_bits = bits - 1;
   k.dcf.width = width;
+  k.dcf.value_bytes = value_bytes;
   k.dcf.count = count;
   k.dcf.bytes = std::move(bytes);
   return k;
 }
 
-Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload) {
+Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload,
+                    int value_bytes) {
   const i64 n = r.numel();
   const int width = 1 + static_cast<int>(payload.size());
-  return d.keys(static_cast<u64>(n) * ltz_key_bytes(bits, width), [&] {
+  return d.keys(static_cast<u64>(n) * ltz_key_bytes(bits, width, value_bytes), [&] {
     RingTensor alpha = cmp_shift ? shift_right_logical(r, cmp_shift) : r;
     std::vector<u64> words;  // word-major, as ltz_gen takes them
     words.reserve(payload.size() * static_cast<size_t>(n));
     for (const RingTensor& p : payload) words.insert(words.end(), p.data(), p.data() + n);
-    auto keys = ltz_gen(bits, alpha.data(), n, d.dealer_prg(), width, words.empty() ? nullptr : words.data());
+    auto keys = ltz_gen(bits, alpha.data(), n, d.dealer_prg(), width, words.empty() ? nullptr : words.data(), value_bytes);
     return std::make_pair(ltz_serialize(keys.first), ltz_serialize(keys.second));
   });
 }

@@ -22,8 +22,9 @@ LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits, int low = 0);
 // Comparison keys on an already dealt mask r (dealer: whole), keyed on r >> cmp_shift (the spline
 // gate compares x's high bits only, spline.h), carrying the payload words p_1.. (dealer: whole
 // values shaped as r; ltz_gen's payload): the parties get shares of [x < 0] p_j, width
-// 1 + payload.size().
-Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload = {});
+// 1 + payload.size(). value_bytes 1: outputs wanted mod 2^8 only (dcf.h).
+Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload = {},
+                    int value_bytes = 8);
 
 // x's negative part [x < 0]·x = min(x, 0) on the comparison's own opening: with x^ = x + r open,
 // [x<0]·x = [x<0]·x^ - [x<0]·r, and the comparison keys carry r as a second payload word, so the
@@ -32,10 +33,10 @@ Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, co
 // as deal_ltz's; the product still uses all of x^).
 LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low = 0);
 
-// The wire form of one party's keys: DCF keys, then the shares of r_hi p_j (8 B each).
+// The wire form of one party's keys: DCF keys, then the shares of r_hi p_j (value_bytes each).
 Bytes ltz_serialize(const LtzKeys& k);
 // Throws std::invalid_argument unless `bytes` holds exactly count keys of `bits` bits and `width`
-// payload words.
-LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width = 1);
+// payload words of value_bytes.
+LtzKeys ltz_deserialize(Bytes bytes, i64 count, int bits, int width = 1, int value_bytes = 8);
 
 }  // namespace marill

@@ -1,5 +1,5 @@
 // Piecewise-quadratic splines in fixed point: the public description of one non-linear function
-// that Backend::spline evaluates as one gate (in 2pc-dealer: an FSS spline gate, 32 B online).
+// that Backend::spline evaluates as one gate (in 2pc-dealer: an FSS spline gate, spline_gate.h).
 //
 // A spline has m pieces; piece i covers [knot_{i-1}, knot_i) (knot_{-1} = -inf, knot_{m-1} = +inf)
 // and is b0 + b1 (x - o) + b2 (x - o)^2 in a *local* variable around its own centre o. The ring

@@ -6,6 +6,7 @@
 #include "protocols/comm/comm.h"
 #include "protocols/comm/pair_keys.h"
 #include "protocols/mpc/backend_3pc_parts.h"
+#include "protocols/mpc/packed_words.h"
 #include "protocols/ot/block.h"
 #include "protocols/ring/work_meter.h"
 
@@ -186,24 +187,10 @@ void ThreePcBackend::send_bits(Role to, const Bits& b) {
   comm_.send_bytes(to, b.phantom ? nullptr : reinterpret_cast<const std::uint8_t*>(b.w.data()), b.bytes());
 }
 
-void ThreePcBackend::send_low_bits(Role to, const RingTensor& t, int d) {
-  const u64 bits = static_cast<u64>(t.numel()) * static_cast<u64>(d);
-  count_work(WorkKind::ring_elem, t.numel());
-  if (t.is_phantom()) return comm_.send_bytes(to, nullptr, (bits + 7) / 8);
-  BitWriter w(bits);
-  for (i64 e = 0; e < t.numel(); ++e) w.put(t[e], d);
-  comm_.send_bytes(to, w.bytes().data(), w.bytes().size());
-}
+void ThreePcBackend::send_low_bits(Role to, const RingTensor& t, int d) { marill::send_low_bits(comm_, to, t, d); }
 
 RingTensor ThreePcBackend::recv_low_bits(Role from, const Shape& shape, int d) {
-  const i64 n = shape_numel(shape);
-  count_work(WorkKind::ring_elem, n);
-  const std::vector<std::uint8_t> bytes = comm_.recv_bytes(from, (static_cast<u64>(n) * static_cast<u64>(d) + 7) / 8);
-  if (phantom_) return RingTensor::phantom(shape);
-  BitReader r(bytes.data(), bytes.size());
-  RingTensor t(shape);
-  for (i64 e = 0; e < n; ++e) t[e] = r.get(d);
-  return t;
+  return marill::recv_low_bits(comm_, from, shape, d, phantom_);
 }
 
 Bits ThreePcBackend::recv_bits(Role from, i64 n, int planes) {

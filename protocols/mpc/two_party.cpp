@@ -4,6 +4,7 @@
 
 #include "protocols/comm/comm.h"
 #include "protocols/mpc/additive_sharing.h"
+#include "protocols/mpc/packed_words.h"
 #include "protocols/fss/beaver.h"
 #include "protocols/fss/ltz_gate.h"
 #include "protocols/fss/spline_gate.h"
@@ -314,12 +315,24 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   SplineMaterial m = deal_spline(*source_, s, t);
   const RingTensor xhat = open_masked(x.s0, m.r);
   const int tr = t.scale - t.out_frac;
+  const int index_bits = spline_index_bits(t);
+  // The masked piece index travels at its own width (spline_gate.h).
+  auto open_index = [&](const RingTensor& mine) {
+    send_low_bits(comm_, other_, mine, index_bits);
+    RingTensor u = recv_low_bits(comm_, other_, s, index_bits, phantom_);
+    if (!phantom_)
+      for (i64 e = 0; e < n; ++e) u.data()[e] = (u.data()[e] + mine.data()[e]) & ((u64{1} << index_bits) - 1);
+    return u;
+  };
   Shared res;
   if (phantom_) {
-    spline_eval_work(t, n);  // what spline_local counts in a real run
+    spline_index_work(t, n);  // what the gate's two steps count in a real run
+    open_index(RingTensor::phantom(s));
+    spline_table_work(t, n);
     res = Shared{RingTensor::phantom(s), {}, {}};
   } else {
-    res = Shared{spline_local(party(), t, m, xhat), {}, {}};
+    const RingTensor u = open_index(spline_index_share(party(), t, m, xhat));
+    res = Shared{spline_local(party(), t, m, xhat, u), {}, {}};
   }
   return tr > 0 ? trunc(res, tr) : res;
 }

@@ -19,9 +19,9 @@
 //   negative_part  8 B, 1 round (the comparison's keys also carry r); offline 2 ltz_key_bytes(bits, 2)
 //   ltz with low   the keys compare x^ >> low: offline 2 ltz_key_bytes(bits - low) (Backend::ltz)
 //   ltz_knots    8 B, 1 round and 2 ltz_key_bytes(bits) per element for any number of knots
-//   spline       8 B, 1 round, plus its final truncation (8 B, 1 round), whatever the number of pieces m
-//                (protocols/fss/spline_gate.h). Offline 2 ltz_key_bytes(cmp_bits, d + 1) + (d - 1 + 2) * 8 B.
-//                Online CPU grows with m (one DCF evaluation per knot per element).
+//   spline       8 B and ceil(log2 pieces) bits in 2 rounds, plus its final truncation (8 B, 1 round),
+//                whatever the number of pieces (protocols/fss/spline_gate.h). Offline 2 spline_key_bytes(t)
+//                + 2 * 8 B. Online CPU grows with the pieces (one DCF evaluation per knot, a DPF's leaves).
 #pragma once
 
 #include <memory>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocols/fss/dcf.h"
+#include "protocols/fss/ltz_gate.h"
 
 using namespace marill;
 
@@ -391,4 +392,63 @@ TEST_CASE("ltz with payloads gives shares of the sign bit times each payload wor
     CHECK_THROWS_WITH(ltz_eval(0, keys.first, xhat.data(), out.data()), Catch::Contains("payload width 3, expected 1"));
     CHECK_THROWS_WITH(ltz_eval_payload_shifts(0, keys.first, xhat.data(), deltas.data(), 1, nullptr, o0.data()), Catch::Contains("no payload shares"));
   }
+}
+
+TEST_CASE("dcf and ltz with one-byte value words are exact mod 2^8 and 17 B per level", "[dcf][ltz]") {
+  Prg prg = test_prg(13);
+  CHECK(dcf_key_bytes(23, 1, 1) == 16 + 17 * 23 + 1 + 6);
+  CHECK(dcf_key_bytes(20, 3, 1) == 16 + 19 * 20 + 3 + 5);
+  CHECK(ltz_key_bytes(24, 1, 1) == dcf_key_bytes(23, 1, 1) + 1);
+  CHECK_THROWS_WITH(dcf_key_bytes(20, 1, 2), Catch::Contains("value words of 1 or 8 bytes"));
+  for (int n : {1, 7, 23, 64}) {
+    INFO("n_bits " << n);
+    Case c = make_case(n, prg, 60);
+    const i64 count = static_cast<i64>(c.x.size());
+    std::vector<u64> beta(static_cast<size_t>(count));
+    for (u64& b : beta) b = prg.next_u64();
+    auto keys = dcf_gen(n, c.alpha.data(), beta.data(), count, prg, 1, 1);
+    REQUIRE(keys.first.bytes.size() == static_cast<size_t>(count) * dcf_key_bytes(n, 1, 1));
+    std::vector<u64> y0(static_cast<size_t>(count)), y1(y0.size());
+    dcf_eval(0, keys.first, c.x.data(), y0.data());
+    dcf_eval(1, keys.second, c.x.data(), y1.data());
+    size_t bad = 0, full = 0;
+    for (i64 e = 0; e < count; ++e) {
+      const u64 want = c.x[static_cast<size_t>(e)] < c.alpha[static_cast<size_t>(e)] ? beta[static_cast<size_t>(e)] : 0;
+      bad += ((y0[static_cast<size_t>(e)] + y1[static_cast<size_t>(e)] - want) & 0xff) != 0;
+      full += y0[static_cast<size_t>(e)] + y1[static_cast<size_t>(e)] == want;
+    }
+    CHECK(bad == 0);
+    if (n > 1) CHECK(full < static_cast<size_t>(count));  // only the low byte is promised, and only it holds
+    // A key read with the other word size is refused by its size.
+    DcfKeys wrong = keys.first;
+    wrong.value_bytes = 8;
+    CHECK_THROWS_AS(dcf_eval(0, wrong, c.x.data(), y0.data()), std::invalid_argument);
+  }
+  // ltz on 24 bits with one-byte words: shares of [x < 0] mod 2^8 at every knot shift.
+  const int n = 24;
+  const i64 count = 500;
+  std::vector<u64> xs(count), rs(count);
+  for (i64 i = 0; i < count; ++i) {
+    xs[static_cast<size_t>(i)] = static_cast<u64>(static_cast<std::int64_t>(prg.next_u64() % (u64{1} << 22)) - (std::int64_t{1} << 21));
+    rs[static_cast<size_t>(i)] = prg.next_u64();
+  }
+  auto keys = ltz_gen(n, rs.data(), count, prg, 1, nullptr, 1);
+  CHECK(keys.first.value_bytes == 1);
+  const std::vector<u64> deltas = {0, 5, 100, 1000};
+  std::vector<u64> base(count), y0(deltas.size() * count), y1(y0.size());
+  for (i64 i = 0; i < count; ++i) base[static_cast<size_t>(i)] = (xs[static_cast<size_t>(i)] + rs[static_cast<size_t>(i)]) & mask_bits(n);
+  ltz_eval_shifts(0, keys.first, base.data(), deltas.data(), static_cast<int>(deltas.size()), y0.data());
+  ltz_eval_shifts(1, keys.second, base.data(), deltas.data(), static_cast<int>(deltas.size()), y1.data());
+  size_t bad = 0;
+  for (size_t p = 0; p < deltas.size(); ++p)
+    for (i64 i = 0; i < count; ++i) {
+      const u64 want = static_cast<std::int64_t>(xs[static_cast<size_t>(i)] - deltas[p]) < 0 ? 1 : 0;
+      bad += ((y0[p * count + static_cast<size_t>(i)] + y1[p * count + static_cast<size_t>(i)] - want) & 0xff) != 0;
+    }
+  CHECK(bad == 0);
+  // The wire form round-trips with its word size and is refused with another.
+  const Bytes wire = ltz_serialize(keys.first);
+  CHECK(wire.size() == static_cast<size_t>(count) * ltz_key_bytes(n, 1, 1));
+  CHECK_NOTHROW(ltz_deserialize(wire, count, n, 1, 1));
+  CHECK_THROWS_WITH(ltz_deserialize(wire, count, n, 1, 8), Catch::Contains("comparison keys of"));
 }

@@ -6,7 +6,9 @@
 #include <cmath>
 
 #include "protocols/fss/dcf.h"
+#include "protocols/fss/dpf.h"
 #include "protocols/fss/spline.h"
+#include "protocols/fss/spline_gate.h"
 
 using namespace marill;
 using namespace marill::test;
@@ -182,31 +184,41 @@ TEST_CASE("degree-1 spline: exact piecewise-linear function", "[spline][backend]
     CHECK(worst <= kUlp);
     if (s == Setting::two_pc_dealer) {
       const u64 n = static_cast<u64>(x.numel());
-      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == 16 * n);  // x^ and the truncation
+      // x^, the masked piece index (m bits, packed) and the truncation
+      for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == 16 * n + (n * static_cast<u64>(spline_index_bits(t)) + 7) / 8);
     }
   }
 }
 
-TEST_CASE("2pc-dealer spline gate: 16 B and 2 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
+TEST_CASE("2pc-dealer spline gate: 16 B and m bits in 3 rounds online whatever the pieces, offline closed form", "[spline][ledger]") {
   SplineTable t = silu_table();
   const i64 n = 150;
   const RingTensor x = random_fixed({n}, -20, 20, kFxp);
   SessionResult res;
   run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(t), &res);
-  // x^ = x + r, then the final truncation: the coefficients never travel.
-  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == static_cast<u64>(16 * n));
-  CHECK(op_rounds(res, "spline") == 2);
-  // Dealer: two comparison keys with the payload (1, r, r^2), the server's share of r^2, trunc's 2 words.
-  CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) ==
-        static_cast<u64>(n) * (2 * ltz_key_bytes(t.cmp_bits, 3) + 1 * 8 + 2 * 8));
+  // x^ = x + r, the masked piece index at m = ceil(log2 pieces) bits, then the final truncation: the
+  // coefficients never travel.
+  const int m = spline_index_bits(t);
+  CHECK((1 << (m - 1)) < t.num_pieces());
+  CHECK(t.num_pieces() <= (1 << m));
+  const u64 online = static_cast<u64>(16 * n) + (static_cast<u64>(n) * static_cast<u64>(m) + 7) / 8;
+  for (Role r : {Role::client, Role::server}) CHECK(op_bytes(res, r, "spline") == online);
+  CHECK(op_rounds(res, "spline") == 3);
+  // Dealer, to each party: the index comparison key (one-byte value words), the DPF table key with
+  // the payload (1, r, r^2), and the truncation's word; spline_key_bytes is that closed form.
+  CHECK(spline_key_bytes(t) == ltz_key_bytes(t.cmp_bits, 1, 1) + dpf_key_bytes(m, 3));
+  CHECK(spline_key_bytes(t) == 16 + 17 * static_cast<size_t>(t.cmp_bits - 1) + 1 + static_cast<size_t>(t.cmp_bits + 2) / 4 + 1 +
+                                   16 + 16 * static_cast<size_t>(m) + static_cast<size_t>(m + 3) / 4 + 24);
+  CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) == static_cast<u64>(n) * (2 * spline_key_bytes(t) + 2 * 8));
   CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
   require_phantom_equals_real(Setting::two_pc_dealer, x, RingTensor({1}), gate(t));
-  // A spline with more than twice the pieces costs the same bytes online.
+  // A spline with more than twice the pieces costs one more index bit online.
   SplineTable fine = silu_table(2e-6);
   REQUIRE(fine.num_pieces() > 2 * t.num_pieces());
   SessionResult res_fine;
   run_binary(Setting::two_pc_dealer, x, RingTensor({1}), gate(fine), &res_fine);
-  CHECK(op_bytes(res_fine, Role::client, "spline") == static_cast<u64>(16 * n));
+  CHECK(op_bytes(res_fine, Role::client, "spline") ==
+        static_cast<u64>(16 * n) + (static_cast<u64>(n) * static_cast<u64>(spline_index_bits(fine)) + 7) / 8);
 }
 
 TEST_CASE("bad spline tables and fits are clear errors", "[spline][errors]") {

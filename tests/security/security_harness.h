@@ -11,6 +11,7 @@
 #include <boost/math/distributions/chi_squared.hpp>
 
 #include <array>
+#include <cstring>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -65,11 +66,17 @@ inline RingTensor seeded_fixed(const Shape& shape, double lo, double hi, std::ui
   return t;
 }
 
+// The frames' payloads as ring words. Values packed at their width (the spline gate's masked piece
+// index, 3pc's short corrections) may end mid-word: that last word is read zero-padded, one word
+// among the thousands a statistic sees, the same in every run it is compared with.
 inline std::vector<u64> words_of(const std::vector<RecordedFrame>& frames) {
   std::vector<u64> out;
   for (const auto& f : frames) {
-    auto w = f.words();
-    out.insert(out.end(), w.begin(), w.end());
+    std::vector<std::uint8_t> bytes = f.payload;
+    bytes.resize((bytes.size() + 7) / 8 * 8, 0);
+    const size_t at = out.size();
+    out.resize(at + bytes.size() / 8);
+    if (!bytes.empty()) std::memcpy(out.data() + at, bytes.data(), bytes.size());  // ring words travel little-endian
   }
   return out;
 }

@@ -5,6 +5,9 @@
 // difference structured. The outputs are right in all three cases.
 #include "tests/security/security_harness.h"
 
+#include "protocols/fss/spline_gate.h"
+#include "protocols/functions/functions.h"
+
 using namespace marill;
 using namespace marill::sectest;
 
@@ -103,4 +106,58 @@ TEST_CASE("the bit and byte statistics reject structured words", "[security][sta
   CHECK_FALSE(same_byte_distribution(uniform, stuck).passes());
   CHECK(equal_words(uniform, other) == 0);
   CHECK(equal_words(uniform, uniform) == static_cast<size_t>(kN));
+}
+
+TEST_CASE("the 2pc-dealer spline gate opens the piece index under a fresh uniform mask", "[security][openings][spline]") {
+  // Every element in the same piece: an unmasked index would open as one constant value.
+  const FixedPoint fxp{};
+  const SplineTable& t = gelu_spline_table(fxp.frac_bits);
+  const int m = spline_index_bits(t);
+  const RingTensor one(Shape{kN}, std::vector<u64>(kN, fxp.encode(1.0)));
+  Recorded rec = run_recorded(Setting::two_pc_dealer, [&](Backend& be, FrameLog& log) {
+    const Shared x = be.input(Role::client, own(be, Role::client, one));
+    for (int rep = 1; rep <= 2; ++rep) {
+      log.mark(be.role(), "spline#" + std::to_string(rep));
+      be.spline(x, t);
+    }
+    log.mark(be.role(), "");
+  });
+  // The gate's frames each way: x^'s share, the index share (kN m bits, packed), the truncation's.
+  const u64 index_bytes = (static_cast<u64>(kN) * static_cast<u64>(m) + 7) / 8;
+  auto index_frame = [&](FrameDirection dir, int rep) {
+    std::vector<RecordedFrame> frames = rec.log->frames(Role::client, dir, Role::server, "spline#" + std::to_string(rep));
+    std::vector<RecordedFrame> hits;
+    for (auto& f : frames)
+      if (f.payload.size() == index_bytes) hits.push_back(f);
+    REQUIRE(hits.size() == 1);
+    return hits[0].payload;
+  };
+  auto unpack = [&](const std::vector<std::uint8_t>& bytes) {
+    std::vector<u64> v(static_cast<size_t>(kN));
+    for (size_t e = 0; e < v.size(); ++e)
+      for (int b = 0; b < m; ++b) {
+        const size_t bit = e * static_cast<size_t>(m) + static_cast<size_t>(b);
+        v[e] |= static_cast<u64>((bytes[bit / 8] >> (bit % 8)) & 1) << b;
+      }
+    return v;
+  };
+  std::vector<std::vector<u64>> u(2);
+  for (int rep = 1; rep <= 2; ++rep) {
+    const std::vector<u64> mine = unpack(index_frame(FrameDirection::sent, rep)), theirs = unpack(index_frame(FrameDirection::received, rep));
+    auto& ur = u[static_cast<size_t>(rep - 1)];
+    for (size_t e = 0; e < mine.size(); ++e) ur.push_back((mine[e] + theirs[e]) & ((u64{1} << m) - 1));
+    // Uniform over the 2^m values: kN / 2^m >= 5 per cell.
+    std::vector<double> counts(size_t{1} << m, 0);
+    for (u64 v : ur) counts[v] += 1;
+    const double expect = static_cast<double>(kN) / static_cast<double>(counts.size());
+    double stat = 0;
+    for (double c : counts) stat += (c - expect) * (c - expect) / expect;
+    const ChiSquare fit = chi_square(stat, static_cast<double>(counts.size() - 1));
+    INFO("opened index, run " << rep << ": " << fit);
+    CHECK(fit.passes());
+  }
+  // Fresh masks: the two runs agree where independent uniform values would (about kN / 2^m).
+  size_t same = 0;
+  for (size_t e = 0; e < u[0].size(); ++e) same += u[0][e] == u[1][e];
+  CHECK(same < 3 * static_cast<size_t>(kN >> m));
 }
