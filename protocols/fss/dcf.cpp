@@ -96,8 +96,23 @@ constexpr std::size_t kPrefetchAhead = 256;
 // Value words are stored in their low vb bytes (8, or 1 for outputs wanted mod 2^8).
 inline std::size_t level_bytes(int w, int vb) { return 16 + static_cast<std::size_t>(vb) * static_cast<std::size_t>(w); }
 inline std::size_t off_cw(int level, int w, int vb) { return 16 + level_bytes(w, vb) * static_cast<std::size_t>(level); }
-inline std::size_t off_final(int n, int w, int vb) { return off_cw(n, w, vb); }
-inline std::size_t off_tbits(int n, int w, int vb) { return off_cw(n, w, vb) + static_cast<std::size_t>(vb) * static_cast<std::size_t>(w); }
+// Early termination (Boyle et al. 2021, as their DCF's small-output variant): with one-byte words of
+// width 1 the last et_levels(n) levels are replaced by a leaf of 2^et one-byte outputs, one AES
+// block (16 B of final correction where 4 levels cost 68 B).
+constexpr int kEtLevels = 4;
+inline int et_levels(int n, int w, int vb) { return vb == 1 && w == 1 ? std::min(kEtLevels, n) : 0; }
+inline int tree_levels(int n, int w, int vb) { return n - et_levels(n, w, vb); }
+inline std::size_t off_final(int n, int w, int vb) { return off_cw(tree_levels(n, w, vb), w, vb); }
+inline std::size_t final_bytes(int n, int w, int vb) {
+  return static_cast<std::size_t>(vb) * static_cast<std::size_t>(w) << et_levels(n, w, vb);
+}
+inline std::size_t off_tbits(int n, int w, int vb) { return off_final(n, w, vb) + final_bytes(n, w, vb); }
+// The early-terminated leaf of a seed: 16 one-byte outputs from H(s ^ kTweakF), a batch at a time.
+void hash_et_leaves(const Blk* seeds, i64 m, Blk* out) {
+  for (i64 e = 0; e < m; ++e) out[e] = bxor(seeds[e], {kTweakF, 0});
+  mmo_inplace(out, static_cast<std::size_t>(m));
+}
+inline u64 et_byte(const Blk& leaf, u64 j) { return ((j < 8 ? leaf.lo : leaf.hi) >> (8 * (j % 8))) & 0xff; }
 // Work units of `levels` tree levels at width w, in width-1 levels (AES blocks are the cost).
 inline u64 level_units(u64 levels, int w, bool gen) {
   static constexpr int gen_blocks[] = {0, kGenBlocks<1>, kGenBlocks<2>, kGenBlocks<3>};
@@ -128,8 +143,8 @@ std::size_t dcf_key_bytes(int n_bits, int width, int value_bytes) {
   check_bits(n_bits, "dcf_key_bytes");
   check_width(width, "dcf_key_bytes");
   check_value_bytes(value_bytes, "dcf_key_bytes");
-  const auto n = static_cast<std::size_t>(n_bits);
-  return 16 + level_bytes(width, value_bytes) * n + static_cast<std::size_t>(value_bytes) * static_cast<std::size_t>(width) + (2 * n + 7) / 8;
+  const auto levels = static_cast<std::size_t>(tree_levels(n_bits, width, value_bytes));
+  return off_tbits(n_bits, width, value_bytes) + (2 * levels + 7) / 8;
 }
 
 namespace {
@@ -164,7 +179,8 @@ void dcf_gen_impl(int n, int vb, const u64* alpha, const u64* beta, i64 count, P
       for (int j = 0; j < W; ++j) valpha[e * W + j] = 0;
     }
 
-    for (int i = 0; i < n; ++i) {
+    const int nt = tree_levels(n, W, vb), et = n - nt;
+    for (int i = 0; i < nt; ++i) {
       mmo_inplace(buf.data(), static_cast<std::size_t>(2 * G * m));
 
       // Branch-free: alpha and t bits are random, so branches would mispredict half the time
@@ -202,17 +218,31 @@ void dcf_gen_impl(int n, int vb, const u64* alpha, const u64* beta, i64 count, P
         s[m + e] = {(keep1.lo & ~u64{1}) ^ (scw.lo & tm1), keep1.hi ^ (scw.hi & tm1)};
         t[e] = static_cast<std::uint8_t>((keep0.lo ^ (t0 & tcwk)) & 1);
         t[m + e] = static_cast<std::uint8_t>((keep1.lo ^ (t1 & tcwk)) & 1);
-        if (i + 1 < n) {  // next level's inputs, written while the seeds are in registers
+        if (i + 1 < nt) {  // next level's inputs, written while the seeds are in registers
           put_gen_inputs<W>(&buf[G * e], s[e]);
           put_gen_inputs<W>(&buf[G * (m + e)], s[m + e]);
         }
       }
     }
 
+    if (et > 0) {
+      // Leaf byte j stands for x = (alpha's top bits, j): CW_j = (-1)^{t_1} [Convert(s_1)_j -
+      // Convert(s_0)_j - V_alpha + beta [j < alpha's low bits]].
+      hash_et_leaves(s.data(), 2 * m, buf.data());
+      const u64 low = low_mask(et);
+      for (i64 e = 0; e < m; ++e) {
+        const u64 a_lo = alpha[c0 + e] & low;
+        for (u64 j = 0; j <= low; ++j) {
+          u64 cw = et_byte(buf[m + e], j) - et_byte(buf[e], j) - valpha[e] + (j < a_lo ? beta[c0 + e] : 0);
+          if (t[m + e]) cw = u64{0} - cw;
+          stage[e * K + off_final(n, W, vb) + j] = static_cast<std::uint8_t>(cw);
+        }
+      }
+    }
     // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word; both
     // parties' leaves (s[0, 2m)) hashed in one batch.
-    hash_leaves<W>(s.data(), 2 * m, buf.data());
-    for (i64 e = 0; e < m; ++e) {
+    if (et == 0) hash_leaves<W>(s.data(), 2 * m, buf.data());
+    for (i64 e = 0; e < m && et == 0; ++e) {
       for (int j = 0; j < W; ++j) {
         u64 cw = leaf_word<W>(s.data(), buf.data(), m + e, j) - leaf_word<W>(s.data(), buf.data(), e, j) - valpha[e * W + j];
         if (t[m + e]) cw = u64{0} - cw;
@@ -239,7 +269,9 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
     if (alpha[e] & ~mask)
       throw std::invalid_argument("dcf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
                                   std::to_string(n_bits) + " bits");
-  count_work(WorkKind::dcf_gen_level, level_units(static_cast<u64>(count) * static_cast<u64>(n_bits), width, true));
+  // Tree levels, and an early-terminated leaf's hash as one more level.
+  const int gen_levels = tree_levels(n_bits, width, value_bytes) + (et_levels(n_bits, width, value_bytes) > 0);
+  count_work(WorkKind::dcf_gen_level, level_units(static_cast<u64>(count) * static_cast<u64>(gen_levels), width, true));
   const std::size_t K = dcf_key_bytes(n_bits, width, value_bytes);
   std::pair<DcfKeys, DcfKeys> keys;
   for (DcfKeys* k : {&keys.first, &keys.second}) {
@@ -358,10 +390,22 @@ void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
 // After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
 // `buf` holds at least kLeafBlocks<W> blocks per element (the leaves are hashed in one batch).
 template <int W>
-void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, u64* out, std::vector<Blk>& buf) {
+void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, const u64* x, u64* out, std::vector<Blk>& buf) {
   const int n = keys.n_bits, vb = keys.value_bytes;
   const std::size_t K = dcf_key_bytes(n, W, vb);
   const std::uint8_t* kbase = keys.bytes;
+  const int et = et_levels(n, W, vb);
+  if (et > 0) {  // the leaf byte at x's low et bits, and its correction byte
+    hash_et_leaves(st.seed.data(), m, buf.data());
+    const u64 low = low_mask(et);
+    for (i64 e = 0; e < m; ++e) {
+      const u64 j = x[c0 + e] & low;
+      const u64 cw = kbase[static_cast<std::size_t>(c0 + e) * K + off_final(n, W, vb) + j];
+      const u64 y = st.acc[e] + et_byte(buf[e], j) + (cw & (u64{0} - st.t[e]));
+      out[c0 + e] = party ? u64{0} - y : y;
+    }
+    return;
+  }
   hash_leaves<W>(st.seed.data(), m, buf.data());
   for (i64 e = 0; e < m; ++e) {
     const std::uint8_t* k = kbase + (c0 + e) * K;
@@ -375,8 +419,16 @@ void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState&
 
 }  // namespace
 
-void dcf_eval_work(int n_bits, i64 count, int points, int width) {
-  count_work(WorkKind::dcf_eval_level, level_units(static_cast<u64>(count) * static_cast<u64>(points) * static_cast<u64>(n_bits), width, false));
+namespace {
+// Work units of `walked` tree levels at width w, plus `leaves` early-terminated leaf hashes (one AES
+// block each: half a width-1 level).
+u64 eval_units(u64 walked, u64 leaves, int w) { return level_units(walked, w, false) + (leaves + 1) / 2; }
+}  // namespace
+
+void dcf_eval_work(int n_bits, i64 count, int points, int width, int value_bytes) {
+  const u64 evals = static_cast<u64>(count) * static_cast<u64>(points);
+  const bool et = et_levels(n_bits, width, value_bytes) > 0;
+  count_work(WorkKind::dcf_eval_level, eval_units(evals * static_cast<u64>(tree_levels(n_bits, width, value_bytes)), et ? evals : 0, width));
 }
 
 namespace {
@@ -411,8 +463,8 @@ void eval_points_impl(int party, const KeyView& keys, const u64* x, int points, 
     for (int p = 0; p < points; ++p) {
       const u64* xp = x + static_cast<i64>(p) * count;
       walk_start(party, keys, c0, m, s);
-      walk<W>(keys, c0, m, xp, 0, keys.n_bits, s, buf);
-      walk_finish<W>(party, keys, c0, m, s, out + static_cast<i64>(p) * W * count, buf);
+      walk<W>(keys, c0, m, xp, 0, tree_levels(keys.n_bits, W, keys.value_bytes), s, buf);
+      walk_finish<W>(party, keys, c0, m, s, xp, out + static_cast<i64>(p) * W * count, buf);
     }
   }, WorkKind::dcf_eval_level);
 }
@@ -424,7 +476,9 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
   const u64 mask = low_mask(n);
   // Points base - d (d < 2^L, L = n - T: the caller checked that shifts fit in n bits) share their
   // top T bits with base or with base - 2^L.
-  const int T = shared_top_levels(n, deltas, points);
+  // An early-terminated key's leaf holds the low bits' outputs: the walk stops at nt.
+  const int nt = tree_levels(n, W, keys.value_bytes);
+  const int T = std::min(shared_top_levels(n, deltas, points), nt);
   const int L = n - T;
   struct Slot {
     WalkState top_a, top_b, st;
@@ -452,18 +506,20 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
         const bool same = T == 0 || (v >> L) == (base[c0 + e] >> L);
         sl.st.copy_from(same ? sl.top_a : sl.top_b, e, W);
       }
-      walk<W>(keys, c0, m, xp.data(), T, n, sl.st, sl.buf);
-      walk_finish<W>(party, keys, c0, m, sl.st, out + static_cast<i64>(p) * W * count, sl.buf);
+      walk<W>(keys, c0, m, xp.data(), T, nt, sl.st, sl.buf);
+      walk_finish<W>(party, keys, c0, m, sl.st, xp.data(), out + static_cast<i64>(p) * W * count, sl.buf);
     }
   }, WorkKind::dcf_eval_level);
 }
 }  // namespace
 
-void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width) {
-  const int T = shared_top_levels(n_bits, deltas, points);
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width, int value_bytes) {
+  const int nt = tree_levels(n_bits, width, value_bytes);
+  const int T = std::min(shared_top_levels(n_bits, deltas, points), nt);
   const int paths = T < n_bits ? 2 : 1;  // every shift 0: one path (dcf_eval_shifts)
-  const u64 per_element = static_cast<u64>(paths * T) + static_cast<u64>(points) * static_cast<u64>(n_bits - T);
-  count_work(WorkKind::dcf_eval_level, level_units(static_cast<u64>(count) * per_element, width, false));
+  const u64 per_element = static_cast<u64>(paths * T) + static_cast<u64>(points) * static_cast<u64>(nt - T);
+  const u64 leaves = nt < n_bits ? static_cast<u64>(count) * static_cast<u64>(points) : 0;
+  count_work(WorkKind::dcf_eval_level, eval_units(static_cast<u64>(count) * per_element, leaves, width));
 }
 
 void dcf_eval(int party, const DcfKeys& keys, const u64* x, u64* out) {
@@ -474,7 +530,7 @@ void dcf_eval_points(int party, const DcfKeys& keys, const u64* x, int points, u
   check_eval_args(party, keys, "dcf_eval");
   if (points < 1) throw std::invalid_argument("dcf_eval: points must be >= 1");
   const i64 count = keys.count;
-  dcf_eval_work(keys.n_bits, count, points, keys.width);
+  dcf_eval_work(keys.n_bits, count, points, keys.width, keys.value_bytes);
   for (int p = 0; p < points; ++p) check_points(keys, x + static_cast<i64>(p) * count, count, "dcf_eval");
   const KeyView v = view_of(keys, 0, count);
   with_width(keys.width, [&](auto w) { eval_points_impl<decltype(w)::value>(party, v, x, points, out); });
@@ -495,7 +551,7 @@ void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count,
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
   if (dmax & ~mask) throw std::invalid_argument("dcf_eval: a shift does not fit in " + std::to_string(n) + " bits");
-  dcf_eval_shifts_work(n, count, deltas, points, keys.width);
+  dcf_eval_shifts_work(n, count, deltas, points, keys.width, keys.value_bytes);
   const KeyView v = view_of(keys, first, count);
   with_width(keys.width, [&](auto w) { eval_shifts_impl<decltype(w)::value>(party, v, base, deltas, points, out); });
 }
@@ -585,13 +641,15 @@ inline u64 one_share(int party) { return party == 0 ? 1 : 0; }
 
 }  // namespace
 
-void ltz_eval_work(int n_bits, i64 count, int points, int width) { dcf_eval_work(n_bits - 1, count, points, width); }
+void ltz_eval_work(int n_bits, i64 count, int points, int width, int value_bytes) {
+  dcf_eval_work(n_bits - 1, count, points, width, value_bytes);
+}
 
-void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width) {
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width, int value_bytes) {
   const u64 lo_mask = low_mask(n_bits - 1);
   std::vector<u64> dlo(static_cast<std::size_t>(points));
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
-  dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points, width);
+  dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points, width, value_bytes);
 }
 
 void ltz_eval(int party, const LtzKeys& keys, const u64* xhat, u64* out) {

@@ -40,7 +40,9 @@ struct DcfKeys {
 // Exact serialized bytes per element per party (also for phantom cost accounting).
 // Throws std::invalid_argument unless 1 <= n_bits <= 64 and 1 <= width <= kDcfMaxWidth.
 // With value_bytes = 1 every value correction word is stored in one byte: 16 + W per level, for
-// outputs wanted mod 2^8 only (a count of comparisons, as the spline gate's piece index).
+// outputs wanted mod 2^8 only (a count of comparisons, as the spline gate's piece index); at width 1
+// the tree also terminates early (Boyle et al. 2021): its last min(4, n) levels become one leaf of
+// 16 one-byte outputs with a 16 B correction, so 16 + 17 (n - 4) + 16 + ceil((n - 4) / 4) bytes.
 std::size_t dcf_key_bytes(int n_bits, int width = 1, int value_bytes = 8);
 
 // Dealer: keys for count comparisons; alpha[i] < 2^n_bits (else std::invalid_argument), beta
@@ -69,8 +71,8 @@ void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count,
 // `points` points, and dcf_eval_shifts of `count` keys at the given shifts, in width-1 levels (a
 // level hashes 2 AES blocks at width 1 or 2, 3 at width 3). Phantom runs, which have no keys to
 // walk, count through these.
-void dcf_eval_work(int n_bits, i64 count, int points, int width = 1);
-void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1);
+void dcf_eval_work(int n_bits, i64 count, int points, int width = 1, int value_bytes = 8);
+void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1, int value_bytes = 8);
 
 // ---- LTZ / MSB of a masked, additively shared value ----
 //
@@ -115,7 +117,7 @@ void ltz_eval_payload_shifts(int party, const LtzKeys& keys, const u64* base, co
 void ltz_eval_payload_shifts_range(int party, const LtzKeys& keys, i64 first, i64 count, const u64* base, const u64* deltas,
                                    int points, const u64* payload_shares, u64* out);
 // The work ltz_eval_points / ltz_eval_shifts count (for phantom runs).
-void ltz_eval_work(int n_bits, i64 count, int points, int width = 1);
-void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1);
+void ltz_eval_work(int n_bits, i64 count, int points, int width = 1, int value_bytes = 8);
+void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width = 1, int value_bytes = 8);
 
 }  // namespace marill

@@ -84,7 +84,7 @@ void spline_index_work(const SplineTable& t, i64 n) {
   std::vector<u64> deltas(kKnotGroup);
   for (size_t g0 = 0; g0 < knots; g0 += kKnotGroup) {
     const size_t g = group_deltas(t, g0, deltas);
-    ltz_eval_shifts_work(t.cmp_bits, n, deltas.data(), static_cast<int>(g), 1);
+    ltz_eval_shifts_work(t.cmp_bits, n, deltas.data(), static_cast<int>(g), 1, kIndexValueBytes);
   }
   count_work(WorkKind::spline_term, static_cast<u64>(n) * knots);
 }

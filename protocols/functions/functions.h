@@ -18,7 +18,7 @@
 // (3pc: the largest party's bytes; 2pc-dealer: online bytes of client/server, then the dealer's
 // offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer,
 // ~2.2 KB when its keys also carry r (negative_part, ReLU, the max); a spline gate's keys (a
-// comparison key with one-byte words for the piece index, a DPF table key with (1, r, r^2)) ~1.1 KB.
+// comparison key with one-byte words for the piece index, a DPF table key with (1, r, r^2)) ~1 KB.
 //
 // Methods come from the backend's function policy (Backend::policy(), protocols/mpc/function_policy.h),
 // never from the setting. Its default in 2pc-dealer makes exp, the GeLU/SiLU activations and the
@@ -55,7 +55,7 @@ namespace marill {
 // Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
-// output truncation. Measured max abs error on [-24, 0]: 1.8e-5. Cost: 33 B + 1.0 KB offline, 5
+// output truncation. Measured max abs error on [-24, 0]: 1.8e-5. Cost: 33 B + 0.94 KB offline, 5
 // rounds (was 272 B, 17 rounds with the squaring kernel).
 // Policy exp=cubic (2pc's default): the same with cubic pieces (protocols/fss/spline.h: Horner's rule,
 // a truncation per product), fewer knots to compare against. Measured max abs error on [-24, 0]:
@@ -71,7 +71,7 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
 // Cost (one Backend::ltz_knots call against 2 log2(hi/lo) thresholds per element): [1, 2048]: 3pc
-// 424 B, 23 rounds; 2pc-dealer 97 B + 2.4 KB offline, 8 rounds: there one comparison key and one
+// 424 B, 23 rounds; 2pc-dealer 97 B + 2.3 KB offline, 8 rounds: there one comparison key and one
 // opening per element serve every threshold (was 256 B + 32 KB, a key per threshold), and (policy
 // reciprocal=spline) the initial guess and the iteration are one spline gate on m (1/m on [1/2, 1),
 // relative error <= 1e-7; was 336 B, 11 rounds).
@@ -84,7 +84,7 @@ Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 // y0 (1 + e/2 + 3e^2/8), e = 1 - m y0^2 (error (5/16) e^3 <= 1.2e-6) in 4 multiplicative levels,
 // at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp + 4e-5
 // relative) on [0.01, 100], [1e-4, 4096].
-// Cost [0.01, 100]: 3pc 489 B, 26 rounds; 2pc-dealer 97 B + 2.2 KB offline, 8 rounds (a spline gate on
+// Cost [0.01, 100]: 3pc 489 B, 26 rounds; 2pc-dealer 97 B + 2.1 KB offline, 8 rounds (a spline gate on
 // m for m^-1/2 on [1/4, 1), relative error <= 3e-7, replaces the series; was 384 B, 13 rounds).
 Shared rsqrt(Backend& be, const Shared& x, double lo, double hi);
 
@@ -110,8 +110,8 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 2.2 KB offline, 26 rounds.
-// Causal prefill (64 x 64): 83 B / 30 B + 1.1 KB (20 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 2.1 KB offline, 26 rounds.
+// Causal prefill (64 x 64): 83 B / 30 B + 1.0 KB (20 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -161,7 +161,7 @@ Shared quad(Backend& be, const Shared& x);
 // fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h): 3pc 96 B, 28 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
-// [-8, 8]: 2.6e-5. Cost: 17 B + 1.1 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
+// [-8, 8]: 2.6e-5. Cost: 17 B + 1.0 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
 // Policy gelu=cubic (2pc's default): the same function as a spline of 18 cubic pieces. Measured max
 // abs error on [-8, 8]: 2.5e-5. Cost in 2pc: 1.9 KB client + 1.5 KB server, 21 rounds.
 // Policy gelu=relu: relu(x) (an approximation, error up to 0.17).
@@ -176,7 +176,7 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // coefficients, up to 22, would leave no room; fn::poly_eval_blocked_raw): 3pc 108 B, 31 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
-// 2.4e-5. Cost: 17 B + 1.1 KB offline, 3 rounds (was 416 B, 13 rounds).
+// 2.4e-5. Cost: 17 B + 1.0 KB offline, 3 rounds (was 416 B, 13 rounds).
 // Policy silu=cubic (2pc's default): the same function as a spline of 21 cubic pieces (half the
 // quadratic's knots; each knot is a comparison in 2pc). Measured max abs error on [-16, 16]: 2.6e-5.
 // Cost in 2pc: 2.0 KB client + 1.5 KB server, 21 rounds (silu=spline: 5.4 KB, 13 rounds).

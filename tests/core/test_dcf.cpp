@@ -394,13 +394,15 @@ TEST_CASE("ltz with payloads gives shares of the sign bit times each payload wor
   }
 }
 
-TEST_CASE("dcf and ltz with one-byte value words are exact mod 2^8 and 17 B per level", "[dcf][ltz]") {
+TEST_CASE("dcf and ltz with one-byte value words are exact mod 2^8, 17 B per level and end 4 levels early", "[dcf][ltz]") {
   Prg prg = test_prg(13);
-  CHECK(dcf_key_bytes(23, 1, 1) == 16 + 17 * 23 + 1 + 6);
+  // Width 1: the last 4 levels are one leaf of 16 bytes (its correction); wider: no early end.
+  CHECK(dcf_key_bytes(23, 1, 1) == 16 + 17 * 19 + 16 + 5);
+  CHECK(dcf_key_bytes(3, 1, 1) == 16 + 8);  // the whole domain in the leaf
   CHECK(dcf_key_bytes(20, 3, 1) == 16 + 19 * 20 + 3 + 5);
   CHECK(ltz_key_bytes(24, 1, 1) == dcf_key_bytes(23, 1, 1) + 1);
   CHECK_THROWS_WITH(dcf_key_bytes(20, 1, 2), Catch::Contains("value words of 1 or 8 bytes"));
-  for (int n : {1, 7, 23, 64}) {
+  for (int n : {1, 3, 4, 5, 7, 23, 64}) {
     INFO("n_bits " << n);
     Case c = make_case(n, prg, 60);
     const i64 count = static_cast<i64>(c.x.size());
@@ -419,6 +421,17 @@ TEST_CASE("dcf and ltz with one-byte value words are exact mod 2^8 and 17 B per 
     }
     CHECK(bad == 0);
     if (n > 1) CHECK(full < static_cast<size_t>(count));  // only the low byte is promised, and only it holds
+    // Shifted points (shared top levels, then each point's own, then the leaf) agree with one
+    // evaluation per point.
+    const u64 m = mask_bits(n);
+    const std::vector<u64> deltas = {0, 1 & m, 7 & m, 20 & m, m / 2};
+    std::vector<u64> shifted(deltas.size() * y0.size()), one(y0.size()), pts(y0.size());
+    dcf_eval_shifts(1, keys.second, c.x.data(), deltas.data(), static_cast<int>(deltas.size()), shifted.data());
+    for (size_t p = 0; p < deltas.size(); ++p) {
+      for (size_t e = 0; e < pts.size(); ++e) pts[e] = (c.x[e] - deltas[p]) & m;
+      dcf_eval(1, keys.second, pts.data(), one.data());
+      CHECK(std::vector<u64>(shifted.begin() + static_cast<long>(p * one.size()), shifted.begin() + static_cast<long>((p + 1) * one.size())) == one);
+    }
     // A key read with the other word size is refused by its size.
     DcfKeys wrong = keys.first;
     wrong.value_bytes = 8;

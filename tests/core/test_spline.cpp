@@ -207,8 +207,9 @@ TEST_CASE("2pc-dealer spline gate: 16 B and m bits in 3 rounds online whatever t
   // Dealer, to each party: the index comparison key (one-byte value words), the DPF table key with
   // the payload (1, r, r^2), and the truncation's word; spline_key_bytes is that closed form.
   CHECK(spline_key_bytes(t) == ltz_key_bytes(t.cmp_bits, 1, 1) + dpf_key_bytes(m, 3));
-  CHECK(spline_key_bytes(t) == 16 + 17 * static_cast<size_t>(t.cmp_bits - 1) + 1 + static_cast<size_t>(t.cmp_bits + 2) / 4 + 1 +
-                                   16 + 16 * static_cast<size_t>(m) + static_cast<size_t>(m + 3) / 4 + 24);
+  // The index key: cmp_bits - 1 DCF levels, the last 4 ended early in a 16 B leaf correction.
+  const auto levels = static_cast<size_t>(t.cmp_bits - 1 - 4);
+  CHECK(spline_key_bytes(t) == 16 + 17 * levels + 16 + (levels + 3) / 4 + 1 + 16 + 16 * static_cast<size_t>(m) + static_cast<size_t>(m + 3) / 4 + 24);
   CHECK(op_bytes(res, Role::dealer, "spline", Phase::offline) == static_cast<u64>(n) * (2 * spline_key_bytes(t) + 2 * 8));
   CHECK(op_bytes(res, Role::dealer, "spline", Phase::online) == 0);
   require_phantom_equals_real(Setting::two_pc_dealer, x, RingTensor({1}), gate(t));
