@@ -65,11 +65,22 @@ LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits, int low) {
   return m;
 }
 
-LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low) {
+NegativePartMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low) {
   check_ltz_gate_bits(bits - low);
-  LtzMaterial m;
+  NegativePartMaterial m;
   m.r = d.mask(shape);
-  m.keys = deal_ltz_keys(d, m.r, bits - low, low, {m.r});
+  m.keys = deal_ltz_keys(d, m.r, bits - low, low, {}, 1);
+  auto shares = d.derived({shape, shape}, [&] {
+    RingTensor u(shape), ur(shape);
+    Prg& g = d.dealer_prg();
+    for (i64 e = 0; e < u.numel(); ++e) {
+      u.data()[e] = g.next_u64() & 1;
+      ur.data()[e] = u.data()[e] * m.r.data()[e];
+    }
+    return std::vector<RingTensor>{std::move(u), std::move(ur)};
+  });
+  m.u = std::move(shares[0]);
+  m.ur = std::move(shares[1]);
   return m;
 }
 

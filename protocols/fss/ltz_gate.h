@@ -26,12 +26,21 @@ LtzMaterial deal_ltz(Dealing& d, const Shape& shape, int bits, int low = 0);
 Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, const std::vector<RingTensor>& payload = {},
                     int value_bytes = 8);
 
-// x's negative part [x < 0]·x = min(x, 0) on the comparison's own opening: with x^ = x + r open,
-// [x<0]·x = [x<0]·x^ - [x<0]·r, and the comparison keys carry r as a second payload word, so the
-// parties get shares of [x<0]·r with those of [x<0] (LLAMA's vector-payload DCF). Online 8 B per
-// element per party in 1 round, as an ltz alone. Dealer bytes: ltz_key_bytes(bits - low, 2) (`low`
-// as deal_ltz's; the product still uses all of x^).
-LtzMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low = 0);
+// x's negative part [x < 0]·x = min(x, 0), as SIGMA's DReLU and select: the comparison key's value
+// words are one byte (dcf.h: 17 B per level, 4 levels ended early), so it gives shares of
+// b = [x < 0] mod 2^8, whose low bits XOR-share b. The parties open c = b ^ u (1 bit; u a dealt
+// uniform bit, so c is uniform), then b = c + (1 - 2c) u and b·r = c r + (1 - 2c) u r are linear in
+// the dealt shares of u and u r, and [x<0]·x = b·x^ - b·r with x^ = x + r open. Online 8 B and 1 bit
+// per element in 2 rounds; dealer bytes ltz_key_bytes(bits - low, 1, 1) per element to each party
+// and 16 B (u, u r) to the server (the client's shares are PRG draws). The width-2 key that carried r
+// (LLAMA's vector payload, 1 round) cost 32 B per level.
+struct NegativePartMaterial {
+  RingTensor r;   // input mask
+  Bytes keys;     // comparison keys on r >> low, one-byte value words
+  RingTensor u;   // the select bit (dealer: whole, 0 or 1; party: its share)
+  RingTensor ur;  // u r
+};
+NegativePartMaterial deal_negative_part(Dealing& d, const Shape& shape, int bits, int low = 0);
 
 // The wire form of one party's keys: DCF keys, then the shares of r_hi p_j (value_bytes each).
 Bytes ltz_serialize(const LtzKeys& k);

@@ -17,7 +17,7 @@
 // the approximation error. "Cost" lines give bytes per element and rounds, measured by the ledger
 // (3pc: the largest party's bytes; 2pc-dealer: online bytes of client/server, then the dealer's
 // offline bytes). Comparisons dominate offline: one ltz is ~1.4-1.6 KB of DCF keys in 2pc-dealer,
-// ~2.2 KB when its keys also carry r (negative_part, ReLU, the max); a spline gate's keys (a
+// ~1.0 KB for a negative part (ReLU, the max: one-byte value words and a select); a spline gate's keys (a
 // comparison key with one-byte words for the piece index, a DPF table key with (1, r, r^2)) ~1 KB.
 //
 // Methods come from the backend's function policy (Backend::policy(), protocols/mpc/function_policy.h),
@@ -110,8 +110,8 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 2.1 KB offline, 26 rounds.
-// Causal prefill (64 x 64): 83 B / 30 B + 1.0 KB (20 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 1.4 KB offline, 37 rounds.
+// Causal prefill (64 x 64): 83 B / 30 B + 739 B (26 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -120,7 +120,7 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 33 B, 31 rounds; 2pc-dealer 24 B + 1.7 KB offline, 10 rounds.
+// Cost (4 x 1024): 3pc 33 B, 31 rounds; 2pc-dealer 24 B + 835 B offline, 11 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
@@ -137,10 +137,10 @@ Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions
 // Activations, element-wise on (...)
 // ---------------------------------------------------------------------------------------------
 
-// ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's comparison keys
-// also give the product, on the comparison's opening of x; 3pc's on the comparison's dealt bit, one
-// word more at the comparison's helper). Exact.
-// Cost: 3pc 19.5 B, 7 rounds; 2pc-dealer 8 B + 2.2 KB offline, 1 round.
+// ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's product is a
+// select on the comparison's opening of x and one opened bit, protocols/fss/ltz_gate.h; 3pc's on the
+// comparison's dealt bit, one word more at the comparison's helper). Exact.
+// Cost: 3pc 19.5 B, 7 rounds; 2pc-dealer 8.1 B + 1.0 KB offline, 2 rounds.
 Shared relu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // Quad (MPCFormer [45]'s GeLU replacement): 0.125 x^2 + 0.25 x + 0.5 = (x+1)^2/8 + 0.375: one mul,

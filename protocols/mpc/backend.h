@@ -208,8 +208,8 @@ class Backend {
   // x's negative part [x < 0]·x = min(x, 0), element-wise, x on `bits` bits as ltz (relu(x) =
   // x - negative_part(x); max(a, b) = a - negative_part(a - b)). With low > 0 the comparison is
   // ltz's (exact for |x| >= 2^low): the result is x or 0 where |x| < 2^low, exactly one of them.
-  // Default: an ltz and a product; 2pc-dealer: the comparison's keys also carry r, so the product
-  // needs no opening (ltz_gate.h).
+  // Default: an ltz and a product; 2pc-dealer: a comparison with one-byte value words, then a
+  // select on one opened bit (ltz_gate.h).
   virtual Shared negative_part(const Shared& x, int bits, int low = 0);
   // bit (integer 0/1) ? a : b, element-wise; bit may broadcast over a's last axis if shaped (...,1).
   virtual Shared select(const Shared& bit, const Shared& a, const Shared& b);

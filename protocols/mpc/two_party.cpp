@@ -288,22 +288,36 @@ Shared TwoPartyBackend::negative_part(const Shared& x, int bits, int low) {
   check_ltz_bits(bits, low);
   const Shape& s = x.shape();
   const i64 n = x.numel();
-  LtzMaterial m = deal_negative_part(*source_, s, bits, low);
+  NegativePartMaterial m = deal_negative_part(*source_, s, bits, low);
   const RingTensor xhat = open_masked(x.s0, m.r);
   // The keys compare x^'s bits [low, bits) (as ltz), the product uses all of x^.
   const RingTensor base = low ? shift_right_logical(xhat, low) : xhat;
   const u64 zero = 0;
-  count_work(WorkKind::ring_elem, static_cast<u64>(n));
+  count_work(WorkKind::ring_elem, 2 * static_cast<u64>(n));
+  // c = b ^ u, opened one bit per element (ltz_gate.h).
+  auto open_select = [&](const RingTensor& mine) {
+    send_low_bits(comm_, other_, mine, 1);
+    return recv_low_bits(comm_, other_, s, 1, phantom_);
+  };
   if (phantom_) {
-    ltz_eval_shifts_work(bits - low, n, &zero, 1, 2);  // what ltz_eval_payload_shifts counts in a real run
+    ltz_eval_shifts_work(bits - low, n, &zero, 1, 1, 1);  // what ltz_eval_shifts counts in a real run
+    open_select(RingTensor::phantom(s));
     return Shared{RingTensor::phantom(s), {}, {}};
   }
-  // Shares of [x<0] and [x<0]·r from one evaluation of the keys; [x<0]·x = [x<0]·x^ - [x<0]·r.
-  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits - low, 2);
-  std::vector<u64> out(static_cast<size_t>(2 * n));
-  ltz_eval_payload_shifts(party(), keys, base.data(), &zero, 1, m.r.data(), out.data());
+  const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits - low, 1, 1);
+  RingTensor b(s);  // shares of [x < 0] mod 2^8: their low bits XOR-share it
+  ltz_eval_shifts(party(), keys, base.data(), &zero, 1, b.data());
+  RingTensor mine(s);
+  for (i64 e = 0; e < n; ++e) mine.data()[e] = (b.data()[e] + m.u.data()[e]) & 1;
+  const RingTensor theirs = open_select(mine);
+  // [x<0] = c + (1 - 2c) u and [x<0]·r = c r + (1 - 2c) u r, so [x<0]·x = [x<0]·x^ - [x<0]·r.
   RingTensor res(s);
-  for (i64 e = 0; e < n; ++e) res.data()[e] = out[static_cast<size_t>(e)] * xhat.data()[e] - out[static_cast<size_t>(n + e)];
+  for (i64 e = 0; e < n; ++e) {
+    const u64 c = (mine.data()[e] ^ theirs.data()[e]) & 1, flip = 1 - 2 * c;
+    const u64 bit = (party() == 0 ? c : 0) + flip * m.u.data()[e];
+    const u64 bit_r = c * m.r.data()[e] + flip * m.ur.data()[e];
+    res.data()[e] = bit * xhat.data()[e] - bit_r;
+  }
   return Shared{std::move(res), {}, {}};
 }
 

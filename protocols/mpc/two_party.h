@@ -16,7 +16,8 @@
 //                offline 16 B; trunc_square (its square too): 8 B, 1 round; offline 32 B
 //   ltz          8 B, 1 round (open x + r, evaluate a DCF on 63 bits: Boyle et al. 2021, as
 //                LLAMA/SIGMA); offline 2 * ltz_key_bytes(64) = 3120 B (bits = 40: 1952 B)
-//   negative_part  8 B, 1 round (the comparison's keys also carry r); offline 2 ltz_key_bytes(bits, 2)
+//   negative_part  8 B and 1 bit, 2 rounds (a one-byte-word comparison, then a select on one opened
+//                bit: protocols/fss/ltz_gate.h); offline 2 ltz_key_bytes(bits, 1, 1) + 16 B
 //   ltz with low   the keys compare x^ >> low: offline 2 ltz_key_bytes(bits - low) (Backend::ltz)
 //   ltz_knots    8 B, 1 round and 2 ltz_key_bytes(bits) per element for any number of knots
 //   spline       8 B and ceil(log2 pieces) bits in 2 rounds, plus its final truncation (8 B, 1 round),

@@ -108,56 +108,78 @@ TEST_CASE("the bit and byte statistics reject structured words", "[security][sta
   CHECK(equal_words(uniform, uniform) == static_cast<size_t>(kN));
 }
 
-TEST_CASE("the 2pc-dealer spline gate opens the piece index under a fresh uniform mask", "[security][openings][spline]") {
-  // Every element in the same piece: an unmasked index would open as one constant value.
-  const FixedPoint fxp{};
-  const SplineTable& t = gelu_spline_table(fxp.frac_bits);
-  const int m = spline_index_bits(t);
-  const RingTensor one(Shape{kN}, std::vector<u64>(kN, fxp.encode(1.0)));
-  Recorded rec = run_recorded(Setting::two_pc_dealer, [&](Backend& be, FrameLog& log) {
-    const Shared x = be.input(Role::client, own(be, Role::client, one));
-    for (int rep = 1; rep <= 2; ++rep) {
-      log.mark(be.role(), "spline#" + std::to_string(rep));
-      be.spline(x, t);
-    }
-    log.mark(be.role(), "");
-  });
-  // The gate's frames each way: x^'s share, the index share (kN m bits, packed), the truncation's.
-  const u64 index_bytes = (static_cast<u64>(kN) * static_cast<u64>(m) + 7) / 8;
-  auto index_frame = [&](FrameDirection dir, int rep) {
-    std::vector<RecordedFrame> frames = rec.log->frames(Role::client, dir, Role::server, "spline#" + std::to_string(rep));
+namespace {
+
+// The values a 2pc-dealer op opens at `bits` bits per element (packed: the one frame of that size each
+// way under `label`): the client's sent and received shares, summed mod 2^bits.
+std::vector<u64> opened_packed(const FrameLog& log, const std::string& label, int bits) {
+  const u64 size = (static_cast<u64>(kN) * static_cast<u64>(bits) + 7) / 8;
+  auto frame = [&](FrameDirection dir) {
     std::vector<RecordedFrame> hits;
-    for (auto& f : frames)
-      if (f.payload.size() == index_bytes) hits.push_back(f);
+    for (auto& f : log.frames(Role::client, dir, Role::server, label))
+      if (f.payload.size() == size) hits.push_back(f);
     REQUIRE(hits.size() == 1);
     return hits[0].payload;
   };
-  auto unpack = [&](const std::vector<std::uint8_t>& bytes) {
-    std::vector<u64> v(static_cast<size_t>(kN));
-    for (size_t e = 0; e < v.size(); ++e)
-      for (int b = 0; b < m; ++b) {
-        const size_t bit = e * static_cast<size_t>(m) + static_cast<size_t>(b);
-        v[e] |= static_cast<u64>((bytes[bit / 8] >> (bit % 8)) & 1) << b;
-      }
+  const std::vector<std::uint8_t> mine = frame(FrameDirection::sent), theirs = frame(FrameDirection::received);
+  auto field = [&](const std::vector<std::uint8_t>& bytes, size_t e) {
+    u64 v = 0;
+    for (int b = 0; b < bits; ++b) {
+      const size_t bit = e * static_cast<size_t>(bits) + static_cast<size_t>(b);
+      v |= static_cast<u64>((bytes[bit / 8] >> (bit % 8)) & 1) << b;
+    }
     return v;
   };
-  std::vector<std::vector<u64>> u(2);
-  for (int rep = 1; rep <= 2; ++rep) {
-    const std::vector<u64> mine = unpack(index_frame(FrameDirection::sent, rep)), theirs = unpack(index_frame(FrameDirection::received, rep));
-    auto& ur = u[static_cast<size_t>(rep - 1)];
-    for (size_t e = 0; e < mine.size(); ++e) ur.push_back((mine[e] + theirs[e]) & ((u64{1} << m) - 1));
-    // Uniform over the 2^m values: kN / 2^m >= 5 per cell.
-    std::vector<double> counts(size_t{1} << m, 0);
-    for (u64 v : ur) counts[v] += 1;
+  std::vector<u64> out(static_cast<size_t>(kN));
+  for (size_t e = 0; e < out.size(); ++e) out[e] = (field(mine, e) + field(theirs, e)) & ((u64{1} << bits) - 1);
+  return out;
+}
+
+// Two runs' opened values: each uniform over [0, 2^bits) (chi-square, kN / 2^bits >= 5 per cell), and
+// fresh (equal where independent uniform values would be, about kN / 2^bits).
+void check_uniform_and_fresh(const std::vector<u64>& u1, const std::vector<u64>& u2, int bits) {
+  for (const auto* u : {&u1, &u2}) {
+    std::vector<double> counts(size_t{1} << bits, 0);
+    for (u64 v : *u) counts[v] += 1;
     const double expect = static_cast<double>(kN) / static_cast<double>(counts.size());
     double stat = 0;
     for (double c : counts) stat += (c - expect) * (c - expect) / expect;
     const ChiSquare fit = chi_square(stat, static_cast<double>(counts.size() - 1));
-    INFO("opened index, run " << rep << ": " << fit);
+    INFO("opened values: " << fit);
     CHECK(fit.passes());
   }
-  // Fresh masks: the two runs agree where independent uniform values would (about kN / 2^m).
   size_t same = 0;
-  for (size_t e = 0; e < u[0].size(); ++e) same += u[0][e] == u[1][e];
-  CHECK(same < 3 * static_cast<size_t>(kN >> m));
+  for (size_t e = 0; e < u1.size(); ++e) same += u1[e] == u2[e];
+  CHECK(same < static_cast<size_t>(kN >> bits) + static_cast<size_t>(kN) / 8);
+}
+
+// Runs op twice on x = value (one constant everywhere: an unmasked opening would be constant),
+// labelled "op#1" and "op#2".
+Recorded run_constant_twice(double value, const std::function<void(Backend&, const Shared&)>& op) {
+  const FixedPoint fxp{};
+  const RingTensor v(Shape{kN}, std::vector<u64>(kN, fxp.encode(value)));
+  return run_recorded(Setting::two_pc_dealer, [&](Backend& be, FrameLog& log) {
+    const Shared x = be.input(Role::client, own(be, Role::client, v));
+    for (int rep = 1; rep <= 2; ++rep) {
+      log.mark(be.role(), "op#" + std::to_string(rep));
+      op(be, x);
+    }
+    log.mark(be.role(), "");
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the 2pc-dealer spline gate opens the piece index under a fresh uniform mask", "[security][openings][spline]") {
+  // Every element in the same piece.
+  const SplineTable& t = gelu_spline_table(FixedPoint{}.frac_bits);
+  const int m = spline_index_bits(t);
+  Recorded rec = run_constant_twice(1.0, [&](Backend& be, const Shared& x) { be.spline(x, t); });
+  check_uniform_and_fresh(opened_packed(*rec.log, "op#1", m), opened_packed(*rec.log, "op#2", m), m);
+}
+
+TEST_CASE("the 2pc-dealer negative part opens its select bit under a fresh uniform bit", "[security][openings]") {
+  // Every element negative: [x < 0] = 1 everywhere.
+  Recorded rec = run_constant_twice(-1.0, [](Backend& be, const Shared& x) { be.negative_part(x, 40, 10); });
+  check_uniform_and_fresh(opened_packed(*rec.log, "op#1", 1), opened_packed(*rec.log, "op#2", 1), 1);
 }
