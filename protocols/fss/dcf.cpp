@@ -96,9 +96,10 @@ constexpr std::size_t kPrefetchAhead = 256;
 // Value words are stored in their low vb bytes (8, or 1 for outputs wanted mod 2^8).
 inline std::size_t level_bytes(int w, int vb) { return 16 + static_cast<std::size_t>(vb) * static_cast<std::size_t>(w); }
 inline std::size_t off_cw(int level, int w, int vb) { return 16 + level_bytes(w, vb) * static_cast<std::size_t>(level); }
-// Early termination (Boyle et al. 2021, as their DCF's small-output variant): with one-byte words of
-// width 1 the last et_levels(n) levels are replaced by a leaf of 2^et one-byte outputs, one AES
-// block (16 B of final correction where 4 levels cost 68 B).
+// Early termination (Boyle, Gilboa, Ishai CCS 2016 stop a DPF's tree where one leaf block holds
+// several outputs; the same works for the comparison tree): with one-byte words of width 1 the last
+// et_levels(n) levels are replaced by a leaf of 2^et one-byte outputs, one AES block (16 B of final
+// correction where 4 levels cost 68 B).
 constexpr int kEtLevels = 4;
 inline int et_levels(int n, int w, int vb) { return vb == 1 && w == 1 ? std::min(kEtLevels, n) : 0; }
 inline int tree_levels(int n, int w, int vb) { return n - et_levels(n, w, vb); }
@@ -238,16 +239,16 @@ void dcf_gen_impl(int n, int vb, const u64* alpha, const u64* beta, i64 count, P
           stage[e * K + off_final(n, W, vb) + j] = static_cast<std::uint8_t>(cw);
         }
       }
-    }
-    // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word; both
-    // parties' leaves (s[0, 2m)) hashed in one batch.
-    if (et == 0) hash_leaves<W>(s.data(), 2 * m, buf.data());
-    for (i64 e = 0; e < m && et == 0; ++e) {
-      for (int j = 0; j < W; ++j) {
-        u64 cw = leaf_word<W>(s.data(), buf.data(), m + e, j) - leaf_word<W>(s.data(), buf.data(), e, j) - valpha[e * W + j];
-        if (t[m + e]) cw = u64{0} - cw;
-        std::memcpy(stage.data() + e * K + off_final(n, W, vb) + static_cast<std::size_t>(vb * j), &cw, static_cast<std::size_t>(vb));
-      }
+    } else {
+      // CW^(n+1) = (-1)^{t_1^(n)} [Convert(s_1^(n)) - Convert(s_0^(n)) - V_alpha], word by word; both
+      // parties' leaves (s[0, 2m)) hashed in one batch.
+      hash_leaves<W>(s.data(), 2 * m, buf.data());
+      for (i64 e = 0; e < m; ++e)
+        for (int j = 0; j < W; ++j) {
+          u64 cw = leaf_word<W>(s.data(), buf.data(), m + e, j) - leaf_word<W>(s.data(), buf.data(), e, j) - valpha[e * W + j];
+          if (t[m + e]) cw = u64{0} - cw;
+          std::memcpy(stage.data() + e * K + off_final(n, W, vb) + static_cast<std::size_t>(vb * j), &cw, static_cast<std::size_t>(vb));
+        }
     }
     const std::size_t used = static_cast<std::size_t>(m) * K;
     keys.first.bytes.insert(keys.first.bytes.end(), stage.data(), stage.data() + used);

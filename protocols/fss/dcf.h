@@ -41,7 +41,7 @@ struct DcfKeys {
 // Throws std::invalid_argument unless 1 <= n_bits <= 64 and 1 <= width <= kDcfMaxWidth.
 // With value_bytes = 1 every value correction word is stored in one byte: 16 + W per level, for
 // outputs wanted mod 2^8 only (a count of comparisons, as the spline gate's piece index); at width 1
-// the tree also terminates early (Boyle et al. 2021): its last min(4, n) levels become one leaf of
+// the tree also terminates early (as BGI 2016's DPFs): its last min(4, n) levels become one leaf of
 // 16 one-byte outputs with a 16 B correction, so 16 + 17 (n - 4) + 16 + ceil((n - 4) / 4) bytes.
 std::size_t dcf_key_bytes(int n_bits, int width = 1, int value_bytes = 8);
 

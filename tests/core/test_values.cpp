@@ -171,7 +171,7 @@ TEST_CASE("mmul_sv_x in 2pc-dealer from key files: the dealer run deals one mask
   for (size_t i = 0; i < 2; ++i) REQUIRE(got[i].values() == matmul(x, ws[i]).values());
 }
 
-TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 8 B per element in 1 round") {
+TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 8 B and 1 bit per element in 2 rounds") {
   const int bits = 24;
   std::vector<u64> vals;
   for (i64 v : {i64{0}, i64{1}, i64{-1}, i64{5}, i64{-5}, (i64{1} << 22) - 1, -(i64{1} << 22), i64{12345}, i64{-98765}}) vals.push_back(static_cast<u64>(v));
@@ -183,8 +183,9 @@ TEST_CASE("negative_part: min(x, 0) exactly in every setting, 2pc-dealer at 8 B 
         [&](Backend& be, const Inputs& in) { return be.negative_part(in[0], bits); });
     for (size_t i = 0; i < vals.size(); ++i) REQUIRE(static_cast<i64>(got[static_cast<i64>(i)]) == std::min<i64>(static_cast<i64>(vals[i]), 0));
     if (st == Setting::two_pc_dealer) {
-      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "op") == 8 * static_cast<u64>(vals.size()));
-      REQUIRE(op_rounds(res, "op") == 1);
+      // x + r, then the select bit c = [x < 0] ^ u, packed (ltz_gate.h)
+      for (Role r : {Role::client, Role::server}) REQUIRE(op_bytes(res, r, "op") == 8 * static_cast<u64>(vals.size()) + (vals.size() + 7) / 8);
+      REQUIRE(op_rounds(res, "op") == 2);
     }
   }
 }
