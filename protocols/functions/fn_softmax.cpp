@@ -78,10 +78,10 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
   constexpr int E = 28;  // exp values and their sums: 2^-28 each keeps a 2048-term sum exact to 2^-17
   Rows r = rows_of(scores, opt);
   Shared x = fn::reshape(be, scores, {r.R, r.n});
-  // Softmax is shift-invariant, so the max need only be close: a near-max within 1/4 of the row's
-  // (comparisons drop about f - log2(4 levels) bits), plus the slack that puts it above every score.
+  // Softmax is shift-invariant, so the max need only be close: a near-max within 1/2 of the row's
+  // (comparisons drop about f - log2(2 levels) bits), plus the slack that puts it above every score.
   const int fb = be.frac_bits();
-  const fn::NearMaxPlan near = fn::near_max_plan(fb, opt.score_bound, r.n, 0.25);
+  const fn::NearMaxPlan near = fn::near_max_plan(fb, opt.score_bound, r.n, 0.5);
   const double slack = near.slack;
   Shared mx;
   {
@@ -97,7 +97,7 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt) {
     OpScope s(be.ledger(), "exp");
     e = fn::exp_neg_core(be, d, opt.exp_clip, 2 * opt.score_bound + slack, E);
   }
-  // The row's max contributes at least e^-slack >= e^-1/4, so sums lie in [0.77, n] up to rounding.
+  // The row's max contributes at least e^-slack >= e^-1/2, so sums lie in [0.6, n] up to rounding.
   return normalize_rows(be, r, e, E, 0.0, 0.5, static_cast<double>(r.n) + 1);
 }
 

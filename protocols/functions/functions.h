@@ -48,7 +48,7 @@ namespace marill {
 // elements, as PUMA/Bumblebee clip: the kept mask multiplies the kernel's value in the product that
 // truncates it, so the mask costs no product of its own.
 // Parameters: clip in (0, 20] (default 20: e^-19.875 = 2.3e-9, so 2048 clipped keys change a softmax
-// denominator >= 0.77 by < 2^-17). Approximation error <= 8.3e-10 on [-20.125, 0] (Taylor's error has one
+// denominator >= 0.6 by < 2^-17). Approximation error <= 8.3e-10 on [-20.125, 0] (Taylor's error has one
 // sign, so it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
 // Cost: 3pc 127 B, 33 rounds.
@@ -103,15 +103,15 @@ struct SoftmaxOptions {
 
 // Exact softmax. Method: a near-max m by a tournament over the last axis (ceil(log2 Tk) levels, each
 // max(a, b) = a - min(a - b, 0) by one batched Backend::negative_part; causal rows compare only the
-// scores they keep) whose comparisons may misjudge differences below 2^-j <= 1/(4 levels) (Backend::
-// ltz's `low`; Tk = 2048: 17 of 27 bits): m is a score of the row less than 1/4 below its max, and
+// scores they keep) whose comparisons may misjudge differences below 2^-j <= 1/(2 levels) (Backend::
+// ltz's `low`; Tk = 2048: 16 of 27 bits): m is a score of the row less than 1/2 below its max, and
 // softmax is shift-invariant, so x - (m + levels 2^-j) <= 0 goes to exp_neg (clip 20, values kept
-// at 28 bits so 2048 sub-ulp terms still add up), row sum (>= e^-1/4), reciprocal on [0.5, Tk + 1]
+// at 28 bits so 2048 sub-ulp terms still add up), row sum (>= e^-1/2), reciprocal on [0.5, Tk + 1]
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
 // Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 1.4 KB offline, 37 rounds.
-// Causal prefill (64 x 64): 83 B / 30 B + 739 B (26 rounds), masked scores skip every step.
+// Causal prefill (64 x 64): 83 B / 30 B + 723 B (26 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
