@@ -9,7 +9,7 @@
 
 namespace marill {
 
-// Element-wise: c = a ⊙ b. Dealer bytes: the server's share of c (8 B per element).
+// Element-wise: c = a ⊙ b. Dealer bytes: one party's share of c (8 B per element).
 struct MulTriple {
   RingTensor a, b, c;
 };
@@ -43,7 +43,7 @@ struct RowsMask {
 };
 
 // Matrix products x (..,m,k) · y (..,k,n) as ring.h matmul: C = A·B. With a prepared right operand
-// B is its weight mask (`weight`), not drawn here. Dealer bytes: the server's share of C.
+// B is its weight mask (`weight`), not drawn here. Dealer bytes: one party's share of C.
 struct MatmulTriple {
   RingTensor a, b, c;  // b: empty when the right operand is prepared
 };
@@ -51,7 +51,7 @@ MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, cons
 // x (n) times a per-row value y (R): row r holds lengths[r] consecutive elements of x (a softmax's
 // or a norm's normalisation; causal rows are ragged). Masks a for x and b for y, c = a ⊙ b repeated
 // per row. Opening x - a and y - b costs n + R words where repeating y first would cost 2n. Dealer
-// bytes: the server's share of c.
+// bytes: one party's share of c.
 struct RowsTriple {
   RingTensor a, b, c;
 };
@@ -61,7 +61,7 @@ RingTensor rows_share(const RowsTriple& t, const RingTensor& e, const RingTensor
 
 // One left operand x read by several prepared right operands (a linear's Q, K and V; gate and up):
 // one mask A for x, C_i = A·B_i for each weight mask B_i. x is then opened once (E = X - A) for all
-// the products; the openings seen are those of one product. Dealer bytes: the server's share of
+// the products; the openings seen are those of one product. Dealer bytes: one party's share of
 // every C_i.
 struct OneLeftTriples {
   RingTensor a;

@@ -39,7 +39,8 @@ class Dealing {
   virtual RingTensor mask(const Shape& shape) = 0;
 
   // Shares of values only the dealer can compute (functions of its masks), delivered in one message:
-  // the client's shares are PRG draws, the server receives value - client share. Dealer: calls
+  // one party's shares are PRG draws, the other receives value - those shares (the one that has
+  // received fewer words so far: the material is balanced between the parties). Dealer: calls
   // values() (shapes as given) and returns the values; party: returns its shares.
   virtual std::vector<RingTensor> derived(const std::vector<Shape>& shapes,
                                           const std::function<std::vector<RingTensor>()>& values) = 0;

@@ -32,7 +32,7 @@ Bytes deal_ltz_keys(Dealing& d, const RingTensor& r, int bits, int cmp_shift, co
 // uniform bit, so c is uniform), then b = c + (1 - 2c) u and b·r = c r + (1 - 2c) u r are linear in
 // the dealt shares of u and u r, and [x<0]·x = b·x^ - b·r with x^ = x + r open. Online 8 B and 1 bit
 // per element in 2 rounds; dealer bytes ltz_key_bytes(bits - low, 1, 1) per element to each party
-// and 16 B (u, u r) to the server (the client's shares are PRG draws). The width-2 key that carried r
+// and 16 B (u, u r) to one of them (the other's shares are PRG draws). The width-2 key that carried r
 // (LLAMA's vector payload, 1 round) cost 32 B per level.
 struct NegativePartMaterial {
   RingTensor r;   // input mask

@@ -1,6 +1,6 @@
 // Truncation by d bits with a dealt mask whose high part and MSB are known in shares (trunc_mask.h
 // has the identity and its error bound): open c = x + 2^62 + r, then each party computes its share
-// locally. Dealer bytes: the server's shares of r >> d and MSB(r), 16 B per element.
+// locally. Dealer bytes: one party's shares of r >> d and MSB(r), 16 B per element.
 #pragma once
 
 #include "protocols/fss/dealing.h"
@@ -20,7 +20,7 @@ TruncMaterial deal_trunc(Dealing& d, const Shape& shape, int bits);
 // public (c >> d less the offset's) and R = t - K m h (t = r >> d, h = MSB(r), K = 2^(64-d),
 // m = 1 - MSB(c) public): so y^2 = P^2 - 2 P R + R^2 with R^2 = t^2 - 2 K m (t h) + K^2 m h, local
 // given dealt shares of t^2 and t h. Online 8 B per element in 1 round where trunc then square
-// take 16 B in 2. Dealer bytes: 32 B per element (the server's shares of t, h, t^2, t h).
+// take 16 B in 2. Dealer bytes: 32 B per element (one party's shares of t, h, t^2, t h).
 struct TruncSquareMaterial {
   TruncMaterial trunc;
   RingTensor t2, th;  // (r >> d)^2, (r >> d) MSB(r)

@@ -147,13 +147,20 @@ PartyDealing::PartyDealing(int party, const Key128& prg_key, bool phantom, std::
 
 RingTensor PartyDealing::mask(const Shape& shape) { return prg_.random(shape, phantom_); }
 
+int DerivedBalance::receiver(i64 words) {
+  const int to = words_[0] < words_[1] ? 0 : 1;
+  words_[to] += static_cast<u64>(words);
+  return to;
+}
+
 std::vector<RingTensor> PartyDealing::derived(const std::vector<Shape>& shapes, const std::function<std::vector<RingTensor>()>&) {
-  if (party_ == 0) {
+  const i64 n = total_numel(shapes);
+  if (balance_.receiver(n) != party_) {
     std::vector<RingTensor> out;
     for (const auto& s : shapes) out.push_back(prg_.random(s, phantom_));
     return out;
   }
-  return split_block(in_->words(total_numel(shapes)), shapes);
+  return split_block(in_->words(n), shapes);
 }
 
 Bytes PartyDealing::keys(u64 bytes_each, const std::function<std::pair<Bytes, Bytes>()>&) {
@@ -177,8 +184,10 @@ RingTensor DealerDealing::mask(const Shape& shape) {
 
 std::vector<RingTensor> DealerDealing::derived(const std::vector<Shape>& shapes, const std::function<std::vector<RingTensor>()>& values) {
   const i64 n = total_numel(shapes);
+  const int to = balance_.receiver(n);
+  Prg& other = to == 1 ? to_client_ : to_server_;  // the PRG of the party that draws its shares
   if (phantom_) {
-    out_->words(1, RingTensor::phantom(Shape{n}));
+    out_->words(to, RingTensor::phantom(Shape{n}));
     std::vector<RingTensor> out;
     for (const auto& s : shapes) out.push_back(RingTensor::phantom(s));
     return out;
@@ -189,14 +198,14 @@ std::vector<RingTensor> DealerDealing::derived(const std::vector<Shape>& shapes,
   i64 at = 0;
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i].shape() != shapes[i]) throw std::logic_error("dealing: derived value of shape " + shape_str(v[i].shape()) + ", expected " + shape_str(shapes[i]));
-    RingTensor client_share = to_client_.random(shapes[i]);
+    RingTensor drawn = other.random(shapes[i]);
     const u64* val = v[i].data();
-    const u64* cs = client_share.data();
+    const u64* ds = drawn.data();
     u64* dst = block.data() + at;
-    for (i64 e = 0; e < v[i].numel(); ++e) dst[e] = val[e] - cs[e];
+    for (i64 e = 0; e < v[i].numel(); ++e) dst[e] = val[e] - ds[e];
     at += v[i].numel();
   }
-  out_->words(1, block);
+  out_->words(to, block);
   return v;
 }
 

@@ -6,8 +6,9 @@
 //   key files      a separate dealer run wrote DIR/client.keys and DIR/server.keys beforehand
 //                  (key_file.h); the online parties read them record by record;
 //   size only      phantom runs without any dealer: shapes, no bytes (costs of the online phase).
-// Masks come from a PRG the dealer shares with each party, so the client's material costs no bytes
-// (only its FSS keys travel) and the server receives corrections. A later OT/HE source (2pc) plugs in
+// Masks come from a PRG the dealer shares with each party, so only FSS keys and the corrections of
+// derived values travel; each derived value goes to the party that has received fewer of them so far
+// (DerivedBalance), so both parties receive about the same material. A later OT/HE source (2pc) plugs in
 // beside these.
 #pragma once
 
@@ -40,6 +41,17 @@ class DealtOutput {
   virtual void finish() {}
 };
 
+// Which party receives a derived value's correction words (the other draws its shares from its PRG
+// with the dealer): the one that has received fewer words so far, the server on a tie. Dealer and
+// parties call it with the same sizes in the same order, so they agree without a message.
+class DerivedBalance {
+ public:
+  int receiver(i64 words);  // 0 client, 1 server
+
+ private:
+  u64 words_[2] = {0, 0};
+};
+
 // An online party's side of the dealing.
 class PartyDealing final : public Dealing {
  public:
@@ -58,6 +70,7 @@ class PartyDealing final : public Dealing {
   bool phantom_;
   Prg prg_;  // shared with the dealer
   std::unique_ptr<DealtInput> in_;
+  DerivedBalance balance_;
 };
 
 // The dealer's side.
@@ -80,6 +93,7 @@ class DealerDealing final : public Dealing {
   bool phantom_;
   Prg to_client_, to_server_, own_;
   std::unique_ptr<DealtOutput> out_;
+  DerivedBalance balance_;
 };
 
 // The dealer's keys: from the OS, or derived from a seed (CorrelationOptions::dealer_seed).
