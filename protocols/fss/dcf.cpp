@@ -435,6 +435,12 @@ void dcf_eval_work(int n_bits, i64 count, int points, int width, int value_bytes
 namespace {
 // dcf_eval_shifts' split: the points share their top n - L levels (L = bit length of the largest
 // shift), walked on two paths, then each point walks its own L levels. Returns T = n - L (>= 0).
+bool any_shift(const u64* deltas, int points) {
+  for (int p = 0; p < points; ++p)
+    if (deltas[p]) return true;
+  return false;
+}
+
 int shared_top_levels(int n_bits, const u64* deltas, int points) {
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
@@ -481,6 +487,7 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
   const int nt = tree_levels(n, W, keys.value_bytes);
   const int T = std::min(shared_top_levels(n, deltas, points), nt);
   const int L = n - T;
+  const bool shifted = any_shift(deltas, points);  // else every point is base
   struct Slot {
     WalkState top_a, top_b, st;
     std::vector<Blk> buf = std::vector<Blk>(kEvalBlocks<W> * kChunk);
@@ -498,7 +505,7 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
     walk_start(party, keys, c0, m, sl.top_a);
     walk<W>(keys, c0, m, xa.data(), 0, T, sl.top_a, sl.buf);
     walk_start(party, keys, c0, m, sl.top_b);
-    if (T > 0 && L > 0) walk<W>(keys, c0, m, xb.data(), 0, T, sl.top_b, sl.buf);  // L = 0: every point is base
+    if (T > 0 && shifted) walk<W>(keys, c0, m, xb.data(), 0, T, sl.top_b, sl.buf);
     for (int p = 0; p < points; ++p) {
       const u64 d = deltas[p];
       for (i64 e = 0; e < m; ++e) {
@@ -517,7 +524,7 @@ void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64
 void dcf_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width, int value_bytes) {
   const int nt = tree_levels(n_bits, width, value_bytes);
   const int T = std::min(shared_top_levels(n_bits, deltas, points), nt);
-  const int paths = T < n_bits ? 2 : 1;  // every shift 0: one path (dcf_eval_shifts)
+  const int paths = any_shift(deltas, points) ? 2 : 1;  // every shift 0: one path (dcf_eval_shifts)
   const u64 per_element = static_cast<u64>(paths * T) + static_cast<u64>(points) * static_cast<u64>(nt - T);
   const u64 leaves = nt < n_bits ? static_cast<u64>(count) * static_cast<u64>(points) : 0;
   count_work(WorkKind::dcf_eval_level, eval_units(static_cast<u64>(count) * per_element, leaves, width));

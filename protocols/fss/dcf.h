@@ -12,7 +12,10 @@
 // Keys for a batch of `count` elements are one flat byte buffer (what goes over the network),
 // element after element; each element's key is dcf_key_bytes(n, W) bytes:
 //   root seed 16 | n x (s_CW 16, V_CW 8W) | CW^(n+1) 8W | t_CW bits, 2 per level, ceil(2n/8) bytes
-//   = 16 + 8W + (16 + 8W) n + ceil(n/4) bytes   (value words of 1 byte: 1W where 8W stands)   (W = 1: n = 64: 1576, n = 63: 1552, n = 32: 800).
+//   = 16 + 8W + (16 + 8W) n + ceil(n/4) bytes
+// With value words of 1 byte: 1W where 8W stands; at width 1 the tree then ends e = min(4, n) levels
+// early: root seed 16 | (n - e) x (s_CW 16, V_CW 1) | leaf correction 2^e bytes | t_CW bits of the
+// n - e levels.   (W = 1: n = 64: 1576, n = 63: 1552, n = 32: 800).
 // Both parties' keys differ only in the root seed; correction words are shared.
 #pragma once
 

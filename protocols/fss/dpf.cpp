@@ -280,7 +280,7 @@ std::pair<DpfKeys, DpfKeys> dpf_gen(int n_bits, const u64* alpha, const u64* bet
   const u64 mask = (u64{1} << n_bits) - 1;
   for (i64 e = 0; e < count; ++e)
     if (alpha[e] & ~mask)
-      throw std::invalid_argument("dpf_gen: alpha[" + std::to_string(e) + "] = " + std::to_string(alpha[e]) + " does not fit in " +
+      throw std::invalid_argument("dpf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
                                   std::to_string(n_bits) + " bits");
   // In DCF gen levels (3 AES blocks per party and level): 2 per party and level here, plus the leaf blocks.
   const u64 blocks = static_cast<u64>(count) * static_cast<u64>(2 * n_bits + leaf_blocks(width));

@@ -12,7 +12,7 @@ namespace marill {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'A', 'R', 'I', 'L', 'L', 'K', 'F'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // 2: one-byte-word comparison keys, DPF table keys, balanced derived values
 constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 16 + 8;
 constexpr std::size_t kRecordHeaderBytes = 16;
 constexpr std::size_t kReadBuffer = 1 << 20;

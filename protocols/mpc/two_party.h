@@ -5,7 +5,7 @@
 //
 // Costs per element (online bytes sent by each of client/server, rounds; dealer bytes offline):
 //   input        owner 8 B, 1 round; offline 0
-//   mul          16 B, 1 round (Beaver: open x-a, y-b); offline 8 B (server's c)
+//   mul          16 B, 1 round (Beaver: open x-a, y-b); offline 8 B (one party's c)
 //   square       8 B, 1 round (square pair (a, a^2): open x-a only); offline 8 B
 //   matmul m,k,n (m*k + k*n) * 8 B, 1 round; offline m*n*8 B. With a prepared weight (set-up:
 //                k*n*8 B once) only m*k*8 B per party online.

@@ -7,7 +7,7 @@
 // worker threads (ring_gemm) still count once, in the caller. Counts depend on shapes only, so a
 // real and a phantom run of one program count exactly the same (tests/core/test_compute_model.cpp).
 // Where a real path calls a kernel that its phantom path skips, the phantom path counts the same
-// work explicitly (e.g. dcf_eval_work, spline_eval_work).
+// work explicitly (e.g. dcf_eval_work, spline_index_work).
 #pragma once
 
 #include <array>

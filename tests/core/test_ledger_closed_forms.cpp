@@ -210,8 +210,8 @@ TEST_CASE("2pc-dealer matmul, trunc and ltz closed forms", "[ledger]") {
   CHECK(op_bytes(c27, Role::dealer, "ltz", Phase::offline) == static_cast<u64>(2 * e) * ltz_key_bytes(17));
   for (Role r : {Role::client, Role::server}) CHECK(op_bytes(c27, r, "ltz") == static_cast<u64>(e * 8));
   SessionResult np = run_op(Setting::two_pc_dealer, {e}, {e}, [](Backend& be, const Shared& x, const Shared&) { return be.negative_part(x, 27, 10); });
-  // negative_part: the comparison key with one-byte words, and the select bit u and u r to the
-  // server (16 B); online x^ and the select bit c = b ^ u, in 2 rounds.
+  // negative_part: the comparison key with one-byte words, and the select bit u and u r to one
+  // party (16 B); online x^ and the select bit c = b ^ u, in 2 rounds.
   CHECK(op_bytes(np, Role::dealer, "negative_part", Phase::offline) == static_cast<u64>(e) * (2 * ltz_key_bytes(17, 1, 1) + 16));
   for (Role r : {Role::client, Role::server}) CHECK(op_bytes(np, r, "negative_part") == static_cast<u64>(e * 8) + (static_cast<u64>(e) + 7) / 8);
   CHECK(op_rounds(np, "negative_part") == 2);

@@ -35,7 +35,7 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   }
   if (s == Setting::two_pc_dealer || role_index(observer) == (role_index(other) + 1) % 3) ops.push_back({"input", false});
   if (s == Setting::two_pc_dealer) {  // every other online message is one side of an opening
-    // relu: a comparison whose keys carry r (negative_part); exp: trunc_square; rmsnorm:
+    // relu: a comparison and its select bit (negative_part); exp: trunc_square; rmsnorm:
     // sum_squares and mul_rows; causal softmax: the ragged max and mul_rows.
     for (const char* op : {"mul", "mul_trunc", "trunc", "ltz", "ltz_low", "silu", "relu", "exp", "rmsnorm", "softmax"}) ops.push_back({op, true});
     return ops;

@@ -13,7 +13,7 @@ set title 'table2: prefill, time improvement (baseline sim_s / sim_s)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:4.38438]
+set yrange [0:4.38436]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -45,7 +45,7 @@ set title 'table2: decode, time improvement (baseline sim_s / sim_s)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:4.25806]
+set yrange [0:4.2574]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -107,7 +107,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.123077:1.05]
-set yrange [0:7.14989]
+set yrange [0:7.14817]
 set samples 400
 plot 'table2_table2_decode_time.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc', 'table2_table2_decode_time.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
