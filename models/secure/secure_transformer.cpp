@@ -612,15 +612,18 @@ Shared block_forward(Backend& be, const SecureBlock& blk, const Shared& x, KvCac
     sm.causal = true;
     sm.query_offset = pos0;
     // Only the scores the causal softmax reads are truncated (the (kv, r·T, S) product has the
-    // (h', T, S) layout); a decode step reads them all.
+    // (h', T, S) layout), and only their probabilities are opened in the context product; a decode
+    // step reads them all. The positions are listed wherever material is real (the dealer deals the
+    // context product's mask zero elsewhere); a phantom run passes the count alone.
     const Shape score_shape{lay.q_heads, T, S};
-    const fn::KeepList keep = fn::causal_keep(score_shape, sm.causal, sm.query_offset, !qh.phantom());
+    const fn::KeepList keep = fn::causal_keep(score_shape, sm.causal, sm.query_offset, be.real_run());
     const Shared q_grouped = regroup(qh, {lay.kv_heads, per_kv * T, lay.width});
+    const OutputSubset kept{keep.count, keep.pos};  // (query, key) pairs the causal mask keeps
     Shared scores = regroup(keep.all ? be.matmul_cache_trunc(q_grouped, cache.k, true)
-                                     : be.matmul_cache_trunc_kept(q_grouped, cache.k, true, OutputSubset{keep.count, keep.pos}),
+                                     : be.matmul_cache_trunc_kept(q_grouped, cache.k, true, kept),
                             score_shape);  // (h', T, S)
-    Shared probs = softmax_by_policy(be, scores, sm);
-    Shared ctx = regroup(be.matmul_cache_trunc(regroup(probs, {lay.kv_heads, per_kv * T, S}), cache.v, false),
+    Shared probs = regroup(softmax_by_policy(be, scores, sm), {lay.kv_heads, per_kv * T, S});  // masked ones 0
+    Shared ctx = regroup(keep.all ? be.matmul_cache_trunc(probs, cache.v, false) : be.matmul_cache_trunc_sparse(probs, cache.v, false, kept),
                          {lay.q_heads, T, lay.width});  // (h', T, D')
     Shared merged = from_heads(be, ctx);                          // (T, h'·D')
     OpScope lin(be.ledger(), "linear");

@@ -44,9 +44,11 @@ Shape matmul_shape(const Shape& x, const Shape& y) {
   return matmul(RingTensor::phantom(x), RingTensor::phantom(y)).shape();
 }
 
-MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight) {
+MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight,
+                                const std::vector<i64>* nonzero) {
   MatmulTriple t;
   t.a = d.mask(x);
+  if (nonzero && !t.a.is_phantom()) t.a = scatter_flat(gather_flat(t.a, *nonzero, {static_cast<i64>(nonzero->size())}), *nonzero, x);
   if (!weight) t.b = d.mask(y);
   const RingTensor& b = weight ? weight->b : t.b;
   t.c = d.derived(matmul_shape(x, y), [&] { return matmul(t.a, b); });

@@ -47,7 +47,10 @@ struct RowsMask {
 struct MatmulTriple {
   RingTensor a, b, c;  // b: empty when the right operand is prepared
 };
-MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight);
+// With `nonzero`, A is zero outside those positions of x (flattened; every side zeroes its mask or
+// share there, a public choice): a left operand known to be zero there needs no opening there.
+MatmulTriple deal_matmul_triple(Dealing& d, const Shape& x, const Shape& y, const WeightMask* weight,
+                                const std::vector<i64>* nonzero = nullptr);
 // x (n) times a per-row value y (R): row r holds lengths[r] consecutive elements of x (a softmax's
 // or a norm's normalisation; causal rows are ragged). Masks a for x and b for y, c = a ⊙ b repeated
 // per row. Opening x - a and y - b costs n + R words where repeating y first would cost 2n. Dealer

@@ -305,6 +305,10 @@ Shared Backend::matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool tra
   return map(trunc(part, frac_bits()), [&](const RingTensor& t) { return scatter_flat(t, kept.pos, shape); });
 }
 
+Shared Backend::matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset&) {
+  return matmul_cache_trunc(x, cache, transposed);
+}
+
 void check_ltz_bits(int bits, int low) {
   if (bits < 3 || bits > 64) throw std::invalid_argument("ltz: bits must be in [3, 64], got " + std::to_string(bits));
   if (low < 0 || low > bits - 3)

@@ -88,6 +88,9 @@ class Backend {
   virtual Setting setting() const = 0;
   virtual Role role() const = 0;  // cleartext: client
   virtual bool phantom() const = 0;
+  // Whether this run is real (values or dealt material): false in phantom runs. The dealer holds no
+  // values (phantom() is true) but deals real material in a real run.
+  virtual bool real_run() const { return !phantom(); }
   virtual Ledger& ledger() = 0;
   // The party's raw channel (null for cleartext): for tests and protocol extensions.
   virtual Comm* comm() { return nullptr; }
@@ -158,6 +161,10 @@ class Backend {
   // truncation, 2pc-dealer's truncation) pays for the kept ones only. Default: matmul_cache, then
   // trunc on the kept outputs.
   virtual Shared matmul_cache_trunc_kept(const Shared& x, Shared& cache, bool transposed, const OutputSubset& kept);
+  // matmul_cache_trunc for an x that is zero outside `nonzero` (positions of x, flattened: a causal
+  // prefill's probabilities, key j <= query t; the caller promises it). 2pc-dealer deals x's mask as
+  // zero there too, so only the listed entries of x - A are opened. Default: matmul_cache_trunc.
+  virtual Shared matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset& nonzero);
 
   // ---- values private to one role ----
   // Set-up of a private weight (k,n): costs as input + prepare_weight in 3pc and 2pc-dealer.

@@ -135,16 +135,30 @@ Shared DealerBackend::append_rows(const Shared& cache, const Shared& rows) {
   return out;
 }
 
+bool DealerBackend::real_run() const { return !dealing_->phantom(); }
+
 Shared DealerBackend::matmul_cache(const Shared& x, Shared& cache, bool transposed) {
+  return matmul_cache_left(x, cache, transposed, nullptr);
+}
+
+Shared DealerBackend::matmul_cache_left(const Shared& x, const Shared& cache, bool transposed, const std::vector<i64>* nonzero) {
   OpScope op(ledger(), "matmul");
   const WeightMask mask = dealt_rows_mask(cache).mask.operand(transposed);
   ledger().record_macs(matmul_macs(x.shape(), mask.b.shape()));
-  deal_matmul_triple(*dealing_, x.shape(), mask.b.shape(), &mask);
+  deal_matmul_triple(*dealing_, x.shape(), mask.b.shape(), &mask, nonzero);
   return shape_only(matmul_shape(x.shape(), mask.b.shape()));
 }
 
 Shared DealerBackend::matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) {
   return trunc(matmul_cache(x, cache, transposed), frac_bits());
+}
+
+Shared DealerBackend::matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset& nonzero) {
+  // Real material zeroes the mask where x is zero: the positions themselves are needed.
+  if (real_run() && static_cast<i64>(nonzero.pos.size()) != nonzero.count)
+    throw std::invalid_argument("matmul_cache_trunc_sparse: " + std::to_string(nonzero.pos.size()) + " positions for " + std::to_string(nonzero.count) +
+                                " nonzero entries (a real run lists them)");
+  return trunc(matmul_cache_left(x, cache, transposed, &nonzero.pos), frac_bits());
 }
 
 Shared DealerBackend::trunc(const Shared& x, int d) {

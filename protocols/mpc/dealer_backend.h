@@ -20,6 +20,7 @@ class DealerBackend final : public Backend {
   Setting setting() const override { return Setting::two_pc_dealer; }
   Role role() const override { return Role::dealer; }
   bool phantom() const override { return true; }  // the dealer never holds values
+  bool real_run() const override;
   Ledger& ledger() override { return ledger_; }
   Comm* comm() override { return comm_; }
   void finish() override { dealing_->finish(); }
@@ -41,6 +42,7 @@ class DealerBackend final : public Backend {
   Shared append_rows(const Shared& cache, const Shared& rows) override;
   Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;
   Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) override;
+  Shared matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset& nonzero) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
 
@@ -48,6 +50,8 @@ class DealerBackend final : public Backend {
   void add_public_inplace(Shared&, const RingTensor&) override {}
 
  private:
+  // matmul_cache's material, A zero outside `nonzero` (if given) as the parties deal it.
+  Shared matmul_cache_left(const Shared& x, const Shared& cache, bool transposed, const std::vector<i64>* nonzero);
   Ledger& ledger_;
   std::unique_ptr<DealerDealing> dealing_;
   Comm* comm_;

@@ -131,18 +131,29 @@ Shared TwoPartyBackend::append_rows(const Shared& cache, const Shared& rows) {
 }
 
 Shared TwoPartyBackend::matmul_cache(const Shared& x, Shared& cache, bool transposed) {
+  return matmul_cache_left(x, cache, transposed, nullptr);
+}
+
+Shared TwoPartyBackend::matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset& nonzero) {
+  return trunc(matmul_cache_left(x, cache, transposed, &nonzero), frac_bits());
+}
+
+Shared TwoPartyBackend::matmul_cache_left(const Shared& x, Shared& cache, bool transposed, const OutputSubset* nonzero) {
   OpScope op(ledger(), "matmul");
   auto p = std::make_shared<PreparedRows>(prepared_rows(cache));
   const WeightMask mask = p->mask.operand(transposed);
   const Shape& y = mask.b.shape();
   ledger().record_macs(matmul_macs(x.shape(), y));
-  const MatmulTriple t = deal_matmul_triple(*source_, x.shape(), y, &mask);
-  // One opening: the left operand, and the rows no product has opened yet.
-  RingTensor mine = flat(marill::sub(x.s0, t.a));
+  const MatmulTriple t = deal_matmul_triple(*source_, x.shape(), y, &mask, nonzero ? &nonzero->pos : nullptr);
+  // One opening: the left operand (where it may be nonzero: A is zero where x is), and the rows no
+  // product has opened yet.
+  RingTensor mine = marill::sub(x.s0, t.a);
+  mine = nonzero ? gather_flat(mine, nonzero->pos, {nonzero->count}) : flat(mine);
+  const i64 nx = mine.numel();
   if (p->pending.defined()) mine = marill::concat({mine, flat(p->pending)}, 0);
   RingTensor all = marill::add(mine, exchange(mine));
-  const i64 nx = x.numel();
-  RingTensor E = slice(all, 0, 0, nx).reshaped(x.shape());
+  RingTensor E = slice(all, 0, 0, nx);
+  E = nonzero ? scatter_flat(E, nonzero->pos, x.shape()) : E.reshaped(x.shape());
   if (p->pending.defined()) {
     p->opened = append_along_rows(p->opened, slice(all, 0, nx, all.numel()).reshaped(p->pending.shape()));
     p->pending = RingTensor();

@@ -60,6 +60,7 @@ class TwoPartyBackend final : public Backend {
   Shared append_rows(const Shared& cache, const Shared& rows) override;
   Shared matmul_cache(const Shared& x, Shared& cache, bool transposed) override;
   Shared matmul_cache_trunc(const Shared& x, Shared& cache, bool transposed) override;
+  Shared matmul_cache_trunc_sparse(const Shared& x, Shared& cache, bool transposed, const OutputSubset& nonzero) override;
   Shared square(const Shared& a) override;
   Shared spline(const Shared& x, const SplineTable& t) override;
   // One opening for all products.
@@ -73,6 +74,8 @@ class TwoPartyBackend final : public Backend {
 
  private:
   RingTensor exchange(const RingTensor& mine);  // send to the other party, receive theirs
+  // matmul_cache; x's entries outside `nonzero` (if given) are zero (the caller's promise) and not opened.
+  Shared matmul_cache_left(const Shared& x, Shared& cache, bool transposed, const OutputSubset* nonzero);
   RingTensor open_masked(const RingTensor& share, const RingTensor& r);  // x + r, opened to both
   // c = x + r + 2^62 opened for a truncation (trunc_mask.h): the client adds the offset.
   RingTensor open_truncation_input(const Shared& x, const RingTensor& r);

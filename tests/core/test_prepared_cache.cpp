@@ -253,3 +253,59 @@ TEST_CASE("kept outputs outside the product, or a count that is not the position
     CHECK_THROWS_WITH(be.matmul_cache_trunc_kept(q, cache, true, OutputSubset{2, {0}}), Catch::Contains("1 positions"));
   });
 }
+
+namespace {
+
+// A causal prefill's context product P (heads 2, T = S = 6) · V (cache of S rows, width 4), P zero
+// outside the kept (query, key) pairs (as the causal softmax leaves it). The product truncated,
+// revealed to the client, next to the exact product.
+KeptRun run_sparse_context(Setting st, bool phantom) {
+  const FixedPoint fxp{};
+  std::vector<double> pv(kHeads * kKeptT * kKeptT), vv(kHeads * kKeptT * 4);
+  for (size_t i = 0; i < pv.size(); ++i) pv[i] = 0.5 + 0.4 * std::sin(0.9 * static_cast<double>(i));
+  for (size_t i = 0; i < vv.size(); ++i) vv[i] = std::cos(1.1 * static_cast<double>(i)) * 2;
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  const RingTensor V = fxp.encode(vv, {kHeads, kKeptT, 4});
+  RingTensor P = fxp.encode(pv, {kHeads, kKeptT, kKeptT});
+  P = scatter_flat(gather_flat(P, kept.pos, {kept.count}), kept.pos, P.shape());
+  KeptRun out;
+  std::mutex mu;
+  out.session = run_session(test_session(st, phantom), [&](Backend& be) {
+    auto mine = [&](Role r, const RingTensor& v) {
+      return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
+    };
+    Shared cache = be.append_rows(Shared{}, be.input(Role::server, mine(Role::server, V)));
+    Shared p = be.input(Role::client, mine(Role::client, P));
+    OutputSubset subset = kept;
+    if (phantom) subset.pos.clear();  // a phantom run passes the count only
+    RingTensor ctx = be.reveal(be.matmul_cache_trunc_sparse(p, cache, false, subset), Role::client);
+    if (be.role() == Role::client) {
+      std::lock_guard<std::mutex> lock(mu);
+      out.got = ctx;
+    }
+  });
+  out.exact = shift_right_arith(matmul(P, V), fxp.frac_bits);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a causal context product equals the plain product in every setting, and 2pc-dealer opens only the kept probabilities", "[prepared_cache]") {
+  std::vector<Setting> settings = secure_settings();
+  settings.push_back(Setting::cleartext);
+  for (Setting st : settings) {
+    INFO(setting_name(st));
+    const KeptRun r = run_sparse_context(st, false);
+    REQUIRE(r.got.numel() == r.exact.numel());
+    for (i64 i = 0; i < r.got.numel(); ++i) CHECK(std::abs(static_cast<i64>(r.got[i] - r.exact[i])) <= 1);  // floor or floor + 1
+  }
+  // 2pc-dealer: the product opens the kept entries of P - A (A is dealt zero elsewhere) and the cache's
+  // rows not opened yet (all S of them, width 4), 8 B each per party.
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  const KeptRun r = run_sparse_context(Setting::two_pc_dealer, false);
+  CHECK(online_bytes(r.session, "matmul") == static_cast<u64>(2 * 8 * (kept.count + kHeads * kKeptT * 4)));
+  for (Setting st : {Setting::three_pc, Setting::two_pc_dealer}) {
+    INFO(setting_name(st));
+    require_phantom_equals_real([&](bool phantom) { return run_sparse_context(st, phantom).session; });
+  }
+}

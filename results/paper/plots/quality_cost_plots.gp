@@ -13,7 +13,7 @@ set title 'quality_cost: prefill, time improvement (baseline sim_s / sim_s)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:8.48364]
+set yrange [0:8.50104]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -47,7 +47,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:8.13016]
+set yrange [0:8.14683]
 set samples 400
 plot 'quality_cost_table2_prefill_time.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc r=8 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 6 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=2 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 7 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=4 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 8 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=13 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 9 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_time.dat' index 10 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_time.dat' index 11 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2quad act=exact', 'quality_cost_table2_prefill_time.dat' index 12 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=relu', 'quality_cost_table2_prefill_time.dat' index 13 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=quad', 'quality_cost_table2_prefill_time.dat' index 14 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 15 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=8 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 16 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 17 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 18 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 19 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 20 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=2 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 21 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=4 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 22 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=13 softmax=exact act=exact', 'quality_cost_table2_prefill_time.dat' index 23 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_time.dat' index 24 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_time.dat' index 25 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2quad act=exact', 'quality_cost_table2_prefill_time.dat' index 26 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=relu', 'quality_cost_table2_prefill_time.dat' index 27 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=quad', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
@@ -152,19 +152,19 @@ set xlabel 'time improvement (baseline sim_s / sim_s), 2pc-dealer'
 set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
-set xrange [0:8.48364]
+set xrange [0:8.50104]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9998,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 1.0775,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 2.1548,32.8 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.5912,113.9 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.5912,114.2 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.6546,114.7 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 1.0777,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 2.1553,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.5904,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.5904,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.6538,114.7 offset 0.8,0.6 font ',9'
 set label 8 'lp' at 1.9998,98.8 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.1827,90.6 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 3.2462,114.9 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 7.0697,91 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.181,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 3.2658,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 7.0842,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_2pc-dealer_time.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_2pc-dealer_time_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
@@ -176,18 +176,18 @@ set xlabel 'communication improvement (baseline bytes / bytes), 2pc-dealer'
 set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
-set xrange [0:4.80588]
+set xrange [0:4.80624]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9997,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9863,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9724,32.8 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.5535,113.9 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.5535,114.2 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.641,114.7 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9853,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9704,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.5277,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.5277,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.619,114.7 offset 0.8,0.6 font ',9'
 set label 8 'lp' at 1.9997,98.8 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.1063,90.6 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 1.4063,114.9 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 4.0049,91 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.0548,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 1.4508,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 4.0052,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_2pc-dealer_comm.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_2pc-dealer_comm_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
