@@ -169,6 +169,30 @@ OutputSubset causal_subset(i64 heads, i64 T) {
   return kept;
 }
 
+// One cache product: the server's rows appended to an empty cache, the client's left operand, `op`
+// with the kept positions (a phantom run passes their count only); its result revealed to the client.
+using CacheProduct = std::function<Shared(Backend&, const Shared& left, Shared& cache, const OutputSubset&)>;
+KeptRun run_cache_product(Setting st, bool phantom, const RingTensor& rows, const RingTensor& left, const CacheProduct& op) {
+  const OutputSubset kept = causal_subset(kHeads, kKeptT);
+  KeptRun out;
+  std::mutex mu;
+  out.session = run_session(test_session(st, phantom), [&](Backend& be) {
+    auto mine = [&](Role r, const RingTensor& v) {
+      return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
+    };
+    Shared cache = be.append_rows(Shared{}, be.input(Role::server, mine(Role::server, rows)));
+    Shared x = be.input(Role::client, mine(Role::client, left));
+    OutputSubset subset = kept;
+    if (phantom) subset.pos.clear();
+    RingTensor got = be.reveal(op(be, x, cache, subset), Role::client);
+    if (be.role() == Role::client) {
+      std::lock_guard<std::mutex> lock(mu);
+      out.got = got;
+    }
+  });
+  return out;
+}
+
 KeptRun run_kept_scores(Setting st, bool phantom) {
   const FixedPoint fxp{};
   std::vector<double> kv(kHeads * kKeptT * 4), qv(kHeads * kKeptT * 4);
@@ -177,22 +201,8 @@ KeptRun run_kept_scores(Setting st, bool phantom) {
     qv[i] = std::cos(1.3 * static_cast<double>(i)) * 2;
   }
   const RingTensor K = fxp.encode(kv, {kHeads, kKeptT, 4}), Q = fxp.encode(qv, {kHeads, kKeptT, 4});
-  const OutputSubset kept = causal_subset(kHeads, kKeptT);
-  KeptRun out;
-  std::mutex mu;
-  out.session = run_session(test_session(st, phantom), [&](Backend& be) {
-    auto mine = [&](Role r, const RingTensor& v) {
-      return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
-    };
-    Shared cache = be.append_rows(Shared{}, be.input(Role::server, mine(Role::server, K)));
-    Shared q = be.input(Role::client, mine(Role::client, Q));
-    OutputSubset subset = kept;
-    if (phantom) subset.pos.clear();  // a phantom run passes the count only
-    RingTensor sc = be.reveal(be.matmul_cache_trunc_kept(q, cache, true, subset), Role::client);
-    if (be.role() == Role::client) {
-      std::lock_guard<std::mutex> lock(mu);
-      out.got = sc;
-    }
+  KeptRun out = run_cache_product(st, phantom, K, Q, [](Backend& be, const Shared& q, Shared& cache, const OutputSubset& kept) {
+    return be.matmul_cache_trunc_kept(q, cache, true, kept);
   });
   out.exact = shift_right_arith(matmul(Q, transpose_last2(K)), fxp.frac_bits);
   return out;
@@ -268,21 +278,8 @@ KeptRun run_sparse_context(Setting st, bool phantom) {
   const RingTensor V = fxp.encode(vv, {kHeads, kKeptT, 4});
   RingTensor P = fxp.encode(pv, {kHeads, kKeptT, kKeptT});
   P = scatter_flat(gather_flat(P, kept.pos, {kept.count}), kept.pos, P.shape());
-  KeptRun out;
-  std::mutex mu;
-  out.session = run_session(test_session(st, phantom), [&](Backend& be) {
-    auto mine = [&](Role r, const RingTensor& v) {
-      return ((be.role() == r || be.setting() == Setting::cleartext) && !phantom) ? v : RingTensor::phantom(v.shape());
-    };
-    Shared cache = be.append_rows(Shared{}, be.input(Role::server, mine(Role::server, V)));
-    Shared p = be.input(Role::client, mine(Role::client, P));
-    OutputSubset subset = kept;
-    if (phantom) subset.pos.clear();  // a phantom run passes the count only
-    RingTensor ctx = be.reveal(be.matmul_cache_trunc_sparse(p, cache, false, subset), Role::client);
-    if (be.role() == Role::client) {
-      std::lock_guard<std::mutex> lock(mu);
-      out.got = ctx;
-    }
+  KeptRun out = run_cache_product(st, phantom, V, P, [](Backend& be, const Shared& p, Shared& cache, const OutputSubset& nonzero) {
+    return be.matmul_cache_trunc_sparse(p, cache, false, nonzero);
   });
   out.exact = shift_right_arith(matmul(P, V), fxp.frac_bits);
   return out;
