@@ -388,8 +388,9 @@ void walk(const KeyView& keys, i64 c0, i64 m, const u64* x, int i0, int i1, Walk
   }
 }
 
-// After all n levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's share).
-// `buf` holds at least kLeafBlocks<W> blocks per element (the leaves are hashed in one batch).
+// After the tree's levels: word j of element c0 + e goes to out[j * count + c0 + e] (this party's
+// share; an early-terminated key's leaf byte at x's low bits). `buf` holds at least
+// max(1, kLeafBlocks<W>) blocks per element (the leaves are hashed in one batch).
 template <int W>
 void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState& st, const u64* x, u64* out, std::vector<Blk>& buf) {
   const int n = keys.n_bits, vb = keys.value_bytes;
