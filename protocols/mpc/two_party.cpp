@@ -79,6 +79,11 @@ RingTensor TwoPartyBackend::exchange(const RingTensor& mine) {
   return comm_.recv(other_, mine.shape());
 }
 
+RingTensor TwoPartyBackend::exchange_low_bits(const RingTensor& mine, int bits) {
+  send_low_bits(comm_, other_, mine, bits);
+  return recv_low_bits(comm_, other_, mine.shape(), bits, phantom_);
+}
+
 Shared TwoPartyBackend::input(Role owner, const RingTensor& value) {
   return additive_input(comm_, other_, prg_own_, phantom_, owner, value, setting());
 }
@@ -305,14 +310,9 @@ Shared TwoPartyBackend::negative_part(const Shared& x, int bits, int low) {
   const RingTensor base = low ? shift_right_logical(xhat, low) : xhat;
   const u64 zero = 0;
   count_work(WorkKind::ring_elem, 2 * static_cast<u64>(n));
-  // c = b ^ u, opened one bit per element (ltz_gate.h).
-  auto open_select = [&](const RingTensor& mine) {
-    send_low_bits(comm_, other_, mine, 1);
-    return recv_low_bits(comm_, other_, s, 1, phantom_);
-  };
   if (phantom_) {
     ltz_eval_shifts_work(bits - low, n, &zero, 1, 1, 1);  // what ltz_eval_shifts counts in a real run
-    open_select(RingTensor::phantom(s));
+    exchange_low_bits(RingTensor::phantom(s), 1);
     return Shared{RingTensor::phantom(s), {}, {}};
   }
   const LtzKeys keys = ltz_deserialize(std::move(m.keys), n, bits - low, 1, 1);
@@ -320,7 +320,7 @@ Shared TwoPartyBackend::negative_part(const Shared& x, int bits, int low) {
   ltz_eval_shifts(party(), keys, base.data(), &zero, 1, b.data());
   RingTensor mine(s);
   for (i64 e = 0; e < n; ++e) mine.data()[e] = (b.data()[e] + m.u.data()[e]) & 1;
-  const RingTensor theirs = open_select(mine);
+  const RingTensor theirs = exchange_low_bits(mine, 1);  // c = b ^ u, one bit per element (ltz_gate.h)
   // [x<0] = c + (1 - 2c) u and [x<0]·r = c r + (1 - 2c) u r, so [x<0]·x = [x<0]·x^ - [x<0]·r.
   RingTensor res(s);
   for (i64 e = 0; e < n; ++e) {
@@ -340,23 +340,17 @@ Shared TwoPartyBackend::spline(const Shared& x, const SplineTable& t) {
   SplineMaterial m = deal_spline(*source_, s, t);
   const RingTensor xhat = open_masked(x.s0, m.r);
   const int tr = t.scale - t.out_frac;
-  const int index_bits = spline_index_bits(t);
-  // The masked piece index travels at its own width (spline_gate.h).
-  auto open_index = [&](const RingTensor& mine) {
-    send_low_bits(comm_, other_, mine, index_bits);
-    RingTensor u = recv_low_bits(comm_, other_, s, index_bits, phantom_);
-    if (!phantom_)
-      for (i64 e = 0; e < n; ++e) u.data()[e] = (u.data()[e] + mine.data()[e]) & ((u64{1} << index_bits) - 1);
-    return u;
-  };
+  const int index_bits = spline_index_bits(t);  // the masked piece index travels at its width
   Shared res;
   if (phantom_) {
     spline_index_work(t, n);  // what the gate's two steps count in a real run
-    open_index(RingTensor::phantom(s));
+    exchange_low_bits(RingTensor::phantom(s), index_bits);
     spline_table_work(t, n);
     res = Shared{RingTensor::phantom(s), {}, {}};
   } else {
-    const RingTensor u = open_index(spline_index_share(party(), t, m, xhat));
+    const RingTensor mine = spline_index_share(party(), t, m, xhat);
+    RingTensor u = exchange_low_bits(mine, index_bits);
+    for (i64 e = 0; e < n; ++e) u.data()[e] = (u.data()[e] + mine.data()[e]) & ((u64{1} << index_bits) - 1);
     res = Shared{spline_local(party(), t, m, xhat, u), {}, {}};
   }
   return tr > 0 ? trunc(res, tr) : res;

@@ -74,6 +74,8 @@ class TwoPartyBackend final : public Backend {
 
  private:
   RingTensor exchange(const RingTensor& mine);  // send to the other party, receive theirs
+  // The same for values of `bits` < 64 bits, packed (packed_words.h); phantom: the sizes only.
+  RingTensor exchange_low_bits(const RingTensor& mine, int bits);
   // matmul_cache; x's entries outside `nonzero` (if given) are zero (the caller's promise) and not opened.
   Shared matmul_cache_left(const Shared& x, Shared& cache, bool transposed, const OutputSubset* nonzero);
   RingTensor open_masked(const RingTensor& share, const RingTensor& r);  // x + r, opened to both

@@ -9,16 +9,13 @@
 
 #include "protocols/fss/dcf.h"
 #include "protocols/fss/ltz_gate.h"
+#include "tests/core/fss_test_prg.h"
 
 using namespace marill;
 
 namespace {
 
-Prg test_prg(std::uint8_t tag) {
-  Key128 k{};
-  for (int i = 0; i < 16; ++i) k[i] = static_cast<std::uint8_t>(17 * i + tag);
-  return Prg(k);
-}
+Prg test_prg(std::uint8_t tag) { return test::fss_test_prg(tag); }
 
 u64 mask_bits(int n) { return n >= 64 ? ~u64{0} : (u64{1} << n) - 1; }
 

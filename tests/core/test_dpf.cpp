@@ -9,16 +9,13 @@
 
 #include "protocols/fss/dpf.h"
 #include "protocols/ring/work_meter.h"
+#include "tests/core/fss_test_prg.h"
 
 using namespace marill;
 
 namespace {
 
-Prg test_prg(std::uint8_t tag) {
-  Key128 k{};
-  for (int i = 0; i < 16; ++i) k[i] = static_cast<std::uint8_t>(31 * i + tag);
-  return Prg(k);
-}
+Prg test_prg(std::uint8_t tag) { return test::fss_test_prg(tag); }
 
 // count alphas: 0, 2^n - 1, then random; betas random.
 void make_inputs(int n, int w, i64 count, Prg& prg, std::vector<u64>& alpha, std::vector<u64>& beta) {
