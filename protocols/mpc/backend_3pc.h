@@ -13,15 +13,17 @@
 //   mul_trunc,   fused: the 3-of-3 product is truncated directly, (24 + (3d + 1)/8) / 3 B per party
 //   matmul_trunc (10.0 B at d = 16), 3 rounds (mul then trunc: 15.4 B, 4 rounds); mul_trunc_bits
 //                at any d; matmul_cache_trunc_kept: per kept output only
-//   ltz          the helper deals bit correlations for a masked comparison (backend_3pc_compare.cpp):
-//                client and server open c = x + r mod 2^k (k bits each), compare c with the
-//                helper's r chunk by chunk (TinyTable-style dealt monomials of chunks of two and
-//                three bits, Beaver ANDs in a log-depth tree), turn the bit arithmetic with a dealt
-//                bit and re-share it; the three roles rotate over thirds of the elements (over
-//                calls under 192 elements):
-//                k = 64: 25.6 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
+//   ltz          the helper deals bit correlations for a comparison with nothing opened
+//                (backend_3pc_compare.cpp): the helper knows one addend of x (its two components),
+//                client and server the other (their common component); the helper deals the
+//                monomials of its addend's chunks (TinyTable-style, chunks of two and three bits),
+//                client and server compare them with their addend locally and combine the chunks
+//                with Beaver ANDs in a log-depth tree, turn the bit arithmetic with a dealt bit and
+//                re-share it; the three roles rotate over thirds of the elements (over calls under
+//                192 elements):
+//                k = 64: 20.25 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
 //                before its bit injection); k = bits - low in general (Backend::ltz: only the high
-//                bits asked for), k = 22: 13.7 B, 6 rounds
+//                bits asked for), k = 22: 11.75 B, 6 rounds
 //   negative_part [x < 0] x on the comparison's dealt bit: the helper deals beta (x0 + x2)'s share,
 //                one word more at the helper of each third (8/3 B per party), ltz's rounds (ltz
 //                then mul: a word more each and a round)

@@ -1,45 +1,49 @@
 // 3pc comparison [x < 0] with the helper as the dealer of bit correlations; honest majority lets
 // one party deal for the other two (as in SecureNN and Falcon), and no bit decomposition of x is
-// needed (masked comparison against a public value, as in Rabbit, Makri et al. FC 2021):
+// needed (comparison against a value the evaluators hold in the clear, as in Rabbit, Makri et al.
+// FC 2021). Nothing is opened: the replicated sharing already splits x between a dealer that knows
+// one addend and two evaluators that both know the other.
 //
-//  1. Client and server view x as a 2-of-2 sharing (client x0 + x1, server x2) and open
-//     c = x + 2^(k-1) + r mod 2^k: k bits each way. r = rA + rB is known to the helper only
-//     (rA from its pair PRG with the client, rB from its pair PRG with the server).
-//  2. x' = x + 2^(k-1) = c - r mod 2^k, so [x < 0] = NOT bit_{k-1}(x') = 1 ^ c_{k-1} ^ r_{k-1} ^ w
-//     with w = [c mod 2^(k-1) < r mod 2^(k-1)], the borrow.
-//  3. w with c public: the low k-1 bits in chunks of two to four bits. For each chunk the helper
-//     deals XOR shares of the products r^S of every non-empty set S of the chunk's r bits (a
+//  1. Per part, with the helper H holding (x_h, x_a), the client A (x_a, x_b) and the server B
+//     (x_b, x_h): H knows s = x_h + x_a + 2^(bits-1), A and B both know x_b, and
+//     x' = x + 2^(bits-1) = s + x_b mod 2^k (k = bits; `low` below) lies in [0, 2^k) for
+//     |x| < 2^(k-1). So [x < 0] = NOT bit_{k-1}(x') = 1 ^ s_{k-1} ^ h_{k-1} ^ w, h = x_b, with w the
+//     carry into bit k - 1:
+//     w = [c < r] for c = NOT x_b mod 2^(k-1), which A and B hold, and r = s mod 2^(k-1), which H
+//     holds (the low k - 1 bits of s + x_b carry exactly when r > 2^(k-1) - 1 - x_b).
+//  2. w, with c known to both evaluators: the low k-1 bits in chunks of two to four bits. For each
+//     chunk H deals XOR shares of the products r^S of every non-empty set S of the chunk's r bits (a
 //     TinyTable-style dealt table, Damgard et al. CRYPTO 2017): any function of (c chunk, r chunk),
 //     here the chunk's (lt, eq) = ([c < r], [c = r]), is then linear in them, so local:
 //     eq = XOR_S r^S prod_{i not in S} !c_i, lt = XOR_{S != 0} r^S !c_i0 prod_{j > i0, j not in S} !c_j
 //     with i0 = min S (the first differing bit from the top, where c has 0 and r has 1). A log-depth
 //     tree combines chunks, lt = lt_hi ^ eq_hi lt_lo, eq = eq_hi eq_lo (the lowest group's eq is
-//     never needed), with Beaver AND triples dealt by the helper; eq_hi's two products share one
-//     mask. A chunk of m bits costs 2^m - 1 dealt bits and a tree level of p pairs 8p - 3 bits in
-//     all; chunk_sizes picks the number of chunks with the fewest bits (then the fewest levels):
-//     threes and twos, 21 chunks of three at 64 bits.
-//  4. Bit to arithmetic: the helper deals a random bit beta as XOR shares and additive shares;
-//     client and server open e = b ^ beta (1 bit each): b = e + (1 - 2e) beta.
-//  5. The additive result is re-shared as replicated shares: client and server each send the
-//     helper one word masked by their pair PRG.
-//  negative_part ([x < 0] x) multiplies in step 4 instead: b x = e x + (1 - 2e) beta x, with
-//     beta x = beta x1 + beta (x0 + x2); client and server hold x1 and their beta shares, the
-//     helper holds x0 and x2 and deals beta (x0 + x2)'s server share (a word, in the first round,
-//     where the server's beta share goes), so step 5 re-shares the product: no round of its own.
-//     The helper's word is input-dependent but masked by the client's PRG share, uniform to the
-//     server.
+//     never needed), with Beaver AND triples dealt by H; eq_hi's two products share one mask. A
+//     chunk of m bits costs 2^m - 1 dealt bits and a tree level of p pairs 8p - 3 bits in all;
+//     chunk_sizes picks the number of chunks with the fewest bits (then the fewest levels): threes
+//     and twos, 21 chunks of three at 64 bits.
+//  3. Bit to arithmetic: H deals a random bit beta as XOR shares and additive shares; A and B open
+//     e = b ^ beta (1 bit each): b = e + (1 - 2e) beta. The term s_{k-1}, H's, is folded into beta:
+//     the XOR masks are beta ^ s_{k-1}'s.
+//  4. The additive result is re-shared as replicated shares: A and B each send H one word masked
+//     by their pair PRG.
+//  negative_part ([x < 0] x) multiplies in step 3 instead: b x = e x + (1 - 2e) beta x, with
+//     beta x = beta x_b + beta (x_h + x_a); A and B hold x_b and their beta shares, H holds x_h and
+//     x_a and deals beta (x_h + x_a)'s share of B (a word, in the first round, with B's beta share),
+//     so step 4 re-shares the product: no round of its own. H's word is input-dependent but masked
+//     by A's PRG share, uniform to B.
 //
 // With `low` > 0 (Backend::ltz: only x's bits [low, bits) asked for) everything above runs on the
-// k = bits - low high bits: each party opens its u >> low (k bits), whose sum is (c >> low) minus
-// the dropped bits' carry, and the helper's r is r >> low. The two lost carries move the judged
-// value by less than one unit of 2^low, so the answer is exact for |x| >= 2^low.
+// k = bits - low high bits of s and x_b, whose sum is (x' >> low) minus the dropped bits' carry.
+// The lost carry moves the judged value by less than one unit of 2^low, so the answer is exact for
+// |x| >= 2^low.
 //
-// Everything else the helper deals is input-independent: the client's shares come from the
-// (helper, client) PRG, the server's from the (server, helper) PRG except the corrections the
-// helper sends it (monomials and triple products as bits, beta as a word), in the first round.
-// Per element, L = k - 1 in J chunks of m_j bits: client and server send k + 1 + sum over levels
-// (3p - 1) bits and a word; the helper sends sum_j (2^m_j - 1) + 1 + sum over levels (2p - 1) bits
-// and a word; rounds: 3 + ceil(log2 J).
+// What H deals to A comes from the (helper, client) PRG; to B from the (server, helper) PRG, except
+// the corrections H sends it in the first round (the monomials of its s and the triple products as
+// bits, beta as a word); only the monomials depend on x, each masked by A's PRG share.
+// Per element, L = k - 1 in J chunks of m_j bits: A and B send 1 + sum over levels (3p - 1) bits
+// and a word; H sends sum_j (2^m_j - 1) + sum over levels (2p - 1) bits and a word;
+// rounds: 3 + ceil(log2 J) (H's deal, the tree, e, the re-sharing).
 //
 // The roles rotate (backend_3pc_parts.h): the elements are cut into three parts and party D is the
 // helper of part D, P_{D+1} its client and P_{D+2} its server, so each party sends the average of
@@ -145,9 +149,9 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   const bool ph = phantom_;
   const std::vector<int> sizes = chunk_sizes(L);
   const std::vector<int> pairs = tree_pairs(static_cast<int>(sizes.size()));
-  // Monomial planes: chunk by chunk (low to high), r^S for S = 1 .. 2^m - 1 (bit i of S: the
-  // chunk's bit i); then r_{k-1}.
-  int mono_planes = 1;
+  // Monomial planes, chunk by chunk (low to high): s^S for S = 1 .. 2^m - 1 (bit i of S: the
+  // chunk's bit i).
+  int mono_planes = 0;
   for (int m : sizes) mono_planes += (1 << m) - 1;
   int and_planes = 0;
   for (int p : pairs) and_planes += 2 * p - 1;
@@ -156,7 +160,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   // server). A draws from its PRG with H, B from its PRG with H.
   struct Part : three_pc::Third {
     RingTensor s0, s1;  // this party's components (x_i, x_{i+1}) on the part: A's (x_a, x_b), B's (x_b, x_h), H's (x_h, x_a)
-    RingTensor r_share, beta_word, beta_x, u, y;
+    RingTensor beta_word, beta_x, y;
     Bits mono, beta, nc, LT, EQ, mine, eq_hi;  // eq_hi: the tree level's, kept from its opening to its products
     std::vector<LevelTriples> triples;
     Shared out;
@@ -176,8 +180,8 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   }
 
   // The dealt material, drawn in the same order by H and the party it shares a PRG with. A (and H
-  // through prg_next_): rA, monomial shares, per level a b1 b2 c1 c2, beta bit, beta word (and
-  // omega). B (and H through prg_prev_): rB, per level a b1 b2, beta bit.
+  // through prg_next_): monomial shares, per level a b1 b2 c1 c2, beta bit, beta word (and omega).
+  // B (and H through prg_prev_): per level a b1 b2, beta bit.
   auto draw_triples = [&](Prg& prg, i64 n, bool with_products) {
     std::vector<LevelTriples> t;
     for (int p : pairs) {
@@ -195,23 +199,23 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
   };
   auto other_of = [](const Part& p) { return p.rel == 0 ? p.b : p.a; };
 
-  // Round 1: H deals (monomial and triple corrections, beta's word, beta (x_h + x_a)'s word to B);
-  // A and B open c = x + 2^(bits-1) + r mod 2^bits, or its bits [low, bits), to each other.
+  // Round 1: H deals (the monomials of its s, triple corrections, beta's word, beta (x_h + x_a)'s
+  // word) to B; A and B wait.
   for (Part& p : parts) {
     const i64 n = p.size();
     const Shape f = p.flat();
     if (p.rel == 2) {
-      RingTensor rA = prg_next_.random(f, ph);
       Bits mono0 = random_bits(prg_next_, n, mono_planes, ph);
       std::vector<LevelTriples> t0 = draw_triples(prg_next_, n, true);
       Bits beta0 = random_bits(prg_next_, n, 1, ph);
       RingTensor beta0_word = prg_next_.random(f, ph);
       RingTensor omega = times_x ? prg_next_.random(f, ph) : RingTensor{};
-      RingTensor rB = prg_prev_.random(f, ph);
       std::vector<LevelTriples> t1 = draw_triples(prg_prev_, n, false);
       Bits beta1 = random_bits(prg_prev_, n, 1, ph);
 
-      Bits r = Bits::from_ring(marill::add(rA, rB), low, k);
+      // s' = x_h + x_a + 2^(bits-1): its bits [low, bits), the comparison's dealt side.
+      const RingTensor s = marill::add(p.s0, p.s1);
+      const Bits r = Bits::from_ring(marill::add_scalar(s, u64{1} << (bits - 1)), low, k);
       std::vector<Bits> mono;
       int at = 0;
       for (int m : sizes) {
@@ -219,7 +223,6 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
         mono.insert(mono.end(), std::make_move_iterator(r_S.begin() + 1), std::make_move_iterator(r_S.end()));
         at += m;
       }
-      mono.push_back(bits_planes(r, k - 1, 1));
       std::vector<Bits> corr{bits_xor(bits_stack(mono), mono0)};  // B's shares
       for (size_t l = 0; l < pairs.size(); ++l) {
         Bits a = bits_xor(t0[l].a, t1[l].a);
@@ -228,33 +231,32 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
           corr.push_back(bits_xor(bits_and(bits_planes(a, 1, pairs[l] - 1), bits_xor(t0[l].b2, t1[l].b2)), t0[l].c2));
       }
       send_bits(p.b, bits_stack(corr));
-      RingTensor beta = bits_xor(beta0, beta1).plane_to_ring(0, f);
+      // The opened e masks b by beta0 ^ beta1; b's term s'_{k-1} moves into beta.
+      RingTensor beta = bits_xor(bits_xor(beta0, beta1), bits_planes(r, k - 1, 1)).plane_to_ring(0, f);
       comm_.send(p.b, marill::sub(beta, beta0_word));
       // beta x = beta x_b + beta (x_h + x_a): H holds x_h and x_a, so it deals the second term's
       // share of B (A's is omega) and A and B multiply their beta shares by x_b.
-      if (times_x) comm_.send(p.b, marill::sub(mul_elem(beta, marill::add(p.s0, p.s1)), omega));
+      if (times_x) comm_.send(p.b, marill::sub(mul_elem(beta, s), omega));
       continue;
     }
     const bool first = p.rel == 0;
     Prg& dealt = first ? prg_prev_ : prg_next_;  // the PRG this party shares with H
-    p.r_share = dealt.random(f, ph);
     if (first) p.mono = random_bits(dealt, n, mono_planes, ph);
     p.triples = draw_triples(dealt, n, first);
     p.beta = random_bits(dealt, n, 1, ph);
     if (first) p.beta_word = dealt.random(f, ph);
     if (first && times_x) p.beta_x = dealt.random(f, ph);  // beta (x_h + x_a)'s share
-    p.u = first ? marill::add_scalar(marill::add(marill::add(p.s0, p.s1), p.r_share), u64{1} << (bits - 1))
-                : marill::add(p.s1, p.r_share);
-    if (low) p.u = shift_right_logical(p.u, low);
-    send_bits(other_of(p), Bits::from_ring(p.u, 0, k));
+    // x_b's bits [low, bits), which A and B both hold, with bit k - 1 flipped: bit i < k - 1 of
+    // NOT c, and NOT c_{k-1} for the result.
+    const RingTensor& xb = first ? p.s1 : p.s0;
+    p.nc = Bits::from_ring(marill::add_scalar(low ? shift_right_logical(xb, low) : xb, u64{1} << (k - 1)), 0, k);
   }
 
-  // 2-3. c, H's corrections to B, and the leaves: (lt, eq) of each chunk, local (constants are A's).
+  // 2-3. H's corrections to B, and the leaves: (lt, eq) of each chunk, local (constants are A's).
   for (Part& p : parts) {
     if (p.rel == 2) continue;
     const i64 n = p.size();
     const bool first = p.rel == 0;
-    Bits c = Bits::from_ring(marill::add(p.u, recv_bits(other_of(p), n, k).to_ring(p.flat())), 0, k);
     if (!first) {
       Bits corr = recv_bits(p.h, n, mono_planes + and_planes);
       p.mono = bits_planes(corr, 0, mono_planes);
@@ -268,7 +270,6 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
       p.beta_word = comm_.recv(p.h, p.flat());
       if (times_x) p.beta_x = comm_.recv(p.h, p.flat());
     }
-    p.nc = bits_not(c);
     std::vector<Bits> lt, eq;
     int at = 0, mono_at = 0;
     for (int m : sizes) {
@@ -328,10 +329,10 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     }
   }
 
-  // [x < 0] = 1 ^ c_{k-1} ^ r_{k-1} ^ w. 4. e = b ^ beta opened; b = e + (1 - 2e) beta.
+  // [x < 0] = 1 ^ h_{k-1} ^ s_{k-1} ^ w (s_{k-1} in beta). 4. e = b ^ beta opened; b = e + (1 - 2e) beta.
   for (Part& p : parts) {
     if (p.rel == 2) continue;
-    Bits b = bits_xor(bits_planes(p.LT, 0, 1), bits_planes(p.mono, mono_planes - 1, 1));
+    Bits b = bits_planes(p.LT, 0, 1);
     if (p.rel == 0) b = bits_xor(b, bits_planes(p.nc, k - 1, 1));
     p.mine = bits_xor(b, p.beta);
     send_bits(other_of(p), p.mine);

@@ -91,8 +91,7 @@ LtzBits ltz_3pc_bits(int k) {
     if ((L + J - 1) / J > 4) continue;
     LtzBits b;
     b.chunks = J;
-    b.side = k + 1;  // the opening of c, then e = b ^ beta
-    b.helper = 1;    // r_{k-1}
+    b.side = 1;  // e = b ^ beta
     for (int j = 0; j < J; ++j) b.helper += (1 << (L / J + (j < L % J))) - 1;
     for (int g = J; g > 1; g = g / 2 + g % 2) {
       const int p = g / 2;
@@ -107,7 +106,7 @@ LtzBits ltz_3pc_bits(int k) {
 }
 }  // namespace
 
-TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree, one word each, negative_part one word more at the helper, roles rotated", "[ledger]") {
+TEST_CASE("3pc ltz sends its closed form: nothing opened, a dealt comparison tree, one word each, negative_part one word more at the helper, roles rotated", "[ledger]") {
   // Three parts of 192 elements (bit planes dense); each party is the helper of one, the client of
   // one and the server of one. Client and server send their bits and the re-sharing word, the
   // helper its dealt bits and beta's word, and `helper_words` - 1 words more.
@@ -145,12 +144,12 @@ TEST_CASE("3pc ltz sends its closed form: k bits opened, a dealt comparison tree
     CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.helper * few / 8 + 8 * few));
     for (Role r : {Role::server, Role::helper}) CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(b.side * few / 8 + 8 * few));
   }
-  // k = 64: 21 chunks of three, 120 bits (client, server) and 183 (helper), 8 rounds (chunks of
-  // two: 153 and 152); ABY3's MSB extraction alone quotes 4K + 32 = 288 bits and log K + 2 = 8
+  // k = 64: 21 chunks of three, 56 bits (client, server) and 182 (helper), 8 rounds (chunks of
+  // two: 89 and 151); ABY3's MSB extraction alone quotes 4K + 32 = 288 bits and log K + 2 = 8
   // rounds, before its bit injection. k = 22 (|x| <= 16 at 16 fractional bits): 7 chunks, 6 rounds.
   CHECK(ltz_3pc_bits(64).chunks == 21);
-  CHECK(ltz_3pc_bits(64).side == 120);
-  CHECK(ltz_3pc_bits(64).helper == 183);
+  CHECK(ltz_3pc_bits(64).side == 56);
+  CHECK(ltz_3pc_bits(64).helper == 182);
   CHECK(ltz_3pc_bits(64).levels == 5);
   CHECK(ltz_3pc_bits(22).chunks == 7);
   CHECK(ltz_3pc_bits(22).levels == 3);

@@ -28,13 +28,13 @@ std::vector<OpeningCase> cases_of(Setting s) {
   // 3pc input: x - c_0 to the server; mul: the zero-masked cross terms to the helper; trunc (the
   // dealer rotated over thirds): the client's masked part (a word), its re-masked component (a
   // word) and, in the third it deals, the dealt d-bit corrections (2 x 8 bits at d = 8), all to the
-  // helper: about 3/4 of a word per element; ltz (roles rotated over thirds): x + r's bit planes,
-  // the Beaver openings and b ^ beta in the third where the server is the client's peer (120 bits
-  // at 64), the re-sharing word in the third the server deals: about 0.96 of a word per element.
+  // helper: about 3/4 of a word per element; ltz (roles rotated over thirds): the Beaver openings
+  // and b ^ beta in the third where the server is the client's peer (56 bits at 64), the
+  // re-sharing word in the third the server deals: about 0.63 of a word per element.
   return {{"input", Role::server, false},
           {"mul", Role::helper, false},
           {"trunc", Role::helper, false, kN * 2 / 3},
-          {"ltz", Role::server, false, kN * 2 / 3}};
+          {"ltz", Role::server, false, kN / 2}};
 }
 
 // Runs each op twice on the same shared input, labelled "op#1" and "op#2".

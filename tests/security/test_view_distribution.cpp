@@ -42,8 +42,9 @@ std::vector<ViewOp> ops_of(Setting s, Role observer, Role other) {
   }
   // 3pc: mul reshares zero-masked values (received from the next party); trunc and the fused
   // mul_trunc (dealer rotated over thirds) send masked parts, dealt corrections and re-masked
-  // shares; ltz sends x + r's bit planes (with dropped low bits: those of (x + r) >> low), Beaver
-  // openings, b ^ beta and re-masked words; relu's negative_part the helper's share of beta x
+  // shares; ltz sends the helper's masked monomials of its addend (with dropped low bits: of its
+  // bits [low, bits)), Beaver openings, b ^ beta and re-masked words; relu's negative_part the
+  // helper's share of beta x
   // (masked by the client's PRG share). No opening is a sum of the two parties' words.
   for (const ViewOp& v : std::vector<ViewOp>{{"mul", false}, {"mul_trunc", false}, {"trunc", false}, {"ltz", false}, {"ltz_low", false}, {"silu", false}, {"relu", false}})
     ops.push_back(v);
