@@ -1,6 +1,5 @@
 #include "protocols/mpc/backend_3pc.h"
 
-#include <cstring>
 #include <stdexcept>
 
 #include "protocols/comm/comm.h"
@@ -184,7 +183,9 @@ Shared ThreePcBackend::mul_rows_trunc(const Shared& x, const Shared& y, const Ro
 }
 
 void ThreePcBackend::send_bits(Role to, const Bits& b) {
-  comm_.send_bytes(to, b.phantom ? nullptr : reinterpret_cast<const std::uint8_t*>(b.w.data()), b.bytes());
+  if (b.phantom) return comm_.send_bytes(to, nullptr, b.packed_bytes());
+  const std::vector<std::uint8_t> bytes = b.packed();
+  comm_.send_bytes(to, bytes.data(), bytes.size());
 }
 
 void ThreePcBackend::send_low_bits(Role to, const RingTensor& t, int d) { marill::send_low_bits(comm_, to, t, d); }
@@ -195,9 +196,8 @@ RingTensor ThreePcBackend::recv_low_bits(Role from, const Shape& shape, int d) {
 
 Bits ThreePcBackend::recv_bits(Role from, i64 n, int planes) {
   Bits b = Bits::zeros(n, planes, phantom_);
-  auto bytes = comm_.recv_bytes(from, b.bytes());
-  if (!phantom_ && b.bytes()) std::memcpy(b.w.data(), bytes.data(), b.bytes());
-  return b;
+  const std::vector<std::uint8_t> bytes = comm_.recv_bytes(from, b.packed_bytes());
+  return phantom_ ? b : Bits::from_packed(bytes, n, planes);
 }
 
 }  // namespace marill

@@ -47,9 +47,9 @@
 //
 // The roles rotate (backend_3pc_parts.h): the elements are cut into three parts and party D is the
 // helper of part D, P_{D+1} its client and P_{D+2} its server, so each party sends the average of
-// the three roles' bytes, every part's messages in the same rounds. Batches under 192 elements,
-// whose bit planes would pad to 64 elements in each part, are one part instead, the helper role
-// rotating over calls.
+// the three roles' bytes, every part's messages in the same rounds. Batches under 192 elements (a
+// tournament's last levels) are one part instead, the helper role rotating over calls: three
+// parts would triple their messages for a few bytes each.
 #include <algorithm>
 #include <iterator>
 #include <vector>
@@ -166,8 +166,7 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
     Shared out;
   };
   std::vector<Part> parts;
-  // Small batches (a tournament's last levels) in one part, the dealer rotating over calls: three
-  // parts would each pad their bit planes to 64 elements.
+  // Small batches (a tournament's last levels) in one part, the dealer rotating over calls.
   const i64 n_all = x.numel();
   const bool small = n_all < 192;
   const int dealer = small ? static_cast<int>(small_compares_++ % 3) : 0;

@@ -18,7 +18,7 @@ Third part(i64 lo, i64 hi, int me, int D) {
 }  // namespace
 
 std::vector<Third> thirds(i64 n, int me) {
-  auto cut = [n](int j) { return j == 3 ? n : n >= 192 ? (j * n / 3) / 64 * 64 : j * n / 3; };
+  auto cut = [n](int j) { return j * n / 3; };
   std::vector<Third> parts;
   for (int D = 0; D < 3; ++D)
     if (cut(D + 1) > cut(D)) parts.push_back(part(cut(D), cut(D + 1), me, D));

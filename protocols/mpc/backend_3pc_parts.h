@@ -25,11 +25,10 @@ struct Third {
   Shape flat() const { return {hi - lo}; }
 };
 
-// The non-empty parts of n elements, boundaries on multiples of 64 elements (so packed bits fill
-// whole words) once n >= 192; every party skips the same empty parts.
+// The non-empty parts of n elements, as equal as can be; every party skips the same empty parts.
 std::vector<Third> thirds(i64 n, int me);
-// All n elements as one part dealt by P_dealer (none when n = 0): a protocol whose messages pad to
-// 64 elements per part rotates the dealer over calls instead where n is small.
+// All n elements as one part dealt by P_dealer (none when n = 0): a protocol with several messages
+// per part rotates the dealer over calls instead where n is small.
 std::vector<Third> whole(i64 n, int me, int dealer);
 
 // Elements [lo, hi) of t as a flat tensor (one copy).

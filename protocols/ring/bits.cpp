@@ -2,11 +2,62 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "protocols/ring/prg.h"
 #include "protocols/ring/work_meter.h"
 
 namespace marill {
+
+namespace {
+u64 low_mask(i64 count) { return count >= 64 ? ~u64{0} : (u64{1} << count) - 1; }
+}  // namespace
+
+std::vector<std::uint8_t> Bits::packed() const {
+  const u64 total = static_cast<u64>(planes) * static_cast<u64>(n);
+  std::vector<u64> out(static_cast<size_t>(total / 64 + 1), 0);
+  count_work(WorkKind::bit_word, planes * words());
+  u64 pos = 0;
+  for (int j = 0; j < planes; ++j) {
+    const u64* p = plane(j);
+    for (i64 i = 0; i < words(); ++i) {
+      const i64 count = std::min<i64>(64, n - 64 * i);
+      const u64 v = p[i] & low_mask(count);
+      const size_t at = static_cast<size_t>(pos / 64);
+      const int off = static_cast<int>(pos % 64);
+      out[at] |= v << off;
+      if (off && off + count > 64) out[at + 1] |= v >> (64 - off);
+      pos += static_cast<u64>(count);
+    }
+  }
+  std::vector<std::uint8_t> bytes(packed_bytes());
+  for (size_t b = 0; b < bytes.size(); ++b) bytes[b] = static_cast<std::uint8_t>(out[b / 8] >> (8 * (b % 8)));
+  return bytes;
+}
+
+Bits Bits::from_packed(const std::vector<std::uint8_t>& bytes, i64 n, int planes) {
+  Bits b = zeros(n, planes, false);
+  if (bytes.size() != b.packed_bytes())
+    throw std::invalid_argument("bit planes: " + std::to_string(bytes.size()) + " bytes for " + std::to_string(planes) + " planes of " +
+                                std::to_string(n) + " bits, want " + std::to_string(b.packed_bytes()));
+  std::vector<u64> in(bytes.size() / 8 + 2, 0);
+  for (size_t i = 0; i < bytes.size(); ++i) in[i / 8] |= static_cast<u64>(bytes[i]) << (8 * (i % 8));
+  count_work(WorkKind::bit_word, planes * b.words());
+  u64 pos = 0;
+  for (int j = 0; j < planes; ++j) {
+    u64* p = b.plane(j);
+    for (i64 i = 0; i < b.words(); ++i) {
+      const i64 count = std::min<i64>(64, n - 64 * i);
+      const size_t at = static_cast<size_t>(pos / 64);
+      const int off = static_cast<int>(pos % 64);
+      u64 v = in[at] >> off;
+      if (off && off + count > 64) v |= in[at + 1] << (64 - off);
+      p[i] = v & low_mask(count);
+      pos += static_cast<u64>(count);
+    }
+  }
+  return b;
+}
 
 Bits Bits::zeros(i64 n, int planes, bool phantom) {
   Bits b;

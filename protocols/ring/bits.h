@@ -1,8 +1,9 @@
 // Bit-sliced binary tensors: `planes` bit planes of n elements each, plane j packing bit j of every
 // element into ceil(n/64) words. Binary protocols (3pc comparisons) AND whole planes at once
-// and send exactly planes * ceil(n/64) * 8 bytes.
+// and send the planes back to back, ceil(planes * n / 8) bytes (packed()).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "protocols/ring/ring.h"
@@ -19,6 +20,7 @@ struct Bits {
   u64* plane(int j) { return w.data() + static_cast<i64>(j) * words(); }
   const u64* plane(int j) const { return w.data() + static_cast<i64>(j) * words(); }
   u64 bytes() const { return static_cast<u64>(planes) * static_cast<u64>(words()) * 8; }
+  u64 packed_bytes() const { return (static_cast<u64>(planes) * static_cast<u64>(n) + 7) / 8; }
 
   static Bits zeros(i64 n, int planes, bool phantom);
   // Planes [first, first+count) of the values' bits (value bit j -> plane j - first).
@@ -27,6 +29,10 @@ struct Bits {
   RingTensor plane_to_ring(int j, const Shape& shape) const;
   // The inverse of from_ring(t, 0, planes): plane j gives bit j of each value, higher bits 0.
   RingTensor to_ring(const Shape& shape) const;
+  // The planes' n bits each, back to back without padding (plane j from bit j n): packed_bytes().
+  std::vector<std::uint8_t> packed() const;
+  // The inverse of packed(); `bytes` must hold packed_bytes() of (n, planes).
+  static Bits from_packed(const std::vector<std::uint8_t>& bytes, i64 n, int planes);
 };
 
 class Prg;

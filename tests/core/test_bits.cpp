@@ -49,3 +49,29 @@ TEST_CASE("bits_not flips every bit and random_bits draws what the PRG gives, no
   CHECK(ph.w.empty());
   CHECK(ph.bytes() == r.bytes());
 }
+
+TEST_CASE("packed planes travel back to back in ceil(planes n / 8) bytes and unpack to the same bits, padding dropped", "[bits]") {
+  Prg prg(Key128{11});
+  for (i64 n : {1, 7, 63, 64, 65, 130, 1365}) {
+    for (int planes : {1, 3, 17}) {
+      INFO("n = " << n << ", planes = " << planes);
+      // bits_not sets the last word's padding bits too: they must not travel.
+      const Bits b = bits_not(random_bits(prg, n, planes, false));
+      const std::vector<std::uint8_t> bytes = b.packed();
+      REQUIRE(bytes.size() == (static_cast<u64>(planes) * static_cast<u64>(n) + 7) / 8);
+      REQUIRE(bytes.size() == b.packed_bytes());
+      const Bits back = Bits::from_packed(bytes, n, planes);
+      for (int j = 0; j < planes; ++j)
+        for (i64 e = 0; e < n; ++e) REQUIRE(((back.plane(j)[e >> 6] >> (e & 63)) & 1) == ((b.plane(j)[e >> 6] >> (e & 63)) & 1));
+      // Bit e of plane j sits at stream position j n + e.
+      for (int j = 0; j < planes; ++j)
+        for (i64 e = 0; e < n; e += 5) {
+          const u64 pos = static_cast<u64>(j) * static_cast<u64>(n) + static_cast<u64>(e);
+          REQUIRE(((bytes[pos / 8] >> (pos % 8)) & 1) == ((b.plane(j)[e >> 6] >> (e & 63)) & 1));
+        }
+      if (n % 64) CHECK(back.w.back() >> (n % 64) == 0);
+    }
+  }
+  CHECK_NOTHROW(Bits::from_packed(std::vector<std::uint8_t>(5), 13, 3));
+  CHECK_THROWS_WITH(Bits::from_packed(std::vector<std::uint8_t>(4), 13, 3), Catch::Contains("4 bytes for 3 planes of 13 bits, want 5"));
+}
