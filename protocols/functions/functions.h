@@ -51,7 +51,7 @@ namespace marill {
 // denominator >= 0.6 by < 2^-17). Approximation error <= 8.3e-10 on [-20.125, 0] (Taylor's error has one
 // sign, so it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
-// Cost: 3pc 127 B, 33 rounds.
+// Cost: 3pc 125 B, 33 rounds.
 // Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
 // relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
 // bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
@@ -71,7 +71,7 @@ Shared exp_neg(Backend& be, const Shared& x, double clip = 20.0, double bound = 
 // Iteration at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp +
 // 4e-5 relative) on [1, 2048], [0.01, 100], [0.5, 3].
 // Cost (one Backend::ltz_knots call against 2 log2(hi/lo) thresholds per element): [1, 2048]: 3pc
-// 424 B, 23 rounds; 2pc-dealer 97 B + 2.3 KB offline, 8 rounds: there one comparison key and one
+// 370 B, 23 rounds; 2pc-dealer 97 B + 2.3 KB offline, 8 rounds: there one comparison key and one
 // opening per element serve every threshold (was 256 B + 32 KB, a key per threshold), and (policy
 // reciprocal=spline) the initial guess and the iteration are one spline gate on m (1/m on [1/2, 1),
 // relative error <= 1e-7; was 336 B, 11 rounds).
@@ -84,7 +84,7 @@ Shared reciprocal(Backend& be, const Shared& x, double lo, double hi);
 // y0 (1 + e/2 + 3e^2/8), e = 1 - m y0^2 (error (5/16) e^3 <= 1.2e-6) in 4 multiplicative levels,
 // at 24 fractional bits. Measured max error: within half of the tested bound (2 ulp + 4e-5
 // relative) on [0.01, 100], [1e-4, 4096].
-// Cost [0.01, 100]: 3pc 489 B, 26 rounds; 2pc-dealer 97 B + 2.1 KB offline, 8 rounds (a spline gate on
+// Cost [0.01, 100]: 3pc 429 B, 26 rounds; 2pc-dealer 97 B + 2.1 KB offline, 8 rounds (a spline gate on
 // m for m^-1/2 on [1/4, 1), relative error <= 3e-7, replaces the series; was 384 B, 13 rounds).
 Shared rsqrt(Backend& be, const Shared& x, double lo, double hi);
 
@@ -110,8 +110,8 @@ struct SoftmaxOptions {
 // (one per row), one product per element (Backend::mul_rows: the row's inverse opened once per row).
 // Measured max abs error of a probability: 1.53e-5 (one ulp), scores in [-20, 20], Tk = 12..2048,
 // including adversarial rows (one winner over 2047 keys 7..14 below it; 2048 near-equal keys).
-// Cost per score (1 x 2048): 3pc 155 B, 126 rounds; 2pc-dealer 57 B + 1.4 KB offline, 37 rounds.
-// Causal prefill (64 x 64): 83 B / 30 B + 723 B (26 rounds), masked scores skip every step.
+// Cost per score (1 x 2048): 3pc 151 B, 119 rounds; 2pc-dealer 57 B + 1.4 KB offline, 37 rounds.
+// Causal prefill (64 x 64): 81 B / 30 B + 723 B (26 rounds), masked scores skip every step.
 Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2ReLU softmax (SecureML [56] as used in MARILL 6.3; MPCFormer's softmax_2RELU):
@@ -120,13 +120,13 @@ Shared softmax(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {}
 // Masked positions are left out of the sum. No max and no exp: one ltz + one mul per element, one
 // reciprocal per row, one product per element. Measured max abs error 1.5e-5 (one ulp). Needs
 // Tk score_bound < 2^28.
-// Cost (4 x 1024): 3pc 33 B, 31 rounds; 2pc-dealer 24 B + 835 B offline, 11 rounds.
+// Cost (4 x 1024): 3pc 30 B, 31 rounds; 2pc-dealer 24 B + 835 B offline, 11 rounds.
 Shared softmax_2relu(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
 // 2Quad softmax (MPCFormer [45]): p_j = (x_j + 5)^2 / (sum_k (x_k + 5)^2 + 2^-16), masked positions
 // left out. No comparison per score: one square (kept at 24 bits) per element, one reciprocal per
 // row, one product. Measured max abs error 1.5e-5 (one ulp) while the row sum is >= 2^-8.
-// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 25 B, 31 rounds; 2pc-dealer 40 B +
+// Needs Tk (score_bound + 5)^2 < 2^28. Cost (4 x 1024): 3pc 24 B, 31 rounds; 2pc-dealer 40 B +
 // 51 B offline, 12 rounds.
 Shared softmax_2quad(Backend& be, const Shared& scores, const SoftmaxOptions& opt = {});
 
@@ -140,7 +140,7 @@ Shared softmax_by_policy(Backend& be, const Shared& scores, const SoftmaxOptions
 // ReLU(x) = x - min(x, 0) (Backend::negative_part: an ltz and a product; 2pc-dealer's product is a
 // select on the comparison's opening of x and one opened bit, protocols/fss/ltz_gate.h; 3pc's on the
 // comparison's dealt bit, one word more at the comparison's helper). Exact.
-// Cost: 3pc 19.5 B, 7 rounds; 2pc-dealer 8.1 B + 1.0 KB offline, 2 rounds.
+// Cost: 3pc 16.6 B, 7 rounds; 2pc-dealer 8.1 B + 1.0 KB offline, 2 rounds.
 Shared relu(Backend& be, const Shared& x, double bound = 32768.0);
 
 // Quad (MPCFormer [45]'s GeLU replacement): 0.125 x^2 + 0.25 x + 0.5 = (x+1)^2/8 + 0.375: one mul,
@@ -158,7 +158,7 @@ Shared quad(Backend& be, const Shared& x);
 // Cost: 2 ltz (sign, then [|x| < 5]), 1 + 5 + 1 multiplications (t^2..t^4 at 19 fractional bits,
 // then Horner's rule in t^4 over blocks q_i of four coefficients, t^4 (q_1 + t^4 q_2), the blocks
 // untruncated (their coefficient bits the room each product leaves: 23 past the first);
-// fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h): 3pc 96 B, 28 rounds.
+// fn::poly_eval_blocked_raw; the last product, by [|x| < 5], truncates h): 3pc 91 B, 28 rounds.
 // Policy gelu=spline (2pc-dealer's default): one spline gate: 0 below -5, x above 5, 43 quadratic
 // pieces between (error <= 1.2e-5 per piece with the ring's rounding). Measured max abs error on
 // [-8, 8]: 2.6e-5. Cost: 17 B + 1.0 KB offline, 3 rounds (bound 32768: comparisons on 24 bits).
@@ -173,7 +173,7 @@ Shared gelu(Backend& be, const Shared& x, double bound = 32768.0);
 // [-16, 16]: 2.6e-5.
 // Cost: 2 ltz, 1 + 6 + 1 multiplications (t^2..t^4 at 22 fractional bits, then three Horner steps
 // in u = T_4(t) = 8t^4 - 8t^2 + 1 over the fit's remainders by u, untruncated: in t^4 the fit's own
-// coefficients, up to 22, would leave no room; fn::poly_eval_blocked_raw): 3pc 108 B, 31 rounds.
+// coefficients, up to 22, would leave no room; fn::poly_eval_blocked_raw): 3pc 104 B, 31 rounds.
 // Policy silu=spline (2pc-dealer's default): one spline gate: 0 below -14, x above 14, 57
 // quadratic pieces between (error <= 1.2e-5 per piece). Measured max abs error on [-16, 16]:
 // 2.4e-5. Cost: 17 B + 1.0 KB offline, 3 rounds (was 416 B, 13 rounds).
@@ -209,7 +209,7 @@ struct NormOptions {
 // gamma, as a product of each column by its gain: 2pc-dealer opens each gain once, not once per
 // row). Requires sum_k x_k^2 < 2^30 per row. gamma (C): Shared (a private layer's weight) or
 // public. Measured max abs error 3.7e-5 (rows of 96 with variance 1e-2..1e2, gamma in [0.5, 1.5]).
-// Cost (4 x 1024, Shared gamma): 3pc 25 B, 37 rounds; 2pc-dealer 42 B + 59 B offline, 14 rounds.
+// Cost (4 x 1024, Shared gamma): 3pc 24 B, 37 rounds; 2pc-dealer 42 B + 59 B offline, 14 rounds.
 Shared rmsnorm(Backend& be, const Shared& x, const Shared& gamma, const NormOptions& opt = {});
 Shared rmsnorm(Backend& be, const Shared& x, const RingTensor& gamma, const NormOptions& opt = {});
 // Without the gain: x / sqrt(mean(x^2) + eps), for a gamma folded into the next (secret) linear
@@ -220,7 +220,7 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 // LayerNorm(x) = (x - mean) / sqrt(var + eps) * gamma + beta; as RMSNorm on the centred rows. The
 // output uses C x - sum x = C (x - mean) exactly, the 1/C going into rsqrt's output scale, so no
 // rounded mean is amplified by 1/sigma. Requires |mean| <= mean_max. Measured max abs error 3.6e-5.
-// Cost (4 x 1024, public gamma/beta): 3pc 22 B, 40 rounds; 2pc-dealer 32 B + 51 B offline, 14 rounds.
+// Cost (4 x 1024, public gamma/beta): 3pc 21 B, 40 rounds; 2pc-dealer 32 B + 51 B offline, 14 rounds.
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});
@@ -233,7 +233,7 @@ Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const Ri
 // (value, index). `index` is an *integer* sharing (ring value = token id, no fractional bits; reveal
 // it to the client); `value` is the max at 16 bits. Exact: returns an index of a maximal element
 // (the lower one on ties). Shapes (..., V) -> (..., 1).
-// Cost (2 x 32000): 3pc 28 B, 120 rounds; 2pc-dealer 32 B + 1.4 KB offline, 30 rounds.
+// Cost (2 x 32000): 3pc 25 B, 114 rounds; 2pc-dealer 32 B + 1.4 KB offline, 30 rounds.
 struct ArgmaxResult {
   Shared index;
   Shared value;

@@ -183,6 +183,7 @@ Shared ThreePcBackend::mul_rows_trunc(const Shared& x, const Shared& y, const Ro
 }
 
 void ThreePcBackend::send_bits(Role to, const Bits& b) {
+  count_work(WorkKind::bit_word, b.planes * b.words());  // packing, real or phantom
   if (b.phantom) return comm_.send_bytes(to, nullptr, b.packed_bytes());
   const std::vector<std::uint8_t> bytes = b.packed();
   comm_.send_bytes(to, bytes.data(), bytes.size());
@@ -196,6 +197,7 @@ RingTensor ThreePcBackend::recv_low_bits(Role from, const Shape& shape, int d) {
 
 Bits ThreePcBackend::recv_bits(Role from, i64 n, int planes) {
   Bits b = Bits::zeros(n, planes, phantom_);
+  count_work(WorkKind::bit_word, b.planes * b.words());  // unpacking, real or phantom
   const std::vector<std::uint8_t> bytes = comm_.recv_bytes(from, b.packed_bytes());
   return phantom_ ? b : Bits::from_packed(bytes, n, planes);
 }

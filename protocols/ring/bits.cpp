@@ -16,7 +16,6 @@ u64 low_mask(i64 count) { return count >= 64 ? ~u64{0} : (u64{1} << count) - 1; 
 std::vector<std::uint8_t> Bits::packed() const {
   const u64 total = static_cast<u64>(planes) * static_cast<u64>(n);
   std::vector<u64> out(static_cast<size_t>(total / 64 + 1), 0);
-  count_work(WorkKind::bit_word, planes * words());
   u64 pos = 0;
   for (int j = 0; j < planes; ++j) {
     const u64* p = plane(j);
@@ -42,7 +41,6 @@ Bits Bits::from_packed(const std::vector<std::uint8_t>& bytes, i64 n, int planes
                                 std::to_string(n) + " bits, want " + std::to_string(b.packed_bytes()));
   std::vector<u64> in(bytes.size() / 8 + 2, 0);
   for (size_t i = 0; i < bytes.size(); ++i) in[i / 8] |= static_cast<u64>(bytes[i]) << (8 * (i % 8));
-  count_work(WorkKind::bit_word, planes * b.words());
   u64 pos = 0;
   for (int j = 0; j < planes; ++j) {
     u64* p = b.plane(j);
