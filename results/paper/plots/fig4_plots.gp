@@ -29,7 +29,7 @@ set title 'fig4: prefill, communication improvement (baseline bytes / bytes)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:5.7762]
+set yrange [0:5.79144]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -45,7 +45,7 @@ set title 'fig4: decode, time improvement (baseline sim_s / sim_s)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:4.44468]
+set yrange [0:4.46148]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -61,7 +61,7 @@ set title 'fig4: decode, communication improvement (baseline bytes / bytes)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:6.85884]
+set yrange [0:6.88116]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -93,7 +93,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:5.53552]
+set yrange [0:5.55013]
 set samples 400
 plot 'fig4_table2_prefill_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent', 'fig4_table2_prefill_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_prefill_comm.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=similar', 'fig4_table2_prefill_comm.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent', 'fig4_table2_prefill_comm.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_prefill_comm.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=similar', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
@@ -107,7 +107,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:4.25948]
+set yrange [0:4.27558]
 set samples 400
 plot 'fig4_table2_decode_time.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent', 'fig4_table2_decode_time.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_decode_time.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=similar', 'fig4_table2_decode_time.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent', 'fig4_table2_decode_time.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_decode_time.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=similar', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
@@ -121,7 +121,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:6.57305]
+set yrange [0:6.59444]
 set samples 400
 plot 'fig4_table2_decode_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent', 'fig4_table2_decode_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_decode_comm.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=similar', 'fig4_table2_decode_comm.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent', 'fig4_table2_decode_comm.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=64 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent', 'fig4_table2_decode_comm.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=similar', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output

@@ -29,7 +29,7 @@ set title 'quality_cost: prefill, communication improvement (baseline bytes / by
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:7.4682]
+set yrange [0:7.5966]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -61,7 +61,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:7.15702]
+set yrange [0:7.28007]
 set samples 400
 plot 'quality_cost_table2_prefill_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc r=8 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=4 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 6 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=2 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 7 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=4 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 8 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=13 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 9 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_comm.dat' index 10 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_comm.dat' index 11 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2quad act=exact', 'quality_cost_table2_prefill_comm.dat' index 12 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=relu', 'quality_cost_table2_prefill_comm.dat' index 13 using 1:2 with linespoints lw 2 pt 7 title '3pc r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=quad', 'quality_cost_table2_prefill_comm.dat' index 14 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 15 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=8 targets=q+k+v+o+gate+up+down m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 16 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 17 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 18 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=adjacent hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 19 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=4 grouping=similar hp=1 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 20 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=2 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 21 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=4 lp=0 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 22 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=13 softmax=exact act=exact', 'quality_cost_table2_prefill_comm.dat' index 23 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_comm.dat' index 24 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=2 grouping=similar hp=1 lp=0 softmax=2relu act=exact', 'quality_cost_table2_prefill_comm.dat' index 25 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=2quad act=exact', 'quality_cost_table2_prefill_comm.dat' index 26 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=relu', 'quality_cost_table2_prefill_comm.dat' index 27 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer r=0 targets= m=1 grouping=adjacent hp=1 lp=0 softmax=exact act=quad', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
@@ -104,19 +104,19 @@ set xlabel 'time improvement (baseline sim_s / sim_s), 3pc'
 set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
-set xrange [0:4.63116]
+set xrange [0:4.62972]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
-set label 2 'lf' at 1.9991,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9661,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9314,32.8 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.3854,113.9 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.3854,114.2 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.5192,114.7 offset 0.8,0.6 font ',9'
-set label 8 'lp' at 1.9991,98.8 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 2.769,90.6 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 1.6903,114.9 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 3.8593,91 offset 0.8,0.6 font ',9'
+set label 2 'lf' at 1.999,82.4 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9655,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.93,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.3816,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.3816,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.5176,114.7 offset 0.8,0.6 font ',9'
+set label 8 'lp' at 1.999,98.8 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 2.7614,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 1.7007,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 3.8581,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_3pc_time.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_3pc_time_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 
@@ -128,19 +128,19 @@ set xlabel 'communication improvement (baseline bytes / bytes), 3pc'
 set ylabel '% of full fine-tuning (translate)'
 set grid
 set key bottom right
-set xrange [0:7.4682]
+set xrange [0:7.5966]
 set yrange [0:128.688]
 set label 1 'full' at 1,100 offset 0.8,0.6 font ',9'
 set label 2 'lf' at 1.9999,82.4 offset 0.8,0.6 font ',9'
-set label 3 'lora' at 0.9593,51 offset 0.8,0.6 font ',9'
-set label 4 'lf+lora' at 1.9186,32.8 offset 0.8,0.6 font ',9'
-set label 5 'hm2-adj' at 1.6387,113.9 offset 0.8,0.6 font ',9'
-set label 6 'hm2-sim' at 1.6387,114.2 offset 0.8,0.6 font ',9'
-set label 7 'hp2' at 1.6737,114.7 offset 0.8,0.6 font ',9'
+set label 3 'lora' at 0.9586,51 offset 0.8,0.6 font ',9'
+set label 4 'lf+lora' at 1.9171,32.8 offset 0.8,0.6 font ',9'
+set label 5 'hm2-adj' at 1.6406,113.9 offset 0.8,0.6 font ',9'
+set label 6 'hm2-sim' at 1.6406,114.2 offset 0.8,0.6 font ',9'
+set label 7 'hp2' at 1.6764,114.7 offset 0.8,0.6 font ',9'
 set label 8 'lp' at 1.9999,98.8 offset 0.8,0.6 font ',9'
-set label 9 'lf+hm2' at 3.2771,90.6 offset 0.8,0.6 font ',9'
-set label 10 '2relu' at 2.369,114.9 offset 0.8,0.6 font ',9'
-set label 11 '2relu+lf+hm2' at 6.2235,91 offset 0.8,0.6 font ',9'
+set label 9 'lf+hm2' at 3.281,90.6 offset 0.8,0.6 font ',9'
+set label 10 '2relu' at 2.423,114.9 offset 0.8,0.6 font ',9'
+set label 11 '2relu+lf+hm2' at 6.3305,91 offset 0.8,0.6 font ',9'
 plot 'quality_cost_quality_translate_3pc_comm.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'technique', 'quality_cost_quality_translate_3pc_comm_front.dat' using 1:2 with linespoints pt 6 ps 2.8 lw 2 lc rgb '#d62728' title 'Pareto front'
 unset output
 

@@ -29,7 +29,7 @@ set title 'table1_openllama: prefill, communication improvement (baseline bytes 
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:8.85768]
+set yrange [0:8.97156]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -61,7 +61,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.4:1.05]
-set yrange [0:8.48861]
+set yrange [0:8.59774]
 set samples 400
 plot 'table1_openllama_table2_prefill_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc m=1 grouping=adjacent hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '3pc m=4 grouping=similar hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 2 using 1:2 with linespoints lw 2 pt 7 title '3pc m=4 grouping=similar hp=1 softmax=2relu', 'table1_openllama_table2_prefill_comm.dat' index 3 using 1:2 with linespoints lw 2 pt 7 title '3pc m=1 grouping=adjacent hp=1 softmax=2relu', 'table1_openllama_table2_prefill_comm.dat' index 4 using 1:2 with linespoints lw 2 pt 7 title '3pc m=1 grouping=adjacent hp=4 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 5 using 1:2 with linespoints lw 2 pt 7 title '3pc m=1 grouping=adjacent hp=2 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 6 using 1:2 with linespoints lw 2 pt 7 title '3pc m=4 grouping=adjacent hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 7 using 1:2 with linespoints lw 2 pt 7 title '3pc m=2 grouping=similar hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 8 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=1 grouping=adjacent hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 9 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=4 grouping=similar hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 10 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=4 grouping=similar hp=1 softmax=2relu', 'table1_openllama_table2_prefill_comm.dat' index 11 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=1 grouping=adjacent hp=1 softmax=2relu', 'table1_openllama_table2_prefill_comm.dat' index 12 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=1 grouping=adjacent hp=4 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 13 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=1 grouping=adjacent hp=2 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 14 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=4 grouping=adjacent hp=1 softmax=exact', 'table1_openllama_table2_prefill_comm.dat' index 15 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer m=2 grouping=similar hp=1 softmax=exact', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output

@@ -29,7 +29,7 @@ set title 'table2: prefill, communication improvement (baseline bytes / bytes)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:4.38364]
+set yrange [0:4.38362]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -61,7 +61,7 @@ set title 'table2: decode, communication improvement (baseline bytes / bytes)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set yrange [0:4.32118]
+set yrange [0:4.32412]
 set xrange [-0.6:1.6]
 set xtics ('3pc' 0, '2pc-dealer' 1)
 set ylabel 'improvement factor (x)'
@@ -93,7 +93,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.123077:1.05]
-set yrange [0:7.47293]
+set yrange [0:7.47281]
 set samples 400
 plot 'table2_table2_prefill_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc', 'table2_table2_prefill_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
@@ -121,7 +121,7 @@ set ylabel 'improvement factor (x)'
 set grid
 set key outside right top
 set xrange [0.123077:1.05]
-set yrange [0:7.31216]
+set yrange [0:7.31963]
 set samples 400
 plot 'table2_table2_decode_comm.dat' index 0 using 1:2 with linespoints lw 2 pt 7 title '3pc', 'table2_table2_decode_comm.dat' index 1 using 1:2 with linespoints lw 2 pt 7 title '2pc-dealer', 1/x with lines dt 2 lc rgb 'gray40' title '1/f (no fixed cost)'
 unset output
