@@ -52,11 +52,14 @@ namespace marill {
 // sign, so it is kept tiny: a softmax row sums 2047 of them). Measured max abs error on [-24, 0]: 1.53e-5
 // (the output truncation). |x| <= bound.
 // Cost: 3pc 125 B, 33 rounds.
-// Policy exp=spline (2pc-dealer's default): e^x = (e^(x/4))^4, e^(x/4) by one spline gate on [-clip, 0] (88 pieces,
-// relative error <= 1.5e-6 per piece; 0 below -clip, so clipping is free), then two squarings at 28
-// bits, each on its truncation's opening (Backend::trunc_square): relative error <= 6e-6 before the
-// output truncation. Measured max abs error on [-24, 0]: 1.8e-5. Cost: 33 B + 0.94 KB offline, 5
-// rounds (was 272 B, 17 rounds with the squaring kernel).
+// Policy exp=spline (2pc-dealer's default): at 16 output bits (as here), e^x by one spline gate on
+// [-clip, 0] (72 pieces, error <= 2^-20; 0 below -clip, so clipping is free) truncated to the output.
+// Measured max abs error on [-24, 0]: 1.55e-5. Cost: 17 B + 0.87 KB offline, 3 rounds (was 33 B,
+// 5 rounds as the softmax's form; 272 B, 17 rounds with the squaring kernel). At the softmax's 28
+// output bits a relative 6e-6 is needed (a row sums 2048 values), which e^x would reach with 148
+// pieces, a DCF walk per piece per score: there e^x = (e^(x/4))^4, e^(x/4) by 88 pieces (relative
+// error <= 1.5e-6), then two squarings at 28 bits, each on its truncation's opening
+// (Backend::trunc_square): 33 B + 0.94 KB offline, 5 rounds.
 // Policy exp=cubic (2pc's default): the same with cubic pieces (protocols/fss/spline.h: Horner's rule,
 // a truncation per product), fewer knots to compare against. Measured max abs error on [-24, 0]:
 // 1.6e-5. Cost in 2pc: 2.5 KB client + 1.7 KB server per element, 29 rounds (exp=spline: 7.3 KB).
