@@ -24,7 +24,7 @@
 //     and twos, 21 chunks of three at 64 bits.
 //  3. Bit to arithmetic: H deals a random bit beta as XOR shares and additive shares; A and B open
 //     e = b ^ beta (1 bit each): b = e + (1 - 2e) beta. The term s_{k-1}, H's, is folded into beta:
-//     the XOR masks are beta ^ s_{k-1}'s.
+//     A and B mask their shares of b ^ s_{k-1} with XOR shares of beta ^ s_{k-1}.
 //  4. The additive result is re-shared as replicated shares: A and B each send H one word masked
 //     by their pair PRG.
 //  negative_part ([x < 0] x) multiplies in step 3 instead: b x = e x + (1 - 2e) beta x, with

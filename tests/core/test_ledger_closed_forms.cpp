@@ -107,7 +107,7 @@ LtzBits ltz_3pc_bits(int k) {
 }  // namespace
 
 TEST_CASE("3pc ltz sends its closed form: nothing opened, a dealt comparison tree, one word each, negative_part one word more at the helper, roles rotated", "[ledger]") {
-  // Three parts of 192 elements (bit planes dense); each party is the helper of one, the client of
+  // Three parts of 192 elements (whole bytes of bit planes); each party is the helper of one, the client of
   // one and the server of one. Client and server send their bits and the re-sharing word, the
   // helper its dealt bits and beta's word, and `helper_words` - 1 words more.
   const i64 part = 192, n = 3 * part;
