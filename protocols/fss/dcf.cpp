@@ -130,7 +130,6 @@ inline void check_bits(int n_bits, const char* who) {
     throw std::invalid_argument(std::string(who) + ": n_bits must be in [1, 64], got " +
                                 std::to_string(n_bits));
 }
-inline u64 low_mask(int n) { return n >= 64 ? ~u64{0} : (u64{1} << n) - 1; }
 
 // A value word stored in vb bytes (little-endian, as the dealer wrote its low bytes).
 inline u64 load_word(const std::uint8_t* p, int vb) { return vb == 8 ? load_u64(p) : p[0]; }
@@ -230,7 +229,7 @@ void dcf_gen_impl(int n, int vb, const u64* alpha, const u64* beta, i64 count, P
       // Leaf byte j stands for x = (alpha's top bits, j): CW_j = (-1)^{t_1} [Convert(s_1)_j -
       // Convert(s_0)_j - V_alpha + beta [j < alpha's low bits]].
       hash_et_leaves(s.data(), 2 * m, buf.data());
-      const u64 low = low_mask(et);
+      const u64 low = low_bits_mask(et);
       for (i64 e = 0; e < m; ++e) {
         const u64 a_lo = alpha[c0 + e] & low;
         for (u64 j = 0; j <= low; ++j) {
@@ -265,7 +264,7 @@ std::pair<DcfKeys, DcfKeys> dcf_gen(int n_bits, const u64* alpha, const u64* bet
   check_width(width, "dcf_gen");
   check_value_bytes(value_bytes, "dcf_gen");
   if (count < 0) throw std::invalid_argument("dcf_gen: negative count");
-  const u64 mask = low_mask(n_bits);
+  const u64 mask = low_bits_mask(n_bits);
   for (i64 e = 0; e < count; ++e)
     if (alpha[e] & ~mask)
       throw std::invalid_argument("dcf_gen: alpha[" + std::to_string(e) + "] does not fit in " +
@@ -306,7 +305,7 @@ void check_eval_args(int party, const DcfKeys& keys, const char* who) {
 }
 
 void check_points(const DcfKeys& keys, const u64* x, i64 count, const char* who) {
-  const u64 mask = low_mask(keys.n_bits);
+  const u64 mask = low_bits_mask(keys.n_bits);
   for (i64 e = 0; e < count; ++e)
     if (x[e] & ~mask)
       throw std::invalid_argument(std::string(who) + ": x[" + std::to_string(e) + "] does not fit in " +
@@ -399,7 +398,7 @@ void walk_finish(int party, const KeyView& keys, i64 c0, i64 m, const WalkState&
   const int et = et_levels(n, W, vb);
   if (et > 0) {  // the leaf byte at x's low et bits, and its correction byte
     hash_et_leaves(st.seed.data(), m, buf.data());
-    const u64 low = low_mask(et);
+    const u64 low = low_bits_mask(et);
     for (i64 e = 0; e < m; ++e) {
       const u64 j = x[c0 + e] & low;
       const u64 cw = kbase[static_cast<std::size_t>(c0 + e) * K + off_final(n, W, vb) + j];
@@ -481,7 +480,7 @@ template <int W>
 void eval_shifts_impl(int party, const KeyView& keys, const u64* base, const u64* deltas, int points, u64* out) {
   const i64 count = keys.count;
   const int n = keys.n_bits;
-  const u64 mask = low_mask(n);
+  const u64 mask = low_bits_mask(n);
   // Points base - d (d < 2^L, L = n - T: the caller checked that shifts fit in n bits) share their
   // top T bits with base or with base - 2^L.
   // An early-terminated key's leaf holds the low bits' outputs: the walk stops at nt.
@@ -555,7 +554,7 @@ void dcf_eval_shifts_range(int party, const DcfKeys& keys, i64 first, i64 count,
   if (first < 0 || count < 0 || first + count > keys.count)
     throw std::invalid_argument("dcf_eval: keys [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of " + std::to_string(keys.count));
   const int n = keys.n_bits;
-  const u64 mask = low_mask(n);
+  const u64 mask = low_bits_mask(n);
   check_points(keys, base, count, "dcf_eval");
   u64 dmax = 0;
   for (int p = 0; p < points; ++p) dmax = std::max(dmax, deltas[p]);
@@ -595,7 +594,7 @@ std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg&
   if (count < 0) throw std::invalid_argument("ltz_gen: negative count");
   if (width > 1 && !payload) throw std::invalid_argument("ltz_gen: no payload for width " + std::to_string(width));
   const int nl = n_bits - 1;
-  const u64 lo_mask = low_mask(nl);
+  const u64 lo_mask = low_bits_mask(nl);
   const auto W = static_cast<std::size_t>(width), n = static_cast<std::size_t>(count);
   std::vector<u64> alpha(n), beta(n * W);
   std::vector<u64> rhi0(n * W), rhi1(n * W);
@@ -612,7 +611,7 @@ std::pair<LtzKeys, LtzKeys> ltz_gen(int n_bits, const u64* r_in, i64 count, Prg&
   auto dk = dcf_gen(nl, alpha.data(), beta.data(), count, prg, width, value_bytes);
   if (value_bytes < 8)
     for (std::vector<u64>* rh : {&rhi0, &rhi1})
-      for (u64& v : *rh) v &= low_mask(8 * value_bytes);  // what travels
+      for (u64& v : *rh) v &= low_bits_mask(8 * value_bytes);  // what travels
   std::pair<LtzKeys, LtzKeys> keys;
   keys.first = {n_bits, count, std::move(dk.first), std::move(rhi0), width, value_bytes};
   keys.second = {n_bits, count, std::move(dk.second), std::move(rhi1), width, value_bytes};
@@ -655,7 +654,7 @@ void ltz_eval_work(int n_bits, i64 count, int points, int width, int value_bytes
 }
 
 void ltz_eval_shifts_work(int n_bits, i64 count, const u64* deltas, int points, int width, int value_bytes) {
-  const u64 lo_mask = low_mask(n_bits - 1);
+  const u64 lo_mask = low_bits_mask(n_bits - 1);
   std::vector<u64> dlo(static_cast<std::size_t>(points));
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;
   dcf_eval_shifts_work(n_bits - 1, count, dlo.data(), points, width, value_bytes);
@@ -669,7 +668,7 @@ void ltz_eval_points(int party, const LtzKeys& keys, const u64* xhat, int points
   const int nl = check_ltz(keys, points, 1);
   const auto count = static_cast<std::size_t>(keys.count);
   const std::size_t total = count * static_cast<std::size_t>(points);
-  const u64 lo_mask = low_mask(nl);
+  const u64 lo_mask = low_bits_mask(nl);
   std::vector<u64> xlo(total);
   for (std::size_t e = 0; e < total; ++e) xlo[e] = xhat[e] & lo_mask;
   dcf_eval_points(party, keys.dcf, xlo.data(), points, out);
@@ -692,7 +691,7 @@ void ltz_eval_payload_shifts_range(int party, const LtzKeys& keys, i64 first, i6
   if (first < 0 || n < 0 || first + n > keys.count)
     throw std::invalid_argument("ltz_eval: keys [" + std::to_string(first) + ", " + std::to_string(first + n) + ") of " + std::to_string(keys.count));
   const auto count = static_cast<std::size_t>(n), W = static_cast<std::size_t>(keys.width);
-  const u64 lo_mask = low_mask(nl);
+  const u64 lo_mask = low_bits_mask(nl);
   std::vector<u64> blo(count), dlo(static_cast<std::size_t>(points));
   for (std::size_t e = 0; e < count; ++e) blo[e] = base[e] & lo_mask;
   for (int p = 0; p < points; ++p) dlo[static_cast<std::size_t>(p)] = deltas[p] & lo_mask;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocols/comm/comm.h"
+#include "protocols/ring/ring.h"
 
 namespace marill {
 
@@ -25,9 +26,6 @@ struct alignas(16) Block {
   bool bit(int j) const { return ((j < 64 ? lo >> j : hi >> (j - 64)) & 1) != 0; }
 };
 static_assert(sizeof(Block) == 16, "Block is 16 bytes on the wire");
-
-// ℓ-bit mask, ℓ in 1..64.
-inline u64 low_bits_mask(int bits) { return bits >= 64 ? ~u64{0} : (u64{1} << bits) - 1; }
 
 // Appends values of 1..64 bits each, LSB first, with no padding between them.
 class BitWriter {

@@ -1,6 +1,7 @@
 #include "protocols/ring/bits.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -9,10 +10,7 @@
 
 namespace marill {
 
-namespace {
-u64 low_mask(i64 count) { return count >= 64 ? ~u64{0} : (u64{1} << count) - 1; }
-}  // namespace
-
+// The planes as one stream of n-bit runs in little-endian words (the byte order the wire carries).
 std::vector<std::uint8_t> Bits::packed() const {
   const u64 total = static_cast<u64>(planes) * static_cast<u64>(n);
   std::vector<u64> out(static_cast<size_t>(total / 64 + 1), 0);
@@ -20,8 +18,8 @@ std::vector<std::uint8_t> Bits::packed() const {
   for (int j = 0; j < planes; ++j) {
     const u64* p = plane(j);
     for (i64 i = 0; i < words(); ++i) {
-      const i64 count = std::min<i64>(64, n - 64 * i);
-      const u64 v = p[i] & low_mask(count);
+      const int count = static_cast<int>(std::min<i64>(64, n - 64 * i));
+      const u64 v = p[i] & low_bits_mask(count);
       const size_t at = static_cast<size_t>(pos / 64);
       const int off = static_cast<int>(pos % 64);
       out[at] |= v << off;
@@ -30,7 +28,7 @@ std::vector<std::uint8_t> Bits::packed() const {
     }
   }
   std::vector<std::uint8_t> bytes(packed_bytes());
-  for (size_t b = 0; b < bytes.size(); ++b) bytes[b] = static_cast<std::uint8_t>(out[b / 8] >> (8 * (b % 8)));
+  std::memcpy(bytes.data(), out.data(), bytes.size());
   return bytes;
 }
 
@@ -40,17 +38,17 @@ Bits Bits::from_packed(const std::vector<std::uint8_t>& bytes, i64 n, int planes
     throw std::invalid_argument("bit planes: " + std::to_string(bytes.size()) + " bytes for " + std::to_string(planes) + " planes of " +
                                 std::to_string(n) + " bits, want " + std::to_string(b.packed_bytes()));
   std::vector<u64> in(bytes.size() / 8 + 2, 0);
-  for (size_t i = 0; i < bytes.size(); ++i) in[i / 8] |= static_cast<u64>(bytes[i]) << (8 * (i % 8));
+  std::memcpy(in.data(), bytes.data(), bytes.size());
   u64 pos = 0;
   for (int j = 0; j < planes; ++j) {
     u64* p = b.plane(j);
     for (i64 i = 0; i < b.words(); ++i) {
-      const i64 count = std::min<i64>(64, n - 64 * i);
+      const int count = static_cast<int>(std::min<i64>(64, n - 64 * i));
       const size_t at = static_cast<size_t>(pos / 64);
       const int off = static_cast<int>(pos % 64);
       u64 v = in[at] >> off;
       if (off && off + count > 64) v |= in[at + 1] << (64 - off);
-      p[i] = v & low_mask(count);
+      p[i] = v & low_bits_mask(count);
       pos += static_cast<u64>(count);
     }
   }

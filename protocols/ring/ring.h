@@ -17,6 +17,9 @@ using u64 = std::uint64_t;
 using i64 = std::int64_t;
 using Shape = std::vector<i64>;
 
+// The low `bits` bits set (all 64 for bits >= 64).
+inline u64 low_bits_mask(int bits) { return bits >= 64 ? ~u64{0} : (u64{1} << bits) - 1; }
+
 std::string shape_str(const Shape& s);  // "128x256x256"
 i64 shape_numel(const Shape& s);
 
