@@ -60,6 +60,11 @@ inline const std::vector<Setting>& secure_settings() {
   static const std::vector<Setting> s{Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
   return s;
 }
+// Cleartext, the reference every secure setting is held to, and the secure settings.
+inline const std::vector<Setting>& all_settings() {
+  static const std::vector<Setting> s{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
+  return s;
+}
 
 // Largest |a_i - b_i| read as signed ring values.
 inline u64 max_ring_diff(const RingTensor& a, const RingTensor& b) {

@@ -26,11 +26,6 @@ namespace {
 const FixedPoint kFxp{};
 const double kUlp = 1.0 / 65536;
 
-const std::vector<Setting>& all_settings() {
-  static const std::vector<Setting> s{Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc};
-  return s;
-}
-
 void report(const char* what, Setting s, double err) {
   if (std::getenv("MARILL_FN_REPORT")) std::cout << what << " [" << setting_name(s) << "] max err " << err << "\n";
 }

@@ -212,9 +212,7 @@ KeptRun run_kept_scores(Setting st, bool phantom) {
 
 TEST_CASE("a causal scores product truncates only the kept outputs, the rest zero, in every setting", "[prepared_cache]") {
   const OutputSubset kept = causal_subset(kHeads, kKeptT);
-  std::vector<Setting> settings = secure_settings();
-  settings.push_back(Setting::cleartext);
-  for (Setting st : settings) {
+  for (Setting st : all_settings()) {
     INFO(setting_name(st));
     const KeptRun r = run_kept_scores(st, false);
     REQUIRE(r.got.numel() == r.exact.numel());
@@ -288,9 +286,7 @@ KeptRun run_sparse_context(Setting st, bool phantom) {
 }  // namespace
 
 TEST_CASE("a causal context product equals the plain product in every setting, and 2pc-dealer opens only the kept probabilities", "[prepared_cache]") {
-  std::vector<Setting> settings = secure_settings();
-  settings.push_back(Setting::cleartext);
-  for (Setting st : settings) {
+  for (Setting st : all_settings()) {
     INFO(setting_name(st));
     const KeptRun r = run_sparse_context(st, false);
     REQUIRE(r.got.numel() == r.exact.numel());
