@@ -21,9 +21,10 @@
 //                with Beaver ANDs in a log-depth tree, turn the bit arithmetic with a dealt bit and
 //                re-share it; the three roles rotate over thirds of the elements (over calls under
 //                192 elements):
-//                k = 64: 20.25 B per party, 8 rounds (ABY3's MSB extraction alone quotes 36 B,
-//                before its bit injection); k = bits - low in general (Backend::ltz: only the high
-//                bits asked for), k = 22: 11.75 B, 6 rounds
+//                k = 64: 20 B per party, 10 rounds (the tree two levels deeper than it need be,
+//                for 6 bits fewer; ABY3's MSB extraction alone quotes 36 B and 8 rounds, before its
+//                bit injection); k = bits - low in general (Backend::ltz: only the high bits asked
+//                for), k = 22: 11.75 B, 6 rounds
 //   negative_part [x < 0] x on the comparison's dealt bit: the helper deals beta (x0 + x2)'s share,
 //                one word more at the helper of each third (8/3 B per party), ltz's rounds (ltz
 //                then mul: a word more each and a round)

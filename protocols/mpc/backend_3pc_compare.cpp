@@ -20,8 +20,9 @@
 //     tree combines chunks, lt = lt_hi ^ eq_hi lt_lo, eq = eq_hi eq_lo (the lowest group's eq is
 //     never needed), with Beaver AND triples dealt by H; eq_hi's two products share one mask. A
 //     chunk of m bits costs 2^m - 1 dealt bits and a tree level of p pairs 8p - 3 bits in all;
-//     chunk_sizes picks the number of chunks with the fewest bits (then the fewest levels): threes
-//     and twos, 21 chunks of three at 64 bits.
+//     compare_tree picks the number of chunks with the fewest bits (then the fewest levels): threes
+//     and twos, 21 chunks of three at 64 bits. At the full 64 bits the lowest spine runs two levels
+//     deeper (3 bits fewer each, a round more each; see kFullWidthExtraLevels).
 //  3. Bit to arithmetic: H deals a random bit beta as XOR shares and additive shares; A and B open
 //     e = b ^ beta (1 bit each): b = e + (1 - 2e) beta. The term s_{k-1}, H's, is folded into beta:
 //     A and B mask their shares of b ^ s_{k-1} with XOR shares of beta ^ s_{k-1}.
@@ -43,7 +44,8 @@
 // bits, beta as a word); only the monomials depend on x, each masked by A's PRG share.
 // Per element, L = k - 1 in J chunks of m_j bits: A and B send 1 + sum over levels (3p - 1) bits
 // and a word; H sends sum_j (2^m_j - 1) + sum over levels (2p - 1) bits and a word;
-// rounds: 3 + ceil(log2 J) (H's deal, the tree, e, the re-sharing).
+// rounds: 3 + the tree's levels (H's deal, the tree, e, the re-sharing): ceil(log2 J) levels, two
+// more at 64 bits. k = 64: 54 / 54 / 180 bits and three words, 20 B per party, 10 rounds.
 //
 // The roles rotate (backend_3pc_parts.h): the elements are cut into three parts and party D is the
 // helper of part D, P_{D+1} its client and P_{D+2} its server, so each party sends the average of
@@ -63,10 +65,13 @@ namespace marill {
 
 namespace {
 
-// The tree over `chunks` leaves (low to high): pairs combined at each level.
-std::vector<int> tree_pairs(int chunks) {
+// The tree over `chunks` leaves (low to high): pairs combined at each level, the first
+// `spine_levels` levels combining only the lowest pair (the rest pass through), then halving.
+std::vector<int> tree_pairs(int chunks, int spine_levels) {
   std::vector<int> pairs;
-  for (int g = chunks; g > 1; g = g / 2 + g % 2) pairs.push_back(g / 2);
+  int g = chunks;
+  for (int i = 0; i < spine_levels && g > 2; ++i, --g) pairs.push_back(1);
+  for (; g > 1; g = g / 2 + g % 2) pairs.push_back(g / 2);
   return pairs;
 }
 
@@ -84,28 +89,53 @@ std::vector<Bits> subset_products(const Bits& t, int at, int m) {
   return prods;
 }
 
-// Sizes (low to high) of the chunks that split L bits with the fewest bits sent in all, the fewest
-// tree levels among those: a chunk of m bits deals 2^m - 1 monomials, a level of p pairs costs
-// 3p - 1 bits at client and server and 2p - 1 at the helper. Chunks as even as can be (2^m is
-// convex), the larger ones low; at most four bits (15 monomials) each.
-std::vector<int> chunk_sizes(int L) {
-  std::vector<int> best;
-  int best_bits = 0;
-  size_t best_levels = 0;
-  for (int J = (L + 3) / 4; J <= L; ++J) {
-    std::vector<int> sizes(J, L / J);
-    for (int j = 0; j < L % J; ++j) ++sizes[j];
+// The comparison tree for L bits: chunk sizes (low to high) and pairs per level.
+struct CompareTree {
+  std::vector<int> sizes, pairs;
+};
+
+// Levels a full-width comparison may add to the shallowest tree. Each lowest-spine node (a pair
+// whose eq is never needed) costs 5 bits instead of 8, and the spine is as long as the tree is
+// deep, so a level more saves 3 bits per element for a round. A comparison on all 64 bits is one
+// of a value with no bound (Backend::ltz's default width); the function library never asks for
+// one (it passes the widths its bounds need, 22 to 54 bits), so these trade two rounds for bytes:
+// 480 bits in all instead of 486, 20 B per party, in 10 rounds instead of 8. Bounded comparisons,
+// on every block's path, keep the fewest rounds.
+constexpr int kFullWidthExtraLevels = 2;
+
+// The tree with the fewest bits sent in all (then the fewest levels) within the level budget: a
+// chunk of m bits deals 2^m - 1 monomials, a level of p pairs costs 3p - 1 bits at client and
+// server and 2p - 1 at the helper. Chunks as even as can be (2^m is convex), the larger ones low;
+// at most four bits (15 monomials) each.
+CompareTree compare_tree(int k) {
+  const int L = k - 1;
+  auto cost = [](const std::vector<int>& sizes, const std::vector<int>& pairs) {
     int bits = 0;
     for (int m : sizes) bits += (1 << m) - 1;
-    const std::vector<int> pairs = tree_pairs(J);
     for (int p : pairs) bits += 8 * p - 3;
-    if (best.empty() || bits < best_bits || (bits == best_bits && pairs.size() < best_levels)) {
-      best = sizes;
-      best_bits = bits;
-      best_levels = pairs.size();
+    return bits;
+  };
+  auto search = [&](int max_spine, size_t max_levels) {
+    CompareTree best;
+    int best_bits = 0;
+    for (int J = (L + 3) / 4; J <= L; ++J) {
+      std::vector<int> sizes(J, L / J);
+      for (int j = 0; j < L % J; ++j) ++sizes[j];
+      for (int E = 0; E <= max_spine; ++E) {
+        const std::vector<int> pairs = tree_pairs(J, E);
+        if (pairs.size() > max_levels) continue;
+        const int bits = cost(sizes, pairs);
+        if (best.sizes.empty() || bits < best_bits || (bits == best_bits && pairs.size() < best.pairs.size())) {
+          best = {sizes, pairs};
+          best_bits = bits;
+        }
+      }
     }
-  }
-  return best;
+    return best;
+  };
+  const CompareTree shallow = search(0, size_t(-1));
+  if (k < 64) return shallow;
+  return search(kFullWidthExtraLevels, shallow.pairs.size() + kFullWidthExtraLevels);
 }
 
 // One party's share of a level's Beaver triples: `pairs` masks a (one per eq_hi), b1 (lt_lo),
@@ -144,11 +174,12 @@ Shared ThreePcBackend::negative_part(const Shared& x, int bits, int low) {
 
 Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x) {
   check_ltz_bits(bits, low);
-  const int k = bits - low, L = k - 1;
+  const int k = bits - low;
   const Shape shape = x.shape();
   const bool ph = phantom_;
-  const std::vector<int> sizes = chunk_sizes(L);
-  const std::vector<int> pairs = tree_pairs(static_cast<int>(sizes.size()));
+  const CompareTree tree = compare_tree(k);
+  const std::vector<int>& sizes = tree.sizes;
+  const std::vector<int>& pairs = tree.pairs;
   // Monomial planes, chunk by chunk (low to high): s^S for S = 1 .. 2^m - 1 (bit i of S: the
   // chunk's bit i).
   int mono_planes = 0;
@@ -319,9 +350,9 @@ Shared ThreePcBackend::compare(const Shared& x, int bits, int low, bool times_x)
       std::vector<Bits> new_eq{bits_planes(p.eq_hi, 0, 1)};  // pair 0's eq: never read
       if (pl > 1) new_eq.push_back(beaver(bits_planes(d, 1, pl - 1), e2, bits_planes(t.a, 1, pl - 1), t.b2, t.c2));
       std::vector<Bits> lts{new_lt}, eqs{bits_stack(new_eq)};
-      if (groups % 2) {  // the top group passes through
-        lts.push_back(bits_planes(p.LT, groups - 1, 1));
-        eqs.push_back(bits_planes(p.EQ, groups - 1, 1));
+      if (groups > 2 * pl) {  // the groups above the pairs pass through
+        lts.push_back(bits_planes(p.LT, 2 * pl, groups - 2 * pl));
+        eqs.push_back(bits_planes(p.EQ, 2 * pl, groups - 2 * pl));
       }
       p.LT = bits_stack(lts);
       p.EQ = bits_stack(eqs);

@@ -80,29 +80,39 @@ namespace {
 // The helper-dealt comparison's closed form (protocols/mpc/backend_3pc_compare.cpp), bits per
 // element: the low k - 1 bits in J chunks as even as can be, a chunk of m bits dealing 2^m - 1
 // monomials; a tree level of p pairs opens 3p - 1 bits per side and deals 2p - 1 products; J with
-// the fewest bits in all, then the fewest levels.
+// the fewest bits in all, then the fewest levels. At 64 bits the tree may take two levels more,
+// the first ones combining only the lowest pair (the spine, whose eq is never needed).
 struct LtzBits {
   int side = 0, helper = 0, levels = 0, chunks = 0;
+  int bits() const { return 2 * side + helper; }
 };
-LtzBits ltz_3pc_bits(int k) {
+LtzBits ltz_3pc_bits_within(int k, int spine_levels, int max_levels) {
   const int L = k - 1;
   LtzBits best;
   for (int J = 1; J <= L; ++J) {
     if ((L + J - 1) / J > 4) continue;
-    LtzBits b;
-    b.chunks = J;
-    b.side = 1;  // e = b ^ beta
-    for (int j = 0; j < J; ++j) b.helper += (1 << (L / J + (j < L % J))) - 1;
-    for (int g = J; g > 1; g = g / 2 + g % 2) {
-      const int p = g / 2;
-      b.side += 3 * p - 1;
-      b.helper += 2 * p - 1;
-      ++b.levels;
+    for (int E = 0; E <= spine_levels; ++E) {
+      LtzBits b;
+      b.chunks = J;
+      b.side = 1;  // e = b ^ beta
+      for (int j = 0; j < J; ++j) b.helper += (1 << (L / J + (j < L % J))) - 1;
+      int g = J;
+      auto level = [&](int p) {
+        b.side += 3 * p - 1;
+        b.helper += 2 * p - 1;
+        ++b.levels;
+      };
+      for (int i = 0; i < E && g > 2; ++i, --g) level(1);
+      for (; g > 1; g = g / 2 + g % 2) level(g / 2);
+      if (b.levels > max_levels) continue;
+      if (best.chunks == 0 || b.bits() < best.bits() || (b.bits() == best.bits() && b.levels < best.levels)) best = b;
     }
-    const int bits = 2 * b.side + b.helper, best_bits = 2 * best.side + best.helper;
-    if (best.chunks == 0 || bits < best_bits || (bits == best_bits && b.levels < best.levels)) best = b;
   }
   return best;
+}
+LtzBits ltz_3pc_bits(int k) {
+  const LtzBits shallow = ltz_3pc_bits_within(k, 0, 1 << 20);
+  return k == 64 ? ltz_3pc_bits_within(k, 2, shallow.levels + 2) : shallow;
 }
 }  // namespace
 
@@ -144,13 +154,17 @@ TEST_CASE("3pc ltz sends its closed form: nothing opened, a dealt comparison tre
     CHECK(op_bytes(res, Role::client, "ltz") == static_cast<u64>(b.helper * few / 8 + 8 * few));
     for (Role r : {Role::server, Role::helper}) CHECK(op_bytes(res, r, "ltz") == static_cast<u64>(b.side * few / 8 + 8 * few));
   }
-  // k = 64: 21 chunks of three, 56 bits (client, server) and 182 (helper), 8 rounds (chunks of
-  // two: 89 and 151); ABY3's MSB extraction alone quotes 4K + 32 = 288 bits and log K + 2 = 8
-  // rounds, before its bit injection. k = 22 (|x| <= 16 at 16 fractional bits): 7 chunks, 6 rounds.
+  // k = 64: 21 chunks of three, 54 bits (client, server) and 180 (helper), 7 levels, 10 rounds:
+  // 480 bits and three words in all, 20 B per party (the shallowest tree: 56 and 182, 5 levels);
+  // ABY3's MSB extraction alone quotes 4K + 32 = 288 bits and log K + 2 = 8 rounds, before its bit
+  // injection. k = 22 (|x| <= 16 at 16 fractional bits): 7 chunks, 3 levels, 6 rounds.
   CHECK(ltz_3pc_bits(64).chunks == 21);
-  CHECK(ltz_3pc_bits(64).side == 56);
-  CHECK(ltz_3pc_bits(64).helper == 182);
-  CHECK(ltz_3pc_bits(64).levels == 5);
+  CHECK(ltz_3pc_bits(64).side == 54);
+  CHECK(ltz_3pc_bits(64).helper == 180);
+  CHECK(ltz_3pc_bits(64).levels == 7);
+  CHECK(ltz_3pc_bits_within(64, 0, 1 << 20).bits() == 2 * 56 + 182);
+  CHECK(ltz_3pc_bits_within(64, 0, 1 << 20).levels == 5);
+  CHECK(ltz_3pc_bits(54).levels == ltz_3pc_bits_within(54, 0, 1 << 20).levels);
   CHECK(ltz_3pc_bits(22).chunks == 7);
   CHECK(ltz_3pc_bits(22).levels == 3);
 }
