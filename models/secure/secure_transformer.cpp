@@ -272,7 +272,7 @@ Shared norm(Backend& be, const BlockShape& s, const Shared& x, const Shared& gam
   NormOptions opt;
   opt.eps = s.norm_eps;
   if (arch_traits(s.arch).rms_norm) return folded ? rmsnorm(be, x, opt) : rmsnorm(be, x, gamma, opt);
-  return layernorm(be, x, gamma, beta, opt);
+  return folded ? layernorm(be, x, opt) : layernorm(be, x, gamma, beta, opt);
 }
 
 // The block's norm before attention (first) or the MLP, by where its gain lives.
@@ -289,19 +289,31 @@ Shared block_norm(Backend& be, const SecureBlock& blk, const Shared& x, bool bef
                           : norm(be, s, x, blk.mlp_norm, blk.mlp_norm_bias, blk.mlp_norm_folded);
 }
 
-// RMSNorm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W),
-// when they are all secret (the server owns both) and carry no LoRA or bias.
-bool gain_foldable(const BlockShape& s, const std::vector<const FloatLinear*>& fs) {
-  if (!arch_traits(s.arch).rms_norm) return false;
+// A norm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W), and
+// LayerNorm's bias into their biases, (x g + beta) W + b = x (diag(g) W) + (beta W + b), when they
+// are all secret (the server owns both) and carry no LoRA.
+bool norm_foldable(const std::vector<const FloatLinear*>& fs) {
   for (const FloatLinear* f : fs)
-    if (!f->has_w || f->w_public || f->lora_rank != 0 || f->has_bias) return false;
+    if (!f->has_w || f->w_public || f->lora_rank != 0) return false;
   return true;
 }
 
-void fold_gain(FloatLinear& f, const std::vector<float>& g) {
+// beta: LayerNorm's bias, empty for RMSNorm. Every party marks the bias (structure); the holder of
+// the private values computes it.
+void fold_norm(FloatLinear& f, const std::vector<float>& g, const std::vector<float>* beta) {
+  const bool had_bias = f.has_bias;
+  if (beta) f.has_bias = true;
   if (f.w.empty()) return;  // not the holder of these private values
   if (static_cast<i64>(g.size()) != f.in)
     throw std::invalid_argument("norm gain: " + std::to_string(g.size()) + " values for a layer of width " + std::to_string(f.in));
+  if (beta) {
+    if (static_cast<i64>(beta->size()) != f.in)
+      throw std::invalid_argument("norm bias: " + std::to_string(beta->size()) + " values for a layer of width " + std::to_string(f.in));
+    if (!had_bias) f.bias.assign(static_cast<size_t>(f.out), 0.0f);
+    check_size(f.bias, f.out, "folded linear bias");
+    for (i64 i = 0; i < f.in; ++i)
+      for (i64 j = 0; j < f.out; ++j) f.bias[static_cast<size_t>(j)] += (*beta)[static_cast<size_t>(i)] * f.w[static_cast<size_t>(i * f.out + j)];
+  }
   for (i64 i = 0; i < f.in; ++i)
     for (i64 j = 0; j < f.out; ++j) f.w[static_cast<size_t>(i * f.out + j)] *= g[static_cast<size_t>(i)];
 }
@@ -411,9 +423,10 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
     return f;
   };
   FloatLinear fq = qkv(w.wq, qscale, "wq", true), fk = qkv(w.wk, 1.0, "wk", false), fv = qkv(w.wv, 1.0, "wv", false);
-  b.attn_norm_folded = !w.norms_public && gain_foldable(s, {&fq, &fk, &fv});
+  const std::vector<float>* attn_beta = arch.has_norm_bias ? &w.attn_norm_bias : nullptr;
+  b.attn_norm_folded = !w.norms_public && norm_foldable({&fq, &fk, &fv});
   if (b.attn_norm_folded)
-    for (FloatLinear* f : {&fq, &fk, &fv}) fold_gain(*f, w.attn_norm);
+    for (FloatLinear* f : {&fq, &fk, &fv}) fold_norm(*f, w.attn_norm, attn_beta);
   if (fusable({&fq, &fk, &fv})) {
     b.wqkv = setup_linear(be, fuse_cols({&fq, &fk, &fv}), "wqkv");
     b.fused_qkv = true;
@@ -437,9 +450,12 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   }
   b.wo = setup_linear(be, wo, "wo");
   FloatLinear fgate = w.w_gate, fup = w.w_up;
-  b.mlp_norm_folded = !w.norms_public && gain_foldable(s, {&fgate, &fup});
+  const std::vector<float>* mlp_beta = arch.has_norm_bias ? &w.mlp_norm_bias : nullptr;
+  std::vector<FloatLinear*> mlp_in{&fup};
+  if (arch.gated_mlp) mlp_in.push_back(&fgate);
+  b.mlp_norm_folded = !w.norms_public && norm_foldable({mlp_in.begin(), mlp_in.end()});
   if (b.mlp_norm_folded)
-    for (FloatLinear* f : {&fgate, &fup}) fold_gain(*f, w.mlp_norm);
+    for (FloatLinear* f : mlp_in) fold_norm(*f, w.mlp_norm, mlp_beta);
   if (arch.gated_mlp && fusable({&fgate, &fup})) {
     b.w_gate_up = setup_linear(be, fuse_cols({&fgate, &fup}), "w_gate_up");
     b.fused_gate_up = true;
@@ -457,11 +473,13 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
       b.mlp_norm_bias_public = public_tensor(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
     }
   } else {
-    if (!b.attn_norm_folded) b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
-    if (!b.mlp_norm_folded) b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
-    if (arch.has_norm_bias) {
-      b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
-      b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
+    if (!b.attn_norm_folded) {
+      b.attn_norm = input_private(be, w.attn_norm, {d}, "attn_norm");
+      if (arch.has_norm_bias) b.attn_norm_bias = input_private(be, w.attn_norm_bias, {d}, "attn_norm_bias");
+    }
+    if (!b.mlp_norm_folded) {
+      b.mlp_norm = input_private(be, w.mlp_norm, {d}, "mlp_norm");
+      if (arch.has_norm_bias) b.mlp_norm_bias = input_private(be, w.mlp_norm_bias, {d}, "mlp_norm_bias");
     }
   }
   return b;

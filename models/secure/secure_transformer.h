@@ -114,8 +114,8 @@ struct SecureBlock {
   // one matmul opens the input once and one truncation serves all (2 rounds instead of 6 / 4).
   bool fused_qkv = false, fused_gate_up = false;
   SecureLinear wqkv, w_gate_up;
-  // RMSNorm gains folded into the rows of the secret linears that read the norm (LLaMA, no LoRA):
-  // the norm then skips its per-element product.
+  // Norm gains folded into the rows of the secret linears that read the norm, LayerNorm's bias into
+  // their biases (no LoRA): the norm then skips its per-element product.
   bool attn_norm_folded = false, mlp_norm_folded = false;
 };
 

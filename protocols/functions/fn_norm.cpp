@@ -75,8 +75,11 @@ Shared ln_impl(Backend& be, const Shared& x, const Shared* g, const RingTensor* 
   OpScope scope(be.ledger(), "norm");
   const int fb = be.frac_bits();
   const i64 C = x.shape().back(), R = x.numel() / C;
-  check_weight(g ? g->shape() : gp->shape(), C, "layernorm gamma");
-  check_weight(b ? b->shape() : bp->shape(), C, "layernorm beta");
+  const bool affine = g || gp;
+  if (affine) {
+    check_weight(g ? g->shape() : gp->shape(), C, "layernorm gamma");
+    check_weight(b ? b->shape() : bp->shape(), C, "layernorm beta");
+  }
   Shared v = fn::reshape(be, x, {R, C});
   Shared sum = fn::sum_last(be, v);  // (R,1)
   // The mean only centres the variance: its rounding error d adds C d^2 to sum (x - mean)^2.
@@ -85,6 +88,7 @@ Shared ln_impl(Backend& be, const Shared& x, const Shared* g, const RingTensor* 
   Shared ss = row_sumsq(be, be.sub(v, fn::broadcast_cols(be, mean, C)));
   Shared D = be.sub(be.scale(v, static_cast<u64>(C)), fn::broadcast_cols(be, sum, C));  // C (x - mean), exact
   Shared xn = normalize(be, D, ss, C, 1.0 / std::sqrt(static_cast<double>(C)), opt);
+  if (!affine) return fn::reshape(be, xn, x.shape());
   return fn::reshape(be, scale_shift(be, xn, g, gp, b, bp), x.shape());
 }
 
@@ -102,6 +106,9 @@ Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared
 }
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta, const NormOptions& opt) {
   return ln_impl(be, x, nullptr, &gamma, nullptr, &beta, opt);
+}
+Shared layernorm(Backend& be, const Shared& x, const NormOptions& opt) {
+  return ln_impl(be, x, nullptr, nullptr, nullptr, nullptr, opt);
 }
 
 }  // namespace marill

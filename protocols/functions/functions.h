@@ -227,6 +227,10 @@ Shared rmsnorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const Shared& gamma, const Shared& beta, const NormOptions& opt = {});
 Shared layernorm(Backend& be, const Shared& x, const RingTensor& gamma, const RingTensor& beta,
                  const NormOptions& opt = {});
+// Without gain and bias: (x - mean) / sqrt(var + eps), for gamma and beta folded into the next
+// (secret) linear layer, (x gamma + beta) W + b = x (diag(gamma) W) + (beta W + b), which saves the
+// per-element product as rmsnorm's overload does.
+Shared layernorm(Backend& be, const Shared& x, const NormOptions& opt = {});
 
 // ---------------------------------------------------------------------------------------------
 // Argmax over the last axis of x (..., V)

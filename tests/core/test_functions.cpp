@@ -476,12 +476,15 @@ TEST_CASE("RMSNorm and LayerNorm with secret and public weights", "[functions]")
       }
     }
   }
-  // RMSNorm without the gain (gamma folded into the next layer): the reference with gamma = 1.
-  std::vector<double> ones(static_cast<size_t>(C), 1.0), want = norm_ref(xs, C, ones, b, false, opt.eps);
-  BinaryOp bare = [opt](Backend& be, const Shared& v, const Shared&) { return rmsnorm(be, v, opt); };
-  for (Setting s : all_settings()) {
-    INFO("rmsnorm without gain in " << setting_name(s));
-    CHECK(max_abs_diff(dec(run_binary(s, x, gb, bare)), want) <= 1.5e-4);
+  // Without the gain and bias (folded into the next layer): the reference with gamma = 1, beta = 0.
+  std::vector<double> ones(static_cast<size_t>(C), 1.0), zeros(static_cast<size_t>(C), 0.0);
+  for (bool layer : {false, true}) {
+    const std::vector<double> want = norm_ref(xs, C, ones, zeros, layer, opt.eps);
+    BinaryOp bare = [opt, layer](Backend& be, const Shared& v, const Shared&) { return layer ? layernorm(be, v, opt) : rmsnorm(be, v, opt); };
+    for (Setting s : all_settings()) {
+      INFO((layer ? "layernorm" : "rmsnorm") << " without gain in " << setting_name(s));
+      CHECK(max_abs_diff(dec(run_binary(s, x, gb, bare)), want) <= 1.5e-4);
+    }
   }
 }
 

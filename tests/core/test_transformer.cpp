@@ -378,6 +378,17 @@ TEST_CASE("grouped-query attention: the KV cache is at the KV width, shapes that
 TEST_CASE("secure GPT-2 block matches the float reference: LayerNorm, biases, GeLU, prefill, decode", "[transformer]") {
   for (const BlockCase& c : std::vector<BlockCase>{{1, 0, {}}, {2, 8, {3, 0, 1, 2, 7, 5, 4, 6}}, {4, 0, {}}}) {
     FloatBlock w = case_block(Arch::gpt2, 512, c, 4321u);
+    {
+      // Secret norms before secret linears without LoRA fold into them (gain into rows, bias into
+      // biases), so the reference below checks the folded block; with LoRA they stay.
+      SessionConfig cfg;
+      cfg.setting = Setting::cleartext;
+      run_session(cfg, [&](Backend& be) {
+        const SecureBlock b = setup_block(be, w);
+        CHECK(b.attn_norm_folded == (c.lora == 0));
+        CHECK(b.mlp_norm_folded == (c.lora == 0));
+      });
+    }
     for (Setting st : {Setting::cleartext, Setting::three_pc, Setting::two_pc_dealer, Setting::two_pc}) {
       INFO(setting_name(st) << " m=" << c.m << " lora=" << c.lora);
       BlockError e = block_error(st, w, 6, 2);
