@@ -292,7 +292,7 @@ Shared block_norm(Backend& be, const SecureBlock& blk, const Shared& x, bool bef
 // A norm's gain folds into the rows of the linears reading the norm, (x g) W = x (diag(g) W), and
 // LayerNorm's bias into their biases, (x g + beta) W + b = x (diag(g) W) + (beta W + b), when they
 // are all secret (the server owns both) and carry no LoRA.
-bool norm_foldable(const std::vector<const FloatLinear*>& fs) {
+bool norm_foldable(const std::vector<FloatLinear*>& fs) {
   for (const FloatLinear* f : fs)
     if (!f->has_w || f->w_public || f->lora_rank != 0) return false;
   return true;
@@ -311,11 +311,13 @@ void fold_norm(FloatLinear& f, const std::vector<float>& g, const std::vector<fl
       throw std::invalid_argument("norm bias: " + std::to_string(beta->size()) + " values for a layer of width " + std::to_string(f.in));
     if (!had_bias) f.bias.assign(static_cast<size_t>(f.out), 0.0f);
     check_size(f.bias, f.out, "folded linear bias");
-    for (i64 i = 0; i < f.in; ++i)
-      for (i64 j = 0; j < f.out; ++j) f.bias[static_cast<size_t>(j)] += (*beta)[static_cast<size_t>(i)] * f.w[static_cast<size_t>(i * f.out + j)];
   }
   for (i64 i = 0; i < f.in; ++i)
-    for (i64 j = 0; j < f.out; ++j) f.w[static_cast<size_t>(i * f.out + j)] *= g[static_cast<size_t>(i)];
+    for (i64 j = 0; j < f.out; ++j) {
+      float& w = f.w[static_cast<size_t>(i * f.out + j)];
+      if (beta) f.bias[static_cast<size_t>(j)] += (*beta)[static_cast<size_t>(i)] * w;  // beta W, with W unscaled
+      w *= g[static_cast<size_t>(i)];
+    }
 }
 
 // Fusable: same input width, no LoRA, base weights all private or all public, biases all or none.
@@ -453,7 +455,7 @@ SecureBlock setup_block(Backend& be, const FloatBlock& w) {
   const std::vector<float>* mlp_beta = arch.has_norm_bias ? &w.mlp_norm_bias : nullptr;
   std::vector<FloatLinear*> mlp_in{&fup};
   if (arch.gated_mlp) mlp_in.push_back(&fgate);
-  b.mlp_norm_folded = !w.norms_public && norm_foldable({mlp_in.begin(), mlp_in.end()});
+  b.mlp_norm_folded = !w.norms_public && norm_foldable(mlp_in);
   if (b.mlp_norm_folded)
     for (FloatLinear* f : mlp_in) fold_norm(*f, w.mlp_norm, mlp_beta);
   if (arch.gated_mlp && fusable({&fgate, &fup})) {
